@@ -1,0 +1,57 @@
+// Package awserr is the error every layer of Ersatz speaks when the error is
+// not one of a service's modelled error shapes: a code, an HTTP status and a
+// message, serialized by the protocol layer.
+package awserr
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Error is an AWS-shaped error.
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+	// Fields are further members to send in the body, by JSON key.
+	Fields map[string]any
+}
+
+// New returns an error with a formatted message.
+func New(status int, code, format string, args ...any) *Error {
+	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// ErrorCode is the error's code, e.g. "ValidationException".
+func (e *Error) ErrorCode() string { return e.Code }
+
+// HTTPStatus is the response status.
+func (e *Error) HTTPStatus() int { return e.Status }
+
+// ErrorMessage is the message.
+func (e *Error) ErrorMessage() string { return e.Message }
+
+// Errors the protocol layer itself raises.
+
+// Serialization is a body that is not the JSON the operation expects.
+func Serialization(format string, args ...any) *Error {
+	return New(http.StatusBadRequest, "SerializationException", format, args...)
+}
+
+// NotImplemented answers an operation that has no behaviour yet.
+func NotImplemented(service, operation string) *Error {
+	return New(http.StatusNotImplemented, "NotImplemented",
+		"The operation %s of service %s is not implemented by Ersatz yet", operation, service)
+}
+
+// UnknownOperation is a request naming no operation of the service.
+func UnknownOperation(format string, args ...any) *Error {
+	return New(http.StatusBadRequest, "UnknownOperationException", format, args...)
+}
+
+// Internal is an unexpected failure inside Ersatz.
+func Internal(err error) *Error {
+	return New(http.StatusInternalServerError, "InternalFailure", "internal error: %v", err)
+}

@@ -1,0 +1,270 @@
+// Package gateway is the handler chain every request walks:
+//
+//	request id -> authenticate -> detect service -> route -> (501 if not implemented)
+//	-> decode + validate -> dispatch -> encode
+//
+// Service packages never see protocol code; protocol packages never see services.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/awserr"
+	"github.com/ersatz-dev/ersatz/internal/protocol/awsjson"
+	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
+	"github.com/ersatz-dev/ersatz/internal/sigv4"
+	"github.com/ersatz-dev/ersatz/internal/validate"
+)
+
+// DefaultAccount is the account of requests whose access key is not an account id.
+const DefaultAccount = "000000000000"
+
+// Authenticator decides who sent a request. It returns an api.ServiceError
+// (for example a 403) to refuse it.
+type Authenticator interface {
+	Authenticate(r *http.Request) (api.Caller, error)
+}
+
+// Options configure a Gateway.
+type Options struct {
+	Services      []*api.Service
+	DefaultRegion string
+	// Auth verifies requests; nil trusts the credential scope without checking
+	// signatures (--auth off).
+	Auth   Authenticator
+	Logger *slog.Logger
+	// Admin serves /_ersatz/ paths; nil answers them 404.
+	Admin http.Handler
+}
+
+type service struct {
+	*api.Service
+	router *restjson.Router // rest-json only
+}
+
+// Gateway serves the AWS APIs of its services.
+type Gateway struct {
+	opts     Options
+	services []*service
+	bySigner map[string]*service
+	byTarget map[string]*service
+	log      *slog.Logger
+}
+
+// New builds a gateway.
+func New(opts Options) *Gateway {
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = "us-east-1"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	g := &Gateway{opts: opts, bySigner: map[string]*service{}, byTarget: map[string]*service{}, log: opts.Logger}
+	for _, s := range opts.Services {
+		svc := &service{Service: s}
+		if s.Protocol == api.RESTJSON {
+			svc.router = restjson.NewRouter(s)
+		}
+		g.services = append(g.services, svc)
+		g.bySigner[s.Name] = svc
+		if s.TargetPrefix != "" {
+			g.byTarget[s.TargetPrefix] = svc
+		}
+	}
+	return g
+}
+
+// ServeHTTP walks the chain.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	w.Header().Set("X-Amzn-RequestId", reqID)
+	if strings.HasPrefix(r.URL.Path, "/_ersatz/") {
+		if g.opts.Admin == nil {
+			http.NotFound(w, r)
+			return
+		}
+		g.opts.Admin.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	svc, opName := g.serve(rec, r, reqID)
+	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		slog.String("id", reqID), slog.String("service", svc), slog.String("operation", opName),
+		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
+	caller, err := g.authenticate(r)
+	caller.RequestID = reqID
+	svc := g.detect(r)
+	if svc == nil {
+		writeUnrouted(w, r, err)
+		return "", ""
+	}
+	if err != nil {
+		g.writeError(w, svc, err)
+		return svc.Name, ""
+	}
+	op, labels, err := g.route(svc, r)
+	if err != nil {
+		g.writeError(w, svc, err)
+		return svc.Name, ""
+	}
+	if op.Handler == nil {
+		g.writeError(w, svc, awserr.NotImplemented(svc.Name, op.Name))
+		return svc.Name, op.Name
+	}
+	in := op.NewInput()
+	if err := g.decode(svc, r, labels, op, in); err != nil {
+		g.writeError(w, svc, err)
+		return svc.Name, op.Name
+	}
+	var rep validate.Report
+	in.Validate(&rep, "")
+	if !rep.OK() {
+		g.writeError(w, svc, awserr.New(http.StatusBadRequest, svc.ValidationCode, "%s", rep.Message()))
+		return svc.Name, op.Name
+	}
+	ctx := api.WithCaller(r.Context(), caller)
+	out, err := g.invoke(ctx, op, in)
+	if err != nil {
+		g.writeError(w, svc, err)
+		return svc.Name, op.Name
+	}
+	if svc.Protocol == api.RESTJSON {
+		restjson.Encode(w, op, out)
+	} else {
+		awsjson.Encode(w, out)
+	}
+	return svc.Name, op.Name
+}
+
+// invoke runs the handler, turning a panic into a 500 so one bad request
+// never takes the server down.
+func (g *Gateway) invoke(ctx context.Context, op *api.Operation, in api.Input) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.log.Error("handler panicked", "operation", op.Name, "panic", fmt.Sprint(p))
+			out, err = nil, awserr.Internal(fmt.Errorf("panic in %s", op.Name))
+		}
+	}()
+	return op.Handler(ctx, in)
+}
+
+func (g *Gateway) authenticate(r *http.Request) (api.Caller, error) {
+	if g.opts.Auth != nil {
+		return g.opts.Auth.Authenticate(r)
+	}
+	c := api.Caller{Account: DefaultAccount, Region: g.opts.DefaultRegion}
+	if scope, err := sigv4.RequestScope(r); err == nil {
+		c.AccessKeyID = scope.AccessKeyID
+		c.Account = AccountOf(scope.AccessKeyID)
+		if scope.Region != "" {
+			c.Region = scope.Region
+		}
+	}
+	return c, nil
+}
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// AccountOf is the account an access key id stands for: the key itself when
+// it is 12 digits, DefaultAccount otherwise.
+func AccountOf(accessKeyID string) string {
+	if accountID.MatchString(accessKeyID) {
+		return accessKeyID
+	}
+	return DefaultAccount
+}
+
+// detect finds the service from, in order: the credential scope's service,
+// the X-Amz-Target prefix, the request path.
+func (g *Gateway) detect(r *http.Request) *service {
+	if scope, err := sigv4.RequestScope(r); err == nil {
+		if s, ok := g.bySigner[scope.Service]; ok {
+			return s
+		}
+	}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		prefix, _, _ := strings.Cut(t, ".")
+		if s, ok := g.byTarget[prefix]; ok {
+			return s
+		}
+	}
+	for _, s := range g.services {
+		if s.router != nil && s.router.Knows(r) {
+			return s
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) route(svc *service, r *http.Request) (*api.Operation, *restjson.Match, error) {
+	if svc.Protocol == api.RESTJSON {
+		m, ok := svc.router.Route(r)
+		if !ok {
+			return nil, nil, awserr.New(http.StatusNotFound, "UnknownOperationException",
+				"No operation of %s matches %s %s", svc.Name, r.Method, r.URL.Path)
+		}
+		return m.Op, m, nil
+	}
+	op, err := awsjson.Route(svc.Service, r)
+	return op, nil, err
+}
+
+func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, op *api.Operation, in api.Input) error {
+	if svc.Protocol == api.RESTJSON {
+		return restjson.Decode(r, m, in)
+	}
+	return awsjson.Decode(r, in)
+}
+
+func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
+	var se api.ServiceError
+	if !errors.As(err, &se) || (se.HTTPStatus() >= 500 && se.HTTPStatus() != http.StatusNotImplemented) {
+		g.log.Error("request failed", "service", svc.Name, "error", err)
+	}
+	if svc.Protocol == api.RESTJSON {
+		restjson.EncodeError(w, err)
+	} else {
+		awsjson.EncodeError(w, err)
+	}
+}
+
+// writeUnrouted answers a request no service claims.
+func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
+	if authErr != nil {
+		restjson.EncodeError(w, authErr)
+		return
+	}
+	restjson.EncodeError(w, awserr.New(http.StatusNotFound, "UnknownOperationException",
+		"No service of Ersatz handles %s %s", r.Method, r.URL.Path))
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,83 @@
+// Package awsjson speaks the awsJson1_1 protocol: POST / with the operation in
+// X-Amz-Target, JSON bodies keyed by member name, errors as __type.
+package awsjson
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/awserr"
+	"github.com/ersatz-dev/ersatz/internal/protocol"
+)
+
+// ContentType is the protocol's media type.
+const ContentType = "application/x-amz-json-1.1"
+
+// Route finds the operation named by the request's X-Amz-Target header.
+func Route(svc *api.Service, r *http.Request) (*api.Operation, error) {
+	target := r.Header.Get("X-Amz-Target")
+	prefix, name, ok := strings.Cut(target, ".")
+	if target == "" {
+		return nil, awserr.UnknownOperation("Missing X-Amz-Target header for service %s", svc.Name)
+	}
+	if !ok || prefix != svc.TargetPrefix {
+		return nil, awserr.UnknownOperation("Unknown target %q for service %s", target, svc.Name)
+	}
+	op := svc.Operation(name)
+	if op == nil {
+		return nil, awserr.UnknownOperation("Unknown operation %s", name)
+	}
+	if r.Method != http.MethodPost {
+		return nil, awserr.UnknownOperation("Operation %s must be called with POST", name)
+	}
+	return op, nil
+}
+
+// Decode reads the request body into in.
+func Decode(r *http.Request, in api.Input) error {
+	body, err := protocol.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	return protocol.DecodeJSON(body, in)
+}
+
+// Encode writes a successful response; out may be nil.
+func Encode(w http.ResponseWriter, out any) {
+	body := []byte("{}")
+	if out != nil {
+		b, err := json.Marshal(out)
+		if err != nil {
+			EncodeError(w, awserr.Internal(err))
+			return
+		}
+		body = b
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// EncodeError writes err as the protocol's error response.
+func EncodeError(w http.ResponseWriter, err error) {
+	fields, code, status := protocol.ErrorBody(err, "Message")
+	fields["__type"] = code
+	body, mErr := json.Marshal(fields)
+	if mErr != nil {
+		body = []byte(`{"__type":"InternalFailure","Message":"error could not be encoded"}`)
+		code, status = "InternalFailure", http.StatusInternalServerError
+	}
+	var he api.HeaderError
+	if errors.As(err, &he) {
+		for k, vs := range he.ResponseHeaders() {
+			w.Header()[k] = vs
+		}
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

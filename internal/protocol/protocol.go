@@ -1,0 +1,98 @@
+// Package protocol holds what the wire protocols share: reading a capped
+// request body and turning JSON decoding failures into AWS-shaped errors.
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/awserr"
+)
+
+// MaxBody is the largest request body Ersatz reads.
+const MaxBody = 16 << 20
+
+// ReadBody reads the request body, refusing more than MaxBody bytes.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, awserr.Serialization("could not read the request body: %v", err)
+	}
+	if len(b) > MaxBody {
+		return nil, awserr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			"The request body is larger than %d bytes", MaxBody)
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes a JSON object body into v. Unknown members are ignored
+// (newer clients send members older models lack); a body that is not a JSON
+// object of the right member types is a SerializationException naming the member.
+func DecodeJSON(body []byte, v any) error {
+	trimmed := strings.TrimSpace(string(body))
+	if trimmed == "" {
+		return nil
+	}
+	if !strings.HasPrefix(trimmed, "{") {
+		return awserr.Serialization("The request body must be a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "(body)"
+			}
+			return awserr.Serialization("Value of type %s at '%s' cannot be deserialized as %s", te.Value, field, typeName(te))
+		case errors.As(err, &se):
+			return awserr.Serialization("The request body is not valid JSON at offset %d: %v", se.Offset, err)
+		default:
+			var ae *awserr.Error
+			if errors.As(err, &ae) {
+				return ae
+			}
+			return awserr.Serialization("The request body could not be deserialized: %v", err)
+		}
+	}
+	return nil
+}
+
+func typeName(te *json.UnmarshalTypeError) string {
+	if te.Type == nil {
+		return "the expected type"
+	}
+	return fmt.Sprint(te.Type)
+}
+
+// ErrorBody returns the JSON members of an error response, its code and its
+// status. Generated error shapes are sent with their members; other errors
+// become an awserr.Error whose message goes under messageKey.
+func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
+	var se api.ServiceError
+	if !errors.As(err, &se) {
+		se = awserr.Internal(err)
+	}
+	fields := map[string]any{}
+	if ae, ok := se.(*awserr.Error); ok {
+		for k, v := range ae.Fields {
+			fields[k] = v
+		}
+		fields[messageKey] = ae.Message
+		return fields, ae.Code, ae.Status
+	}
+	b, mErr := json.Marshal(se)
+	if mErr == nil {
+		_ = json.Unmarshal(b, &fields)
+	}
+	return fields, se.ErrorCode(), se.HTTPStatus()
+}
