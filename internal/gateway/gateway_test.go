@@ -60,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 		},
 		ListHostKeys: func(ctx context.Context, in *transferapi.ListHostKeysRequest) (*transferapi.ListHostKeysResponse, error) {
 			return &transferapi.ListHostKeysResponse{ServerId: in.ServerId, HostKeys: []transferapi.ListedHostKey{{
-				Arn: api.Ptr("arn:aws:transfer:us-east-1:000000000000:host-key/s-01234567890abcdef/hostkey-01234567890abcdef"),
+				Arn:          api.Ptr("arn:aws:transfer:us-east-1:000000000000:host-key/s-01234567890abcdef/hostkey-01234567890abcdef"),
 				DateImported: api.Epoch(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 			}}}, nil
 		},

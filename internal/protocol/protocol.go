@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -71,28 +72,31 @@ func typeName(te *json.UnmarshalTypeError) string {
 	if te.Type == nil {
 		return "the expected type"
 	}
-	return fmt.Sprint(te.Type)
-}
-
-// ErrorBody returns the JSON members of an error response, its code and its
-// status. Generated error shapes are sent with their members; other errors
-// become an awserr.Error whose message goes under messageKey.
-func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
-	var se api.ServiceError
-	if !errors.As(err, &se) {
-		se = awserr.Internal(err)
+	t := te.Type
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	fields := map[string]any{}
-	if ae, ok := se.(*awserr.Error); ok {
-		for k, v := range ae.Fields {
-			fields[k] = v
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 blob"
 		}
-		fields[messageKey] = ae.Message
-		return fields, ae.Code, ae.Status
+		return "a list"
+	case reflect.Map:
+		return "a map"
+	case reflect.Struct:
+		if strings.Contains(t.Name(), "Seconds") || strings.Contains(t.Name(), "DateTime") {
+			return "a timestamp"
+		}
+		return "a structure"
 	}
-	b, mErr := json.Marshal(se)
-	if mErr == nil {
-		_ = json.Unmarshal(b, &fields)
-	}
-	return fields, se.ErrorCode(), se.HTTPStatus()
+	return fmt.Sprint(t)
 }
