@@ -1,24 +1,172 @@
 // Package transfer is the behaviour of AWS Transfer Family.
+//
+// The package is organised by resource: servers.go, users.go, sshkeys.go,
+// accesses.go, hostkeys.go, tags.go, securitypolicies.go and
+// identityprovider.go each hold the operations of one resource, with the
+// shared record types and helpers beside them. All state lives in the store,
+// scoped by the caller's account and region; the layout is
+//
+//	server/<s-id>                         serverRecord
+//	server/<s-id>/user/<name>             userRecord (SSH public keys inside)
+//	server/<s-id>/access/<external id>    accessRecord
+//	server/<s-id>/hostkey/<hostkey-id>    hostKeyRecord
+//	<any taggable resource>/tags/set      tagSet (see tags.go)
+//
+// so deleting a server deletes its users, accesses, host keys and every tag
+// set below it in the same transaction.
 package transfer
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
+// ServiceName is the store scope's service and the ARN service of Transfer.
+const ServiceName = "transfer"
+
+// DefaultTransitionDelay is how long a server stays STARTING or STOPPING
+// after StartServer or StopServer before it is ONLINE or OFFLINE.
+const DefaultTransitionDelay = 200 * time.Millisecond
+
 // Service implements the Transfer Family operations on a store.
 type Service struct {
-	store store.Store
+	store      store.Store
+	now        func() time.Time
+	transition time.Duration
+	// tagKinds maps an ARN resource type ("server", "user", "host-key", ...)
+	// to how its resources are found in the store (see tags.go).
+	tagKinds map[string]tagKind
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock makes the service read the time from now (tests inject a fake
+// clock; the default is time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithTransitionDelay sets how long StartServer and StopServer leave a server
+// in STARTING or STOPPING (DefaultTransitionDelay unless set; 0 moves it at once).
+func WithTransitionDelay(d time.Duration) Option {
+	return func(s *Service) {
+		if d >= 0 {
+			s.transition = d
+		}
+	}
 }
 
 // New returns the Transfer service over st.
-func New(st store.Store) *Service {
-	return &Service{store: st}
+func New(st store.Store, opts ...Option) *Service {
+	s := &Service{store: st, now: time.Now, transition: DefaultTransitionDelay}
+	for _, o := range opts {
+		o(s)
+	}
+	s.tagKinds = coreTagKinds()
+	return s
 }
 
 // API returns the operation table with this service's behaviour.
 func (s *Service) API() *api.Service {
-	h := &transferapi.Handlers{}
+	h := &transferapi.Handlers{
+		CreateServer:   s.CreateServer,
+		DescribeServer: s.DescribeServer,
+		ListServers:    s.ListServers,
+		UpdateServer:   s.UpdateServer,
+		DeleteServer:   s.DeleteServer,
+		StartServer:    s.StartServer,
+		StopServer:     s.StopServer,
+
+		CreateUser:   s.CreateUser,
+		DescribeUser: s.DescribeUser,
+		ListUsers:    s.ListUsers,
+		UpdateUser:   s.UpdateUser,
+		DeleteUser:   s.DeleteUser,
+
+		ImportSshPublicKey: s.ImportSshPublicKey,
+		DeleteSshPublicKey: s.DeleteSshPublicKey,
+
+		CreateAccess:   s.CreateAccess,
+		DescribeAccess: s.DescribeAccess,
+		ListAccesses:   s.ListAccesses,
+		UpdateAccess:   s.UpdateAccess,
+		DeleteAccess:   s.DeleteAccess,
+
+		ImportHostKey:   s.ImportHostKey,
+		DescribeHostKey: s.DescribeHostKey,
+		ListHostKeys:    s.ListHostKeys,
+		UpdateHostKey:   s.UpdateHostKey,
+		DeleteHostKey:   s.DeleteHostKey,
+
+		TagResource:         s.TagResource,
+		UntagResource:       s.UntagResource,
+		ListTagsForResource: s.ListTagsForResource,
+
+		DescribeSecurityPolicy: s.DescribeSecurityPolicy,
+		ListSecurityPolicies:   s.ListSecurityPolicies,
+
+		TestIdentityProvider: s.TestIdentityProvider,
+	}
 	return h.Service()
+}
+
+// scope is the store scope of the request's caller.
+func scope(ctx context.Context) store.Scope {
+	c := api.CallerFrom(ctx)
+	return store.Scope{Account: c.Account, Region: c.Region, Service: ServiceName}
+}
+
+// arn builds a Transfer ARN in the caller's account and region.
+func arn(ctx context.Context, resource string) string {
+	c := api.CallerFrom(ctx)
+	return ids.ARN(ServiceName, c.Region, c.Account, resource)
+}
+
+// serverKey is the store key of a server.
+func serverKey(sc store.Scope, serverID string) store.Key {
+	return store.Key{Scope: sc, Kind: "server", ID: serverID}
+}
+
+// now returns the service clock's time, truncated to milliseconds (the
+// precision of the wire's timestamps) and in UTC.
+func (s *Service) clock() time.Time {
+	return s.now().UTC().Truncate(time.Millisecond)
+}
+
+// listLimit turns a MaxResults into a store page limit: the model's maximum
+// (1000) when absent.
+func listLimit(maxResults *int32) int {
+	if maxResults == nil || *maxResults <= 0 {
+		return 1000
+	}
+	return int(*maxResults)
+}
+
+// pageError maps a store listing error to the service's errors.
+func pageError(err error) error {
+	if errors.Is(err, store.ErrInvalidToken) {
+		return &transferapi.InvalidNextTokenException{Message: api.Ptr("The NextToken is invalid or has expired")}
+	}
+	return fmt.Errorf("transfer: list: %w", err)
+}
+
+// ptrIf returns a pointer to v, or nil when v is the zero value.
+func ptrIf[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
 }

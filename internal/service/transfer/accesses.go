@@ -1,0 +1,176 @@
+package transfer
+
+import (
+	"context"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+const kindAccess = "access"
+
+// accessRecord is the access a directory group (ExternalId, its SID) has to
+// a server.
+type accessRecord struct {
+	ExternalID string `json:"externalId"`
+	ServerID   string `json:"serverId"`
+	homeProfile
+}
+
+func accessKey(sc store.Scope, serverID, externalID string) store.Key {
+	return serverKey(sc, serverID).Child(kindAccess, externalID)
+}
+
+func accessNotFound(externalID string) error { return notFound("Unknown access", externalID, rtAccess) }
+
+// getAccess reads a server and one of its accesses.
+func getAccess(tx store.Tx, sc store.Scope, serverID, externalID string) (serverRecord, accessRecord, error) {
+	srv, err := getServer(tx, sc, serverID)
+	if err != nil {
+		return srv, accessRecord{}, err
+	}
+	a, err := store.GetJSON[accessRecord](tx, accessKey(sc, serverID, externalID))
+	if isNotFound(err) {
+		return srv, a, accessNotFound(externalID)
+	}
+	if err != nil {
+		return srv, a, storeErr("read access", err)
+	}
+	return srv, a, nil
+}
+
+func putAccess(tx store.Tx, sc store.Scope, a *accessRecord) error {
+	if err := store.PutJSON(tx, accessKey(sc, a.ServerID, a.ExternalID), a); err != nil {
+		return storeErr("store access", err)
+	}
+	return nil
+}
+
+// CreateAccess gives a directory group access to a server. Accesses belong to
+// servers whose identity provider is AWS_DIRECTORY_SERVICE (the groups are
+// Active Directory groups); the pair (ServerId, ExternalId) is unique.
+func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccessRequest) (*transferapi.CreateAccessResponse, error) {
+	sc := scope(ctx)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		srv, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		if srv.IdentityProviderType != transferapi.IdentityProviderTypeAwsDirectoryService {
+			return invalid("Accesses can only be created on servers whose IdentityProviderType is AWS_DIRECTORY_SERVICE; server %s uses %s",
+				srv.ServerID, srv.IdentityProviderType)
+		}
+		key := accessKey(sc, srv.ServerID, *in.ExternalId)
+		if _, err := tx.Get(key); err == nil {
+			return exists("Access already exists", *in.ExternalId, rtAccess)
+		} else if !isNotFound(err) {
+			return storeErr("read access", err)
+		}
+		a := accessRecord{ExternalID: *in.ExternalId, ServerID: srv.ServerID}
+		if err := a.apply(profileInput{
+			HomeDirectory: in.HomeDirectory, HomeDirectoryType: in.HomeDirectoryType,
+			HomeDirectoryMappings: in.HomeDirectoryMappings, Policy: in.Policy,
+			PosixProfile: in.PosixProfile, Role: in.Role,
+		}, srv.Domain); err != nil {
+			return err
+		}
+		return putAccess(tx, sc, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.CreateAccessResponse{ServerId: in.ServerId, ExternalId: in.ExternalId}, nil
+}
+
+// DescribeAccess returns every stored member of an access.
+func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAccessRequest) (*transferapi.DescribeAccessResponse, error) {
+	sc := scope(ctx)
+	var out *transferapi.DescribedAccess
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		_, a, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId)
+		if err != nil {
+			return err
+		}
+		out = &transferapi.DescribedAccess{
+			HomeDirectory: a.homeDir(), HomeDirectoryMappings: a.HomeDirectoryMappings,
+			HomeDirectoryType: api.Ptr(a.HomeDirectoryType), Policy: ptrIf(a.Policy), PosixProfile: a.PosixProfile,
+			Role: ptrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.DescribeAccessResponse{ServerId: in.ServerId, Access: out}, nil
+}
+
+// ListAccesses pages through a server's accesses in ascending order of
+// ExternalId.
+func (s *Service) ListAccesses(ctx context.Context, in *transferapi.ListAccessesRequest) (*transferapi.ListAccessesResponse, error) {
+	sc := scope(ctx)
+	out := &transferapi.ListAccessesResponse{ServerId: in.ServerId}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		srv, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		accs, next, err := store.ListJSON[accessRecord](tx,
+			store.Collection{Scope: sc, Parent: serverKey(sc, srv.ServerID).Path(), Kind: kindAccess},
+			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
+		if err != nil {
+			return pageError(err)
+		}
+		for _, a := range accs {
+			out.Accesses = append(out.Accesses, transferapi.ListedAccess{
+				HomeDirectory: a.homeDir(), HomeDirectoryType: api.Ptr(a.HomeDirectoryType),
+				Role: ptrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
+			})
+		}
+		out.NextToken = ptrIf(next)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateAccess changes exactly the members given (HomeDirectory,
+// HomeDirectoryType, HomeDirectoryMappings, Policy, PosixProfile, Role); a
+// rejected update changes nothing.
+func (s *Service) UpdateAccess(ctx context.Context, in *transferapi.UpdateAccessRequest) (*transferapi.UpdateAccessResponse, error) {
+	sc := scope(ctx)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		srv, a, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId)
+		if err != nil {
+			return err
+		}
+		if err := a.apply(profileInput{
+			HomeDirectory: in.HomeDirectory, HomeDirectoryType: in.HomeDirectoryType,
+			HomeDirectoryMappings: in.HomeDirectoryMappings, Policy: in.Policy,
+			PosixProfile: in.PosixProfile, Role: in.Role,
+		}, srv.Domain); err != nil {
+			return err
+		}
+		return putAccess(tx, sc, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.UpdateAccessResponse{ServerId: in.ServerId, ExternalId: in.ExternalId}, nil
+}
+
+// DeleteAccess removes a group's access to a server.
+func (s *Service) DeleteAccess(ctx context.Context, in *transferapi.DeleteAccessRequest) error {
+	sc := scope(ctx)
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if _, _, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId); err != nil {
+			return err
+		}
+		if err := tx.Delete(accessKey(sc, *in.ServerId, *in.ExternalId)); err != nil {
+			return storeErr("delete access", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,628 @@
+package transfer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+// DefaultSecurityPolicy is the policy CreateServer attaches when none is
+// named: TransferSecurityPolicy-2024-01 is "the default security policy
+// attached to your server when creating a server using the console, API, or
+// CLI" (Transfer Family user guide, Security policies for servers).
+const DefaultSecurityPolicy = "TransferSecurityPolicy-2024-01"
+
+// serverRecord is a server as stored.
+type serverRecord struct {
+	ServerID                      string                               `json:"serverId"`
+	Arn                           string                               `json:"arn"`
+	Certificate                   string                               `json:"certificate,omitempty"`
+	Domain                        string                               `json:"domain"`
+	EndpointDetails               *transferapi.EndpointDetails         `json:"endpointDetails,omitempty"`
+	EndpointType                  string                               `json:"endpointType"`
+	IdentityProviderType          string                               `json:"identityProviderType"`
+	IdentityProviderDetails       *transferapi.IdentityProviderDetails `json:"identityProviderDetails,omitempty"`
+	LoggingRole                   string                               `json:"loggingRole,omitempty"`
+	PostAuthenticationLoginBanner string                               `json:"postAuthenticationLoginBanner,omitempty"`
+	PreAuthenticationLoginBanner  string                               `json:"preAuthenticationLoginBanner,omitempty"`
+	Protocols                     []string                             `json:"protocols"`
+	ProtocolDetails               *transferapi.ProtocolDetails         `json:"protocolDetails,omitempty"`
+	SecurityPolicyName            string                               `json:"securityPolicyName"`
+	WorkflowDetails               *transferapi.WorkflowDetails         `json:"workflowDetails,omitempty"`
+	StructuredLogDestinations     []string                             `json:"structuredLogDestinations,omitempty"`
+	S3StorageOptions              *transferapi.S3StorageOptions        `json:"s3StorageOptions,omitempty"`
+	IpAddressType                 string                               `json:"ipAddressType"`
+
+	// The primary host key: the one CreateServer made or was given, or the
+	// last UpdateServer HostKey. Its private key is kept here for the SFTP
+	// data plane; every host key (this one included) is also a hostkey child.
+	HostKeyID          string `json:"hostKeyId"`
+	HostKeyFingerprint string `json:"hostKeyFingerprint"`
+	HostKeyPEM         string `json:"hostKeyPem"`
+
+	// State is the settled state the server is in or moving to (ONLINE or
+	// OFFLINE). Until TransitionEnds the server reports STARTING (moving to
+	// ONLINE) or STOPPING (moving to OFFLINE).
+	State          string    `json:"state"`
+	TransitionEnds time.Time `json:"transitionEnds,omitzero"`
+
+	UserCount int32     `json:"userCount"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// stateAt is the state DescribeServer reports at now.
+func (r *serverRecord) stateAt(now time.Time) string {
+	if now.Before(r.TransitionEnds) {
+		if r.State == transferapi.StateOnline {
+			return transferapi.StateStarting
+		}
+		return transferapi.StateStopping
+	}
+	return r.State
+}
+
+func (r *serverRecord) hasProtocol(p string) bool { return slices.Contains(r.Protocols, p) }
+
+// getServer reads a server, answering ResourceNotFoundException when missing.
+func getServer(tx store.Tx, sc store.Scope, serverID string) (serverRecord, error) {
+	rec, err := store.GetJSON[serverRecord](tx, serverKey(sc, serverID))
+	if isNotFound(err) {
+		return rec, serverNotFound(serverID)
+	}
+	if err != nil {
+		return rec, storeErr("read server", err)
+	}
+	return rec, nil
+}
+
+// CreateServer creates a server with AWS's defaults, ONLINE at once.
+func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServerRequest) (*transferapi.CreateServerResponse, error) {
+	now := s.clock()
+	rec := serverRecord{
+		Certificate:                   api.Val(in.Certificate),
+		Domain:                        valOr(in.Domain, transferapi.DomainS3),
+		EndpointDetails:               in.EndpointDetails,
+		EndpointType:                  valOr(in.EndpointType, transferapi.EndpointTypePublic),
+		IdentityProviderType:          valOr(in.IdentityProviderType, transferapi.IdentityProviderTypeServiceManaged),
+		IdentityProviderDetails:       in.IdentityProviderDetails,
+		LoggingRole:                   api.Val(in.LoggingRole),
+		PostAuthenticationLoginBanner: api.Val(in.PostAuthenticationLoginBanner),
+		PreAuthenticationLoginBanner:  api.Val(in.PreAuthenticationLoginBanner),
+		Protocols:                     in.Protocols,
+		SecurityPolicyName:            valOr(in.SecurityPolicyName, DefaultSecurityPolicy),
+		WorkflowDetails:               normWorkflow(in.WorkflowDetails),
+		StructuredLogDestinations:     in.StructuredLogDestinations,
+		IpAddressType:                 valOr(in.IpAddressType, transferapi.IpAddressTypeIpv4),
+		State:                         transferapi.StateOnline,
+		CreatedAt:                     now,
+	}
+	if len(rec.Protocols) == 0 {
+		rec.Protocols = []string{transferapi.ProtocolSftp}
+	}
+	if rec.EndpointType == transferapi.EndpointTypeVpcEndpoint {
+		return nil, invalid("EndpointType VPC_ENDPOINT can no longer be used to create a server " +
+			"(deprecated since May 19, 2021 for accounts that had not used it); use EndpointType VPC")
+	}
+	rec.ProtocolDetails = mergeProtocolDetails(defaultProtocolDetails(), in.ProtocolDetails)
+	if rec.Domain == transferapi.DomainS3 {
+		rec.S3StorageOptions = mergeS3Options(&transferapi.S3StorageOptions{
+			DirectoryListingOptimization: api.Ptr(transferapi.DirectoryListingOptimizationDisabled),
+		}, in.S3StorageOptions)
+	} else if in.S3StorageOptions != nil {
+		return nil, invalid("S3StorageOptions can only be set on a server whose Domain is S3")
+	}
+	fillIdentityDefaults(&rec)
+	if err := validateServer(&rec); err != nil {
+		return nil, err
+	}
+	tags, err := checkNewTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	var hk parsedHostKey
+	if in.HostKey != nil {
+		hk, err = parseHostKey(*in.HostKey, "HostKey")
+	} else {
+		hk, err = generateHostKey()
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	sc := scope(ctx)
+	rec.ServerID = ids.Hex17("s-")
+	rec.Arn = arn(ctx, "server/"+rec.ServerID)
+	hostKey := newHostKeyRecord(ctx, rec.ServerID, ids.Hex17("hostkey-"), hk, nil, now)
+	rec.HostKeyID, rec.HostKeyFingerprint, rec.HostKeyPEM = hostKey.HostKeyID, hk.Fingerprint, hk.PEM
+	key := serverKey(sc, rec.ServerID)
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if err := store.PutJSON(tx, key, rec); err != nil {
+			return storeErr("create server", err)
+		}
+		if err := store.PutJSON(tx, key.Child(kindHostKey, hostKey.HostKeyID), hostKey); err != nil {
+			return storeErr("create server host key", err)
+		}
+		return putTags(tx, key, tags)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.CreateServerResponse{ServerId: api.Ptr(rec.ServerID)}, nil
+}
+
+// DescribeServer returns every property of a server, its state at this moment
+// and its tags.
+func (s *Service) DescribeServer(ctx context.Context, in *transferapi.DescribeServerRequest) (*transferapi.DescribeServerResponse, error) {
+	sc := scope(ctx)
+	var out *transferapi.DescribedServer
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		rec, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		tags, err := getTags(tx, serverKey(sc, rec.ServerID))
+		if err != nil {
+			return err
+		}
+		out = s.describedServer(&rec, tags)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.DescribeServerResponse{Server: out}, nil
+}
+
+func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *transferapi.DescribedServer {
+	d := &transferapi.DescribedServer{
+		Arn:                           api.Ptr(r.Arn),
+		Certificate:                   ptrIf(r.Certificate),
+		ProtocolDetails:               r.ProtocolDetails,
+		Domain:                        api.Ptr(r.Domain),
+		EndpointDetails:               r.EndpointDetails,
+		EndpointType:                  api.Ptr(r.EndpointType),
+		HostKeyFingerprint:            ptrIf(r.HostKeyFingerprint),
+		IdentityProviderType:          api.Ptr(r.IdentityProviderType),
+		LoggingRole:                   ptrIf(r.LoggingRole),
+		PostAuthenticationLoginBanner: ptrIf(r.PostAuthenticationLoginBanner),
+		PreAuthenticationLoginBanner:  ptrIf(r.PreAuthenticationLoginBanner),
+		Protocols:                     r.Protocols,
+		SecurityPolicyName:            api.Ptr(r.SecurityPolicyName),
+		ServerId:                      api.Ptr(r.ServerID),
+		State:                         api.Ptr(r.stateAt(s.clock())),
+		Tags:                          tags,
+		UserCount:                     api.Ptr(r.UserCount),
+		WorkflowDetails:               r.WorkflowDetails,
+		StructuredLogDestinations:     r.StructuredLogDestinations,
+		S3StorageOptions:              r.S3StorageOptions,
+		IpAddressType:                 api.Ptr(r.IpAddressType),
+	}
+	// "This field is not populated when the IdentityProviderType of a server
+	// is AWS_DIRECTORY_SERVICE or SERVICE_MANAGED." (DescribedServer)
+	switch r.IdentityProviderType {
+	case transferapi.IdentityProviderTypeApiGateway, transferapi.IdentityProviderTypeAwsLambda:
+		d.IdentityProviderDetails = r.IdentityProviderDetails
+	}
+	return d
+}
+
+// ListServers pages through the caller's servers in ascending order of id.
+func (s *Service) ListServers(ctx context.Context, in *transferapi.ListServersRequest) (*transferapi.ListServersResponse, error) {
+	sc := scope(ctx)
+	out := &transferapi.ListServersResponse{}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		recs, next, err := store.ListJSON[serverRecord](tx,
+			store.Collection{Scope: sc, Kind: "server"},
+			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
+		if err != nil {
+			return pageError(err)
+		}
+		now := s.clock()
+		for i := range recs {
+			r := &recs[i]
+			out.Servers = append(out.Servers, transferapi.ListedServer{
+				Arn: api.Ptr(r.Arn), Domain: api.Ptr(r.Domain), IdentityProviderType: api.Ptr(r.IdentityProviderType),
+				EndpointType: api.Ptr(r.EndpointType), LoggingRole: ptrIf(r.LoggingRole), ServerId: api.Ptr(r.ServerID),
+				State: api.Ptr(r.stateAt(now)), UserCount: api.Ptr(r.UserCount),
+			})
+		}
+		out.NextToken = ptrIf(next)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateServer changes the members given and validates the server as it
+// would be; a rejected update changes nothing.
+func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServerRequest) (*transferapi.UpdateServerResponse, error) {
+	var newKey *parsedHostKey
+	if in.HostKey != nil {
+		hk, err := parseHostKey(*in.HostKey, "HostKey")
+		if err != nil {
+			return nil, err
+		}
+		newKey = &hk
+	}
+	if in.EndpointType != nil && *in.EndpointType == transferapi.EndpointTypeVpcEndpoint {
+		return nil, invalid("EndpointType VPC_ENDPOINT is deprecated and cannot be chosen; use EndpointType VPC")
+	}
+	newHostKeyID := ids.Hex17("hostkey-")
+	sc := scope(ctx)
+	now := s.clock()
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		rec, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		key := serverKey(sc, rec.ServerID)
+		if in.IpAddressType != nil && *in.IpAddressType != rec.IpAddressType && rec.stateAt(now) != transferapi.StateOffline {
+			return invalid("IpAddressType cannot be changed while server %s is %s; stop the server first", rec.ServerID, rec.stateAt(now))
+		}
+		if in.IdentityProviderType != nil && *in.IdentityProviderType != rec.IdentityProviderType {
+			if err := checkProviderChange(tx, key, &rec, *in.IdentityProviderType); err != nil {
+				return err
+			}
+			rec.IdentityProviderType = *in.IdentityProviderType
+			if in.IdentityProviderDetails == nil {
+				rec.IdentityProviderDetails = nil // the old type's details do not fit the new type
+			}
+		}
+		applyServerUpdate(&rec, in)
+		if in.S3StorageOptions != nil && rec.Domain != transferapi.DomainS3 {
+			return invalid("S3StorageOptions can only be set on a server whose Domain is S3")
+		}
+		fillIdentityDefaults(&rec)
+		if err := validateServer(&rec); err != nil {
+			return err
+		}
+		if newKey != nil {
+			if err := replacePrimaryHostKey(ctx, tx, key, &rec, newHostKeyID, *newKey, now); err != nil {
+				return err
+			}
+		}
+		if err := store.PutJSON(tx, key, rec); err != nil {
+			return storeErr("update server", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.UpdateServerResponse{ServerId: in.ServerId}, nil
+}
+
+// applyServerUpdate merges the members of an UpdateServer into rec.
+func applyServerUpdate(rec *serverRecord, in *transferapi.UpdateServerRequest) {
+	if in.Certificate != nil {
+		rec.Certificate = *in.Certificate
+	}
+	if in.ProtocolDetails != nil {
+		rec.ProtocolDetails = mergeProtocolDetails(rec.ProtocolDetails, in.ProtocolDetails)
+	}
+	if in.EndpointType != nil {
+		rec.EndpointType = *in.EndpointType
+		if rec.EndpointType == transferapi.EndpointTypePublic && in.EndpointDetails == nil {
+			rec.EndpointDetails = nil // a PUBLIC endpoint has no VPC details
+		}
+	}
+	if in.EndpointDetails != nil {
+		rec.EndpointDetails = in.EndpointDetails
+	}
+	if in.IdentityProviderDetails != nil {
+		rec.IdentityProviderDetails = in.IdentityProviderDetails
+	}
+	if in.LoggingRole != nil {
+		rec.LoggingRole = *in.LoggingRole
+	}
+	if in.PostAuthenticationLoginBanner != nil {
+		rec.PostAuthenticationLoginBanner = *in.PostAuthenticationLoginBanner
+	}
+	if in.PreAuthenticationLoginBanner != nil {
+		rec.PreAuthenticationLoginBanner = *in.PreAuthenticationLoginBanner
+	}
+	if in.Protocols != nil {
+		rec.Protocols = in.Protocols
+	}
+	if in.SecurityPolicyName != nil {
+		rec.SecurityPolicyName = *in.SecurityPolicyName
+	}
+	if in.WorkflowDetails != nil {
+		rec.WorkflowDetails = normWorkflow(in.WorkflowDetails)
+	}
+	if in.StructuredLogDestinations != nil {
+		rec.StructuredLogDestinations = in.StructuredLogDestinations
+		if len(rec.StructuredLogDestinations) == 0 {
+			rec.StructuredLogDestinations = nil
+		}
+	}
+	if in.S3StorageOptions != nil {
+		rec.S3StorageOptions = mergeS3Options(rec.S3StorageOptions, in.S3StorageOptions)
+	}
+	if in.IpAddressType != nil {
+		rec.IpAddressType = *in.IpAddressType
+	}
+}
+
+// checkProviderChange refuses to change the identity provider of a server
+// whose users or accesses belong to the old one: service-managed users exist
+// only on SERVICE_MANAGED servers, accesses only on AWS_DIRECTORY_SERVICE ones.
+func checkProviderChange(tx store.Tx, key store.Key, rec *serverRecord, to string) error {
+	if rec.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged && rec.UserCount > 0 {
+		return invalid("Server %s has %d service-managed users; delete them before changing IdentityProviderType to %s",
+			rec.ServerID, rec.UserCount, to)
+	}
+	if rec.IdentityProviderType == transferapi.IdentityProviderTypeAwsDirectoryService {
+		items, _, err := tx.List(store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: kindAccess}, store.Page{Limit: 1})
+		if err != nil {
+			return storeErr("list accesses", err)
+		}
+		if len(items) > 0 {
+			return invalid("Server %s has accesses; delete them before changing IdentityProviderType to %s", rec.ServerID, to)
+		}
+	}
+	return nil
+}
+
+// DeleteServer deletes a server with its users, accesses, host keys and tags.
+func (s *Service) DeleteServer(ctx context.Context, in *transferapi.DeleteServerRequest) error {
+	sc := scope(ctx)
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		err := tx.Delete(serverKey(sc, *in.ServerId))
+		if isNotFound(err) {
+			return serverNotFound(*in.ServerId)
+		}
+		if err != nil {
+			return storeErr("delete server", err)
+		}
+		return nil
+	})
+}
+
+// StartServer moves an OFFLINE server to ONLINE through STARTING. Starting a
+// server that is ONLINE or already STARTING changes nothing (AWS: "It has no
+// impact on a server that is already ONLINE"); starting a STOPPING server is
+// refused until it is OFFLINE.
+func (s *Service) StartServer(ctx context.Context, in *transferapi.StartServerRequest) error {
+	return s.transitionServer(ctx, *in.ServerId, transferapi.StateOnline)
+}
+
+// StopServer moves an ONLINE server to OFFLINE through STOPPING. Stopping a
+// server that is OFFLINE or already STOPPING changes nothing; stopping a
+// STARTING server is refused until it is ONLINE.
+func (s *Service) StopServer(ctx context.Context, in *transferapi.StopServerRequest) error {
+	return s.transitionServer(ctx, *in.ServerId, transferapi.StateOffline)
+}
+
+func (s *Service) transitionServer(ctx context.Context, serverID, target string) error {
+	sc := scope(ctx)
+	now := s.clock()
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		rec, err := getServer(tx, sc, serverID)
+		if err != nil {
+			return err
+		}
+		if rec.State == target {
+			return nil // already there or on the way
+		}
+		if cur := rec.stateAt(now); cur == transferapi.StateStarting || cur == transferapi.StateStopping {
+			return invalid("Server %s is %s; wait until it is %s before changing its state", serverID, cur, rec.State)
+		}
+		rec.State = target
+		rec.TransitionEnds = now.Add(s.transition)
+		if err := store.PutJSON(tx, serverKey(sc, serverID), rec); err != nil {
+			return storeErr("change server state", err)
+		}
+		return nil
+	})
+}
+
+// validateServer checks the cross-field rules AWS enforces on a server as it
+// would be after a create or an update.
+func validateServer(r *serverRecord) error {
+	if err := checkServerPolicy(r.SecurityPolicyName); err != nil {
+		return err
+	}
+	if err := checkIdentityProvider(r); err != nil {
+		return err
+	}
+	if err := checkEndpoint(r); err != nil {
+		return err
+	}
+	return checkProtocols(r)
+}
+
+func checkIdentityProvider(r *serverRecord) error {
+	d := r.IdentityProviderDetails
+	if d == nil {
+		d = &transferapi.IdentityProviderDetails{}
+	}
+	has := func(p *string) bool { return p != nil && *p != "" }
+	type field struct {
+		name string
+		set  bool
+	}
+	fields := []field{
+		{"Url", has(d.Url)}, {"InvocationRole", has(d.InvocationRole)},
+		{"Function", has(d.Function)}, {"DirectoryId", has(d.DirectoryId)},
+		{"SftpAuthenticationMethods", has(d.SftpAuthenticationMethods)},
+	}
+	var need []string
+	switch r.IdentityProviderType {
+	case transferapi.IdentityProviderTypeServiceManaged:
+	case transferapi.IdentityProviderTypeApiGateway:
+		need = []string{"Url", "InvocationRole", "SftpAuthenticationMethods"}
+	case transferapi.IdentityProviderTypeAwsLambda:
+		need = []string{"Function", "SftpAuthenticationMethods"}
+	case transferapi.IdentityProviderTypeAwsDirectoryService:
+		need = []string{"DirectoryId"}
+	}
+	for _, f := range fields {
+		allowed := slices.Contains(need, f.name)
+		if f.set && !allowed {
+			if r.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged {
+				return invalid("IdentityProviderDetails cannot be specified when IdentityProviderType is SERVICE_MANAGED")
+			}
+			return invalid("IdentityProviderDetails.%s cannot be used when IdentityProviderType is %s", f.name, r.IdentityProviderType)
+		}
+		if !f.set && allowed && f.name != "SftpAuthenticationMethods" {
+			return invalid("IdentityProviderDetails.%s is required when IdentityProviderType is %s", f.name, r.IdentityProviderType)
+		}
+	}
+	return nil
+}
+
+func checkEndpoint(r *serverRecord) error {
+	d := r.EndpointDetails
+	switch r.EndpointType {
+	case transferapi.EndpointTypePublic:
+		if d != nil {
+			return invalid("EndpointDetails cannot be specified when EndpointType is PUBLIC")
+		}
+	case transferapi.EndpointTypeVpc:
+		if d == nil || api.Val(d.VpcId) == "" {
+			return invalid("EndpointDetails.VpcId is required when EndpointType is VPC")
+		}
+		if d.VpcEndpointId != nil {
+			return invalid("EndpointDetails.VpcEndpointId can only be used when EndpointType is VPC_ENDPOINT")
+		}
+	case transferapi.EndpointTypeVpcEndpoint:
+		if d == nil || api.Val(d.VpcEndpointId) == "" {
+			return invalid("EndpointDetails.VpcEndpointId is required when EndpointType is VPC_ENDPOINT")
+		}
+		if d.VpcId != nil || len(d.SubnetIds) > 0 || len(d.SecurityGroupIds) > 0 || len(d.AddressAllocationIds) > 0 {
+			return invalid("EndpointDetails.VpcId, SubnetIds, SecurityGroupIds and AddressAllocationIds can only be set when EndpointType is VPC")
+		}
+	}
+	if d != nil && len(d.AddressAllocationIds) > 0 && r.IpAddressType == transferapi.IpAddressTypeDualstack {
+		return invalid("EndpointDetails.AddressAllocationIds cannot be used when IpAddressType is DUALSTACK")
+	}
+	return nil
+}
+
+func checkProtocols(r *serverRecord) error {
+	seen := map[string]bool{}
+	for _, p := range r.Protocols {
+		if seen[p] {
+			return invalid("Protocols lists %s more than once", p)
+		}
+		seen[p] = true
+	}
+	ftp, ftps, as2 := seen[transferapi.ProtocolFtp], seen[transferapi.ProtocolFtps], seen[transferapi.ProtocolAs2]
+	if ftp && r.EndpointType == transferapi.EndpointTypePublic {
+		return invalid("FTP is not supported on a PUBLIC endpoint: set EndpointType to VPC to use FTP")
+	}
+	if ftp || ftps {
+		if r.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged {
+			return invalid("FTP and FTPS need an external identity provider: IdentityProviderType must be " +
+				"AWS_DIRECTORY_SERVICE, AWS_LAMBDA or API_GATEWAY, not SERVICE_MANAGED")
+		}
+		if r.EndpointType != transferapi.EndpointTypeVpc {
+			return invalid("FTP and FTPS need EndpointType VPC, not %s", r.EndpointType)
+		}
+	}
+	if ftps && r.Certificate == "" {
+		return invalid("Certificate is required when Protocols includes FTPS")
+	}
+	if r.Certificate != "" && !strings.HasPrefix(r.Certificate, "arn:") {
+		return invalid("Certificate must be the ARN of a Certificate Manager certificate, not %q", r.Certificate)
+	}
+	if ftp && r.EndpointDetails != nil && len(r.EndpointDetails.AddressAllocationIds) > 0 {
+		return invalid("EndpointDetails.AddressAllocationIds cannot be associated when Protocols includes FTP")
+	}
+	if as2 {
+		if r.EndpointType != transferapi.EndpointTypeVpc {
+			return invalid("AS2 needs EndpointType VPC, not %s", r.EndpointType)
+		}
+		if r.Domain != transferapi.DomainS3 {
+			return invalid("AS2 needs Domain S3, not %s", r.Domain)
+		}
+	}
+	return nil
+}
+
+// fillIdentityDefaults sets SftpAuthenticationMethods to its documented
+// default (PUBLIC_KEY_OR_PASSWORD) for custom identity providers.
+func fillIdentityDefaults(r *serverRecord) {
+	switch r.IdentityProviderType {
+	case transferapi.IdentityProviderTypeApiGateway, transferapi.IdentityProviderTypeAwsLambda:
+		if r.IdentityProviderDetails == nil {
+			return // checkIdentityProvider reports what is missing
+		}
+		if r.IdentityProviderDetails.SftpAuthenticationMethods == nil {
+			d := *r.IdentityProviderDetails
+			d.SftpAuthenticationMethods = api.Ptr(transferapi.SftpAuthenticationMethodsPublicKeyOrPassword)
+			r.IdentityProviderDetails = &d
+		}
+	}
+}
+
+// defaultProtocolDetails are the ProtocolDetails AWS reports for a server
+// created without them.
+func defaultProtocolDetails() *transferapi.ProtocolDetails {
+	return &transferapi.ProtocolDetails{
+		PassiveIp:                api.Ptr("AUTO"),
+		TlsSessionResumptionMode: api.Ptr(transferapi.TlsSessionResumptionModeEnforced),
+		SetStatOption:            api.Ptr(transferapi.SetStatOptionDefault),
+	}
+}
+
+// mergeProtocolDetails returns base with the members set in upd replaced.
+func mergeProtocolDetails(base, upd *transferapi.ProtocolDetails) *transferapi.ProtocolDetails {
+	out := transferapi.ProtocolDetails{}
+	if base != nil {
+		out = *base
+	}
+	if upd == nil {
+		return &out
+	}
+	if upd.PassiveIp != nil {
+		out.PassiveIp = upd.PassiveIp
+	}
+	if upd.TlsSessionResumptionMode != nil {
+		out.TlsSessionResumptionMode = upd.TlsSessionResumptionMode
+	}
+	if upd.SetStatOption != nil {
+		out.SetStatOption = upd.SetStatOption
+	}
+	if upd.As2Transports != nil {
+		out.As2Transports = upd.As2Transports
+	}
+	return &out
+}
+
+func mergeS3Options(base, upd *transferapi.S3StorageOptions) *transferapi.S3StorageOptions {
+	out := transferapi.S3StorageOptions{}
+	if base != nil {
+		out = *base
+	}
+	if upd != nil && upd.DirectoryListingOptimization != nil {
+		out.DirectoryListingOptimization = upd.DirectoryListingOptimization
+	}
+	return &out
+}
+
+// normWorkflow drops WorkflowDetails whose lists are both empty: that is how
+// UpdateServer removes a server's workflows.
+func normWorkflow(w *transferapi.WorkflowDetails) *transferapi.WorkflowDetails {
+	if w == nil || (len(w.OnUpload) == 0 && len(w.OnPartialUpload) == 0) {
+		return nil
+	}
+	return w
+}
+
+// valOr returns *p, or def when p is nil.
+func valOr(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}

@@ -1,0 +1,218 @@
+package transfer
+
+import (
+	"context"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+const kindUser = "user"
+
+// userRecord is a service-managed user of a server.
+type userRecord struct {
+	UserName string `json:"userName"`
+	ServerID string `json:"serverId"`
+	Arn      string `json:"arn"`
+	homeProfile
+	SshPublicKeys []sshKeyRecord `json:"sshPublicKeys,omitempty"`
+}
+
+func userKey(sc store.Scope, serverID, userName string) store.Key {
+	return serverKey(sc, serverID).Child(kindUser, userName)
+}
+
+// getUser reads a server and one of its users.
+func getUser(tx store.Tx, sc store.Scope, serverID, userName string) (serverRecord, userRecord, error) {
+	srv, err := getServer(tx, sc, serverID)
+	if err != nil {
+		return srv, userRecord{}, err
+	}
+	u, err := store.GetJSON[userRecord](tx, userKey(sc, serverID, userName))
+	if isNotFound(err) {
+		return srv, u, notFound(msgUnknownUser, userName, rtUser)
+	}
+	if err != nil {
+		return srv, u, storeErr("read user", err)
+	}
+	return srv, u, nil
+}
+
+func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
+	if err := store.PutJSON(tx, userKey(sc, u.ServerID, u.UserName), u); err != nil {
+		return storeErr("store user", err)
+	}
+	return nil
+}
+
+// CreateUser creates a service-managed user: only SERVICE_MANAGED servers
+// have them ("You can only create and associate users with servers that have
+// the IdentityProviderType set to SERVICE_MANAGED").
+func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequest) (*transferapi.CreateUserResponse, error) {
+	tags, err := checkNewTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	var firstKey *sshKeyRecord
+	if in.SshPublicKeyBody != nil {
+		k, err := parseSSHPublicKey(*in.SshPublicKeyBody, "SshPublicKeyBody")
+		if err != nil {
+			return nil, err
+		}
+		k.ID = newSSHKeyID()
+		k.DateImported = s.clock()
+		firstKey = &k
+	}
+	sc := scope(ctx)
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		srv, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		if srv.IdentityProviderType != transferapi.IdentityProviderTypeServiceManaged {
+			return invalid("Users can only be created on servers whose IdentityProviderType is SERVICE_MANAGED; server %s uses %s",
+				srv.ServerID, srv.IdentityProviderType)
+		}
+		key := userKey(sc, srv.ServerID, *in.UserName)
+		if _, err := tx.Get(key); err == nil {
+			return exists("User already exists", *in.UserName, rtUser)
+		} else if !isNotFound(err) {
+			return storeErr("read user", err)
+		}
+		u := userRecord{
+			UserName: *in.UserName, ServerID: srv.ServerID,
+			Arn: arn(ctx, "user/"+srv.ServerID+"/"+*in.UserName),
+		}
+		if err := u.apply(profileInput{
+			HomeDirectory: in.HomeDirectory, HomeDirectoryType: in.HomeDirectoryType,
+			HomeDirectoryMappings: in.HomeDirectoryMappings, Policy: in.Policy,
+			PosixProfile: in.PosixProfile, Role: in.Role,
+		}, srv.Domain); err != nil {
+			return err
+		}
+		if firstKey != nil {
+			u.SshPublicKeys = []sshKeyRecord{*firstKey}
+		}
+		if err := putUser(tx, sc, &u); err != nil {
+			return err
+		}
+		if err := putTags(tx, key, tags); err != nil {
+			return err
+		}
+		srv.UserCount++
+		if err := store.PutJSON(tx, serverKey(sc, srv.ServerID), srv); err != nil {
+			return storeErr("count users", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.CreateUserResponse{ServerId: in.ServerId, UserName: in.UserName}, nil
+}
+
+// DescribeUser returns a user with its SSH public keys and tags.
+func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUserRequest) (*transferapi.DescribeUserResponse, error) {
+	sc := scope(ctx)
+	var out *transferapi.DescribedUser
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
+		if err != nil {
+			return err
+		}
+		tags, err := getTags(tx, userKey(sc, u.ServerID, u.UserName))
+		if err != nil {
+			return err
+		}
+		out = &transferapi.DescribedUser{
+			Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
+			HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: ptrIf(u.Policy), PosixProfile: u.PosixProfile,
+			Role: ptrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
+		}
+		for _, k := range u.SshPublicKeys {
+			out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{
+				DateImported: api.Epoch(k.DateImported), SshPublicKeyBody: api.Ptr(k.Body), SshPublicKeyId: api.Ptr(k.ID),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.DescribeUserResponse{ServerId: in.ServerId, User: out}, nil
+}
+
+// ListUsers pages through a server's users in ascending order of name.
+func (s *Service) ListUsers(ctx context.Context, in *transferapi.ListUsersRequest) (*transferapi.ListUsersResponse, error) {
+	sc := scope(ctx)
+	out := &transferapi.ListUsersResponse{ServerId: in.ServerId}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		srv, err := getServer(tx, sc, *in.ServerId)
+		if err != nil {
+			return err
+		}
+		users, next, err := store.ListJSON[userRecord](tx,
+			store.Collection{Scope: sc, Parent: serverKey(sc, srv.ServerID).Path(), Kind: kindUser},
+			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
+		if err != nil {
+			return pageError(err)
+		}
+		for _, u := range users {
+			out.Users = append(out.Users, transferapi.ListedUser{
+				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryType: api.Ptr(u.HomeDirectoryType),
+				Role: ptrIf(u.Role), SshPublicKeyCount: api.Ptr(int32(len(u.SshPublicKeys))), UserName: api.Ptr(u.UserName),
+			})
+		}
+		out.NextToken = ptrIf(next)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateUser changes the members given; a rejected update changes nothing.
+func (s *Service) UpdateUser(ctx context.Context, in *transferapi.UpdateUserRequest) (*transferapi.UpdateUserResponse, error) {
+	sc := scope(ctx)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
+		if err != nil {
+			return err
+		}
+		if err := u.apply(profileInput{
+			HomeDirectory: in.HomeDirectory, HomeDirectoryType: in.HomeDirectoryType,
+			HomeDirectoryMappings: in.HomeDirectoryMappings, Policy: in.Policy,
+			PosixProfile: in.PosixProfile, Role: in.Role,
+		}, srv.Domain); err != nil {
+			return err
+		}
+		return putUser(tx, sc, &u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &transferapi.UpdateUserResponse{ServerId: in.ServerId, UserName: in.UserName}, nil
+}
+
+// DeleteUser deletes a user with its SSH keys and tags.
+func (s *Service) DeleteUser(ctx context.Context, in *transferapi.DeleteUserRequest) error {
+	sc := scope(ctx)
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(userKey(sc, u.ServerID, u.UserName)); err != nil {
+			return storeErr("delete user", err)
+		}
+		if srv.UserCount > 0 {
+			srv.UserCount--
+		}
+		if err := store.PutJSON(tx, serverKey(sc, srv.ServerID), srv); err != nil {
+			return storeErr("count users", err)
+		}
+		return nil
+	})
+}
