@@ -1,0 +1,246 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/awserr"
+	"github.com/ersatz-dev/ersatz/internal/protocol"
+	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
+	"github.com/ersatz-dev/ersatz/internal/sigv4"
+)
+
+// Option configures an authenticator.
+type Option func(*options)
+
+type options struct {
+	now    func() time.Time
+	region string
+}
+
+// WithClock sets the clock signatures are checked against (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithDefaultRegion sets the region of unsigned requests (Trusting only;
+// default us-east-1).
+func WithDefaultRegion(region string) Option { return func(o *options) { o.region = region } }
+
+func newOptions(opts []Option) options {
+	o := options{now: time.Now, region: "us-east-1"}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return o
+}
+
+// detector finds the service a request is aimed at without trusting its
+// credential scope: by X-Amz-Target prefix (awsJson) or by REST route.
+type detector struct {
+	byName   map[string]*api.Service
+	byTarget map[string]*api.Service
+	rest     []restService
+}
+
+type restService struct {
+	svc    *api.Service
+	router *restjson.Router
+}
+
+func newDetector(services []*api.Service) *detector {
+	d := &detector{byName: map[string]*api.Service{}, byTarget: map[string]*api.Service{}}
+	for _, s := range services {
+		d.byName[s.Name] = s
+		if s.TargetPrefix != "" {
+			d.byTarget[s.TargetPrefix] = s
+		}
+		if s.Protocol == api.RESTJSON {
+			d.rest = append(d.rest, restService{svc: s, router: restjson.NewRouter(s)})
+		}
+	}
+	return d
+}
+
+// detect returns the services the request's target or path belongs to
+// (none when neither names a service).
+func (d *detector) detect(r *http.Request) []*api.Service {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		prefix, _, _ := strings.Cut(t, ".")
+		if s, ok := d.byTarget[prefix]; ok {
+			return []*api.Service{s}
+		}
+	}
+	var out []*api.Service
+	for _, rs := range d.rest {
+		if rs.router.Knows(r) {
+			out = append(out, rs.svc)
+		}
+	}
+	return out
+}
+
+// SigV4 verifies the AWS Signature Version 4 of every request against a
+// credentials file (--auth sigv4).
+//
+// Refusals use the codes and statuses AWS answers with: awsJson services
+// (Transfer) answer 400, as AWS's JSON-protocol services do; restJson
+// services (Amplify Backend, Q Apps) answer 403, as AWS's API
+// Gateway-fronted REST services do.
+//
+//	no signature                          MissingAuthenticationTokenException
+//	malformed Authorization or query      IncompleteSignatureException
+//	unknown access key or session token   UnrecognizedClientException
+//	bad signature, scope, date or expiry  InvalidSignatureException
+type SigV4 struct {
+	creds  *Credentials
+	detect *detector
+	now    func() time.Time
+}
+
+// NewSigV4 verifies requests to services against creds.
+func NewSigV4(creds *Credentials, services []*api.Service, opts ...Option) *SigV4 {
+	o := newOptions(opts)
+	return &SigV4{creds: creds, detect: newDetector(services), now: o.now}
+}
+
+// Authenticate verifies r. On success r.Body is readable again from the start.
+func (a *SigV4) Authenticate(r *http.Request) (api.Caller, error) {
+	candidates := a.detect.detect(r)
+	proto := api.RESTJSON
+	if len(candidates) > 0 {
+		proto = candidates[0].Protocol
+	}
+	sig, err := sigv4.Parse(r)
+	if err != nil {
+		return api.Caller{}, refusal(proto, err)
+	}
+	scoped := a.detect.byName[sig.Scope.Service]
+	if len(candidates) == 0 && scoped != nil {
+		proto = scoped.Protocol
+	}
+	if err := sig.CheckScope(); err != nil {
+		return api.Caller{}, refusal(proto, err)
+	}
+	if err := checkService(sig.Scope.Service, scoped, candidates); err != nil {
+		return api.Caller{}, refusal(proto, err)
+	}
+	cred, ok := a.creds.Lookup(sig.Scope.AccessKeyID)
+	if !ok {
+		return api.Caller{}, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
+	}
+	if subtle.ConstantTimeCompare([]byte(cred.SessionToken), []byte(sig.SecurityToken)) != 1 {
+		return api.Caller{}, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
+	}
+	if err := sig.CheckTime(a.now()); err != nil {
+		return api.Caller{}, refusal(proto, err)
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return api.Caller{}, err
+	}
+	if err := sig.Verify(r, body, cred.SecretAccessKey); err != nil {
+		return api.Caller{}, refusal(proto, err)
+	}
+	return api.Caller{
+		AccessKeyID: cred.AccessKeyID,
+		Account:     cred.AccountID,
+		Region:      sig.Scope.Region,
+		UserID:      cred.UserID,
+		Email:       cred.Email,
+	}, nil
+}
+
+// checkService requires the scope's service to be one Ersatz serves and, when
+// the request's target or path names a service, that one.
+func checkService(name string, scoped *api.Service, candidates []*api.Service) error {
+	for _, c := range candidates {
+		if c.Name == name {
+			return nil
+		}
+	}
+	if len(candidates) > 0 {
+		return &sigv4.Error{Kind: sigv4.Invalid, Message: "Credential should be scoped to correct service: '" + candidates[0].Name + "'. "}
+	}
+	if scoped == nil {
+		return &sigv4.Error{Kind: sigv4.Invalid, Message: "Credential should be scoped to correct service: '" + name +
+			"' is not a service Ersatz serves. "}
+	}
+	return nil
+}
+
+// readBody reads the body (at most protocol.MaxBody bytes) and puts it back
+// so the protocol layer reads it again.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := protocol.ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.Body != nil {
+		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return body, nil
+}
+
+// refusal turns a verification failure into the error of proto.
+func refusal(proto api.Protocol, err error) error {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		return awserr.Internal(err)
+	}
+	status := http.StatusForbidden
+	if proto == api.JSON {
+		status = http.StatusBadRequest
+	}
+	switch se.Kind {
+	case sigv4.Missing:
+		msg := "Missing Authentication Token"
+		if proto == api.JSON {
+			msg = "Request is missing Authentication Token"
+		}
+		return awserr.New(status, "MissingAuthenticationTokenException", "%s", msg)
+	case sigv4.Incomplete:
+		return awserr.New(status, "IncompleteSignatureException", "%s", se.Message)
+	case sigv4.UnknownKey:
+		return awserr.New(status, "UnrecognizedClientException", "%s", se.Message)
+	}
+	return awserr.New(status, "InvalidSignatureException", "%s", se.Message)
+}
+
+// Trusting is the authenticator of --auth off with a credentials file: it
+// checks no signature and trusts the credential scope, as the gateway does
+// without an authenticator, but maps the access keys the file names to their
+// account, user id and email. Other keys act in AccountOf(key).
+type Trusting struct {
+	creds  *Credentials
+	region string
+}
+
+// NewTrusting maps the keys of creds without verifying signatures.
+func NewTrusting(creds *Credentials, opts ...Option) *Trusting {
+	o := newOptions(opts)
+	return &Trusting{creds: creds, region: o.region}
+}
+
+// Authenticate never refuses a request.
+func (t *Trusting) Authenticate(r *http.Request) (api.Caller, error) {
+	c := api.Caller{Account: DefaultAccount, Region: t.region}
+	scope, err := sigv4.RequestScope(r)
+	if err != nil {
+		return c, nil
+	}
+	c.AccessKeyID = scope.AccessKeyID
+	c.Account = AccountOf(scope.AccessKeyID)
+	if scope.Region != "" {
+		c.Region = scope.Region
+	}
+	if cred, ok := t.creds.Lookup(scope.AccessKeyID); ok {
+		c.Account, c.UserID, c.Email = cred.AccountID, cred.UserID, cred.Email
+	}
+	return c, nil
+}

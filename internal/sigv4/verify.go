@@ -1,0 +1,526 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Algorithm is the only signing algorithm Ersatz verifies.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+// UnsignedPayload is the payload hash of a request whose body is not signed.
+const UnsignedPayload = "UNSIGNED-PAYLOAD"
+
+// TimeFormat is the ISO-8601 basic format of X-Amz-Date.
+const TimeFormat = "20060102T150405Z"
+
+// MaxSkew is how far a request's signing time may be from the server's clock.
+const MaxSkew = 15 * time.Minute
+
+// MaxExpires is the longest X-Amz-Expires of a presigned request: 7 days.
+const MaxExpires = 7 * 24 * time.Hour
+
+// Kind classifies a verification failure; the caller maps it to the error
+// code of the service's protocol.
+type Kind int
+
+// The kinds of failure.
+const (
+	// Missing: the request carries no signature at all
+	// (MissingAuthenticationTokenException).
+	Missing Kind = iota + 1
+	// Incomplete: the signature is malformed (IncompleteSignatureException).
+	Incomplete
+	// UnknownKey: the access key or the session token is not known
+	// (UnrecognizedClientException).
+	UnknownKey
+	// Invalid: the signature, its scope or its time is wrong
+	// (InvalidSignatureException).
+	Invalid
+)
+
+// Error is a verification failure with AWS's wording.
+type Error struct {
+	Kind    Kind
+	Message string
+}
+
+func (e *Error) Error() string { return "sigv4: " + e.Message }
+
+func fail(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
+}
+
+// Messages AWS sends for the common failures.
+const (
+	MsgMissing      = "Missing Authentication Token"
+	MsgUnknownKey   = "The security token included in the request is invalid."
+	MsgBadSignature = "The request signature we calculated does not match the signature you provided. " +
+		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+// Signature is the parsed SigV4 signature of a request.
+type Signature struct {
+	Presigned     bool
+	Scope         Scope
+	SignedHeaders []string // as listed by the client, lower-cased
+	Signature     string   // hex
+	Time          time.Time
+	AmzDate       string        // the timestamp as sent
+	Expires       time.Duration // presigned requests only
+	HasExpires    bool          // the presigned request names X-Amz-Expires
+	SecurityToken string
+}
+
+// Parse reads the signature of r from its Authorization header or, for
+// presigned requests, its X-Amz-* query parameters.
+func Parse(r *http.Request) (*Signature, error) {
+	authz := r.Header.Get("Authorization")
+	q := r.URL.Query()
+	presign := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
+	switch {
+	case authz == "" && !presign:
+		return nil, fail(Missing, MsgMissing)
+	case authz != "" && presign:
+		return nil, fail(Incomplete, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter "+
+			"or the Authorization header should be specified")
+	case authz != "":
+		return parseHeader(r, authz)
+	}
+	return parseQuery(r)
+}
+
+func parseHeader(r *http.Request, authz string) (*Signature, error) {
+	alg, rest, _ := strings.Cut(strings.TrimSpace(authz), " ")
+	if alg != Algorithm {
+		return nil, fail(Incomplete, "Unsupported AWS 'algorithm': '%s'. Ersatz verifies %s only", alg, Algorithm)
+	}
+	params := map[string]string{}
+	for _, part := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok {
+			params[k] = v
+		}
+	}
+	var missing []string
+	for _, name := range []string{"Credential", "Signature", "SignedHeaders"} {
+		if params[name] == "" {
+			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", name))
+		}
+	}
+	date := r.Header.Get("X-Amz-Date")
+	if date == "" && r.Header.Get("Date") == "" {
+		missing = append(missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+	}
+	if len(missing) > 0 {
+		return nil, fail(Incomplete, "%s Authorization=%s", strings.Join(missing, " "), authz)
+	}
+	s := &Signature{Signature: params["Signature"], SecurityToken: r.Header.Get("X-Amz-Security-Token")}
+	var err error
+	if s.Scope, err = credentialScope(params["Credential"]); err != nil {
+		return nil, err
+	}
+	s.SignedHeaders = splitSignedHeaders(params["SignedHeaders"])
+	if date != "" {
+		s.AmzDate = date
+		if s.Time, err = time.Parse(TimeFormat, date); err != nil {
+			return nil, fail(Incomplete, "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", date)
+		}
+	} else {
+		hd := r.Header.Get("Date")
+		t, err := http.ParseTime(hd)
+		if err != nil {
+			return nil, fail(Incomplete, "Date must be in RFC 1123 format. Got '%s'", hd)
+		}
+		s.Time = t.UTC()
+		s.AmzDate = s.Time.Format(TimeFormat)
+	}
+	return s, nil
+}
+
+func parseQuery(r *http.Request) (*Signature, error) {
+	q := r.URL.Query()
+	for _, name := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"} {
+		if q.Get(name) == "" {
+			return nil, fail(Incomplete, "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', "+
+				"'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date'. Re-examine the query-string parameters.")
+		}
+	}
+	if alg := q.Get("X-Amz-Algorithm"); alg != Algorithm {
+		return nil, fail(Incomplete, "Unsupported AWS 'algorithm': '%s'. Ersatz verifies %s only", alg, Algorithm)
+	}
+	s := &Signature{Presigned: true, Signature: q.Get("X-Amz-Signature"), SecurityToken: q.Get("X-Amz-Security-Token")}
+	var err error
+	if s.Scope, err = credentialScope(q.Get("X-Amz-Credential")); err != nil {
+		return nil, err
+	}
+	s.SignedHeaders = splitSignedHeaders(q.Get("X-Amz-SignedHeaders"))
+	s.AmzDate = q.Get("X-Amz-Date")
+	if s.Time, err = time.Parse(TimeFormat, s.AmzDate); err != nil {
+		return nil, fail(Incomplete, "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", s.AmzDate)
+	}
+	if exp := q.Get("X-Amz-Expires"); exp != "" {
+		n, err := strconv.ParseInt(exp, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fail(Incomplete, "X-Amz-Expires should be a number of seconds, not '%s'", exp)
+		}
+		if n > int64(MaxExpires/time.Second) {
+			return nil, fail(Incomplete, "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+		}
+		s.Expires = time.Duration(n) * time.Second
+		s.HasExpires = true
+	}
+	return s, nil
+}
+
+func splitSignedHeaders(v string) []string {
+	var out []string
+	for _, h := range strings.Split(v, ";") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func credentialScope(c string) (Scope, error) {
+	parts := strings.Split(c, "/")
+	if len(parts) != 5 {
+		return Scope{}, fail(Incomplete, "Credential must have exactly 5 slash-delimited elements, "+
+			"e.g. keyid/date/region/service/term, got '%s'", c)
+	}
+	if parts[4] != "aws4_request" {
+		return Scope{}, fail(Invalid, "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'.", parts[4])
+	}
+	if parts[0] == "" {
+		return Scope{}, fail(Incomplete, "Credential must name an access key id, got '%s'", c)
+	}
+	return Scope{AccessKeyID: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}, nil
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// ValidRegion reports whether name has the shape of an AWS region (us-east-1,
+// eu-central-2, us-gov-west-1, ...).
+func ValidRegion(name string) bool { return regionPattern.MatchString(name) }
+
+// CheckScope checks what the credential scope must agree with: the signing
+// date and a well-formed region, and that host is signed.
+func (s *Signature) CheckScope() error {
+	if day := s.Time.UTC().Format("20060102"); s.Scope.Date != day {
+		return fail(Invalid, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "+
+			"'%s' != '%s', from '%s'.", s.Scope.Date, day, s.AmzDate)
+	}
+	if !ValidRegion(s.Scope.Region) {
+		return fail(Invalid, "Credential should be scoped to a valid region, not '%s'.", s.Scope.Region)
+	}
+	for _, h := range s.SignedHeaders {
+		if h == "host" || h == ":authority" {
+			return nil
+		}
+	}
+	return fail(Invalid, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+}
+
+// CheckTime checks the signing time against now: within MaxSkew for signed
+// headers; for presigned requests not in the future by more than MaxSkew and
+// not past X-Amz-Expires (or MaxSkew when the request names no expiry).
+func (s *Signature) CheckTime(now time.Time) error {
+	now = now.UTC()
+	t := s.Time.UTC()
+	if t.After(now.Add(MaxSkew)) {
+		return fail(Invalid, "Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			t.Format(TimeFormat), now.Add(MaxSkew).Format(TimeFormat), now.Format(TimeFormat))
+	}
+	if s.Presigned && s.HasExpires {
+		if now.After(t.Add(s.Expires)) {
+			return fail(Invalid, "Signature expired: %s is now earlier than %s (%s - %d sec.)",
+				t.Format(TimeFormat), now.Add(-s.Expires).Format(TimeFormat), now.Format(TimeFormat), int64(s.Expires/time.Second))
+		}
+		return nil
+	}
+	if t.Before(now.Add(-MaxSkew)) {
+		return fail(Invalid, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			t.Format(TimeFormat), now.Add(-MaxSkew).Format(TimeFormat), now.Format(TimeFormat))
+	}
+	return nil
+}
+
+// PayloadHashes returns the payload hashes the signature may have used, in
+// the order to try them: the X-Amz-Content-Sha256 value when the request
+// carries one (UNSIGNED-PAYLOAD, or a hex SHA-256 that must match the body),
+// else the SHA-256 of the body, and for presigned requests also
+// UNSIGNED-PAYLOAD (a presigned URL cannot sign a body it does not know).
+func (s *Signature) PayloadHashes(r *http.Request, body []byte) ([]string, error) {
+	sum := sha256.Sum256(body)
+	actual := hex.EncodeToString(sum[:])
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if declared == "" && s.Presigned {
+		declared = r.URL.Query().Get("X-Amz-Content-Sha256")
+	}
+	switch {
+	case declared == "":
+		if s.Presigned {
+			return []string{actual, UnsignedPayload}, nil
+		}
+		return []string{actual}, nil
+	case declared == UnsignedPayload:
+		return []string{UnsignedPayload}, nil
+	case len(declared) == 64 && isHex(declared):
+		if !strings.EqualFold(declared, actual) {
+			return nil, fail(Invalid, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+		}
+		return []string{declared}, nil
+	}
+	return nil, fail(Invalid, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the SHA-256 of the body, not '%s'", declared)
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// CanonicalURIs returns the canonical URI of r as aws-sdk-go-v2 builds it for
+// services other than S3 (the escaped path as sent, escaped once more), and,
+// when different, as botocore builds it (the same after removing "." and ".."
+// segments and empty segments).
+func CanonicalURIs(r *http.Request) []string {
+	raw := r.URL.EscapedPath()
+	if rp, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(rp, "/") {
+		raw = rp
+	}
+	if raw == "" {
+		raw = "/"
+	}
+	out := []string{escapePath(raw)}
+	if n := escapePath(normalizePath(raw)); n != out[0] {
+		out = append(out, n)
+	}
+	return out
+}
+
+// normalizePath removes empty, "." and ".." segments, keeping a trailing slash.
+func normalizePath(p string) string {
+	var segs []string
+	for _, s := range strings.Split(p, "/") {
+		switch s {
+		case "", ".":
+		case "..":
+			if len(segs) > 0 {
+				segs = segs[:len(segs)-1]
+			}
+		default:
+			segs = append(segs, s)
+		}
+	}
+	out := "/" + strings.Join(segs, "/")
+	if strings.HasSuffix(p, "/") && len(segs) > 0 {
+		out += "/"
+	}
+	return out
+}
+
+// escapePath escapes every byte but the unreserved ones and '/', in upper-case hex.
+func escapePath(p string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if unreserved(c) || c == '/' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+func escapeQuery(s string) string { return strings.ReplaceAll(escapePath(s), "/", "%2F") }
+
+// CanonicalQuery is the canonical query string of r: every parameter but
+// X-Amz-Signature (for presigned requests), decoded, re-encoded with AWS's
+// rules and sorted by key then value.
+func CanonicalQuery(r *http.Request, presigned bool) string {
+	type param struct{ k, v string }
+	var params []param
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, v = unescapeQuery(k), unescapeQuery(v)
+		if presigned && k == "X-Amz-Signature" {
+			continue
+		}
+		params = append(params, param{escapeQuery(k), escapeQuery(v)})
+	}
+	sort.Slice(params, func(i, j int) bool {
+		if params[i].k != params[j].k {
+			return params[i].k < params[j].k
+		}
+		return params[i].v < params[j].v
+	})
+	var b strings.Builder
+	for i, p := range params {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(p.v)
+	}
+	return b.String()
+}
+
+func unescapeQuery(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1:i+3]):
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// CanonicalHeaders is the canonical header block (one "name:value\n" per
+// signed header) and the signed-headers line of r.
+func (s *Signature) CanonicalHeaders(r *http.Request) (block, signed string) {
+	var b strings.Builder
+	for _, name := range s.SignedHeaders {
+		b.WriteString(name)
+		b.WriteByte(':')
+		switch name {
+		case "host", ":authority":
+			b.WriteString(strings.TrimSpace(stripExcessSpaces(r.Host)))
+		default:
+			vals := r.Header.Values(name)
+			if len(vals) == 0 && name == "content-length" && r.ContentLength >= 0 {
+				vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+			}
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strings.TrimSpace(stripExcessSpaces(v)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String(), strings.Join(s.SignedHeaders, ";")
+}
+
+// stripExcessSpaces trims spaces and turns runs of spaces into one, as the
+// SDKs do to header values.
+func stripExcessSpaces(v string) string {
+	v = strings.Trim(v, " ")
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// CanonicalRequest joins the parts of the canonical request.
+func CanonicalRequest(method, uri, query, headerBlock, signedHeaders, payloadHash string) string {
+	return method + "\n" + uri + "\n" + query + "\n" + headerBlock + "\n" + signedHeaders + "\n" + payloadHash
+}
+
+// StringToSign is what the signing key signs.
+func StringToSign(amzDate string, scope Scope, canonicalRequest string) string {
+	h := sha256.Sum256([]byte(canonicalRequest))
+	return Algorithm + "\n" + amzDate + "\n" + scope.Date + "/" + scope.Region + "/" + scope.Service + "/aws4_request\n" +
+		hex.EncodeToString(h[:])
+}
+
+// SigningKey derives the key of a secret for one day, region and service.
+func SigningKey(secret, date, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	return hmacSHA256(k, "aws4_request")
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// Verify checks the signature against every canonical form r may have been
+// signed in (see CanonicalURIs and PayloadHashes) with secret, comparing in
+// constant time. It does not check time, scope or keys: see CheckTime and
+// CheckScope.
+func (s *Signature) Verify(r *http.Request, body []byte, secret string) error {
+	hashes, err := s.PayloadHashes(r, body)
+	if err != nil {
+		return err
+	}
+	got, err := hex.DecodeString(s.Signature)
+	if err != nil || len(got) != sha256.Size {
+		got = nil // compare anyway, so the timing does not depend on the form of the signature
+	}
+	key := SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service)
+	block, signed := s.CanonicalHeaders(r)
+	query := CanonicalQuery(r, s.Presigned)
+	var first string
+	ok := false
+	for _, uri := range CanonicalURIs(r) {
+		for _, ph := range hashes {
+			cr := CanonicalRequest(r.Method, uri, query, block, signed, ph)
+			sts := StringToSign(s.AmzDate, s.Scope, cr)
+			want := hmacSHA256(key, sts)
+			if hmac.Equal(want, got) {
+				ok = true
+			}
+			if first == "" {
+				first = "\n\nThe Canonical String for this request should have been\n'" + cr +
+					"'\n\nThe String-to-Sign should have been\n'" + sts + "'\n"
+			}
+		}
+	}
+	if !ok {
+		return fail(Invalid, "%s%s", MsgBadSignature, first)
+	}
+	return nil
+}
