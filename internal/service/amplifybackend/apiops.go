@@ -1,0 +1,309 @@
+package amplifybackend
+
+import (
+	"context"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/store"
+	"github.com/ersatz-dev/ersatz/internal/validate"
+)
+
+// apiService is the only service an Amplify data API runs on.
+const apiService = "AppSync"
+
+// Defaults of CreateBackendAPI (the Amplify CLI's): an AppSync API named
+// after the resource, API key authorization with keys valid 7 days.
+const defaultAPIKeyDays = 7
+
+// checkAPIConfig applies the rules of AppSync and the Amplify CLI to an API
+// configuration: the service is AppSync, the name follows AppSync's pattern,
+// every auth type has a mode and the settings its mode needs, additional
+// auth types are distinct and differ from the default, and a conflict
+// resolution names its strategy. hasAuth tells whether the environment has
+// an auth resource (AMAZON_COGNITO_USER_POOLS without a CognitoUserPoolId
+// uses it).
+func checkAPIConfig(p *problems, at string, cfg *ab.BackendAPIResourceConfig, hasAuth bool) {
+	if cfg.Service != nil && *cfg.Service != apiService {
+		p.addf(path(at, "Service"), "%q is not supported: the service must be %s", *cfg.Service, apiService)
+	}
+	if cfg.ApiName != nil {
+		p.pattern(path(at, "ApiName"), *cfg.ApiName, apiNamePattern, 1, 65536, "AppSync API name (a letter or _, then letters, digits or _)")
+	}
+	defaultMode := ""
+	if cfg.DefaultAuthType != nil {
+		defaultMode = checkAuthType(p, path(at, "DefaultAuthType"), cfg.DefaultAuthType, hasAuth)
+	}
+	seen := map[string]bool{}
+	for i := range cfg.AdditionalAuthTypes {
+		ap := validate.Index(path(at, "AdditionalAuthTypes"), i)
+		mode := checkAuthType(p, ap, &cfg.AdditionalAuthTypes[i], hasAuth)
+		switch {
+		case mode == "":
+		case mode == defaultMode:
+			p.addf(path(ap, "Mode"), "%s is already the default auth type", mode)
+		case seen[mode]:
+			p.addf(path(ap, "Mode"), "%s is listed more than once", mode)
+		}
+		seen[mode] = true
+	}
+	if cr := cfg.ConflictResolution; cr != nil && cr.ResolutionStrategy == nil {
+		p.addf(path(at, "ConflictResolution", "ResolutionStrategy"), "is required")
+	}
+}
+
+// checkAuthType checks one auth type and returns its mode.
+func checkAuthType(p *problems, at string, t *ab.BackendAPIAuthType, hasAuth bool) string {
+	if t.Mode == nil {
+		p.addf(path(at, "Mode"), "is required")
+		return ""
+	}
+	st := t.Settings
+	if st == nil {
+		st = &ab.BackendAPIAppSyncAuthSettings{}
+	}
+	sp := path(at, "Settings")
+	switch *t.Mode {
+	case ab.ModeApiKey:
+		if e := st.ExpirationTime; e != nil && (*e != math.Trunc(*e) || *e < 1 || *e > 365) {
+			p.addf(path(sp, "ExpirationTime"), "%v is not a whole number of days between 1 and 365", *e)
+		}
+	case ab.ModeAmazonCognitoUserPools:
+		if st.CognitoUserPoolId != nil {
+			p.pattern(path(sp, "CognitoUserPoolId"), *st.CognitoUserPoolId, userPoolIDPattern, 1, 55, "Cognito user pool id")
+		} else if !hasAuth {
+			p.addf(path(sp, "CognitoUserPoolId"), "is required when the backend environment has no auth resource")
+		}
+	case ab.ModeOpenidConnect:
+		if strings.TrimSpace(api.Val(st.OpenIDProviderName)) == "" {
+			p.addf(path(sp, "OpenIDProviderName"), "is required for OPENID_CONNECT")
+		}
+		if st.OpenIDIssueURL == nil {
+			p.addf(path(sp, "OpenIDIssueURL"), "is required for OPENID_CONNECT")
+		} else if u, err := url.Parse(*st.OpenIDIssueURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			p.addf(path(sp, "OpenIDIssueURL"), "%q is not an https URL", *st.OpenIDIssueURL)
+		}
+		for _, ttl := range []struct {
+			name string
+			v    *string
+		}{{"OpenIDAuthTTL", st.OpenIDAuthTTL}, {"OpenIDIatTTL", st.OpenIDIatTTL}} {
+			if ttl.v == nil {
+				continue
+			}
+			if n, err := strconv.ParseInt(*ttl.v, 10, 64); err != nil || n < 0 {
+				p.addf(path(sp, ttl.name), "%q is not a number of milliseconds", *ttl.v)
+			}
+		}
+	}
+	return *t.Mode
+}
+
+// mergeAPIConfig lays the members given in src over dst.
+func mergeAPIConfig(dst *ab.BackendAPIResourceConfig, src *ab.BackendAPIResourceConfig) {
+	if src == nil {
+		return
+	}
+	if src.AdditionalAuthTypes != nil {
+		dst.AdditionalAuthTypes = src.AdditionalAuthTypes
+	}
+	if src.ApiName != nil {
+		dst.ApiName = src.ApiName
+	}
+	if src.ConflictResolution != nil {
+		dst.ConflictResolution = src.ConflictResolution
+	}
+	if src.DefaultAuthType != nil {
+		dst.DefaultAuthType = src.DefaultAuthType
+	}
+	if src.Service != nil {
+		dst.Service = src.Service
+	}
+	if src.TransformSchema != nil {
+		dst.TransformSchema = src.TransformSchema
+	}
+}
+
+func hasAuthResource(tx store.Tx, sc store.Scope, appID, env string) (bool, error) {
+	_, ok, err := firstResource[authRecord](tx, sc, appID, env, catAuth)
+	return ok, err
+}
+
+// CreateBackendAPI adds the data API of an environment (one per environment).
+// Members not given take the Amplify CLI's defaults: Service AppSync, ApiName
+// the resource name, DefaultAuthType API_KEY with keys valid 7 days.
+func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIRequest) (*ab.CreateBackendAPIResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	var p problems
+	p.pattern("resourceName", name, resourceNamePattern, 1, 128, "resource name (letters and digits, at most 128)")
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	cfg := ab.BackendAPIResourceConfig{Service: api.Ptr(apiService), ApiName: api.Ptr(name),
+		DefaultAuthType: &ab.BackendAPIAuthType{Mode: api.Ptr(ab.ModeApiKey), Settings: &ab.BackendAPIAppSyncAuthSettings{ExpirationTime: api.Ptr(float64(defaultAPIKeyDays))}}}
+	mergeAPIConfig(&cfg, in.ResourceConfig)
+	jobID, seed := newJobID(r.now), newSeed()
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
+			return err
+		}
+		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
+		if err != nil {
+			return err
+		}
+		var p problems
+		checkAPIConfig(&p, "resourceConfig", &cfg, hasAuth)
+		if err := p.err(); err != nil {
+			return err
+		}
+		if a, ok, err := firstResource[apiRecord](tx, r.scope, appID, env, catAPI); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return badRequest("Backend environment %s already has an API resource (%s); an environment has at most one", env, a.ResourceName)
+		}
+		rec := &apiRecord{ResourceName: name, Config: cfg, APIID: lowerAlnum(derive(seed, "api"), 26)}
+		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAPI",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, Create: true, API: rec}})
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("CreateBackendAPI", err)
+	}
+	o := jobOut(j, env)
+	return &ab.CreateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+}
+
+// UpdateBackendAPI lays the members of ResourceConfig given over the stored
+// configuration when the job completes (a list given replaces the stored
+// list). The merged configuration must pass checkAPIConfig; a rejected update
+// changes nothing. Changing TransformSchema makes generated models STALE.
+func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIRequest) (*ab.UpdateBackendAPIResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	jobID := newJobID(r.now)
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
+		if err != nil {
+			return err
+		}
+		mergeAPIConfig(&a.Config, in.ResourceConfig)
+		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
+		if err != nil {
+			return err
+		}
+		var p problems
+		checkAPIConfig(&p, "resourceConfig", &a.Config, hasAuth)
+		if err := p.err(); err != nil {
+			return err
+		}
+		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAPI",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, API: &a}})
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("UpdateBackendAPI", err)
+	}
+	o := jobOut(j, env)
+	return &ab.UpdateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+}
+
+// GetBackendAPI returns an API resource's configuration.
+func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest) (*ab.GetBackendAPIResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	var a apiRecord
+	err := s.read(ctx, r, func(tx store.Tx) error {
+		var err error
+		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("GetBackendAPI", err)
+	}
+	cfg := a.Config
+	return &ab.GetBackendAPIResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
+		ResourceName: api.Ptr(a.ResourceName), ResourceConfig: &cfg}, nil
+}
+
+// DeleteBackendAPI removes an API resource when the job completes.
+func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIRequest) (*ab.DeleteBackendAPIResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	jobID := newJobID(r.now)
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		if _, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name); err != nil {
+			return err
+		}
+		var err error
+		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAPI",
+			Change: &change{Kind: chDeleteResource, Env: env, Category: catAPI, Resource: name}})
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("DeleteBackendAPI", err)
+	}
+	o := jobOut(j, env)
+	return &ab.DeleteBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+}
+
+// GenerateBackendAPIModels starts a job that parses the API's TransformSchema
+// (as it stands when the job completes) and stores the models derived from
+// its @model types. A schema that does not parse or validate fails the job;
+// its Error is the parser's message with the location.
+func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateBackendAPIModelsRequest) (*ab.GenerateBackendAPIModelsResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	jobID := newJobID(r.now)
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(api.Val(a.Config.TransformSchema)) == "" {
+			return badRequest("Invalid request: resourceConfig.transformSchema: API resource %s has no TransformSchema to generate models from", name)
+		}
+		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "GenerateBackendAPIModels",
+			Change: &change{Kind: chGenerateModels, Env: env, Resource: name}})
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("GenerateBackendAPIModels", err)
+	}
+	o := jobOut(j, env)
+	return &ab.GenerateBackendAPIModelsResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+}
+
+// GetBackendAPIModels returns the models of the last completed
+// GenerateBackendAPIModels job: Status LATEST when they come from the current
+// TransformSchema, STALE when the schema changed since (or when none were
+// generated yet, with no Models).
+func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIModelsRequest) (*ab.GetBackendAPIModelsResponse, error) {
+	r := s.begin(ctx)
+	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
+	var a apiRecord
+	err := s.read(ctx, r, func(tx store.Tx) error {
+		var err error
+		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("GetBackendAPIModels", err)
+	}
+	if a.Models == nil {
+		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil
+	}
+	status := ab.StatusLatest
+	if a.Models.SchemaHash != schemaHash(api.Val(a.Config.TransformSchema)) {
+		status = ab.StatusStale
+	}
+	return &ab.GetBackendAPIModelsResponse{Models: api.Ptr(a.Models.Models), ModelIntrospectionSchema: api.Ptr(a.Models.MIS), Status: api.Ptr(status)}, nil
+}

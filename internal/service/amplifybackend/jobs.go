@@ -1,0 +1,541 @@
+package amplifybackend
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+// Job statuses. A job is IN_PROGRESS until it is due (its creation time plus
+// the job delay), then COMPLETED, or FAILED with an Error when its change
+// could not be made (or UpdateBackendJob cancelled it).
+const (
+	JobInProgress = "IN_PROGRESS"
+	JobCompleted  = "COMPLETED"
+	JobFailed     = "FAILED"
+)
+
+var jobStatuses = []string{JobInProgress, JobCompleted, JobFailed}
+
+// jobOperations are the operations that run as jobs: a job's Operation is
+// the name of the operation that created it.
+var jobOperations = []string{
+	"CloneBackend", "CreateBackend", "CreateBackendAPI", "CreateBackendAuth", "CreateBackendConfig",
+	"CreateBackendStorage", "DeleteBackend", "DeleteBackendAPI", "DeleteBackendAuth", "DeleteBackendStorage",
+	"GenerateBackendAPIModels", "ImportBackendAuth", "ImportBackendStorage", "RemoveAllBackends",
+	"UpdateBackendAPI", "UpdateBackendAuth", "UpdateBackendStorage",
+}
+
+// Change kinds: what a job does when it completes.
+const (
+	chCreateEnv      = "createEnv"
+	chCloneEnv       = "cloneEnv"
+	chDeleteEnv      = "deleteEnv"
+	chRemoveAll      = "removeAll"
+	chPutResource    = "putResource"
+	chDeleteResource = "deleteResource"
+	chGenerateModels = "generateModels"
+	chCreateConfig   = "createConfig"
+)
+
+// change is the pending effect of a job, computed and validated when the
+// request was accepted and applied when the job completes.
+type change struct {
+	Kind     string `json:"kind"`
+	Env      string `json:"env,omitempty"`
+	Target   string `json:"target,omitempty"`   // cloneEnv: the new environment
+	Category string `json:"category,omitempty"` // putResource, deleteResource
+	Resource string `json:"resource,omitempty"`
+	// Create is true when putResource adds a resource (the category must be
+	// empty), false when it replaces an existing one.
+	Create   bool           `json:"create,omitempty"`
+	Auth     *authRecord    `json:"auth,omitempty"`
+	Storage  *storageRecord `json:"storage,omitempty"`
+	API      *apiRecord     `json:"api,omitempty"`
+	Config   *configRecord  `json:"config,omitempty"`
+	CleanApp bool           `json:"cleanApp,omitempty"`
+	// Seed makes the identifiers a clone invents deterministic, so that
+	// settling the same job twice (a retried transaction) gives one result.
+	Seed string `json:"seed,omitempty"`
+}
+
+type jobRecord struct {
+	JobID     string `json:"jobId"`
+	AppID     string `json:"appId"`
+	Env       string `json:"env,omitempty"` // "" for an app-level job
+	Operation string `json:"operation"`
+	Status    string `json:"status"`
+	Error     string `json:"error,omitempty"`
+	// Touches are the environments the job changes; an app-level job
+	// touches every environment of its app.
+	Touches    []string  `json:"touches,omitempty"`
+	AppLevel   bool      `json:"appLevel,omitempty"`
+	CreateTime time.Time `json:"createTime"`
+	UpdateTime time.Time `json:"updateTime"`
+	Due        time.Time `json:"due"`
+	Change     *change   `json:"change,omitempty"` // nil once the job ended
+}
+
+// pendingRecord indexes a job that is still IN_PROGRESS.
+type pendingRecord struct {
+	JobID    string    `json:"jobId"`
+	AppID    string    `json:"appId"`
+	Touches  []string  `json:"touches,omitempty"`
+	AppLevel bool      `json:"appLevel,omitempty"`
+	Due      time.Time `json:"due"`
+}
+
+// newJobID returns a version 7 UUID whose first 60 bits are t (milliseconds,
+// then a 1/4096 ms fraction), so that job ids sort in creation order.
+func newJobID(t time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	ms := uint64(t.UnixMilli())
+	frac := uint64(t.Nanosecond()%int(time.Millisecond)) * 4096 / uint64(time.Millisecond)
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = 0x70 | byte(frac>>8)
+	b[7] = byte(frac)
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// newSeed returns random hex for change.Seed.
+func newSeed() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// jobSpec asks startJob for a job.
+type jobSpec struct {
+	JobID     string
+	AppID     string
+	Env       string   // the environment the job is listed under; "" for app-level
+	Touches   []string // environments it changes (Env included)
+	AppLevel  bool
+	Operation string
+	Change    *change
+}
+
+// startJob refuses a job while another job of the same app touching the same
+// environment is in progress (as AWS does: "There is already a pending job
+// ..."), then stores the job IN_PROGRESS and indexes it as pending.
+func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) {
+	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
+	if err != nil {
+		return jobRecord{}, err
+	}
+	for _, p := range pending {
+		if p.AppID != spec.AppID {
+			continue
+		}
+		if p.AppLevel || spec.AppLevel || overlaps(p.Touches, spec.Touches) {
+			env := spec.Env
+			if env == "" && len(p.Touches) > 0 {
+				env = p.Touches[0]
+			}
+			return jobRecord{}, badRequest("There is already a pending job for the requested appId: %s and backendEnvironmentName: %s, wait for it to complete before creating a new job.", spec.AppID, env)
+		}
+	}
+	j := jobRecord{
+		JobID: spec.JobID, AppID: spec.AppID, Env: spec.Env, Operation: spec.Operation,
+		Status: JobInProgress, Touches: spec.Touches, AppLevel: spec.AppLevel,
+		CreateTime: r.now, UpdateTime: r.now, Due: r.now.Add(s.jobDelay), Change: spec.Change,
+	}
+	if err := store.PutJSON(tx, jobKey(r.scope, j.AppID, j.JobID), j); err != nil {
+		return jobRecord{}, err
+	}
+	p := pendingRecord{JobID: j.JobID, AppID: j.AppID, Touches: j.Touches, AppLevel: j.AppLevel, Due: j.Due}
+	if err := store.PutJSON(tx, pendingKey(r.scope, j.JobID), p); err != nil {
+		return jobRecord{}, err
+	}
+	return j, nil
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyDue reports whether a job of r's scope is due at r.now.
+func anyDue(tx store.Tx, r req) (bool, error) {
+	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
+	if err != nil {
+		return false, err
+	}
+	for _, p := range pending {
+		if !r.now.Before(p.Due) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// settle completes, in creation order, every job of r's scope that is due at
+// r.now: it applies the job's change and marks it COMPLETED at its due time,
+// or FAILED when the change can no longer be made.
+func (s *Service) settle(tx store.Tx, r req) error {
+	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if r.now.Before(p.Due) {
+			continue
+		}
+		if err := s.finish(tx, r, p.AppID, p.JobID, p.Due); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish ends an IN_PROGRESS job at time at: it applies the change and
+// records the outcome, and drops the job from the pending index.
+func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) error {
+	j, ok, err := getJSON[jobRecord](tx, jobKey(r.scope, appID, jobID))
+	if err != nil {
+		return err
+	}
+	if ok && j.Status == JobInProgress {
+		failure := ""
+		if j.Change != nil {
+			failure, err = s.apply(tx, r, j, at)
+			if err != nil {
+				return fmt.Errorf("apply job %s: %w", jobID, err)
+			}
+		}
+		j.Status, j.Error = JobCompleted, ""
+		if failure != "" {
+			j.Status, j.Error = JobFailed, failure
+		}
+		j.UpdateTime, j.Change = at, nil
+		if err := store.PutJSON(tx, jobKey(r.scope, appID, jobID), j); err != nil {
+			return err
+		}
+	}
+	if err := tx.Delete(pendingKey(r.scope, jobID)); err != nil && !isNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// apply makes a job's change. It returns a non-empty failure message, having
+// written nothing, when the change cannot be made any more.
+func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
+	ch := j.Change
+	sc, appID := r.scope, j.AppID
+	switch ch.Kind {
+	case chCreateEnv:
+		if _, ok, err := getJSON[appRecord](tx, appKey(sc, appID)); err != nil || !ok {
+			return fmt.Sprintf("App %s no longer exists", appID), err
+		}
+		if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || ok {
+			return fmt.Sprintf("Backend environment %s already exists", ch.Env), err
+		}
+		return "", store.PutJSON(tx, envKey(sc, appID, ch.Env), envRecord{Name: ch.Env, CreatedAt: at})
+	case chCloneEnv:
+		return s.applyClone(tx, r, j, at)
+	case chDeleteEnv:
+		if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+			return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
+		}
+		return "", tx.Delete(envKey(sc, appID, ch.Env))
+	case chRemoveAll:
+		if ch.CleanApp {
+			if err := tx.Delete(appKey(sc, appID)); err != nil && !isNotFound(err) {
+				return "", err
+			}
+			return "", nil
+		}
+		names, err := envNames(tx, sc, appID)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range names {
+			if err := tx.Delete(envKey(sc, appID, n)); err != nil {
+				return "", err
+			}
+		}
+		return "", nil
+	case chPutResource:
+		return applyPut(tx, sc, appID, ch, at)
+	case chDeleteResource:
+		key := resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)
+		if err := tx.Delete(key); err != nil {
+			if isNotFound(err) {
+				return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
+			}
+			return "", err
+		}
+		return "", nil
+	case chGenerateModels:
+		a, ok, err := getJSON[apiRecord](tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource))
+		if err != nil || !ok {
+			return fmt.Sprintf("API resource %s no longer exists", ch.Resource), err
+		}
+		schema := api.Val(a.Config.TransformSchema)
+		out, gerr := GenerateModels(schema)
+		if gerr != nil {
+			return gerr.Error(), nil
+		}
+		a.Models = &modelsRecord{Models: out.Models, MIS: out.ModelIntrospectionSchema, SchemaHash: schemaHash(schema), Generated: at}
+		return "", store.PutJSON(tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource), a)
+	case chCreateConfig:
+		app, ok, err := getJSON[appRecord](tx, appKey(sc, appID))
+		if err != nil || !ok {
+			return fmt.Sprintf("App %s no longer exists", appID), err
+		}
+		if app.Config != nil {
+			return fmt.Sprintf("The Amplify Admin UI is already configured for app %s", appID), nil
+		}
+		app.Config = ch.Config
+		return "", store.PutJSON(tx, appKey(sc, appID), app)
+	}
+	return fmt.Sprintf("unknown change %q", ch.Kind), nil
+}
+
+func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
+	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
+	}
+	key := resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)
+	if ch.Create {
+		items, _, err := tx.List(categoryCollection(sc, appID, ch.Env, ch.Category), store.Page{Limit: 1})
+		if err != nil {
+			return "", err
+		}
+		if len(items) > 0 {
+			return fmt.Sprintf("Backend environment %s already has a %s resource", ch.Env, ch.Category), nil
+		}
+	} else if _, err := tx.Get(key); err != nil {
+		if isNotFound(err) {
+			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
+		}
+		return "", err
+	}
+	var doc any
+	switch {
+	case ch.Auth != nil:
+		if ch.Create {
+			ch.Auth.CreatedAt = at
+		}
+		doc = ch.Auth
+	case ch.Storage != nil:
+		if ch.Create && !ch.Storage.Imported {
+			msg, err := storageInUse(tx, sc, appID, ch.Env, ch.Storage.BucketName)
+			if err != nil || msg != "" {
+				return msg, err
+			}
+		}
+		if ch.Create {
+			ch.Storage.CreatedAt = at
+		}
+		doc = ch.Storage
+	case ch.API != nil:
+		if ch.Create {
+			ch.API.CreatedAt = at
+		}
+		doc = ch.API
+	default:
+		return "nothing to store", nil
+	}
+	return "", store.PutJSON(tx, key, doc)
+}
+
+// The job operations.
+
+func (j jobRecord) resp(env string) ab.BackendJobRespObj {
+	if j.Env != "" {
+		env = j.Env
+	}
+	o := ab.BackendJobRespObj{
+		AppId: api.Ptr(j.AppID), BackendEnvironmentName: api.Ptr(env), JobId: api.Ptr(j.JobID),
+		Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status),
+		CreateTime: api.Ptr(timeString(j.CreateTime)), UpdateTime: api.Ptr(timeString(j.UpdateTime)),
+	}
+	if j.Error != "" {
+		o.Error = api.Ptr(j.Error)
+	}
+	return o
+}
+
+// loadJob finds a job of an environment (or an app-level job, which every
+// environment name of its app reaches).
+func loadJob(tx store.Tx, sc store.Scope, appID, env, jobID string) (jobRecord, error) {
+	j, ok, err := getJSON[jobRecord](tx, jobKey(sc, appID, jobID))
+	if err != nil {
+		return j, err
+	}
+	if !ok || (j.Env != "" && j.Env != env) {
+		return j, notFound(rtJob, "Job %s not found for app %s and backend environment %s", jobID, appID, env)
+	}
+	return j, nil
+}
+
+// GetBackendJob returns a job as it stands once due jobs are settled.
+func (s *Service) GetBackendJob(ctx context.Context, in *ab.GetBackendJobRequest) (*ab.GetBackendJobResponse, error) {
+	r := s.begin(ctx)
+	appID, env, jobID := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.JobId)
+	var j jobRecord
+	err := s.read(ctx, r, func(tx store.Tx) error {
+		var err error
+		j, err = loadJob(tx, r.scope, appID, env, jobID)
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("GetBackendJob", err)
+	}
+	o := j.resp(env)
+	return &ab.GetBackendJobResponse{
+		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
+		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
+	}, nil
+}
+
+// UpdateBackendJob updates a job. Operation, when given, must be the job's
+// operation (a guard, as the model describes it as a filter). Status, when
+// given, moves a job that is IN_PROGRESS: COMPLETED completes it at once
+// (applying its change), FAILED cancels it (its change is dropped and Error
+// says so), IN_PROGRESS leaves it. A job that has ended keeps its status;
+// asking for another one is a BadRequestException.
+func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobRequest) (*ab.UpdateBackendJobResponse, error) {
+	r := s.begin(ctx)
+	appID, env, jobID := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.JobId)
+	if in.Status != nil && !slices.Contains(jobStatuses, *in.Status) {
+		return nil, badRequest("Invalid status %q: status must be one of %v", *in.Status, jobStatuses)
+	}
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		var err error
+		j, err = loadJob(tx, r.scope, appID, env, jobID)
+		if err != nil {
+			return err
+		}
+		if in.Operation != nil && *in.Operation != j.Operation {
+			return badRequest("Invalid operation %q: job %s is a %s job", *in.Operation, jobID, j.Operation)
+		}
+		want := api.Val(in.Status)
+		if want == "" || want == j.Status {
+			return nil
+		}
+		if j.Status != JobInProgress {
+			return badRequest("Invalid status %q: job %s has already ended with status %s", want, jobID, j.Status)
+		}
+		switch want {
+		case JobCompleted:
+			if err := s.finish(tx, r, appID, jobID, r.now); err != nil {
+				return err
+			}
+		case JobFailed:
+			j.Status, j.Error, j.UpdateTime, j.Change = JobFailed, "Job cancelled by UpdateBackendJob", r.now, nil
+			if err := store.PutJSON(tx, jobKey(r.scope, appID, jobID), j); err != nil {
+				return err
+			}
+			if err := tx.Delete(pendingKey(r.scope, jobID)); err != nil && !isNotFound(err) {
+				return err
+			}
+		}
+		j, err = loadJob(tx, r.scope, appID, env, jobID)
+		return err
+	})
+	if err != nil {
+		return nil, storeErr("UpdateBackendJob", err)
+	}
+	o := j.resp(env)
+	return &ab.UpdateBackendJobResponse{
+		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
+		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
+	}, nil
+}
+
+// defaultJobPage is how many jobs ListBackendJobs returns without MaxResults.
+const defaultJobPage = 25
+
+// ListBackendJobs lists the jobs of an environment (and the app-level jobs
+// of its app), oldest first, filtered by JobId, Operation and Status.
+func (s *Service) ListBackendJobs(ctx context.Context, in *ab.ListBackendJobsRequest) (*ab.ListBackendJobsResponse, error) {
+	r := s.begin(ctx)
+	appID, env := api.Val(in.AppId), api.Val(in.BackendEnvironmentName)
+	if in.Status != nil && !slices.Contains(jobStatuses, *in.Status) {
+		return nil, badRequest("Invalid status filter %q: status must be one of %v", *in.Status, jobStatuses)
+	}
+	if in.Operation != nil && !slices.Contains(jobOperations, *in.Operation) {
+		return nil, badRequest("Invalid operation filter %q: operation must be the name of an operation that runs as a job", *in.Operation)
+	}
+	limit := defaultJobPage
+	if in.MaxResults != nil {
+		limit = int(*in.MaxResults)
+	}
+	coll := jobCollection(r.scope, appID)
+	after, err := store.DecodeToken(coll, api.Val(in.NextToken))
+	if err != nil {
+		return nil, badRequest("Invalid nextToken")
+	}
+	out := &ab.ListBackendJobsResponse{Jobs: []ab.BackendJobRespObj{}}
+	err = s.read(ctx, r, func(tx store.Tx) error {
+		out.Jobs, out.NextToken = []ab.BackendJobRespObj{}, nil
+		jobs, err := listAll[jobRecord](tx, coll)
+		if err != nil {
+			return err
+		}
+		if len(jobs) == 0 {
+			if _, err := loadApp(tx, r.scope, appID); err != nil {
+				return err
+			}
+		}
+		for _, j := range jobs {
+			if j.JobID <= after || (j.Env != "" && j.Env != env) {
+				continue
+			}
+			if (in.JobId != nil && j.JobID != *in.JobId) || (in.Operation != nil && j.Operation != *in.Operation) ||
+				(in.Status != nil && j.Status != *in.Status) {
+				continue
+			}
+			if len(out.Jobs) == limit {
+				out.NextToken = api.Ptr(store.EncodeToken(coll, api.Val(out.Jobs[len(out.Jobs)-1].JobId)))
+				return nil
+			}
+			out.Jobs = append(out.Jobs, j.resp(env))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr("ListBackendJobs", err)
+	}
+	return out, nil
+}
+
+// jobOutput is what every job-starting operation answers.
+type jobOutput struct {
+	AppID, Env, JobID, Operation, Status string
+}
+
+func jobOut(j jobRecord, env string) jobOutput {
+	if j.Env != "" {
+		env = j.Env
+	}
+	return jobOutput{AppID: j.AppID, Env: env, JobID: j.JobID, Operation: j.Operation, Status: j.Status}
+}
+
+// ptrOrNil returns nil for "" (an absent member).
+func ptrOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
