@@ -113,9 +113,6 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	if c.auth != "off" && c.auth != "sigv4" {
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
 	}
-	if c.auth == "sigv4" {
-		return c, nil, errors.New("--auth sigv4 is not available yet: signature verification is not implemented")
-	}
 	return c, fs.Args(), nil
 }
 
@@ -139,6 +136,10 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	authn, err := authenticator(cfg)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -148,7 +149,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Logger: log})
+	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
