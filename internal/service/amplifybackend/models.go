@@ -408,7 +408,7 @@ func (g *modelGen) addJoin(rel, a, b string) {
 	})
 }
 
-// fieldType renders a field's type the way DataStore schemas do.
+// fieldJSON renders a field the way DataStore schemas do.
 func (g *modelGen) fieldJSON(f *ast.FieldDefinition) obj {
 	t := f.Type
 	isArray := t.Elem != nil
@@ -419,9 +419,11 @@ func (g *modelGen) fieldJSON(f *ast.FieldDefinition) obj {
 			base = base.Elem
 		}
 	}
-	o := obj{{"name", f.Name}, {"isArray", isArray}, {"type", g.typeRef(base.Name())}, {"isRequired", t.NonNull}, {"attributes", []any{}}}
+	// As in Amplify codegen, isRequired is about the value (for a list, its
+	// elements) and isArrayNullable about the list itself.
+	o := obj{{"name", f.Name}, {"isArray", isArray}, {"type", g.typeRef(base.Name())}, {"isRequired", base.NonNull}, {"attributes", []any{}}}
 	if isArray {
-		o = append(o, kv{"isArrayNullable", !t.Elem.NonNull})
+		o = append(o, kv{"isArrayNullable", !t.NonNull})
 	}
 	return o
 }
