@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/aws-sdk-go-v2/service/transfer/types"
 
+	"github.com/ersatz-dev/ersatz/internal/store/sqlite"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
@@ -219,4 +220,64 @@ func TestTransferListAccessesPagination(t *testing.T) {
 	}
 	_, err := c.ListAccesses(ctx, &transfer.ListAccessesInput{ServerId: &id, NextToken: aws.String("bm90LWEtdG9rZW4")})
 	wantTyped[*types.InvalidNextTokenException](t, err)
+}
+
+// TestTransferStateSurvivesRestart runs the seed scenario on the sqlite
+// store, restarts Ersatz on the same directory and finds everything again.
+func TestTransferStateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	start := func(t *testing.T) *transfer.Client {
+		st, err := sqlite.Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testkit.StartWith(t, st).TransferAs(acctA, "us-east-1")
+	}
+	var id string
+	var before *transfer.DescribeAccessOutput
+	var fp *string
+	t.Run("first run", func(t *testing.T) {
+		c := start(t)
+		id = directoryServer(t, c)
+		if _, err := c.CreateAccess(ctx, &transfer.CreateAccessInput{ServerId: &id, ExternalId: aws.String(groupSID), Role: aws.String(testRole)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UpdateAccess(ctx, &transfer.UpdateAccessInput{ServerId: &id, ExternalId: aws.String(groupSID),
+			HomeDirectoryType:     types.HomeDirectoryTypeLogical,
+			HomeDirectoryMappings: []types.HomeDirectoryMapEntry{{Entry: aws.String("/"), Target: aws.String("/bucket/home")}},
+			PosixProfile:          &types.PosixProfile{Uid: aws.Int64(1), Gid: aws.Int64(2), SecondaryGids: []int64{3}},
+			Policy:                aws.String(sessionPolicy)}); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if before, err = c.DescribeAccess(ctx, &transfer.DescribeAccessInput{ServerId: &id, ExternalId: aws.String(groupSID)}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.DescribeServer(ctx, &transfer.DescribeServerInput{ServerId: &id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp = d.Server.HostKeyFingerprint
+	})
+	t.Run("after restart", func(t *testing.T) {
+		if before == nil {
+			t.Skip("the first run failed")
+		}
+		c := start(t)
+		after, err := c.DescribeAccess(ctx, &transfer.DescribeAccessInput{ServerId: &id, ExternalId: aws.String(groupSID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(after.Access, before.Access) {
+			t.Fatalf("after restart %+v, before %+v", after.Access, before.Access)
+		}
+		d, err := c.DescribeServer(ctx, &transfer.DescribeServerInput{ServerId: &id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(d.Server.HostKeyFingerprint) != aws.ToString(fp) || d.Server.State != types.StateOnline {
+			t.Fatalf("server after restart: %+v", d.Server)
+		}
+	})
 }
