@@ -44,7 +44,9 @@ import (
 // form-input cards (their values for other cards are ignored); without
 // revealCards they see only their own submissions. Only the host changes the
 // metadata, lists or exports the collected data, tags, and stops the session.
-// StopQAppSession deletes the session and its documents.
+// StopQAppSession deletes the session and its documents. A user who loses read
+// on the app (a revoked grant, a library item no longer PUBLISHED) loses its
+// sessions too, as host or participant.
 
 func (r req) sessionKey(appID, sessionID string) store.Key {
 	return r.appKey(appID).Child("session", sessionID)
@@ -86,8 +88,10 @@ func (s *Service) loadSession(tx store.Tx, r req, sessionID string) (sessionView
 	if err != nil {
 		return sessionView{}, notFoundAs(err, notFound("QAppSession", sessionID))
 	}
-	v := sessionView{sess: sess, app: app, ver: ver, host: sess.Host.ID == r.user.ID}
-	v.participant = !v.host && sess.Sharing.Enabled && a.read
+	// Losing read on the app loses its sessions, the host's included.
+	isHost := sess.Host.ID == r.user.ID
+	v := sessionView{sess: sess, app: app, ver: ver, host: isHost && a.read}
+	v.participant = !isHost && sess.Sharing.Enabled && a.read
 	return v, nil
 }
 
