@@ -100,3 +100,26 @@ func typeName(te *json.UnmarshalTypeError) string {
 	}
 	return fmt.Sprint(t)
 }
+
+// ErrorBody returns the JSON members of an error response, its code and its
+// status. Generated error shapes are sent with their members; other errors
+// become an awserr.Error whose message goes under messageKey.
+func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
+	var se api.ServiceError
+	if !errors.As(err, &se) {
+		se = awserr.Internal(err)
+	}
+	fields := map[string]any{}
+	if ae, ok := se.(*awserr.Error); ok {
+		for k, v := range ae.Fields {
+			fields[k] = v
+		}
+		fields[messageKey] = ae.Message
+		return fields, ae.Code, ae.Status
+	}
+	b, mErr := json.Marshal(se)
+	if mErr == nil {
+		_ = json.Unmarshal(b, &fields)
+	}
+	return fields, se.ErrorCode(), se.HTTPStatus()
+}

@@ -75,8 +75,9 @@ func (s *Server) TransferAs(accessKey, region string, opts ...func(*transfer.Opt
 // NoClientValidation removes the SDK's own check of required members, so a
 // test can send what the SDK would refuse and see what the server says.
 func NoClientValidation(stack *middleware.Stack) error {
-	_, err := stack.Initialize.Remove("OperationInputValidation")
-	return err
+	// Operations without required members have no validation step to remove.
+	_, _ = stack.Initialize.Remove("OperationInputValidation")
+	return nil
 }
 
 // StartHandler serves h (for tests of the chain with handlers of their own).
