@@ -367,7 +367,13 @@ func (g *generator) structure(name string, s *model.Shape) {
 	g.p("type %s struct {", t)
 	for _, mn := range g.members(s) {
 		ref := s.Members[mn]
-		g.p("%s %s `json:\"%s,omitempty\"`", goName(mn), g.goType(ref, false), g.jsonKey(mn, ref))
+		// A required list or map is always sent, empty as [] or {} (as AWS
+		// does), so it has no omitempty: handlers set it non-nil.
+		tag := g.jsonKey(mn, ref) + ",omitempty"
+		if t := g.shape(ref.Shape).Type; s.IsRequired(mn) && (t == "list" || t == "map") && tag != "-,omitempty" {
+			tag = g.jsonKey(mn, ref)
+		}
+		g.p("%s %s `json:\"%s\"`", goName(mn), g.goType(ref, false), tag)
 	}
 	g.p("}")
 	g.p("")

@@ -539,7 +539,7 @@ func (s *BackendJobRespObj) Validate(r *validate.Report, path string) {
 
 // BackendStoragePermissions is the BackendStoragePermissions structure.
 type BackendStoragePermissions struct {
-	Authenticated   []string `json:"authenticated,omitempty"`
+	Authenticated   []string `json:"authenticated"`
 	UnAuthenticated []string `json:"unAuthenticated,omitempty"`
 }
 
@@ -880,9 +880,9 @@ func (s *CreateBackendAuthMFAConfig) Validate(r *validate.Report, path string) {
 type CreateBackendAuthOAuthConfig struct {
 	DomainPrefix           *string                 `json:"domainPrefix,omitempty"`
 	OAuthGrantType         *string                 `json:"oAuthGrantType,omitempty"`
-	OAuthScopes            []string                `json:"oAuthScopes,omitempty"`
-	RedirectSignInURIs     []string                `json:"redirectSignInURIs,omitempty"`
-	RedirectSignOutURIs    []string                `json:"redirectSignOutURIs,omitempty"`
+	OAuthScopes            []string                `json:"oAuthScopes"`
+	RedirectSignInURIs     []string                `json:"redirectSignInURIs"`
+	RedirectSignOutURIs    []string                `json:"redirectSignOutURIs"`
 	SocialProviderSettings *SocialProviderSettings `json:"socialProviderSettings,omitempty"`
 }
 
@@ -1075,7 +1075,7 @@ type CreateBackendAuthUserPoolConfig struct {
 	Mfa                      *CreateBackendAuthMFAConfig                 `json:"mfa,omitempty"`
 	OAuth                    *CreateBackendAuthOAuthConfig               `json:"oAuth,omitempty"`
 	PasswordPolicy           *CreateBackendAuthPasswordPolicyConfig      `json:"passwordPolicy,omitempty"`
-	RequiredSignUpAttributes []string                                    `json:"requiredSignUpAttributes,omitempty"`
+	RequiredSignUpAttributes []string                                    `json:"requiredSignUpAttributes"`
 	SignInMethod             *string                                     `json:"signInMethod,omitempty"`
 	UserPoolName             *string                                     `json:"userPoolName,omitempty"`
 	VerificationMessage      *CreateBackendAuthVerificationMessageConfig `json:"verificationMessage,omitempty"`
@@ -2826,7 +2826,7 @@ func (s *ListS3BucketsRequest) Validate(r *validate.Report, path string) {
 
 // ListS3BucketsRespObj is the ListS3BucketsRespObj structure.
 type ListS3BucketsRespObj struct {
-	Buckets   []S3BucketInfo `json:"buckets,omitempty"`
+	Buckets   []S3BucketInfo `json:"buckets"`
 	NextToken *string        `json:"nextToken,omitempty"`
 }
 

@@ -283,7 +283,7 @@ func (s *AccessDeniedException) Validate(r *validate.Report, path string) {
 // AppDefinition is the AppDefinition structure.
 type AppDefinition struct {
 	AppDefinitionVersion *string `json:"appDefinitionVersion,omitempty"`
-	Cards                []Card  `json:"cards,omitempty"`
+	Cards                []Card  `json:"cards"`
 	CanEdit              *bool   `json:"canEdit,omitempty"`
 }
 
@@ -308,7 +308,7 @@ func (s *AppDefinition) Validate(r *validate.Report, path string) {
 
 // AppDefinitionInput is the AppDefinitionInput structure.
 type AppDefinitionInput struct {
-	Cards         []CardInput `json:"cards,omitempty"`
+	Cards         []CardInput `json:"cards"`
 	InitialPrompt *string     `json:"initialPrompt,omitempty"`
 }
 
@@ -497,7 +497,7 @@ func (s *AttributeFilter) Validate(r *validate.Report, path string) {
 // BatchCreateCategoryInput is the BatchCreateCategoryInput structure.
 type BatchCreateCategoryInput struct {
 	InstanceId *string                            `json:"-,omitempty"`
-	Categories []BatchCreateCategoryInputCategory `json:"categories,omitempty"`
+	Categories []BatchCreateCategoryInputCategory `json:"categories"`
 }
 
 // Validate checks the model's constraints on BatchCreateCategoryInput.
@@ -561,7 +561,7 @@ func (s *BatchCreateCategoryInputCategory) Validate(r *validate.Report, path str
 // BatchDeleteCategoryInput is the BatchDeleteCategoryInput structure.
 type BatchDeleteCategoryInput struct {
 	InstanceId *string  `json:"-,omitempty"`
-	Categories []string `json:"categories,omitempty"`
+	Categories []string `json:"categories"`
 }
 
 // Validate checks the model's constraints on BatchDeleteCategoryInput.
@@ -594,7 +594,7 @@ func (s *BatchDeleteCategoryInput) Bind(b api.Bindings) error {
 // BatchUpdateCategoryInput is the BatchUpdateCategoryInput structure.
 type BatchUpdateCategoryInput struct {
 	InstanceId *string         `json:"-,omitempty"`
-	Categories []CategoryInput `json:"categories,omitempty"`
+	Categories []CategoryInput `json:"categories"`
 }
 
 // Validate checks the model's constraints on BatchUpdateCategoryInput.
@@ -991,7 +991,7 @@ type CreateLibraryItemInput struct {
 	InstanceId *string  `json:"-,omitempty"`
 	AppId      *string  `json:"appId,omitempty"`
 	AppVersion *int32   `json:"appVersion,omitempty"`
-	Categories []string `json:"categories,omitempty"`
+	Categories []string `json:"categories"`
 }
 
 // Validate checks the model's constraints on CreateLibraryItemInput.
@@ -1148,7 +1148,7 @@ func (s *CreatePresignedUrlInput) Bind(b api.Bindings) error {
 type CreatePresignedUrlOutput struct {
 	FileId                 *string           `json:"fileId,omitempty"`
 	PresignedUrl           *string           `json:"presignedUrl,omitempty"`
-	PresignedUrlFields     map[string]string `json:"presignedUrlFields,omitempty"`
+	PresignedUrlFields     map[string]string `json:"presignedUrlFields"`
 	PresignedUrlExpiration *api.DateTime     `json:"presignedUrlExpiration,omitempty"`
 }
 
@@ -1639,7 +1639,7 @@ func (s *ExportQAppSessionDataOutput) Validate(r *validate.Report, path string) 
 type FileUploadCard struct {
 	Id            *string  `json:"id,omitempty"`
 	Title         *string  `json:"title,omitempty"`
-	Dependencies  []string `json:"dependencies,omitempty"`
+	Dependencies  []string `json:"dependencies"`
 	Type          *string  `json:"type,omitempty"`
 	Filename      *string  `json:"filename,omitempty"`
 	FileId        *string  `json:"fileId,omitempty"`
@@ -1724,7 +1724,7 @@ func (s *FileUploadCardInput) Validate(r *validate.Report, path string) {
 type FormInputCard struct {
 	Id           *string                `json:"id,omitempty"`
 	Title        *string                `json:"title,omitempty"`
-	Dependencies []string               `json:"dependencies,omitempty"`
+	Dependencies []string               `json:"dependencies"`
 	Type         *string                `json:"type,omitempty"`
 	Metadata     *FormInputCardMetadata `json:"metadata,omitempty"`
 	ComputeMode  *string                `json:"computeMode,omitempty"`
@@ -1878,7 +1878,7 @@ type GetLibraryItemOutput struct {
 	LibraryItemId *string       `json:"libraryItemId,omitempty"`
 	AppId         *string       `json:"appId,omitempty"`
 	AppVersion    *int32        `json:"appVersion,omitempty"`
-	Categories    []Category    `json:"categories,omitempty"`
+	Categories    []Category    `json:"categories"`
 	Status        *string       `json:"status,omitempty"`
 	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
 	CreatedBy     *string       `json:"createdBy,omitempty"`
@@ -2205,7 +2205,7 @@ type GetQAppSessionOutput struct {
 	AppVersion                *int32                `json:"appVersion,omitempty"`
 	LatestPublishedAppVersion *int32                `json:"latestPublishedAppVersion,omitempty"`
 	Status                    *string               `json:"status,omitempty"`
-	CardStatus                map[string]CardStatus `json:"cardStatus,omitempty"`
+	CardStatus                map[string]CardStatus `json:"cardStatus"`
 	UserIsHost                *bool                 `json:"userIsHost,omitempty"`
 }
 
@@ -2385,7 +2385,7 @@ type LibraryItemMember struct {
 	LibraryItemId *string       `json:"libraryItemId,omitempty"`
 	AppId         *string       `json:"appId,omitempty"`
 	AppVersion    *int32        `json:"appVersion,omitempty"`
-	Categories    []Category    `json:"categories,omitempty"`
+	Categories    []Category    `json:"categories"`
 	Status        *string       `json:"status,omitempty"`
 	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
 	CreatedBy     *string       `json:"createdBy,omitempty"`
@@ -2691,7 +2691,7 @@ func (s *ListQAppsInput) Bind(b api.Bindings) error {
 
 // ListQAppsOutput is the ListQAppsOutput structure.
 type ListQAppsOutput struct {
-	Apps      []UserAppItem `json:"apps,omitempty"`
+	Apps      []UserAppItem `json:"apps"`
 	NextToken *string       `json:"nextToken,omitempty"`
 }
 
@@ -3025,7 +3025,7 @@ func (s *QAppSessionData) Validate(r *validate.Report, path string) {
 type QPluginCard struct {
 	Id               *string  `json:"id,omitempty"`
 	Title            *string  `json:"title,omitempty"`
-	Dependencies     []string `json:"dependencies,omitempty"`
+	Dependencies     []string `json:"dependencies"`
 	Type             *string  `json:"type,omitempty"`
 	Prompt           *string  `json:"prompt,omitempty"`
 	PluginType       *string  `json:"pluginType,omitempty"`
@@ -3141,7 +3141,7 @@ func (s *QPluginCardInput) Validate(r *validate.Report, path string) {
 type QQueryCard struct {
 	Id               *string          `json:"id,omitempty"`
 	Title            *string          `json:"title,omitempty"`
-	Dependencies     []string         `json:"dependencies,omitempty"`
+	Dependencies     []string         `json:"dependencies"`
 	Type             *string          `json:"type,omitempty"`
 	Prompt           *string          `json:"prompt,omitempty"`
 	OutputSource     *string          `json:"outputSource,omitempty"`
@@ -3524,7 +3524,7 @@ var SubmissionMutationKindValues = []string{"edit", "delete", "add"}
 // TagResourceRequest is the TagResourceRequest structure.
 type TagResourceRequest struct {
 	ResourceARN *string           `json:"-,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
+	Tags        map[string]string `json:"tags"`
 }
 
 // Validate checks the model's constraints on TagResourceRequest.
@@ -3567,7 +3567,7 @@ func (s *TagResourceResponse) Validate(r *validate.Report, path string) {
 type TextInputCard struct {
 	Id           *string  `json:"id,omitempty"`
 	Title        *string  `json:"title,omitempty"`
-	Dependencies []string `json:"dependencies,omitempty"`
+	Dependencies []string `json:"dependencies"`
 	Type         *string  `json:"type,omitempty"`
 	Placeholder  *string  `json:"placeholder,omitempty"`
 	DefaultValue *string  `json:"defaultValue,omitempty"`
@@ -3865,7 +3865,7 @@ type UpdateLibraryItemOutput struct {
 	LibraryItemId *string       `json:"libraryItemId,omitempty"`
 	AppId         *string       `json:"appId,omitempty"`
 	AppVersion    *int32        `json:"appVersion,omitempty"`
-	Categories    []Category    `json:"categories,omitempty"`
+	Categories    []Category    `json:"categories"`
 	Status        *string       `json:"status,omitempty"`
 	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
 	CreatedBy     *string       `json:"createdBy,omitempty"`

@@ -1538,7 +1538,7 @@ func (s *CreateWebAppResponse) Validate(r *validate.Report, path string) {
 // CreateWorkflowRequest is the CreateWorkflowRequest structure.
 type CreateWorkflowRequest struct {
 	Description      *string        `json:"Description,omitempty"`
-	Steps            []WorkflowStep `json:"Steps,omitempty"`
+	Steps            []WorkflowStep `json:"Steps"`
 	OnExceptionSteps []WorkflowStep `json:"OnExceptionSteps,omitempty"`
 	Tags             []Tag          `json:"Tags,omitempty"`
 }
@@ -4423,7 +4423,7 @@ func (s *ListAccessesRequest) Validate(r *validate.Report, path string) {
 type ListAccessesResponse struct {
 	NextToken *string        `json:"NextToken,omitempty"`
 	ServerId  *string        `json:"ServerId,omitempty"`
-	Accesses  []ListedAccess `json:"Accesses,omitempty"`
+	Accesses  []ListedAccess `json:"Accesses"`
 }
 
 // Validate checks the model's constraints on ListAccessesResponse.
@@ -4484,7 +4484,7 @@ func (s *ListAgreementsRequest) Validate(r *validate.Report, path string) {
 // ListAgreementsResponse is the ListAgreementsResponse structure.
 type ListAgreementsResponse struct {
 	NextToken  *string           `json:"NextToken,omitempty"`
-	Agreements []ListedAgreement `json:"Agreements,omitempty"`
+	Agreements []ListedAgreement `json:"Agreements"`
 }
 
 // Validate checks the model's constraints on ListAgreementsResponse.
@@ -4530,7 +4530,7 @@ func (s *ListCertificatesRequest) Validate(r *validate.Report, path string) {
 // ListCertificatesResponse is the ListCertificatesResponse structure.
 type ListCertificatesResponse struct {
 	NextToken    *string             `json:"NextToken,omitempty"`
-	Certificates []ListedCertificate `json:"Certificates,omitempty"`
+	Certificates []ListedCertificate `json:"Certificates"`
 }
 
 // Validate checks the model's constraints on ListCertificatesResponse.
@@ -4576,7 +4576,7 @@ func (s *ListConnectorsRequest) Validate(r *validate.Report, path string) {
 // ListConnectorsResponse is the ListConnectorsResponse structure.
 type ListConnectorsResponse struct {
 	NextToken  *string           `json:"NextToken,omitempty"`
-	Connectors []ListedConnector `json:"Connectors,omitempty"`
+	Connectors []ListedConnector `json:"Connectors"`
 }
 
 // Validate checks the model's constraints on ListConnectorsResponse.
@@ -4631,7 +4631,7 @@ func (s *ListExecutionsRequest) Validate(r *validate.Report, path string) {
 type ListExecutionsResponse struct {
 	NextToken  *string           `json:"NextToken,omitempty"`
 	WorkflowId *string           `json:"WorkflowId,omitempty"`
-	Executions []ListedExecution `json:"Executions,omitempty"`
+	Executions []ListedExecution `json:"Executions"`
 }
 
 // Validate checks the model's constraints on ListExecutionsResponse.
@@ -4699,7 +4699,7 @@ func (s *ListFileTransferResultsRequest) Validate(r *validate.Report, path strin
 
 // ListFileTransferResultsResponse is the ListFileTransferResultsResponse structure.
 type ListFileTransferResultsResponse struct {
-	FileTransferResults []ConnectorFileTransferResult `json:"FileTransferResults,omitempty"`
+	FileTransferResults []ConnectorFileTransferResult `json:"FileTransferResults"`
 	NextToken           *string                       `json:"NextToken,omitempty"`
 }
 
@@ -4756,7 +4756,7 @@ func (s *ListHostKeysRequest) Validate(r *validate.Report, path string) {
 type ListHostKeysResponse struct {
 	NextToken *string         `json:"NextToken,omitempty"`
 	ServerId  *string         `json:"ServerId,omitempty"`
-	HostKeys  []ListedHostKey `json:"HostKeys,omitempty"`
+	HostKeys  []ListedHostKey `json:"HostKeys"`
 }
 
 // Validate checks the model's constraints on ListHostKeysResponse.
@@ -4816,7 +4816,7 @@ func (s *ListProfilesRequest) Validate(r *validate.Report, path string) {
 // ListProfilesResponse is the ListProfilesResponse structure.
 type ListProfilesResponse struct {
 	NextToken *string         `json:"NextToken,omitempty"`
-	Profiles  []ListedProfile `json:"Profiles,omitempty"`
+	Profiles  []ListedProfile `json:"Profiles"`
 }
 
 // Validate checks the model's constraints on ListProfilesResponse.
@@ -4862,7 +4862,7 @@ func (s *ListSecurityPoliciesRequest) Validate(r *validate.Report, path string) 
 // ListSecurityPoliciesResponse is the ListSecurityPoliciesResponse structure.
 type ListSecurityPoliciesResponse struct {
 	NextToken           *string  `json:"NextToken,omitempty"`
-	SecurityPolicyNames []string `json:"SecurityPolicyNames,omitempty"`
+	SecurityPolicyNames []string `json:"SecurityPolicyNames"`
 }
 
 // Validate checks the model's constraints on ListSecurityPoliciesResponse.
@@ -4909,7 +4909,7 @@ func (s *ListServersRequest) Validate(r *validate.Report, path string) {
 // ListServersResponse is the ListServersResponse structure.
 type ListServersResponse struct {
 	NextToken *string        `json:"NextToken,omitempty"`
-	Servers   []ListedServer `json:"Servers,omitempty"`
+	Servers   []ListedServer `json:"Servers"`
 }
 
 // Validate checks the model's constraints on ListServersResponse.
@@ -5027,7 +5027,7 @@ func (s *ListUsersRequest) Validate(r *validate.Report, path string) {
 type ListUsersResponse struct {
 	NextToken *string      `json:"NextToken,omitempty"`
 	ServerId  *string      `json:"ServerId,omitempty"`
-	Users     []ListedUser `json:"Users,omitempty"`
+	Users     []ListedUser `json:"Users"`
 }
 
 // Validate checks the model's constraints on ListUsersResponse.
@@ -5080,7 +5080,7 @@ func (s *ListWebAppsRequest) Validate(r *validate.Report, path string) {
 // ListWebAppsResponse is the ListWebAppsResponse structure.
 type ListWebAppsResponse struct {
 	NextToken *string        `json:"NextToken,omitempty"`
-	WebApps   []ListedWebApp `json:"WebApps,omitempty"`
+	WebApps   []ListedWebApp `json:"WebApps"`
 }
 
 // Validate checks the model's constraints on ListWebAppsResponse.
@@ -5126,7 +5126,7 @@ func (s *ListWorkflowsRequest) Validate(r *validate.Report, path string) {
 // ListWorkflowsResponse is the ListWorkflowsResponse structure.
 type ListWorkflowsResponse struct {
 	NextToken *string          `json:"NextToken,omitempty"`
-	Workflows []ListedWorkflow `json:"Workflows,omitempty"`
+	Workflows []ListedWorkflow `json:"Workflows"`
 }
 
 // Validate checks the model's constraints on ListWorkflowsResponse.
@@ -6505,7 +6505,7 @@ func (s *Tag) Validate(r *validate.Report, path string) {
 // TagResourceRequest is the TagResourceRequest structure.
 type TagResourceRequest struct {
 	Arn  *string `json:"Arn,omitempty"`
-	Tags []Tag   `json:"Tags,omitempty"`
+	Tags []Tag   `json:"Tags"`
 }
 
 // Validate checks the model's constraints on TagResourceRequest.
@@ -6716,7 +6716,7 @@ var TransferTableStatusValues = []string{"QUEUED", "IN_PROGRESS", "COMPLETED", "
 // UntagResourceRequest is the UntagResourceRequest structure.
 type UntagResourceRequest struct {
 	Arn     *string  `json:"Arn,omitempty"`
-	TagKeys []string `json:"TagKeys,omitempty"`
+	TagKeys []string `json:"TagKeys"`
 }
 
 // Validate checks the model's constraints on UntagResourceRequest.

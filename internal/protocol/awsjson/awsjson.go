@@ -49,6 +49,7 @@ func Decode(r *http.Request, in api.Input) error {
 func Encode(w http.ResponseWriter, out any) {
 	body := []byte("{}")
 	if out != nil {
+		protocol.FillRequired(out)
 		b, err := json.Marshal(out)
 		if err != nil {
 			EncodeError(w, awserr.Internal(err))

@@ -191,6 +191,7 @@ func Decode(r *http.Request, m *Match, in api.Input) error {
 func Encode(w http.ResponseWriter, op *api.Operation, out any) {
 	body := []byte("{}")
 	if out != nil {
+		protocol.FillRequired(out)
 		b, err := json.Marshal(out)
 		if err != nil {
 			EncodeError(w, awserr.Internal(err))
