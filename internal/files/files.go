@@ -1,0 +1,98 @@
+// Package files is the local storage behind Transfer's S3 and EFS domains,
+// shared by the data plane (SFTP/FTP servers) and the B2B connectors.
+//
+// Layout under the data directory:
+//
+//	<data-dir>/files/s3/<bucket>/<key...>     the S3 domain: "/bucket/key" of a home directory
+//	<data-dir>/files/efs/<fs-id>/<path...>    the EFS domain: "/fs-id/path"
+//
+// Paths are confined with os.Root: nothing outside a bucket or file system
+// folder can be reached, whatever the path says.
+package files
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Domain is the storage domain of a Transfer server.
+type Domain string
+
+// The domains.
+const (
+	S3  Domain = "S3"
+	EFS Domain = "EFS"
+)
+
+// Store is the root of local file storage.
+type Store struct {
+	dir string
+}
+
+// New returns the file store rooted at <dataDir>/files.
+func New(dataDir string) *Store {
+	return &Store{dir: filepath.Join(dataDir, "files")}
+}
+
+// Dir is the folder holding every domain.
+func (s *Store) Dir() string { return s.dir }
+
+// ErrBadPath is a path that names no bucket or file system.
+var ErrBadPath = errors.New("files: path must start with /<bucket> or /<file-system-id>")
+
+// Split cleans a Transfer path ("/bucket/key/...") into its container
+// (bucket or file system id) and the path inside it ("key/..."; "" for the
+// container itself).
+func Split(p string) (container, rest string, err error) {
+	if strings.ContainsRune(p, 0) {
+		return "", "", ErrBadPath
+	}
+	clean := path.Clean("/" + p)
+	parts := strings.SplitN(strings.TrimPrefix(clean, "/"), "/", 2)
+	if parts[0] == "" || parts[0] == "." || parts[0] == ".." {
+		return "", "", ErrBadPath
+	}
+	if len(parts) == 2 {
+		rest = parts[1]
+	}
+	return parts[0], rest, nil
+}
+
+// Container opens the folder of one bucket or file system as an os.Root,
+// creating it when missing.
+func (s *Store) Container(d Domain, name string) (*os.Root, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return nil, fmt.Errorf("files: bad container name %q", name)
+	}
+	dir := filepath.Join(s.dir, strings.ToLower(string(d)), name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("files: create %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("files: open %s: %w", dir, err)
+	}
+	return root, nil
+}
+
+// Buckets lists the S3 buckets that have a folder.
+func (s *Store) Buckets() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "s3"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("files: list buckets: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
