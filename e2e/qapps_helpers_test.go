@@ -89,7 +89,12 @@ func (e *qaEnv) fail(t *testing.T, accessKey, op string, params map[string]any, 
 	return berr
 }
 
-// in returns params with the instance id set.
+// qaBoto is a request as the user of accessKey in region.
+func qaBoto(op, accessKey, region string, params map[string]any) testkit.BotoRequest {
+	return testkit.BotoRequest{Service: "qapps", Op: op, AccessKey: accessKey, Region: region, Params: params}
+}
+
+// qaIn returns params with the instance id set.
 func qaIn(instance string, params map[string]any) map[string]any {
 	out := map[string]any{"instanceId": instance}
 	for k, v := range params {

@@ -134,7 +134,7 @@ func buildDefinition(in *qappsapi.AppDefinitionInput, path string, files fileLoo
 	views := make([]cardView, len(in.Cards))
 	index := map[string]int{}
 	for i, c := range in.Cards {
-		v, err := viewInput(c, fmt.Sprintf("%s.cards[%d]", path, i))
+		v, err := viewInput(c, fmt.Sprintf("%s.cards.%d.member", path, i+1))
 		if err != nil {
 			return nil, nil, err
 		}

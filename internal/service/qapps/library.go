@@ -49,7 +49,7 @@ func checkCategoryIDs(tx store.Tx, r req, catIDs []string, path string) error {
 	seen := map[string]bool{}
 	for i, id := range catIDs {
 		if seen[id] {
-			return validation("Value '%s' at '%s.%d' is listed twice", id, path, i+1)
+			return validation("Value '%s' at '%s.%d.member' is listed twice", id, path, i+1)
 		}
 		seen[id] = true
 		ok, err := exists(tx, r.categoryKey(id))
@@ -412,11 +412,11 @@ func (s *Service) BatchCreateCategory(ctx context.Context, in *qappsapi.BatchCre
 			id := newIDs[i]
 			for _, have := range cats {
 				if have.ID == id {
-					return conflict("Category", id, "Category %s at 'categories.%d.id' already exists", id, i+1)
+					return conflict("Category", id, "Category %s at 'categories.%d.member.id' already exists", id, i+1)
 				}
 			}
 			if other, taken := titleTaken(cats, *c.Title, ""); taken {
-				return conflict("Category", other.ID, "Category title '%s' at 'categories.%d.title' is already used by category %s", *c.Title, i+1, other.ID)
+				return conflict("Category", other.ID, "Category title '%s' at 'categories.%d.member.title' is already used by category %s", *c.Title, i+1, other.ID)
 			}
 			rec := categoryRecord{ID: id, Title: *c.Title, Color: c.Color}
 			cats = append(cats, rec)
@@ -446,7 +446,7 @@ func (s *Service) BatchUpdateCategory(ctx context.Context, in *qappsapi.BatchUpd
 				return notFound("Category", *c.Id)
 			}
 			if other, taken := titleTaken(cats, *c.Title, *c.Id); taken {
-				return conflict("Category", other.ID, "Category title '%s' at 'categories.%d.title' is already used by category %s", *c.Title, i+1, other.ID)
+				return conflict("Category", other.ID, "Category title '%s' at 'categories.%d.member.title' is already used by category %s", *c.Title, i+1, other.ID)
 			}
 			cats[j].Title = *c.Title
 			if c.Color != nil {

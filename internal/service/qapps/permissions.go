@@ -170,17 +170,17 @@ func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.Update
 	for i, p := range in.GrantPermissions {
 		k := permission{Principal: principalKey(*p.Principal), Action: *p.Action}
 		if k.Principal == "" {
-			return nil, validation("Value at 'grantPermissions.%d.principal' must not be blank", i+1)
+			return nil, validation("Value at 'grantPermissions.%d.member.principal' must not be blank", i+1)
 		}
 		grants[k] = true
 	}
 	for i, p := range in.RevokePermissions {
 		k := permission{Principal: principalKey(*p.Principal), Action: *p.Action}
 		if k.Principal == "" {
-			return nil, validation("Value at 'revokePermissions.%d.principal' must not be blank", i+1)
+			return nil, validation("Value at 'revokePermissions.%d.member.principal' must not be blank", i+1)
 		}
 		if grants[k] {
-			return nil, validation("Value at 'revokePermissions.%d' both grants and revokes %s for %s", i+1, k.Action, k.Principal)
+			return nil, validation("Value at 'revokePermissions.%d.member' both grants and revokes %s for %s", i+1, k.Action, k.Principal)
 		}
 	}
 	var app appRecord
@@ -195,7 +195,7 @@ func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.Update
 		}
 		for i, p := range in.RevokePermissions {
 			if app.Owner.is(*p.Principal) || app.Owner.is(principalKey(*p.Principal)) {
-				return validation("Value '%s' at 'revokePermissions.%d.principal' is the owner of Q App %s, whose permissions cannot be revoked", *p.Principal, i+1, app.ID)
+				return validation("Value '%s' at 'revokePermissions.%d.member.principal' is the owner of Q App %s, whose permissions cannot be revoked", *p.Principal, i+1, app.ID)
 			}
 		}
 		perms := append([]permission(nil), app.Permissions...)

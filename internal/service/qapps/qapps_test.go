@@ -90,7 +90,7 @@ func TestBuildDefinition(t *testing.T) {
 		{"text and query", []qappsapi.CardInput{text(idA, "Color"), query(idB, "Palette", "colors with @"+idA)}, ""},
 		{"braced mention", []qappsapi.CardInput{text(idA, "Color"), query(idB, "Palette", "colors with @{"+idA+"}")}, ""},
 		{"forward mention", []qappsapi.CardInput{query(idB, "Palette", "colors with @"+idA), text(idA, "Color")}, ""},
-		{"duplicate id", []qappsapi.CardInput{text(idA, "One"), text(idA, "Two")}, "appDefinition.cards[1].textInput.id"},
+		{"duplicate id", []qappsapi.CardInput{text(idA, "One"), text(idA, "Two")}, "appDefinition.cards.2.member.textInput.id"},
 		{"duplicate id other case", []qappsapi.CardInput{text(idA, "One"), text(strings.ToUpper(idA), "Two")}, "already used"},
 		{"missing mention", []qappsapi.CardInput{text(idA, "Color"), query(idB, "Palette", "with @"+idC)}, "no card with id"},
 		{"missing braced mention", []qappsapi.CardInput{query(idB, "Palette", "with @{nothing}")}, `"nothing"`},

@@ -174,7 +174,7 @@ func applyValues(tx store.Tx, r req, v *sessionView, values []qappsapi.CardValue
 }
 
 func pathIndex(path string, i int) string {
-	return path + "." + itoa(int32(i+1))
+	return path + "." + itoa(int32(i+1)) + ".member"
 }
 
 func applySubmission(r req, v *sessionView, fc *qappsapi.FormInputCard, in *cardInputRecord, cv qappsapi.CardValue, at func(string) string, now time.Time) error {
