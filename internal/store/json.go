@@ -1,0 +1,44 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// GetJSON reads the document at key and decodes it into a T. It returns
+// ErrNotFound (wrapped) when there is none.
+func GetJSON[T any](tx Tx, key Key) (T, error) {
+	var v T
+	data, err := tx.Get(key)
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("store: decode %s: %w", key.Path(), err)
+	}
+	return v, nil
+}
+
+// PutJSON encodes v as JSON and stores it at key.
+func PutJSON(tx Tx, key Key, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", key.Path(), err)
+	}
+	return tx.Put(key, data)
+}
+
+// ListJSON lists one page of a collection and decodes each document into a T.
+func ListJSON[T any](tx Tx, c Collection, page Page) ([]T, string, error) {
+	items, next, err := tx.List(c, page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		if err := json.Unmarshal(it.Data, &out[i]); err != nil {
+			return nil, "", fmt.Errorf("store: decode %s: %w", it.Key.Path(), err)
+		}
+	}
+	return out, next, nil
+}

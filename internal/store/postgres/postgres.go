@@ -1,0 +1,388 @@
+// Package postgres is the shared store backend: a PostgreSQL database, through
+// github.com/jackc/pgx/v5 (pgxpool), that several Ersatz processes can use at
+// once.
+//
+// Every Update runs at SERIALIZABLE isolation. When PostgreSQL aborts one for
+// a serialization failure or a deadlock (SQLSTATE 40001, 40P01) the whole
+// transaction, fn included, is retried (at most maxAttempts times, with
+// jittered exponential backoff), so concurrent read-modify-writes from any
+// number of processes never lose an update. Views run at REPEATABLE READ,
+// read only: one consistent snapshot, never blocked by writers.
+//
+// Portability: the SQL is kept to what CockroachDB also runs, where that costs
+// nothing: plain tables and indexes, INSERT ... ON CONFLICT, row-value
+// comparisons, no stored procedures, triggers, advisory locks or LISTEN. The
+// one PostgreSQL-specific choice is COLLATE "C" on the text columns, which
+// makes PostgreSQL compare them bytewise whatever the database's locale (List
+// order, the cascade-delete range and Export depend on it); CockroachDB's
+// STRING columns already compare bytewise.
+//
+// To keep several deployments apart in one database, give each its own
+// schema: add search_path=<schema> to the DSN (the schema must exist).
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+const (
+	maxAttempts = 30                     // per transaction, serialization failures included
+	backoffBase = 2 * time.Millisecond   // first retry waits up to this long
+	backoffCap  = 200 * time.Millisecond // no retry waits longer
+	allBatch    = 1000                   // rows per query of Tx.All
+	rollbackTTL = 5 * time.Second        // for rollbacks after ctx is done
+)
+
+// Store is the PostgreSQL backend.
+type Store struct {
+	pool   *pgxpool.Pool
+	closed atomic.Bool
+	once   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database dsn ("postgres://user:pass@host:port/db?..."
+// or key=value form; pgxpool options such as pool_max_conns are honoured) and
+// brings its schema up to date.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, migrations())
+}
+
+func open(ctx context.Context, dsn string, ms []migration) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse DSN: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx, ms); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Kind returns "postgres".
+func (s *Store) Kind() string { return "postgres" }
+
+// Close closes the connection pool. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		s.pool.Close()
+	})
+	return nil
+}
+
+// View runs fn in a read-only REPEATABLE READ transaction.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+}
+
+// Update runs fn in a SERIALIZABLE transaction, retrying it on serialization
+// failures and deadlocks.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
+}
+
+// Reset deletes every resource.
+func (s *Store) Reset(ctx context.Context) error {
+	return s.Update(ctx, func(t store.Tx) error { return t.(*tx).DeleteAll() })
+}
+
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn func(store.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.attempt(ctx, opts, writable, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("postgres: giving up after %d attempts: %w", attempt, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt runs fn once in a transaction. A serialization failure seen by any
+// statement is returned even when fn swallowed it, so that run retries.
+func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable bool, fn func(store.Tx) error) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	ptx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: ptx, writable: writable, now: time.Now().UnixMicro()}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTTL)
+			defer cancel()
+			_ = ptx.Rollback(rctx)
+		}
+	}()
+	err = fn(t)
+	if t.conflict != nil {
+		return t.conflict
+	}
+	if err != nil {
+		return err
+	}
+	t.done = true
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "40001" || pe.Code == "40P01"
+}
+
+// backoff is "full jitter": a random wait up to base*2^(attempt-1), capped.
+func backoff(attempt int) time.Duration {
+	d := backoffCap
+	if attempt < 10 {
+		d = min(backoffBase<<(attempt-1), backoffCap)
+	}
+	return rand.N(d) + time.Millisecond/4
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ---- transactions ----
+
+const (
+	qGet = `SELECT data FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
+	qPut = `INSERT INTO resources (account, region, service, path, parent, kind, id, data, created, updated)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated`
+	qDelete = `DELETE FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
+	// Everything below a path: path > p||'/' AND path < p||'0' ('0' is '/'+1),
+	// a range scan of the primary key, unlike LIKE.
+	qDeleteBelow = `DELETE FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path > $4 AND path < $5`
+	qList        = `SELECT id, data FROM resources
+		WHERE account = $1 AND region = $2 AND service = $3 AND parent = $4 AND kind = $5 AND id > $6
+		ORDER BY id LIMIT $7`
+	qAll = `SELECT account, region, service, parent, kind, id, path, data FROM resources
+		WHERE (account, region, service, path) > ($1, $2, $3, $4)
+		ORDER BY account, region, service, path LIMIT $5`
+	qDeleteAll = `DELETE FROM resources`
+)
+
+type tx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	writable bool
+	done     bool
+	now      int64 // unix microseconds, for created/updated
+	conflict error // the first serialization failure or deadlock
+}
+
+var _ store.BulkTx = (*tx)(nil)
+
+func (t *tx) check(write bool) error {
+	if t.done {
+		return fmt.Errorf("%w: transaction has ended", store.ErrClosed)
+	}
+	if write && !t.writable {
+		return store.ErrReadOnly
+	}
+	return nil
+}
+
+// fail wraps a database error, and remembers it if it calls for a retry.
+func (t *tx) fail(op string, err error) error {
+	err = fmt.Errorf("postgres: %s: %w", op, err)
+	if t.conflict == nil && retryable(err) {
+		t.conflict = err
+	}
+	return err
+}
+
+func (t *tx) Get(key store.Key) ([]byte, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if err := store.NotFoundIfInvalid(key); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err := t.tx.QueryRow(t.ctx, qGet, key.Account, key.Region, key.Service, key.Path()).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, t.fail("get "+key.Path(), err)
+	}
+	return data, nil
+}
+
+func (t *tx) Put(key store.Key, data []byte) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	if !json.Valid(data) {
+		return fmt.Errorf("postgres: put %s: data is not valid JSON", key.Path())
+	}
+	_, err := t.tx.Exec(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
+		key.Parent, key.Kind, key.ID, data, t.now)
+	if err != nil {
+		return t.fail("put "+key.Path(), err)
+	}
+	return nil
+}
+
+func (t *tx) Delete(key store.Key) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if err := store.NotFoundIfInvalid(key); err != nil {
+		return err
+	}
+	path := key.Path()
+	tag, err := t.tx.Exec(t.ctx, qDelete, key.Account, key.Region, key.Service, path)
+	if err != nil {
+		return t.fail("delete "+path, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	lo, hi := store.PathRange(path)
+	if _, err := t.tx.Exec(t.ctx, qDeleteBelow, key.Account, key.Region, key.Service, lo, hi); err != nil {
+		return t.fail("delete below "+path, err)
+	}
+	return nil
+}
+
+func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, error) {
+	if err := t.check(false); err != nil {
+		return nil, "", err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, "", err
+	}
+	last, err := store.DecodeToken(c, page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	var limit any // NULL: no limit
+	if n := store.FetchLimit(page); n > 0 {
+		limit = n
+	}
+	rows, err := t.tx.Query(t.ctx, qList, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, limit)
+	if err != nil {
+		return nil, "", t.fail("list", err)
+	}
+	defer rows.Close()
+	var items []store.Item
+	for rows.Next() {
+		it := store.Item{Key: store.Key{Scope: c.Scope, Parent: c.Parent, Kind: c.Kind}}
+		if err := rows.Scan(&it.Key.ID, &it.Data); err != nil {
+			return nil, "", t.fail("list", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", t.fail("list", err)
+	}
+	items, next := store.FinishPage(c, page, items)
+	return items, next, nil
+}
+
+// All reads the table in batches of allBatch rows in primary-key order and
+// calls fn between batches, so fn may use the transaction.
+func (t *tx) All(fn func(store.Item) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	var after [4]string // account, region, service, path of the last row seen
+	for {
+		items, paths, err := t.allBatch(after)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(items) < allBatch {
+			return nil
+		}
+		k := items[len(items)-1].Key
+		after = [4]string{k.Account, k.Region, k.Service, paths[len(paths)-1]}
+	}
+}
+
+func (t *tx) allBatch(after [4]string) ([]store.Item, []string, error) {
+	rows, err := t.tx.Query(t.ctx, qAll, after[0], after[1], after[2], after[3], allBatch)
+	if err != nil {
+		return nil, nil, t.fail("all", err)
+	}
+	defer rows.Close()
+	var items []store.Item
+	var paths []string
+	for rows.Next() {
+		var it store.Item
+		var path string
+		k := &it.Key
+		if err := rows.Scan(&k.Account, &k.Region, &k.Service, &k.Parent, &k.Kind, &k.ID, &path, &it.Data); err != nil {
+			return nil, nil, t.fail("all", err)
+		}
+		items = append(items, it)
+		paths = append(paths, path)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.fail("all", err)
+	}
+	return items, paths, nil
+}
+
+func (t *tx) DeleteAll() error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, qDeleteAll); err != nil {
+		return t.fail("delete all", err)
+	}
+	return nil
+}

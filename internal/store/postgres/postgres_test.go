@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ersatz-dev/ersatz/internal/store"
+	"github.com/ersatz-dev/ersatz/internal/store/storetest"
+)
+
+const envDSN = "ERSATZ_TEST_POSTGRES"
+
+// testDSN returns the DSN of the test database, or skips the test.
+func testDSN(tb testing.TB) string {
+	tb.Helper()
+	dsn := os.Getenv(envDSN)
+	if dsn == "" {
+		tb.Skip("set ERSATZ_TEST_POSTGRES=postgres://... to run the PostgreSQL tests")
+	}
+	return dsn
+}
+
+// freshSchema creates an empty schema, dropped when tb ends, and returns a DSN
+// whose search_path is that schema, so that test runs never see each other's
+// data.
+func freshSchema(tb testing.TB) string {
+	tb.Helper()
+	dsn := testDSN(tb)
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "ersatz_test_" + hex.EncodeToString(b[:])
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("connect to %s: %v", envDSN, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			tb.Errorf("connect to drop schema: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("drop schema: %v", err)
+		}
+	})
+	out, err := withSearchPath(dsn, schema)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func withSearchPath(dsn, schema string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse %s: %w", envDSN, err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return dsn + " search_path=" + schema, nil
+}
+
+func openT(tb testing.TB, dsn string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openT(t, freshSchema(t)) })
+}
+
+var srv = store.Key{Scope: store.Scope{Account: "1", Region: "r", Service: "s"}, Kind: "server", ID: "s-1"}
+
+// TestTwoProcesses stands in for two Ersatz processes: two Opens, two pools,
+// one database.
+func TestTwoProcesses(t *testing.T) {
+	dsn := freshSchema(t)
+	a, b := openT(t, dsn), openT(t, dsn)
+	if err := a.Update(t.Context(), func(tx store.Tx) error { return tx.Put(srv, []byte(`"from a"`)) }); err != nil {
+		t.Fatal(err)
+	}
+	err := b.View(t.Context(), func(tx store.Tx) error {
+		d, err := tx.Get(srv)
+		if err == nil && string(d) != `"from a"` {
+			err = fmt.Errorf("b reads %s", d)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunIncrements(t, []store.Store{a, b}, 64, 1000)
+}
+
+// TestConcurrentOpen: processes starting together on an empty database both
+// get a migrated schema.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := freshSchema(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(t.Context(), dsn)
+			if err == nil {
+				err = s.Update(t.Context(), func(tx store.Tx) error {
+					return tx.Put(store.Key{Scope: srv.Scope, Kind: "opener", ID: fmt.Sprint(i)}, []byte(`{}`))
+				})
+				_ = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("open %d: %v", i, err)
+		}
+	}
+	s := openT(t, dsn)
+	if got := versions(t, s); !slices.Equal(got, []int{1}) {
+		t.Errorf("versions = %v", got)
+	}
+}
+
+func versions(t *testing.T, s *Store) []int {
+	t.Helper()
+	rows, err := s.pool.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := t.Context()
+	dsn := freshSchema(t)
+	v1 := migrations()[:1]
+	s, err := open(ctx, dsn, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(srv, []byte(`{"old":true}`)) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	s, err = open(ctx, dsn, v1)
+	if err != nil {
+		t.Fatalf("second open: %v", err)
+	}
+	if got := versions(t, s); !slices.Equal(got, []int{1}) {
+		t.Fatalf("versions after second open = %v", got)
+	}
+	_ = s.Close()
+
+	v2 := append(slices.Clone(v1), migration{2, "test: add column", []string{
+		`ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
+	}})
+	s, err = open(ctx, dsn, v2)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if got := versions(t, s); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("versions after upgrade = %v", got)
+	}
+	var note string
+	if err := s.pool.QueryRow(ctx, `SELECT note FROM resources WHERE id = 's-1'`).Scan(&note); err != nil || note != "v2" {
+		t.Fatalf("migration 2 not applied: %q, %v", note, err)
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
+		d, err := tx.Get(srv)
+		if err == nil && string(d) != `{"old":true}` {
+			err = fmt.Errorf("data = %s", d)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("data after upgrade: %v", err)
+	}
+	_ = s.Close()
+
+	if s, err := open(ctx, dsn, v1); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			_ = s.Close()
+		}
+		t.Fatalf("old binary opened a newer database: %v", err)
+	}
+	bad := append(slices.Clone(v2), migration{3, "test: broken", []string{
+		`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`,
+	}})
+	if _, err := open(ctx, dsn, bad); err == nil {
+		t.Fatal("broken migration applied")
+	}
+	s, err = open(ctx, dsn, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := versions(t, s); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("versions after a failed migration = %v", got)
+	}
+	var extra *string
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('extra')::text`).Scan(&extra); err != nil || extra != nil {
+		t.Fatalf("failed migration left table extra: %v, %v", extra, err)
+	}
+}

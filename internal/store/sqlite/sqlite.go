@@ -1,0 +1,446 @@
+// Package sqlite is the durable single-host store backend: one SQLite file,
+// <dataDir>/ersatz.db, through the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// Durability: the database runs in WAL mode with synchronous=FULL, so the WAL
+// is fsynced before every commit returns. Every Update that returned nil
+// survives kill -9 of the process and a power loss or OS crash (given a disk
+// that honours fsync); an Update that had not returned may or may not have
+// happened, never partly.
+//
+// Concurrency: every Update runs on the one writer connection and begins with
+// BEGIN IMMEDIATE, which takes SQLite's write lock before the first read, so
+// read-modify-write transactions are serialized and never lose an update, also
+// between several processes opening the same file (busy_timeout makes a
+// writer wait for the lock rather than fail). Views run on a pool of read-only
+// connections and see a consistent snapshot, concurrently with the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "ersatz.db"
+
+const (
+	busyTimeout = 10 * time.Second
+	readers     = 4    // read-only connections
+	allBatch    = 1000 // rows per query of Tx.All
+)
+
+// Store is the SQLite backend.
+type Store struct {
+	path   string
+	w      *sql.DB // one connection, every Update
+	r      *sql.DB // read-only connections, every View
+	ws, rs *stmts
+	closed atomic.Bool
+	once   sync.Once
+	err    error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it and dir if missing) the database dir/ersatz.db and
+// brings its schema up to date.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	return open(ctx, dir, migrations())
+}
+
+func open(ctx context.Context, dir string, ms []migration) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("sqlite: empty data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: data directory %q must not contain '?' or '#'", dir)
+	}
+	s := &Store{path: path}
+	var err error
+	if s.w, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, s.w, ms); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	// The readers open once the file is in WAL mode and has its schema.
+	if s.r, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(readers)
+	s.r.SetMaxIdleConns(readers)
+	if s.ws, err = prepare(ctx, s.w); err == nil {
+		s.rs, err = prepare(ctx, s.r)
+	}
+	if err != nil {
+		_ = s.close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn configures every connection: the writer's transactions BEGIN
+// IMMEDIATE; the readers are query_only.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Add("_pragma", "synchronous(FULL)")
+	return path + "?" + q.Encode()
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Kind returns "sqlite".
+func (s *Store) Kind() string { return "sqlite" }
+
+// Close checkpoints the WAL into the database file and closes it. It is safe
+// to call more than once.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			s.err = fmt.Errorf("sqlite: checkpoint: %w", err)
+		}
+		s.err = errors.Join(s.err, s.close())
+	})
+	return s.err
+}
+
+func (s *Store) close() error {
+	var errs []error
+	for _, st := range []*stmts{s.ws, s.rs} {
+		if st != nil {
+			errs = append(errs, st.close())
+		}
+	}
+	for _, db := range []*sql.DB{s.r, s.w} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read transaction on a reader connection.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	sqlTx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: sqlTx, st: s.rs}
+	defer func() {
+		t.done = true
+		_ = sqlTx.Rollback()
+	}()
+	return fn(t)
+}
+
+// Update runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
+// connection and commits it when fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: sqlTx, st: s.ws, writable: true, now: time.Now().UnixMicro()}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	t.done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// Reset deletes every resource.
+func (s *Store) Reset(ctx context.Context) error {
+	return s.Update(ctx, func(t store.Tx) error { return t.(*tx).DeleteAll() })
+}
+
+// ---- statements ----
+
+const (
+	qGet = `SELECT data FROM resources WHERE account = ? AND region = ? AND service = ? AND path = ?`
+	qPut = `INSERT INTO resources (account, region, service, path, parent, kind, id, data, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated`
+	qDelete = `DELETE FROM resources WHERE account = ? AND region = ? AND service = ? AND path = ?`
+	// Everything below a path: path > p||'/' AND path < p||'0' ('0' is '/'+1),
+	// a range scan of the primary key, unlike LIKE.
+	qDeleteBelow = `DELETE FROM resources WHERE account = ? AND region = ? AND service = ? AND path > ? AND path < ?`
+	qList        = `SELECT id, data FROM resources
+		WHERE account = ? AND region = ? AND service = ? AND parent = ? AND kind = ? AND id > ?
+		ORDER BY id LIMIT ?`
+	qAll = `SELECT account, region, service, parent, kind, id, path, data FROM resources
+		WHERE (account, region, service, path) > (?, ?, ?, ?)
+		ORDER BY account, region, service, path LIMIT ?`
+	qDeleteAll = `DELETE FROM resources`
+)
+
+// Statement indexes into stmts.
+const (
+	sGet = iota
+	sPut
+	sDelete
+	sDeleteBelow
+	sList
+	sAll
+	sDeleteAll
+	nStmts
+)
+
+type stmts [nStmts]*sql.Stmt
+
+func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
+	st := &stmts{}
+	for i, q := range [nStmts]string{qGet, qPut, qDelete, qDeleteBelow, qList, qAll, qDeleteAll} {
+		var err error
+		if st[i], err = db.PrepareContext(ctx, q); err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+	}
+	return st, nil
+}
+
+func (st *stmts) close() error {
+	var errs []error
+	for _, s := range st {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ---- transactions ----
+
+type tx struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	st       *stmts
+	inTx     stmts // st's statements bound to tx, made on first use
+	writable bool
+	done     bool
+	now      int64 // unix microseconds, for created/updated
+}
+
+var _ store.BulkTx = (*tx)(nil)
+
+func (t *tx) check(write bool) error {
+	if t.done {
+		return fmt.Errorf("%w: transaction has ended", store.ErrClosed)
+	}
+	if write && !t.writable {
+		return store.ErrReadOnly
+	}
+	return nil
+}
+
+func (t *tx) stmt(i int) *sql.Stmt {
+	if t.inTx[i] == nil {
+		t.inTx[i] = t.tx.StmtContext(t.ctx, t.st[i])
+	}
+	return t.inTx[i]
+}
+
+func (t *tx) Get(key store.Key) ([]byte, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if err := store.NotFoundIfInvalid(key); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err := t.stmt(sGet).QueryRowContext(t.ctx, key.Account, key.Region, key.Service, key.Path()).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s: %w", key.Path(), err)
+	}
+	return data, nil
+}
+
+func (t *tx) Put(key store.Key, data []byte) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	if !json.Valid(data) {
+		return fmt.Errorf("sqlite: put %s: data is not valid JSON", key.Path())
+	}
+	_, err := t.stmt(sPut).ExecContext(t.ctx, key.Account, key.Region, key.Service, key.Path(),
+		key.Parent, key.Kind, key.ID, data, t.now, t.now)
+	if err != nil {
+		return fmt.Errorf("sqlite: put %s: %w", key.Path(), err)
+	}
+	return nil
+}
+
+func (t *tx) Delete(key store.Key) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if err := store.NotFoundIfInvalid(key); err != nil {
+		return err
+	}
+	path := key.Path()
+	res, err := t.stmt(sDelete).ExecContext(t.ctx, key.Account, key.Region, key.Service, path)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete %s: %w", path, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete %s: %w", path, err)
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	lo, hi := store.PathRange(path)
+	if _, err := t.stmt(sDeleteBelow).ExecContext(t.ctx, key.Account, key.Region, key.Service, lo, hi); err != nil {
+		return fmt.Errorf("sqlite: delete below %s: %w", path, err)
+	}
+	return nil
+}
+
+func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, error) {
+	if err := t.check(false); err != nil {
+		return nil, "", err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, "", err
+	}
+	last, err := store.DecodeToken(c, page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := t.stmt(sList).QueryContext(t.ctx, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, store.FetchLimit(page))
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list: %w", err)
+	}
+	defer rows.Close()
+	var items []store.Item
+	for rows.Next() {
+		it := store.Item{Key: store.Key{Scope: c.Scope, Parent: c.Parent, Kind: c.Kind}}
+		if err := rows.Scan(&it.Key.ID, &it.Data); err != nil {
+			return nil, "", fmt.Errorf("sqlite: list: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlite: list: %w", err)
+	}
+	items, next := store.FinishPage(c, page, items)
+	return items, next, nil
+}
+
+// All reads the table in batches of allBatch rows in primary-key order, and
+// calls fn between batches, so fn may use the transaction.
+func (t *tx) All(fn func(store.Item) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	var after [4]string // account, region, service, path of the last row seen
+	for {
+		batch, err := t.allBatch(after)
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r.item); err != nil {
+				return err
+			}
+		}
+		if len(batch) < allBatch {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		after = [4]string{last.item.Key.Account, last.item.Key.Region, last.item.Key.Service, last.path}
+	}
+}
+
+type row struct {
+	item store.Item
+	path string
+}
+
+func (t *tx) allBatch(after [4]string) ([]row, error) {
+	rows, err := t.stmt(sAll).QueryContext(t.ctx, after[0], after[1], after[2], after[3], allBatch)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: all: %w", err)
+	}
+	defer rows.Close()
+	var batch []row
+	for rows.Next() {
+		var r row
+		k := &r.item.Key
+		if err := rows.Scan(&k.Account, &k.Region, &k.Service, &k.Parent, &k.Kind, &k.ID, &r.path, &r.item.Data); err != nil {
+			return nil, fmt.Errorf("sqlite: all: %w", err)
+		}
+		batch = append(batch, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: all: %w", err)
+	}
+	return batch, nil
+}
+
+func (t *tx) DeleteAll() error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.stmt(sDeleteAll).ExecContext(t.ctx); err != nil {
+		return fmt.Errorf("sqlite: delete all: %w", err)
+	}
+	return nil
+}
