@@ -316,3 +316,56 @@ func TestAmplifyBackendBackends(t *testing.T) {
 		t.Fatalf("cleaning one account's app touched another's: %v", b)
 	}
 }
+
+// TestAmplifyBackendUnknownApp sends every operation that names an app to an
+// app Ersatz does not know: each one is a NotFoundException (404).
+func TestAmplifyBackendUnknownApp(t *testing.T) {
+	srv, _ := abStartClocked(t)
+	c := newABClient(t, srv, abAcct1)
+	const app = "d1nowhere"
+	env := func(extra map[string]any) map[string]any {
+		p := map[string]any{"AppId": app, "BackendEnvironmentName": "dev"}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return p
+	}
+	storage := map[string]any{"ServiceName": "S3", "Permissions": map[string]any{"Authenticated": []string{"READ"}}}
+	ops := []struct {
+		op     string
+		params map[string]any
+	}{
+		{"CloneBackend", env(map[string]any{"TargetEnvironmentName": "qa"})},
+		{"CreateBackendAPI", env(map[string]any{"ResourceName": "data", "ResourceConfig": map[string]any{}})},
+		{"CreateBackendAuth", env(map[string]any{"ResourceName": "users", "ResourceConfig": abAuthConfig()})},
+		{"CreateBackendStorage", env(map[string]any{"ResourceName": "files", "ResourceConfig": storage})},
+		{"CreateToken", map[string]any{"AppId": app}},
+		{"DeleteBackend", env(nil)},
+		{"DeleteBackendAPI", env(map[string]any{"ResourceName": "data"})},
+		{"DeleteBackendAuth", env(map[string]any{"ResourceName": "users"})},
+		{"DeleteBackendStorage", env(map[string]any{"ResourceName": "files", "ServiceName": "S3"})},
+		{"DeleteToken", map[string]any{"AppId": app, "SessionId": "s"}},
+		{"GenerateBackendAPIModels", env(map[string]any{"ResourceName": "data"})},
+		{"GetBackend", map[string]any{"AppId": app}},
+		{"GetBackendAPI", env(map[string]any{"ResourceName": "data"})},
+		{"GetBackendAPIModels", env(map[string]any{"ResourceName": "data"})},
+		{"GetBackendAuth", env(map[string]any{"ResourceName": "users"})},
+		{"GetBackendJob", env(map[string]any{"JobId": "j"})},
+		{"GetBackendStorage", env(map[string]any{"ResourceName": "files"})},
+		{"GetToken", map[string]any{"AppId": app, "SessionId": "s"}},
+		{"ImportBackendAuth", env(map[string]any{"UserPoolId": "us-east-1_Abc", "NativeClientId": "n", "WebClientId": "w"})},
+		{"ImportBackendStorage", env(map[string]any{"BucketName": "some-bucket", "ServiceName": "S3"})},
+		{"ListBackendJobs", env(nil)},
+		{"RemoveAllBackends", map[string]any{"AppId": app}},
+		{"RemoveBackendConfig", map[string]any{"AppId": app}},
+		{"UpdateBackendAPI", env(map[string]any{"ResourceName": "data"})},
+		{"UpdateBackendAuth", env(map[string]any{"ResourceName": "users", "ResourceConfig": map[string]any{"AuthResources": "USER_POOL_ONLY", "Service": "COGNITO", "UserPoolConfigs": map[string]any{}}})},
+		{"UpdateBackendConfig", map[string]any{"AppId": app}},
+		{"UpdateBackendJob", env(map[string]any{"JobId": "j"})},
+		{"UpdateBackendStorage", env(map[string]any{"ResourceName": "files", "ResourceConfig": storage})},
+	}
+	for _, tc := range ops {
+		_, err := c.call(tc.op, tc.params)
+		checkABError(t, tc.op, err, "NotFoundException")
+	}
+}
