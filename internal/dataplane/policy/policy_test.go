@@ -127,7 +127,7 @@ func TestConditions(t *testing.T) {
 		{"StringNotLike", `"a*"`, ptr("b"), true},
 		{"StringNotLike", `"a*"`, ptr("ab"), false},
 		{"StringEqualsIgnoreCase", `"ABC"`, ptr("abc"), true},
-		{"StringLike", `"${transfer:UserName}/*"`, ptr("u*/x"), true},  // the variable's * is literal
+		{"StringLike", `"${transfer:UserName}/*"`, ptr("u*/x"), true},   // the variable's * is literal
 		{"StringLike", `"${transfer:UserName}/*"`, ptr("uvw/x"), false}, // ... so it does not match other names
 		{"StringLike", `"a${*}"`, ptr("a*"), true},
 		{"StringLike", `"a${*}"`, ptr("ab"), false},
