@@ -39,14 +39,14 @@ const (
 )
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Service
 	clk *fakeClock
 	st  *countingStore
 	ctx context.Context
 }
 
-func newFixture(t *testing.T, opts ...Option) *fixture {
+func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	st := &countingStore{Store: memory.New()}
