@@ -42,7 +42,7 @@ func FuzzServer(f *testing.F) {
 			t.Fatal(err)
 		}
 		fz.SetSource(bench.BytesSource(data))
-		fz.Stats.Violations = nil
+		fz.ResetViolations()
 		if v := fz.Run(ctx, 8); len(v) > 0 {
 			t.Fatalf("%d violations:\n%s", len(v), strings.Join(v, "\n"))
 		}

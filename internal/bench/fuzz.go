@@ -105,6 +105,7 @@ type Fuzzer struct {
 	regexps     map[string]*syntax.Regexp
 	pool        map[string][]string // harvested values by service/member
 	cur         string              // service of the request being built
+	seen        map[string]int      // violations by kind
 	logs        *logCounter
 	// CheckState compares store.Export before and after every refused request.
 	CheckState bool
@@ -124,6 +125,8 @@ type fuzzOp struct {
 type FuzzStats struct {
 	Requests, Mutated, Unparseable int
 	ByClass                        map[string]int // "2xx", "4xx", "501", "5xx"
+	// ViolationCount counts every violation, Violations lists one of each kind.
+	ViolationCount int
 	// ValidRefused counts refusals of unmutated requests by error code.
 	ValidRefused map[string]int
 	Violations   []string
@@ -170,6 +173,11 @@ func NewFuzzer(st store.Store, modelsDir string, src Source) (*Fuzzer, error) {
 	return f, nil
 }
 
+// ResetViolations forgets the violations found so far.
+func (f *Fuzzer) ResetViolations() {
+	f.seen, f.Stats.Violations, f.Stats.ViolationCount = nil, nil, 0
+}
+
 // SetSource replaces the source of choices.
 func (f *Fuzzer) SetSource(src Source) { f.src = src }
 
@@ -211,10 +219,33 @@ func (f *Fuzzer) Run(ctx context.Context, n int) []string {
 	return f.Stats.Violations
 }
 
+// violate records a violation; repeats of the same kind (same operation and
+// the same first words) are counted, not listed again.
 func (f *Fuzzer) violate(format string, args ...any) {
-	if len(f.Stats.Violations) < 50 {
-		f.Stats.Violations = append(f.Stats.Violations, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	kind := msg
+	if i := strings.Index(kind, " ("); i >= 0 {
+		rest := kind[i:]
+		if j := strings.Index(rest, "): "); j >= 0 {
+			kind = kind[:i] + ": " + firstWords(rest[j+3:], 3)
+		}
 	}
+	if f.seen == nil {
+		f.seen = map[string]int{}
+	}
+	f.seen[kind]++
+	f.Stats.ViolationCount++
+	if f.seen[kind] == 1 && len(f.Stats.Violations) < 100 {
+		f.Stats.Violations = append(f.Stats.Violations, msg)
+	}
+}
+
+func firstWords(s string, n int) string {
+	w := strings.Fields(s)
+	if len(w) > n {
+		w = w[:n]
+	}
+	return strings.Join(w, " ")
 }
 
 func (f *Fuzzer) pick(n int) int { return f.src.Intn(n) }
@@ -957,8 +988,8 @@ func (s FuzzStats) Summary() string {
 		classes = append(classes, fmt.Sprintf("%s=%d", k, v))
 	}
 	sort.Strings(classes)
-	return fmt.Sprintf("%d requests (%d mutated, %d not parseable by net/http and skipped): %s; %d violations",
-		s.Requests, s.Mutated, s.Unparseable, strings.Join(classes, " "), len(s.Violations))
+	return fmt.Sprintf("%d requests (%d mutated, %d not parseable by net/http and skipped): %s; %d violations of %d kinds",
+		s.Requests, s.Mutated, s.Unparseable, strings.Join(classes, " "), s.ViolationCount, len(s.Violations))
 }
 
 // hints give members whose valid values the services define beyond the model
