@@ -143,8 +143,11 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	cfg := ab.BackendAPIResourceConfig{Service: api.Ptr(apiService), ApiName: api.Ptr(name),
+	cfg := ab.BackendAPIResourceConfig{Service: api.Ptr(apiService),
 		DefaultAuthType: &ab.BackendAPIAuthType{Mode: api.Ptr(ab.ModeApiKey), Settings: &ab.BackendAPIAppSyncAuthSettings{ExpirationTime: api.Ptr(float64(defaultAPIKeyDays))}}}
+	if apiNamePattern.MatchString(name) {
+		cfg.ApiName = api.Ptr(name) // a name AppSync would refuse is not defaulted
+	}
 	mergeAPIConfig(&cfg, in.ResourceConfig)
 	jobID, seed := newJobID(r.now), newSeed()
 	var j jobRecord
