@@ -65,12 +65,32 @@ func Split(p string) (container, rest string, err error) {
 // Container opens the folder of one bucket or file system as an os.Root,
 // creating it when missing.
 func (s *Store) Container(d Domain, name string) (*os.Root, error) {
-	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return nil, fmt.Errorf("files: bad container name %q", name)
+	return s.OpenContainer(d, name, true)
+}
+
+// ErrBadContainer is a bucket or file system name that cannot be a folder.
+var ErrBadContainer = errors.New("files: bad container name")
+
+// ContainerDir is the folder of one bucket or file system.
+func (s *Store) ContainerDir(d Domain, name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." {
+		return "", fmt.Errorf("%w: %q", ErrBadContainer, name)
 	}
-	dir := filepath.Join(s.dir, strings.ToLower(string(d)), name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("files: create %s: %w", dir, err)
+	return filepath.Join(s.dir, strings.ToLower(string(d)), name), nil
+}
+
+// OpenContainer opens the folder of one bucket or file system as an os.Root;
+// when it is missing, it is created if create is set, and otherwise the
+// error wraps os.ErrNotExist.
+func (s *Store) OpenContainer(d Domain, name string, create bool) (*os.Root, error) {
+	dir, err := s.ContainerDir(d, name)
+	if err != nil {
+		return nil, err
+	}
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("files: create %s: %w", dir, err)
+		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -80,13 +100,17 @@ func (s *Store) Container(d Domain, name string) (*os.Root, error) {
 }
 
 // Buckets lists the S3 buckets that have a folder.
-func (s *Store) Buckets() ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, "s3"))
+func (s *Store) Buckets() ([]string, error) { return s.Containers(S3) }
+
+// Containers lists the buckets or file systems of a domain that have a
+// folder, in ascending order.
+func (s *Store) Containers(d Domain) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, strings.ToLower(string(d))))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("files: list buckets: %w", err)
+		return nil, fmt.Errorf("files: list %s containers: %w", d, err)
 	}
 	var out []string
 	for _, e := range entries {
