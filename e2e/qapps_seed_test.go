@@ -107,3 +107,40 @@ func TestQAppsPermissionsSeed(t *testing.T) {
 	e.fail(t, writer, "GetQApp", get, "ResourceNotFoundException", 404)
 	e.fail(t, owner, "GetQApp", get, "ResourceNotFoundException", 404)
 }
+
+// TestQAppsCredentialsFileIdentity: a key the credentials file names acts as
+// its user id and email; grants are idempotent both ways.
+func TestQAppsCredentialsFileIdentity(t *testing.T) {
+	e := startQApps(t)
+	created := e.call(t, qaDana, "CreateQApp", qaIn(qaInstance, qaPaletteApp("Dana's app")))
+	appID := qaStr(t, created, "appId")
+	if created["createdBy"] != "dana" {
+		t.Fatalf("createdBy = %v", created["createdBy"])
+	}
+	get := qaIn(qaInstance, map[string]any{"appId": appID})
+	owner := map[string]any{"action": "write", "principal": map[string]any{"userId": "dana", "userType": "owner", "email": "dana@example.com"}}
+	if got := e.call(t, qaDana, "DescribeQAppPermissions", get); !qaJSONEqual(got["permissions"], []any{owner}) {
+		t.Fatalf("DescribeQAppPermissions = %v", got)
+	}
+	grant := qaIn(qaInstance, map[string]any{"appId": appID, "grantPermissions": []any{
+		map[string]any{"action": "read", "principal": qaID(qaUser2)},
+		map[string]any{"action": "read", "principal": "DANA@example.com"}, // the owner: nothing to grant
+	}})
+	want := []any{owner, map[string]any{"action": "read", "principal": map[string]any{"userId": qaID(qaUser2), "userType": "user"}}}
+	for range 2 {
+		if got := e.call(t, qaDana, "UpdateQAppPermissions", grant); !qaJSONEqual(got["permissions"], want) {
+			t.Fatalf("granting (twice) = %v", got)
+		}
+	}
+	never := qaIn(qaInstance, map[string]any{"appId": appID, "revokePermissions": []any{
+		map[string]any{"action": "write", "principal": qaID(qaUser2)},
+		map[string]any{"action": "read", "principal": "nobody@example.com"},
+	}})
+	if got := e.call(t, qaDana, "UpdateQAppPermissions", never); !qaJSONEqual(got["permissions"], want) {
+		t.Fatalf("revoking what was never granted = %v", got)
+	}
+	e.fail(t, qaDana, "UpdateQAppPermissions", qaIn(qaInstance, map[string]any{"appId": appID, "revokePermissions": []any{
+		map[string]any{"action": "read", "principal": "Dana@Example.com"}}}), "ValidationException", 400)
+	e.call(t, qaUser2, "GetQApp", get)
+	e.fail(t, qaUser3, "GetQApp", get, "AccessDeniedException", 403)
+}

@@ -55,8 +55,14 @@ func principalKey(p string) string {
 	return p
 }
 
+// is reports whether principal names u: its id, or (without regard to case)
+// its email; an id that looks like an email is compared the same way, since
+// principals holding "@" are stored lower-cased.
 func (u user) is(principal string) bool {
-	return principal == u.ID || (u.Email != "" && strings.EqualFold(principal, u.Email))
+	if principal == u.ID || (u.Email != "" && strings.EqualFold(principal, u.Email)) {
+		return true
+	}
+	return strings.Contains(principal, "@") && strings.EqualFold(principal, u.ID)
 }
 
 func (s *Service) accessTo(tx store.Tx, r req, app appRecord) (access, error) {
