@@ -64,22 +64,6 @@ type cardView struct {
 	path                    string // where the card sits in the request, for messages
 }
 
-func cardKind(c qappsapi.Card) string {
-	switch {
-	case c.TextInput != nil:
-		return qappsapi.CardTypeTextInput
-	case c.QQuery != nil:
-		return qappsapi.CardTypeQQuery
-	case c.QPlugin != nil:
-		return qappsapi.CardTypeQPlugin
-	case c.FileUpload != nil:
-		return qappsapi.CardTypeFileUpload
-	case c.FormInput != nil:
-		return qappsapi.CardTypeFormInput
-	}
-	return ""
-}
-
 // cardID returns the id of a stored card.
 func cardID(c qappsapi.Card) string {
 	switch {

@@ -249,10 +249,6 @@ func (r req) sessionArn(appID, sessionID string) string {
 	return r.appArn(appID) + "/session/" + sessionID
 }
 
-func (r req) libraryItemArn(itemID string) string {
-	return arnPrefix(r.scope) + "application/" + r.instance + "/library-item/" + itemID
-}
-
 func arnPrefix(sc store.Scope) string {
 	return "arn:aws:qapps:" + sc.Region + ":" + sc.Account + ":"
 }
