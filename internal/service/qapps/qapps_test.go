@@ -11,7 +11,9 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
+	"github.com/ersatz-dev/ersatz/internal/store/sqlite"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
 
@@ -26,12 +28,33 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newService(t *testing.T) (*Service, *clock) {
+// backends are the stores the service tests run on.
+var backends = map[string]func(t *testing.T) store.Store{
+	"memory": func(*testing.T) store.Store { return memory.New() },
+	"sqlite": func(t *testing.T) store.Store {
+		st, err := sqlite.Open(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	},
+}
+
+func newServiceOn(t *testing.T, st store.Store) (*Service, *clock) {
 	t.Helper()
-	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
 	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	return New(st, WithClock(c.now), WithBaseURL(func(context.Context) string { return "http://ersatz.test/" })), c
+}
+
+// forEachBackend runs body on a fresh service over every backend.
+func forEachBackend(t *testing.T, body func(t *testing.T, s *Service, c *clock)) {
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			s, c := newServiceOn(t, open(t))
+			body(t, s, c)
+		})
+	}
 }
 
 func as(accessKey string) context.Context {
@@ -255,8 +278,9 @@ func TestWireEncodingKeepsEmptyRequiredLists(t *testing.T) {
 	}
 }
 
-func TestPermissionRules(t *testing.T) {
-	s, _ := newService(t)
+func TestPermissionRules(t *testing.T) { forEachBackend(t, testPermissionRules) }
+
+func testPermissionRules(t *testing.T, s *Service, _ *clock) {
 	owner, other := as("AKIDOWNER"), as("AKIDOTHER")
 	app, err := s.CreateQApp(owner, &qappsapi.CreateQAppInput{InstanceId: api.Ptr("inst"), Title: api.Ptr("T"),
 		AppDefinition: &qappsapi.AppDefinitionInput{Cards: []qappsapi.CardInput{text(idA, "x")}}})

@@ -15,8 +15,9 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
 )
 
-func TestRoutesExpire(t *testing.T) {
-	s, clk := newService(t)
+func TestRoutesExpire(t *testing.T) { forEachBackend(t, testRoutesExpire) }
+
+func testRoutesExpire(t *testing.T, s *Service, clk *clock) {
 	ctx := as("AKIDHOST")
 	inst := api.Ptr("inst")
 	app, err := s.CreateQApp(ctx, &qappsapi.CreateQAppInput{InstanceId: inst, Title: api.Ptr("T"),
