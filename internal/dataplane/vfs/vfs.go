@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/dataplane/policy"
@@ -642,6 +643,7 @@ type File struct {
 	n        node
 	name     string
 	write    bool
+	failed   atomic.Bool
 	once     sync.Once
 	closeErr error
 }
@@ -658,6 +660,10 @@ func (h *File) Stat() (os.FileInfo, error) {
 	return h.fs.info(baseName(h.n.virtual), fi), nil
 }
 
+// TransferError marks the transfer as interrupted (the SFTP and FTP servers
+// call it when a session ends mid-transfer): Close then reports no upload.
+func (h *File) TransferError(error) { h.failed.Store(true) }
+
 // Close closes the file; a file opened for writing reports an upload.
 func (h *File) Close() error {
 	h.once.Do(func() {
@@ -668,7 +674,7 @@ func (h *File) Close() error {
 			}
 		}
 		h.closeErr = h.File.Close()
-		if h.write && h.closeErr == nil && h.fs.cfg.OnUpload != nil {
+		if h.write && h.closeErr == nil && !h.failed.Load() && h.fs.cfg.OnUpload != nil {
 			h.fs.cfg.OnUpload(Upload{Path: h.n.virtual, Container: h.n.container, Key: h.n.key, Size: size})
 		}
 	})

@@ -1,0 +1,292 @@
+// Package ftpd serves FTP and explicit FTPS (AUTH TLS) with
+// github.com/fclairamb/ftpserverlib on one listener, for one Transfer
+// server. Every command goes through the session's virtual file system
+// (internal/dataplane/vfs). As on AWS, only passive mode is offered (PASV,
+// EPSV); active mode, SITE and symbolic links are refused.
+package ftpd
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/spf13/afero"
+
+	"github.com/ersatz-dev/ersatz/internal/dataplane/vfs"
+)
+
+// Config configures a Server.
+type Config struct {
+	// TLS, when set, makes the listener FTPS: clients must send AUTH TLS
+	// before logging in, and data connections are protected (PROT P).
+	TLS *tls.Config
+	// PassivePorts is the range of passive data ports (inclusive).
+	PassiveStart, PassiveEnd int
+	// PublicHost is the address given in PASV replies ("" uses the
+	// control connection's local address).
+	PublicHost string
+	// Banner is the welcome message; PostAuthBanner follows a login.
+	Banner, PostAuthBanner string
+	// Login authenticates a user with its password and opens its session.
+	Login func(remote net.Addr, user, password string) (*vfs.FS, error)
+	Log   *slog.Logger
+}
+
+// Server is one FTP or FTPS listener.
+type Server struct {
+	cfg Config
+	srv *ftpserver.FtpServer
+	ln  net.Listener
+
+	mu      sync.Mutex
+	clients map[uint32]ftpserver.ClientContext
+	done    chan struct{}
+}
+
+// Serve accepts FTP clients on ln until Close.
+func Serve(ln net.Listener, cfg Config) (*Server, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, ln: ln, clients: map[uint32]ftpserver.ClientContext{}, done: make(chan struct{})}
+	s.srv = ftpserver.NewFtpServer(&driver{s: s})
+	s.srv.Logger = slog.New(slog.DiscardHandler) // Ersatz logs logins itself
+	if err := s.srv.Listen(); err != nil {
+		return nil, fmt.Errorf("ftpd: %w", err)
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(); err != nil {
+			s.cfg.Log.Debug("ftp: serve ended", "error", err)
+		}
+	}()
+	return s, nil
+}
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Close stops accepting and disconnects every client.
+func (s *Server) Close() error {
+	err := s.srv.Stop()
+	s.mu.Lock()
+	for _, c := range s.clients {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+	}
+	if errors.Is(err, ftpserver.ErrNotListening) {
+		err = nil
+	}
+	return err
+}
+
+type driver struct{ s *Server }
+
+func (d *driver) GetSettings() (*ftpserver.Settings, error) {
+	st := &ftpserver.Settings{
+		Listener:               d.s.ln,
+		PublicHost:             d.s.cfg.PublicHost,
+		IdleTimeout:            900,
+		ConnectionTimeout:      30,
+		DisableActiveMode:      true,
+		DisableSite:            true,
+		DisableSTAT:            false,
+		DefaultTransferType:    ftpserver.TransferTypeBinary,
+		DisableASCIIConversion: true,
+	}
+	if d.s.cfg.PassiveStart > 0 && d.s.cfg.PassiveEnd >= d.s.cfg.PassiveStart {
+		st.PassiveTransferPortRange = ftpserver.PortRange{Start: d.s.cfg.PassiveStart, End: d.s.cfg.PassiveEnd}
+	}
+	if d.s.cfg.TLS != nil {
+		st.TLSRequired = ftpserver.MandatoryEncryption
+	}
+	return st, nil
+}
+
+func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
+	d.s.mu.Lock()
+	d.s.clients[cc.ID()] = cc
+	d.s.mu.Unlock()
+	if d.s.cfg.Banner != "" {
+		return d.s.cfg.Banner, nil
+	}
+	return "Ersatz AWS Transfer Family", nil
+}
+
+func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
+	d.s.mu.Lock()
+	delete(d.s.clients, cc.ID())
+	d.s.mu.Unlock()
+	if fsys, ok := cc.Extra().(*vfs.FS); ok {
+		_ = fsys.Close()
+	}
+}
+
+func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	fsys, err := d.s.cfg.Login(cc.RemoteAddr(), user, pass)
+	if err != nil {
+		return nil, err
+	}
+	cc.SetExtra(fsys)
+	cc.SetPath(fsys.Home())
+	return &fsDriver{fs: fsys}, nil
+}
+
+func (d *driver) PostAuthMessage(_ ftpserver.ClientContext, _ string, authErr error) string {
+	if authErr != nil {
+		return "Authentication failed"
+	}
+	if d.s.cfg.PostAuthBanner != "" {
+		return d.s.cfg.PostAuthBanner
+	}
+	return "Password ok, continue"
+}
+
+func (d *driver) GetTLSConfig() (*tls.Config, error) {
+	if d.s.cfg.TLS == nil {
+		return nil, errors.New("this server does not offer FTPS on this port")
+	}
+	return d.s.cfg.TLS, nil
+}
+
+// fsDriver is the afero.Fs a logged-in client works on.
+type fsDriver struct {
+	fs *vfs.FS
+}
+
+var (
+	_ ftpserver.ClientDriver                      = (*fsDriver)(nil)
+	_ ftpserver.ClientDriverExtensionFileList     = (*fsDriver)(nil)
+	_ ftpserver.ClientDriverExtentionFileTransfer = (*fsDriver)(nil)
+	_ ftpserver.ClientDriverExtensionRemoveDir    = (*fsDriver)(nil)
+)
+
+func (f *fsDriver) Name() string { return "ersatz" }
+
+func (f *fsDriver) Create(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+func (f *fsDriver) Mkdir(name string, _ os.FileMode) error { return f.fs.Mkdir(name) }
+
+func (f *fsDriver) MkdirAll(name string, _ os.FileMode) error {
+	cur := "/"
+	for _, part := range splitPath(name) {
+		cur = path.Join(cur, part)
+		if fi, err := f.fs.Stat(cur); err == nil && fi.IsDir() {
+			continue
+		}
+		if err := f.fs.Mkdir(cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func splitPath(p string) []string {
+	var out []string
+	for _, s := range strings.Split(path.Clean("/"+p), "/") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (f *fsDriver) Open(name string) (afero.File, error) {
+	return f.OpenFile(name, os.O_RDONLY, 0)
+}
+
+func (f *fsDriver) OpenFile(name string, flag int, _ os.FileMode) (afero.File, error) {
+	h, err := f.fs.Open(name, flagsOf(flag))
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func flagsOf(flag int) vfs.OpenFlags {
+	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+	return vfs.OpenFlags{
+		Read:      acc == os.O_RDONLY || acc == os.O_RDWR,
+		Write:     acc == os.O_WRONLY || acc == os.O_RDWR,
+		Create:    flag&os.O_CREATE != 0,
+		Truncate:  flag&os.O_TRUNC != 0,
+		Exclusive: flag&os.O_EXCL != 0,
+		Append:    flag&os.O_APPEND != 0,
+	}
+}
+
+// GetHandle opens a file for RETR (O_RDONLY), STOR (O_WRONLY|O_CREATE|O_TRUNC)
+// or APPE/REST+STOR (O_WRONLY|O_APPEND or an offset).
+func (f *fsDriver) GetHandle(name string, flag int, offset int64) (ftpserver.FileTransfer, error) {
+	fl := flagsOf(flag)
+	if fl.Write && offset > 0 {
+		fl.Truncate = false
+	}
+	h, err := f.fs.Open(name, fl)
+	if err != nil {
+		return nil, err
+	}
+	if offset > 0 {
+		if _, err := h.Seek(offset, 0); err != nil {
+			_ = h.Close()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+func (f *fsDriver) ReadDir(name string) ([]os.FileInfo, error) {
+	ents, err := f.fs.ReadDir(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]os.FileInfo, len(ents))
+	for i, e := range ents {
+		out[i] = e
+	}
+	return out, nil
+}
+
+func (f *fsDriver) Remove(name string) error { return f.fs.Remove(name) }
+
+func (f *fsDriver) RemoveDir(name string) error { return f.fs.Rmdir(name) }
+
+func (f *fsDriver) RemoveAll(string) error {
+	return fmt.Errorf("recursive removal is not supported: %w", os.ErrPermission)
+}
+
+func (f *fsDriver) Rename(oldname, newname string) error { return f.fs.Rename(oldname, newname, true) }
+
+func (f *fsDriver) Stat(name string) (os.FileInfo, error) {
+	fi, err := f.fs.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	return fi, nil
+}
+
+func (f *fsDriver) Chmod(name string, mode os.FileMode) error {
+	return f.fs.Setstat(name, vfs.SetStat{Mode: &mode})
+}
+
+func (f *fsDriver) Chown(string, int, int) error {
+	return fmt.Errorf("chown is not supported: %w", os.ErrPermission)
+}
+
+func (f *fsDriver) Chtimes(name string, atime, mtime time.Time) error {
+	return f.fs.Setstat(name, vfs.SetStat{Atime: &atime, Mtime: &mtime})
+}
