@@ -142,6 +142,9 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 	rec.HostKeyID, rec.HostKeyFingerprint, rec.HostKeyPEM = hostKey.HostKeyID, hk.Fingerprint, hk.PEM
 	key := serverKey(sc, rec.ServerID)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if err := checkWorkflowDetails(tx, sc, rec.WorkflowDetails); err != nil {
+			return err
+		}
 		if err := store.PutJSON(tx, key, rec); err != nil {
 			return storeErr("create server", err)
 		}
@@ -283,6 +286,11 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 		fillIdentityDefaults(&rec)
 		if err := validateServer(&rec); err != nil {
 			return err
+		}
+		if in.WorkflowDetails != nil {
+			if err := checkWorkflowDetails(tx, sc, rec.WorkflowDetails); err != nil {
+				return err
+			}
 		}
 		if newKey != nil {
 			if err := replacePrimaryHostKey(ctx, tx, key, &rec, newHostKeyID, *newKey, now); err != nil {

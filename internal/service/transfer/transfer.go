@@ -43,6 +43,9 @@ type Service struct {
 	// tagKinds maps an ARN resource type ("server", "user", "host-key", ...)
 	// to how its resources are found in the store (see tags.go).
 	tagKinds map[string]tagKind
+	// b2b configures the connectors, workflows and the rest of the B2B
+	// half and runs their background work (see b2b.go).
+	b2b *b2b
 }
 
 // Option configures a Service.
@@ -75,6 +78,7 @@ func New(st store.Store, opts ...Option) *Service {
 		o(s)
 	}
 	s.tagKinds = coreTagKinds()
+	s.initB2B()
 	return s
 }
 
@@ -119,6 +123,7 @@ func (s *Service) API() *api.Service {
 
 		TestIdentityProvider: s.TestIdentityProvider,
 	}
+	s.registerB2B(h)
 	return h.Service()
 }
 

@@ -1,0 +1,260 @@
+package transfer
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+// The B2B half of Transfer Family: connectors (connectors.go, connectorops.go,
+// sftpclient.go, secrets.go), AS2 profiles, certificates and agreements
+// (profiles.go, certificates.go, agreements.go), workflows and their
+// executions (workflows.go, executions.go) and web apps (webapps.go). Their
+// state lives in the store beside the core's:
+//
+//	connector/<c-id>                            connectorRecord
+//	connector/<c-id>/op/<uuid>                  opRecord (a transfer, listing, remote delete or move)
+//	profile/<p-id>                              profileRecord
+//	certificate/<cert-id>                       certRecord
+//	server/<s-id>/agreement/<a-id>              agreementRecord
+//	workflow/<w-id>                             workflowRecord
+//	workflow/<w-id>/execution/<uuid>            executionRecord
+//	webapp/<webapp-id>                          webAppRecord
+//	webapp/<webapp-id>/customization/current    webAppCustomization
+//
+// Connector operations and workflow executions run on goroutines started by
+// the service; every state change they make is written to the store, and
+// Close stops them.
+
+// DefaultDataDir is the data directory whose files/ folder holds the local
+// S3 and EFS storage when WithFiles is not given.
+const DefaultDataDir = ".ersatz"
+
+// SecretsFileEnv names the environment variable read by New for the secrets
+// file when WithSecretsFile is not given (the CLI's --secrets FILE).
+const SecretsFileEnv = "ERSATZ_SECRETS_FILE"
+
+// Default bounds of the connector operations.
+const (
+	DefaultConnectorDialTimeout = 10 * time.Second
+	DefaultConnectorOpTimeout   = 5 * time.Minute
+)
+
+// b2b is the B2B half's configuration and the machinery of its background
+// work. It holds no resource state: that is all in the store.
+type b2b struct {
+	files       *files.Store
+	secretsFile string
+	secretsSet  bool
+	dialTimeout time.Duration
+	opTimeout   time.Duration
+	customStep  func(context.Context, CustomStepEvent)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // orders spawn against Close
+	wg     sync.WaitGroup
+}
+
+func (s *Service) b2bConf() *b2b {
+	if s.b2b == nil {
+		s.b2b = &b2b{}
+	}
+	return s.b2b
+}
+
+// WithFiles sets the local storage the connectors and workflow steps read
+// and write (files.New(DefaultDataDir) unless set).
+func WithFiles(fs *files.Store) Option {
+	return func(s *Service) {
+		if fs != nil {
+			s.b2bConf().files = fs
+		}
+	}
+}
+
+// WithSecretsFile names the JSON file Ersatz reads the connectors' secrets
+// from (see secrets.go). Without it, New uses $ERSATZ_SECRETS_FILE.
+func WithSecretsFile(path string) Option {
+	return func(s *Service) {
+		c := s.b2bConf()
+		c.secretsFile, c.secretsSet = path, true
+	}
+}
+
+// WithConnectorTimeouts bounds the connector operations: dial is the TCP
+// connect and SSH handshake limit, op the limit of a whole operation (a
+// transfer of up to ten files, a listing, a remote delete or move). Zero
+// keeps a default.
+func WithConnectorTimeouts(dial, op time.Duration) Option {
+	return func(s *Service) {
+		c := s.b2bConf()
+		if dial > 0 {
+			c.dialTimeout = dial
+		}
+		if op > 0 {
+			c.opTimeout = op
+		}
+	}
+}
+
+// WithCustomStepInvoker is called (on a background goroutine) each time a
+// workflow execution reaches a CUSTOM step, with the event AWS would send to
+// the step's Lambda function. Ersatz does not run Lambda functions; whoever
+// handles the event resumes the execution with SendWorkflowStepState.
+func WithCustomStepInvoker(fn func(context.Context, CustomStepEvent)) Option {
+	return func(s *Service) { s.b2bConf().customStep = fn }
+}
+
+// initB2B fills the B2B defaults and registers the B2B taggable kinds. New
+// calls it after the options.
+func (s *Service) initB2B() {
+	c := s.b2bConf()
+	if c.files == nil {
+		c.files = files.New(DefaultDataDir)
+	}
+	if !c.secretsSet {
+		c.secretsFile = os.Getenv(SecretsFileEnv)
+	}
+	if c.dialTimeout == 0 {
+		c.dialTimeout = DefaultConnectorDialTimeout
+	}
+	if c.opTimeout == 0 {
+		c.opTimeout = DefaultConnectorOpTimeout
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	for k, v := range b2bTagKinds() {
+		s.tagKinds[k] = v
+	}
+}
+
+// Close stops the background work (connector operations, workflow steps,
+// custom step timers) and waits for it to end. Work cut short is recorded as
+// FAILED when the store is still open. Close the service before its store.
+func (s *Service) Close() error {
+	c := s.b2bConf()
+	c.mu.Lock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	return nil
+}
+
+// spawn runs fn on a goroutine with the service's background context
+// carrying caller (so scope and arn work), unless the service is closed.
+func (s *Service) spawn(caller api.Caller, fn func(ctx context.Context)) bool {
+	c := s.b2bConf()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil || c.ctx.Err() != nil {
+		return false
+	}
+	c.wg.Add(1)
+	ctx := api.WithCaller(c.ctx, caller)
+	go func() {
+		defer c.wg.Done()
+		fn(ctx)
+	}()
+	return true
+}
+
+// storeCtx is the context of a background store write: it outlives the
+// cancellation of ctx (so that "cancelled" can still be recorded) but is
+// bounded.
+func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+// scopeOf is the store scope of an account and region.
+func scopeOf(account, region string) store.Scope {
+	return store.Scope{Account: account, Region: region, Service: ServiceName}
+}
+
+// b2bTagKinds are the taggable kinds of the B2B half.
+func b2bTagKinds() map[string]tagKind {
+	top := func(kind, message, resourceType string) tagKind {
+		return tagKind{
+			key: func(sc store.Scope, p []string) (store.Key, bool) {
+				if len(p) != 1 {
+					return store.Key{}, false
+				}
+				return store.Key{Scope: sc, Kind: kind, ID: p[0]}, true
+			},
+			message: message, resourceType: resourceType,
+		}
+	}
+	return map[string]tagKind{
+		"connector":   top(kindConnector, msgUnknownConnector, rtConnector),
+		"profile":     top(kindProfile, msgUnknownProfile, rtProfile),
+		"certificate": top(kindCertificate, msgUnknownCertificate, rtCertificate),
+		"workflow":    top(kindWorkflow, msgUnknownWorkflow, rtWorkflow),
+		"webapp":      top(kindWebApp, msgUnknownWebApp, rtWebApp),
+		"agreement": {
+			key: func(sc store.Scope, p []string) (store.Key, bool) {
+				if len(p) != 2 {
+					return store.Key{}, false
+				}
+				return serverKey(sc, p[0]).Child(kindAgreement, p[1]), true
+			},
+			message: msgUnknownAgreement, resourceType: rtAgreement,
+		},
+	}
+}
+
+// registerB2B fills the B2B operations of the operation table.
+func (s *Service) registerB2B(h *transferapi.Handlers) {
+	h.ImportCertificate = s.ImportCertificate
+	h.DescribeCertificate = s.DescribeCertificate
+	h.ListCertificates = s.ListCertificates
+	h.UpdateCertificate = s.UpdateCertificate
+	h.DeleteCertificate = s.DeleteCertificate
+
+	h.CreateProfile = s.CreateProfile
+	h.DescribeProfile = s.DescribeProfile
+	h.ListProfiles = s.ListProfiles
+	h.UpdateProfile = s.UpdateProfile
+	h.DeleteProfile = s.DeleteProfile
+
+	h.CreateAgreement = s.CreateAgreement
+	h.DescribeAgreement = s.DescribeAgreement
+	h.ListAgreements = s.ListAgreements
+	h.UpdateAgreement = s.UpdateAgreement
+	h.DeleteAgreement = s.DeleteAgreement
+
+	h.CreateConnector = s.CreateConnector
+	h.DescribeConnector = s.DescribeConnector
+	h.ListConnectors = s.ListConnectors
+	h.UpdateConnector = s.UpdateConnector
+	h.DeleteConnector = s.DeleteConnector
+	h.TestConnection = s.TestConnection
+	h.StartFileTransfer = s.StartFileTransfer
+	h.StartDirectoryListing = s.StartDirectoryListing
+	h.StartRemoteDelete = s.StartRemoteDelete
+	h.StartRemoteMove = s.StartRemoteMove
+	h.ListFileTransferResults = s.ListFileTransferResults
+
+	h.CreateWorkflow = s.CreateWorkflow
+	h.DescribeWorkflow = s.DescribeWorkflow
+	h.ListWorkflows = s.ListWorkflows
+	h.DeleteWorkflow = s.DeleteWorkflow
+	h.DescribeExecution = s.DescribeExecution
+	h.ListExecutions = s.ListExecutions
+	h.SendWorkflowStepState = s.SendWorkflowStepState
+
+	h.CreateWebApp = s.CreateWebApp
+	h.DescribeWebApp = s.DescribeWebApp
+	h.ListWebApps = s.ListWebApps
+	h.UpdateWebApp = s.UpdateWebApp
+	h.DeleteWebApp = s.DeleteWebApp
+	h.DescribeWebAppCustomization = s.DescribeWebAppCustomization
+	h.UpdateWebAppCustomization = s.UpdateWebAppCustomization
+	h.DeleteWebAppCustomization = s.DeleteWebAppCustomization
+}
