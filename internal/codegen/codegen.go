@@ -367,10 +367,11 @@ func (g *generator) structure(name string, s *model.Shape) {
 	g.p("type %s struct {", t)
 	for _, mn := range g.members(s) {
 		ref := s.Members[mn]
-		// A required list or map is always sent, empty as [] or {} (as AWS
-		// does), so it has no omitempty: handlers set it non-nil.
-		tag := g.jsonKey(mn, ref) + ",omitempty"
-		if t := g.shape(ref.Shape).Type; s.IsRequired(mn) && (t == "list" || t == "map") && tag != "-,omitempty" {
+		// Members are omitted when nil (omitzero: an empty, non-nil list is
+		// still sent as []). A required list or map is always sent, as AWS
+		// does: the protocol layer turns a nil one into [] or {}.
+		tag := g.jsonKey(mn, ref) + ",omitzero"
+		if t := g.shape(ref.Shape).Type; s.IsRequired(mn) && (t == "list" || t == "map") && tag != "-,omitzero" {
 			tag = g.jsonKey(mn, ref)
 		}
 		g.p("%s %s `json:\"%s\"`", goName(mn), g.goType(ref, false), tag)

@@ -31,7 +31,7 @@ func fill(v reflect.Value, depth int) {
 				continue
 			}
 			tag := sf.Tag.Get("json")
-			if tag != "" && tag != "-" && !strings.Contains(tag, ",omitempty") && f.IsNil() {
+			if tag != "" && tag != "-" && !strings.Contains(tag, ",omitzero") && f.IsNil() {
 				switch f.Kind() {
 				case reflect.Slice:
 					if sf.Type.Elem().Kind() != reflect.Uint8 {

@@ -259,14 +259,14 @@ var AuthenticatedElementValues = []string{"READ", "CREATE_AND_UPDATE", "DELETE"}
 
 // BackendAPIAppSyncAuthSettings is the BackendAPIAppSyncAuthSettings structure.
 type BackendAPIAppSyncAuthSettings struct {
-	CognitoUserPoolId  *string  `json:"cognitoUserPoolId,omitempty"`
-	Description        *string  `json:"description,omitempty"`
-	ExpirationTime     *float64 `json:"expirationTime,omitempty"`
-	OpenIDAuthTTL      *string  `json:"openIDAuthTTL,omitempty"`
-	OpenIDClientId     *string  `json:"openIDClientId,omitempty"`
-	OpenIDIatTTL       *string  `json:"openIDIatTTL,omitempty"`
-	OpenIDIssueURL     *string  `json:"openIDIssueURL,omitempty"`
-	OpenIDProviderName *string  `json:"openIDProviderName,omitempty"`
+	CognitoUserPoolId  *string  `json:"cognitoUserPoolId,omitzero"`
+	Description        *string  `json:"description,omitzero"`
+	ExpirationTime     *float64 `json:"expirationTime,omitzero"`
+	OpenIDAuthTTL      *string  `json:"openIDAuthTTL,omitzero"`
+	OpenIDClientId     *string  `json:"openIDClientId,omitzero"`
+	OpenIDIatTTL       *string  `json:"openIDIatTTL,omitzero"`
+	OpenIDIssueURL     *string  `json:"openIDIssueURL,omitzero"`
+	OpenIDProviderName *string  `json:"openIDProviderName,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIAppSyncAuthSettings.
@@ -275,8 +275,8 @@ func (s *BackendAPIAppSyncAuthSettings) Validate(r *validate.Report, path string
 
 // BackendAPIAuthType is the BackendAPIAuthType structure.
 type BackendAPIAuthType struct {
-	Mode     *string                        `json:"mode,omitempty"`
-	Settings *BackendAPIAppSyncAuthSettings `json:"settings,omitempty"`
+	Mode     *string                        `json:"mode,omitzero"`
+	Settings *BackendAPIAppSyncAuthSettings `json:"settings,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIAuthType.
@@ -297,7 +297,7 @@ func (s *BackendAPIAuthType) Validate(r *validate.Report, path string) {
 
 // BackendAPICodegenReqObj is the BackendAPICodegenReqObj structure.
 type BackendAPICodegenReqObj struct {
-	ResourceName *string `json:"resourceName,omitempty"`
+	ResourceName *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPICodegenReqObj.
@@ -312,12 +312,12 @@ func (s *BackendAPICodegenReqObj) Validate(r *validate.Report, path string) {
 
 // BackendAPICodegenRespObj is the BackendAPICodegenRespObj structure.
 type BackendAPICodegenRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPICodegenRespObj.
@@ -338,7 +338,7 @@ func (s *BackendAPICodegenRespObj) Validate(r *validate.Report, path string) {
 
 // BackendAPIConflictResolution is the BackendAPIConflictResolution structure.
 type BackendAPIConflictResolution struct {
-	ResolutionStrategy *string `json:"resolutionStrategy,omitempty"`
+	ResolutionStrategy *string `json:"resolutionStrategy,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIConflictResolution.
@@ -353,8 +353,8 @@ func (s *BackendAPIConflictResolution) Validate(r *validate.Report, path string)
 
 // BackendAPIReqObj is the BackendAPIReqObj structure.
 type BackendAPIReqObj struct {
-	ResourceConfig *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName   *string                   `json:"resourceName,omitempty"`
+	ResourceConfig *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName   *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIReqObj.
@@ -375,12 +375,12 @@ func (s *BackendAPIReqObj) Validate(r *validate.Report, path string) {
 
 // BackendAPIResourceConfig is the BackendAPIResourceConfig structure.
 type BackendAPIResourceConfig struct {
-	AdditionalAuthTypes []BackendAPIAuthType          `json:"additionalAuthTypes,omitempty"`
-	ApiName             *string                       `json:"apiName,omitempty"`
-	ConflictResolution  *BackendAPIConflictResolution `json:"conflictResolution,omitempty"`
-	DefaultAuthType     *BackendAPIAuthType           `json:"defaultAuthType,omitempty"`
-	Service             *string                       `json:"service,omitempty"`
-	TransformSchema     *string                       `json:"transformSchema,omitempty"`
+	AdditionalAuthTypes []BackendAPIAuthType          `json:"additionalAuthTypes,omitzero"`
+	ApiName             *string                       `json:"apiName,omitzero"`
+	ConflictResolution  *BackendAPIConflictResolution `json:"conflictResolution,omitzero"`
+	DefaultAuthType     *BackendAPIAuthType           `json:"defaultAuthType,omitzero"`
+	Service             *string                       `json:"service,omitzero"`
+	TransformSchema     *string                       `json:"transformSchema,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIResourceConfig.
@@ -409,12 +409,12 @@ func (s *BackendAPIResourceConfig) Validate(r *validate.Report, path string) {
 
 // BackendAPIRespObj is the BackendAPIRespObj structure.
 type BackendAPIRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAPIRespObj.
@@ -435,10 +435,10 @@ func (s *BackendAPIRespObj) Validate(r *validate.Report, path string) {
 
 // BackendAuthAppleProviderConfig is the BackendAuthAppleProviderConfig structure.
 type BackendAuthAppleProviderConfig struct {
-	ClientId   *string `json:"client_id,omitempty"`
-	KeyId      *string `json:"key_id,omitempty"`
-	PrivateKey *string `json:"private_key,omitempty"`
-	TeamId     *string `json:"team_id,omitempty"`
+	ClientId   *string `json:"client_id,omitzero"`
+	KeyId      *string `json:"key_id,omitzero"`
+	PrivateKey *string `json:"private_key,omitzero"`
+	TeamId     *string `json:"team_id,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAuthAppleProviderConfig.
@@ -447,12 +447,12 @@ func (s *BackendAuthAppleProviderConfig) Validate(r *validate.Report, path strin
 
 // BackendAuthRespObj is the BackendAuthRespObj structure.
 type BackendAuthRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAuthRespObj.
@@ -473,8 +473,8 @@ func (s *BackendAuthRespObj) Validate(r *validate.Report, path string) {
 
 // BackendAuthSocialProviderConfig is the BackendAuthSocialProviderConfig structure.
 type BackendAuthSocialProviderConfig struct {
-	ClientId     *string `json:"client_id,omitempty"`
-	ClientSecret *string `json:"client_secret,omitempty"`
+	ClientId     *string `json:"client_id,omitzero"`
+	ClientSecret *string `json:"client_secret,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendAuthSocialProviderConfig.
@@ -483,10 +483,10 @@ func (s *BackendAuthSocialProviderConfig) Validate(r *validate.Report, path stri
 
 // BackendConfigRespObj is the BackendConfigRespObj structure.
 type BackendConfigRespObj struct {
-	AppId               *string                `json:"appId,omitempty"`
-	BackendManagerAppId *string                `json:"backendManagerAppId,omitempty"`
-	Error               *string                `json:"error,omitempty"`
-	LoginAuthConfig     *LoginAuthConfigReqObj `json:"loginAuthConfig,omitempty"`
+	AppId               *string                `json:"appId,omitzero"`
+	BackendManagerAppId *string                `json:"backendManagerAppId,omitzero"`
+	Error               *string                `json:"error,omitzero"`
+	LoginAuthConfig     *LoginAuthConfigReqObj `json:"loginAuthConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendConfigRespObj.
@@ -501,8 +501,8 @@ func (s *BackendConfigRespObj) Validate(r *validate.Report, path string) {
 
 // BackendJobReqObj is the BackendJobReqObj structure.
 type BackendJobReqObj struct {
-	Operation *string `json:"operation,omitempty"`
-	Status    *string `json:"status,omitempty"`
+	Operation *string `json:"operation,omitzero"`
+	Status    *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendJobReqObj.
@@ -511,14 +511,14 @@ func (s *BackendJobReqObj) Validate(r *validate.Report, path string) {
 
 // BackendJobRespObj is the BackendJobRespObj structure.
 type BackendJobRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	CreateTime             *string `json:"createTime,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
-	UpdateTime             *string `json:"updateTime,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	CreateTime             *string `json:"createTime,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
+	UpdateTime             *string `json:"updateTime,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendJobRespObj.
@@ -540,7 +540,7 @@ func (s *BackendJobRespObj) Validate(r *validate.Report, path string) {
 // BackendStoragePermissions is the BackendStoragePermissions structure.
 type BackendStoragePermissions struct {
 	Authenticated   []string `json:"authenticated"`
-	UnAuthenticated []string `json:"unAuthenticated,omitempty"`
+	UnAuthenticated []string `json:"unAuthenticated,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendStoragePermissions.
@@ -565,10 +565,10 @@ func (s *BackendStoragePermissions) Validate(r *validate.Report, path string) {
 
 // BackendStorageRespObj is the BackendStorageRespObj structure.
 type BackendStorageRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on BackendStorageRespObj.
@@ -601,7 +601,7 @@ func (s *BackendStorageRespObj) Validate(r *validate.Report, path string) {
 
 // BadRequestException is the BadRequestException error.
 type BadRequestException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -623,7 +623,7 @@ func (s *BadRequestException) Validate(r *validate.Report, path string) {
 
 // CloneBackendReqObj is the CloneBackendReqObj structure.
 type CloneBackendReqObj struct {
-	TargetEnvironmentName *string `json:"targetEnvironmentName,omitempty"`
+	TargetEnvironmentName *string `json:"targetEnvironmentName,omitzero"`
 }
 
 // Validate checks the model's constraints on CloneBackendReqObj.
@@ -638,9 +638,9 @@ func (s *CloneBackendReqObj) Validate(r *validate.Report, path string) {
 
 // CloneBackendRequest is the CloneBackendRequest structure.
 type CloneBackendRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	TargetEnvironmentName  *string `json:"targetEnvironmentName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	TargetEnvironmentName  *string `json:"targetEnvironmentName,omitzero"`
 }
 
 // Validate checks the model's constraints on CloneBackendRequest.
@@ -678,12 +678,12 @@ func (s *CloneBackendRequest) Bind(b api.Bindings) error {
 
 // CloneBackendRespObj is the CloneBackendRespObj structure.
 type CloneBackendRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CloneBackendRespObj.
@@ -704,12 +704,12 @@ func (s *CloneBackendRespObj) Validate(r *validate.Report, path string) {
 
 // CloneBackendResponse is the CloneBackendResponse structure.
 type CloneBackendResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CloneBackendResponse.
@@ -718,9 +718,9 @@ func (s *CloneBackendResponse) Validate(r *validate.Report, path string) {
 
 // CreateBackendAPIReqObj is the CreateBackendAPIReqObj structure.
 type CreateBackendAPIReqObj struct {
-	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAPIReqObj.
@@ -747,10 +747,10 @@ func (s *CreateBackendAPIReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendAPIRequest is the CreateBackendAPIRequest structure.
 type CreateBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitempty"`
-	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"-,omitzero"`
+	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAPIRequest.
@@ -791,12 +791,12 @@ func (s *CreateBackendAPIRequest) Bind(b api.Bindings) error {
 
 // CreateBackendAPIResponse is the CreateBackendAPIResponse structure.
 type CreateBackendAPIResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAPIResponse.
@@ -805,9 +805,9 @@ func (s *CreateBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // CreateBackendAuthForgotPasswordConfig is the CreateBackendAuthForgotPasswordConfig structure.
 type CreateBackendAuthForgotPasswordConfig struct {
-	DeliveryMethod *string        `json:"deliveryMethod,omitempty"`
-	EmailSettings  *EmailSettings `json:"emailSettings,omitempty"`
-	SmsSettings    *SmsSettings   `json:"smsSettings,omitempty"`
+	DeliveryMethod *string        `json:"deliveryMethod,omitzero"`
+	EmailSettings  *EmailSettings `json:"emailSettings,omitzero"`
+	SmsSettings    *SmsSettings   `json:"smsSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthForgotPasswordConfig.
@@ -834,8 +834,8 @@ func (s *CreateBackendAuthForgotPasswordConfig) Validate(r *validate.Report, pat
 
 // CreateBackendAuthIdentityPoolConfig is the CreateBackendAuthIdentityPoolConfig structure.
 type CreateBackendAuthIdentityPoolConfig struct {
-	IdentityPoolName     *string `json:"identityPoolName,omitempty"`
-	UnauthenticatedLogin *bool   `json:"unauthenticatedLogin,omitempty"`
+	IdentityPoolName     *string `json:"identityPoolName,omitzero"`
+	UnauthenticatedLogin *bool   `json:"unauthenticatedLogin,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthIdentityPoolConfig.
@@ -856,8 +856,8 @@ func (s *CreateBackendAuthIdentityPoolConfig) Validate(r *validate.Report, path 
 
 // CreateBackendAuthMFAConfig is the CreateBackendAuthMFAConfig structure.
 type CreateBackendAuthMFAConfig struct {
-	MFAMode  *string   `json:"MFAMode,omitempty"`
-	Settings *Settings `json:"settings,omitempty"`
+	MFAMode  *string   `json:"MFAMode,omitzero"`
+	Settings *Settings `json:"settings,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthMFAConfig.
@@ -878,12 +878,12 @@ func (s *CreateBackendAuthMFAConfig) Validate(r *validate.Report, path string) {
 
 // CreateBackendAuthOAuthConfig is the CreateBackendAuthOAuthConfig structure.
 type CreateBackendAuthOAuthConfig struct {
-	DomainPrefix           *string                 `json:"domainPrefix,omitempty"`
-	OAuthGrantType         *string                 `json:"oAuthGrantType,omitempty"`
+	DomainPrefix           *string                 `json:"domainPrefix,omitzero"`
+	OAuthGrantType         *string                 `json:"oAuthGrantType,omitzero"`
 	OAuthScopes            []string                `json:"oAuthScopes"`
 	RedirectSignInURIs     []string                `json:"redirectSignInURIs"`
 	RedirectSignOutURIs    []string                `json:"redirectSignOutURIs"`
-	SocialProviderSettings *SocialProviderSettings `json:"socialProviderSettings,omitempty"`
+	SocialProviderSettings *SocialProviderSettings `json:"socialProviderSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthOAuthConfig.
@@ -924,8 +924,8 @@ func (s *CreateBackendAuthOAuthConfig) Validate(r *validate.Report, path string)
 
 // CreateBackendAuthPasswordPolicyConfig is the CreateBackendAuthPasswordPolicyConfig structure.
 type CreateBackendAuthPasswordPolicyConfig struct {
-	AdditionalConstraints []string `json:"additionalConstraints,omitempty"`
-	MinimumLength         *float64 `json:"minimumLength,omitempty"`
+	AdditionalConstraints []string `json:"additionalConstraints,omitzero"`
+	MinimumLength         *float64 `json:"minimumLength,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthPasswordPolicyConfig.
@@ -948,9 +948,9 @@ func (s *CreateBackendAuthPasswordPolicyConfig) Validate(r *validate.Report, pat
 
 // CreateBackendAuthReqObj is the CreateBackendAuthReqObj structure.
 type CreateBackendAuthReqObj struct {
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthReqObj.
@@ -977,10 +977,10 @@ func (s *CreateBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendAuthRequest is the CreateBackendAuthRequest structure.
 type CreateBackendAuthRequest struct {
-	AppId                  *string                          `json:"-,omitempty"`
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"-,omitzero"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthRequest.
@@ -1021,10 +1021,10 @@ func (s *CreateBackendAuthRequest) Bind(b api.Bindings) error {
 
 // CreateBackendAuthResourceConfig is the CreateBackendAuthResourceConfig structure.
 type CreateBackendAuthResourceConfig struct {
-	AuthResources       *string                              `json:"authResources,omitempty"`
-	IdentityPoolConfigs *CreateBackendAuthIdentityPoolConfig `json:"identityPoolConfigs,omitempty"`
-	Service             *string                              `json:"service,omitempty"`
-	UserPoolConfigs     *CreateBackendAuthUserPoolConfig     `json:"userPoolConfigs,omitempty"`
+	AuthResources       *string                              `json:"authResources,omitzero"`
+	IdentityPoolConfigs *CreateBackendAuthIdentityPoolConfig `json:"identityPoolConfigs,omitzero"`
+	Service             *string                              `json:"service,omitzero"`
+	UserPoolConfigs     *CreateBackendAuthUserPoolConfig     `json:"userPoolConfigs,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthResourceConfig.
@@ -1057,12 +1057,12 @@ func (s *CreateBackendAuthResourceConfig) Validate(r *validate.Report, path stri
 
 // CreateBackendAuthResponse is the CreateBackendAuthResponse structure.
 type CreateBackendAuthResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthResponse.
@@ -1071,14 +1071,14 @@ func (s *CreateBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // CreateBackendAuthUserPoolConfig is the CreateBackendAuthUserPoolConfig structure.
 type CreateBackendAuthUserPoolConfig struct {
-	ForgotPassword           *CreateBackendAuthForgotPasswordConfig      `json:"forgotPassword,omitempty"`
-	Mfa                      *CreateBackendAuthMFAConfig                 `json:"mfa,omitempty"`
-	OAuth                    *CreateBackendAuthOAuthConfig               `json:"oAuth,omitempty"`
-	PasswordPolicy           *CreateBackendAuthPasswordPolicyConfig      `json:"passwordPolicy,omitempty"`
+	ForgotPassword           *CreateBackendAuthForgotPasswordConfig      `json:"forgotPassword,omitzero"`
+	Mfa                      *CreateBackendAuthMFAConfig                 `json:"mfa,omitzero"`
+	OAuth                    *CreateBackendAuthOAuthConfig               `json:"oAuth,omitzero"`
+	PasswordPolicy           *CreateBackendAuthPasswordPolicyConfig      `json:"passwordPolicy,omitzero"`
 	RequiredSignUpAttributes []string                                    `json:"requiredSignUpAttributes"`
-	SignInMethod             *string                                     `json:"signInMethod,omitempty"`
-	UserPoolName             *string                                     `json:"userPoolName,omitempty"`
-	VerificationMessage      *CreateBackendAuthVerificationMessageConfig `json:"verificationMessage,omitempty"`
+	SignInMethod             *string                                     `json:"signInMethod,omitzero"`
+	UserPoolName             *string                                     `json:"userPoolName,omitzero"`
+	VerificationMessage      *CreateBackendAuthVerificationMessageConfig `json:"verificationMessage,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthUserPoolConfig.
@@ -1137,9 +1137,9 @@ func (s *CreateBackendAuthUserPoolConfig) Validate(r *validate.Report, path stri
 
 // CreateBackendAuthVerificationMessageConfig is the CreateBackendAuthVerificationMessageConfig structure.
 type CreateBackendAuthVerificationMessageConfig struct {
-	DeliveryMethod *string        `json:"deliveryMethod,omitempty"`
-	EmailSettings  *EmailSettings `json:"emailSettings,omitempty"`
-	SmsSettings    *SmsSettings   `json:"smsSettings,omitempty"`
+	DeliveryMethod *string        `json:"deliveryMethod,omitzero"`
+	EmailSettings  *EmailSettings `json:"emailSettings,omitzero"`
+	SmsSettings    *SmsSettings   `json:"smsSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendAuthVerificationMessageConfig.
@@ -1166,7 +1166,7 @@ func (s *CreateBackendAuthVerificationMessageConfig) Validate(r *validate.Report
 
 // CreateBackendConfigReqObj is the CreateBackendConfigReqObj structure.
 type CreateBackendConfigReqObj struct {
-	BackendManagerAppId *string `json:"backendManagerAppId,omitempty"`
+	BackendManagerAppId *string `json:"backendManagerAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendConfigReqObj.
@@ -1175,8 +1175,8 @@ func (s *CreateBackendConfigReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendConfigRequest is the CreateBackendConfigRequest structure.
 type CreateBackendConfigRequest struct {
-	AppId               *string `json:"-,omitempty"`
-	BackendManagerAppId *string `json:"backendManagerAppId,omitempty"`
+	AppId               *string `json:"-,omitzero"`
+	BackendManagerAppId *string `json:"backendManagerAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendConfigRequest.
@@ -1199,10 +1199,10 @@ func (s *CreateBackendConfigRequest) Bind(b api.Bindings) error {
 
 // CreateBackendConfigRespObj is the CreateBackendConfigRespObj structure.
 type CreateBackendConfigRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendConfigRespObj.
@@ -1217,10 +1217,10 @@ func (s *CreateBackendConfigRespObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendConfigResponse is the CreateBackendConfigResponse structure.
 type CreateBackendConfigResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendConfigResponse.
@@ -1229,11 +1229,11 @@ func (s *CreateBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // CreateBackendReqObj is the CreateBackendReqObj structure.
 type CreateBackendReqObj struct {
-	AppId                  *string         `json:"appId,omitempty"`
-	AppName                *string         `json:"appName,omitempty"`
-	BackendEnvironmentName *string         `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *ResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string         `json:"resourceName,omitempty"`
+	AppId                  *string         `json:"appId,omitzero"`
+	AppName                *string         `json:"appName,omitzero"`
+	BackendEnvironmentName *string         `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *ResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string         `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendReqObj.
@@ -1266,11 +1266,11 @@ func (s *CreateBackendReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendRequest is the CreateBackendRequest structure.
 type CreateBackendRequest struct {
-	AppId                  *string         `json:"appId,omitempty"`
-	AppName                *string         `json:"appName,omitempty"`
-	BackendEnvironmentName *string         `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *ResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string         `json:"resourceName,omitempty"`
+	AppId                  *string         `json:"appId,omitzero"`
+	AppName                *string         `json:"appName,omitzero"`
+	BackendEnvironmentName *string         `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *ResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string         `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendRequest.
@@ -1303,12 +1303,12 @@ func (s *CreateBackendRequest) Validate(r *validate.Report, path string) {
 
 // CreateBackendRespObj is the CreateBackendRespObj structure.
 type CreateBackendRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendRespObj.
@@ -1329,12 +1329,12 @@ func (s *CreateBackendRespObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendResponse is the CreateBackendResponse structure.
 type CreateBackendResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendResponse.
@@ -1343,9 +1343,9 @@ func (s *CreateBackendResponse) Validate(r *validate.Report, path string) {
 
 // CreateBackendStorageReqObj is the CreateBackendStorageReqObj structure.
 type CreateBackendStorageReqObj struct {
-	BackendEnvironmentName *string                             `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *CreateBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                             `json:"resourceName,omitempty"`
+	BackendEnvironmentName *string                             `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *CreateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                             `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendStorageReqObj.
@@ -1372,10 +1372,10 @@ func (s *CreateBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendStorageRequest is the CreateBackendStorageRequest structure.
 type CreateBackendStorageRequest struct {
-	AppId                  *string                             `json:"-,omitempty"`
-	BackendEnvironmentName *string                             `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *CreateBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                             `json:"resourceName,omitempty"`
+	AppId                  *string                             `json:"-,omitzero"`
+	BackendEnvironmentName *string                             `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *CreateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                             `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendStorageRequest.
@@ -1416,9 +1416,9 @@ func (s *CreateBackendStorageRequest) Bind(b api.Bindings) error {
 
 // CreateBackendStorageResourceConfig is the CreateBackendStorageResourceConfig structure.
 type CreateBackendStorageResourceConfig struct {
-	BucketName  *string                    `json:"bucketName,omitempty"`
-	Permissions *BackendStoragePermissions `json:"permissions,omitempty"`
-	ServiceName *string                    `json:"serviceName,omitempty"`
+	BucketName  *string                    `json:"bucketName,omitzero"`
+	Permissions *BackendStoragePermissions `json:"permissions,omitzero"`
+	ServiceName *string                    `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendStorageResourceConfig.
@@ -1439,10 +1439,10 @@ func (s *CreateBackendStorageResourceConfig) Validate(r *validate.Report, path s
 
 // CreateBackendStorageResponse is the CreateBackendStorageResponse structure.
 type CreateBackendStorageResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateBackendStorageResponse.
@@ -1451,7 +1451,7 @@ func (s *CreateBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // CreateTokenRequest is the CreateTokenRequest structure.
 type CreateTokenRequest struct {
-	AppId *string `json:"-,omitempty"`
+	AppId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateTokenRequest.
@@ -1474,10 +1474,10 @@ func (s *CreateTokenRequest) Bind(b api.Bindings) error {
 
 // CreateTokenRespObj is the CreateTokenRespObj structure.
 type CreateTokenRespObj struct {
-	AppId         *string `json:"appId,omitempty"`
-	ChallengeCode *string `json:"challengeCode,omitempty"`
-	SessionId     *string `json:"sessionId,omitempty"`
-	Ttl           *string `json:"ttl,omitempty"`
+	AppId         *string `json:"appId,omitzero"`
+	ChallengeCode *string `json:"challengeCode,omitzero"`
+	SessionId     *string `json:"sessionId,omitzero"`
+	Ttl           *string `json:"ttl,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateTokenRespObj.
@@ -1510,10 +1510,10 @@ func (s *CreateTokenRespObj) Validate(r *validate.Report, path string) {
 
 // CreateTokenResponse is the CreateTokenResponse structure.
 type CreateTokenResponse struct {
-	AppId         *string `json:"appId,omitempty"`
-	ChallengeCode *string `json:"challengeCode,omitempty"`
-	SessionId     *string `json:"sessionId,omitempty"`
-	Ttl           *string `json:"ttl,omitempty"`
+	AppId         *string `json:"appId,omitzero"`
+	ChallengeCode *string `json:"challengeCode,omitzero"`
+	SessionId     *string `json:"sessionId,omitzero"`
+	Ttl           *string `json:"ttl,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateTokenResponse.
@@ -1522,10 +1522,10 @@ func (s *CreateTokenResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendAPIRequest is the DeleteBackendAPIRequest structure.
 type DeleteBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitempty"`
-	BackendEnvironmentName *string                   `json:"-,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"-,omitzero"`
+	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendAPIRequest.
@@ -1569,12 +1569,12 @@ func (s *DeleteBackendAPIRequest) Bind(b api.Bindings) error {
 
 // DeleteBackendAPIResponse is the DeleteBackendAPIResponse structure.
 type DeleteBackendAPIResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendAPIResponse.
@@ -1583,9 +1583,9 @@ func (s *DeleteBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendAuthRequest is the DeleteBackendAuthRequest structure.
 type DeleteBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendAuthRequest.
@@ -1623,12 +1623,12 @@ func (s *DeleteBackendAuthRequest) Bind(b api.Bindings) error {
 
 // DeleteBackendAuthResponse is the DeleteBackendAuthResponse structure.
 type DeleteBackendAuthResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendAuthResponse.
@@ -1637,8 +1637,8 @@ func (s *DeleteBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendRequest is the DeleteBackendRequest structure.
 type DeleteBackendRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendRequest.
@@ -1670,12 +1670,12 @@ func (s *DeleteBackendRequest) Bind(b api.Bindings) error {
 
 // DeleteBackendRespObj is the DeleteBackendRespObj structure.
 type DeleteBackendRespObj struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendRespObj.
@@ -1696,12 +1696,12 @@ func (s *DeleteBackendRespObj) Validate(r *validate.Report, path string) {
 
 // DeleteBackendResponse is the DeleteBackendResponse structure.
 type DeleteBackendResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendResponse.
@@ -1710,10 +1710,10 @@ func (s *DeleteBackendResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendStorageRequest is the DeleteBackendStorageRequest structure.
 type DeleteBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
-	ServiceName            *string `json:"serviceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
+	ServiceName            *string `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendStorageRequest.
@@ -1757,10 +1757,10 @@ func (s *DeleteBackendStorageRequest) Bind(b api.Bindings) error {
 
 // DeleteBackendStorageResponse is the DeleteBackendStorageResponse structure.
 type DeleteBackendStorageResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteBackendStorageResponse.
@@ -1769,8 +1769,8 @@ func (s *DeleteBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // DeleteTokenRequest is the DeleteTokenRequest structure.
 type DeleteTokenRequest struct {
-	AppId     *string `json:"-,omitempty"`
-	SessionId *string `json:"-,omitempty"`
+	AppId     *string `json:"-,omitzero"`
+	SessionId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteTokenRequest.
@@ -1802,7 +1802,7 @@ func (s *DeleteTokenRequest) Bind(b api.Bindings) error {
 
 // DeleteTokenRespObj is the DeleteTokenRespObj structure.
 type DeleteTokenRespObj struct {
-	IsSuccess *bool `json:"isSuccess,omitempty"`
+	IsSuccess *bool `json:"isSuccess,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteTokenRespObj.
@@ -1817,7 +1817,7 @@ func (s *DeleteTokenRespObj) Validate(r *validate.Report, path string) {
 
 // DeleteTokenResponse is the DeleteTokenResponse structure.
 type DeleteTokenResponse struct {
-	IsSuccess *bool `json:"isSuccess,omitempty"`
+	IsSuccess *bool `json:"isSuccess,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteTokenResponse.
@@ -1835,8 +1835,8 @@ var DeliveryMethodValues = []string{"EMAIL", "SMS"}
 
 // EmailSettings is the EmailSettings structure.
 type EmailSettings struct {
-	EmailMessage *string `json:"emailMessage,omitempty"`
-	EmailSubject *string `json:"emailSubject,omitempty"`
+	EmailMessage *string `json:"emailMessage,omitzero"`
+	EmailSubject *string `json:"emailSubject,omitzero"`
 }
 
 // Validate checks the model's constraints on EmailSettings.
@@ -1845,7 +1845,7 @@ func (s *EmailSettings) Validate(r *validate.Report, path string) {
 
 // GatewayTimeoutException is the GatewayTimeoutException error.
 type GatewayTimeoutException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -1867,9 +1867,9 @@ func (s *GatewayTimeoutException) Validate(r *validate.Report, path string) {
 
 // GenerateBackendAPIModelsRequest is the GenerateBackendAPIModelsRequest structure.
 type GenerateBackendAPIModelsRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GenerateBackendAPIModelsRequest.
@@ -1907,12 +1907,12 @@ func (s *GenerateBackendAPIModelsRequest) Bind(b api.Bindings) error {
 
 // GenerateBackendAPIModelsResponse is the GenerateBackendAPIModelsResponse structure.
 type GenerateBackendAPIModelsResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on GenerateBackendAPIModelsResponse.
@@ -1921,9 +1921,9 @@ func (s *GenerateBackendAPIModelsResponse) Validate(r *validate.Report, path str
 
 // GetBackendAPIModelsRequest is the GetBackendAPIModelsRequest structure.
 type GetBackendAPIModelsRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAPIModelsRequest.
@@ -1961,9 +1961,9 @@ func (s *GetBackendAPIModelsRequest) Bind(b api.Bindings) error {
 
 // GetBackendAPIModelsResponse is the GetBackendAPIModelsResponse structure.
 type GetBackendAPIModelsResponse struct {
-	Models                   *string `json:"models,omitempty"`
-	Status                   *string `json:"status,omitempty"`
-	ModelIntrospectionSchema *string `json:"modelIntrospectionSchema,omitempty"`
+	Models                   *string `json:"models,omitzero"`
+	Status                   *string `json:"status,omitzero"`
+	ModelIntrospectionSchema *string `json:"modelIntrospectionSchema,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAPIModelsResponse.
@@ -1978,10 +1978,10 @@ func (s *GetBackendAPIModelsResponse) Validate(r *validate.Report, path string) 
 
 // GetBackendAPIRequest is the GetBackendAPIRequest structure.
 type GetBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitempty"`
-	BackendEnvironmentName *string                   `json:"-,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"-,omitzero"`
+	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAPIRequest.
@@ -2025,11 +2025,11 @@ func (s *GetBackendAPIRequest) Bind(b api.Bindings) error {
 
 // GetBackendAPIRespObj is the GetBackendAPIRespObj structure.
 type GetBackendAPIRespObj struct {
-	AppId                  *string                   `json:"appId,omitempty"`
-	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitempty"`
-	Error                  *string                   `json:"error,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"appId,omitzero"`
+	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitzero"`
+	Error                  *string                   `json:"error,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAPIRespObj.
@@ -2056,11 +2056,11 @@ func (s *GetBackendAPIRespObj) Validate(r *validate.Report, path string) {
 
 // GetBackendAPIResponse is the GetBackendAPIResponse structure.
 type GetBackendAPIResponse struct {
-	AppId                  *string                   `json:"appId,omitempty"`
-	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitempty"`
-	Error                  *string                   `json:"error,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"appId,omitzero"`
+	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitzero"`
+	Error                  *string                   `json:"error,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAPIResponse.
@@ -2075,7 +2075,7 @@ func (s *GetBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // GetBackendAuthReqObj is the GetBackendAuthReqObj structure.
 type GetBackendAuthReqObj struct {
-	ResourceName *string `json:"resourceName,omitempty"`
+	ResourceName *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAuthReqObj.
@@ -2090,9 +2090,9 @@ func (s *GetBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendAuthRequest is the GetBackendAuthRequest structure.
 type GetBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAuthRequest.
@@ -2130,11 +2130,11 @@ func (s *GetBackendAuthRequest) Bind(b api.Bindings) error {
 
 // GetBackendAuthRespObj is the GetBackendAuthRespObj structure.
 type GetBackendAuthRespObj struct {
-	AppId                  *string                          `json:"appId,omitempty"`
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	Error                  *string                          `json:"error,omitempty"`
-	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"appId,omitzero"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	Error                  *string                          `json:"error,omitzero"`
+	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAuthRespObj.
@@ -2161,11 +2161,11 @@ func (s *GetBackendAuthRespObj) Validate(r *validate.Report, path string) {
 
 // GetBackendAuthResponse is the GetBackendAuthResponse structure.
 type GetBackendAuthResponse struct {
-	AppId                  *string                          `json:"appId,omitempty"`
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	Error                  *string                          `json:"error,omitempty"`
-	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"appId,omitzero"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	Error                  *string                          `json:"error,omitzero"`
+	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendAuthResponse.
@@ -2180,9 +2180,9 @@ func (s *GetBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // GetBackendJobRequest is the GetBackendJobRequest structure.
 type GetBackendJobRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	JobId                  *string `json:"-,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	JobId                  *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendJobRequest.
@@ -2223,14 +2223,14 @@ func (s *GetBackendJobRequest) Bind(b api.Bindings) error {
 
 // GetBackendJobResponse is the GetBackendJobResponse structure.
 type GetBackendJobResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	CreateTime             *string `json:"createTime,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
-	UpdateTime             *string `json:"updateTime,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	CreateTime             *string `json:"createTime,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
+	UpdateTime             *string `json:"updateTime,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendJobResponse.
@@ -2239,7 +2239,7 @@ func (s *GetBackendJobResponse) Validate(r *validate.Report, path string) {
 
 // GetBackendReqObj is the GetBackendReqObj structure.
 type GetBackendReqObj struct {
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendReqObj.
@@ -2248,8 +2248,8 @@ func (s *GetBackendReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendRequest is the GetBackendRequest structure.
 type GetBackendRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendRequest.
@@ -2272,13 +2272,13 @@ func (s *GetBackendRequest) Bind(b api.Bindings) error {
 
 // GetBackendRespObj is the GetBackendRespObj structure.
 type GetBackendRespObj struct {
-	AmplifyFeatureFlags    *string  `json:"amplifyFeatureFlags,omitempty"`
-	AmplifyMetaConfig      *string  `json:"amplifyMetaConfig,omitempty"`
-	AppId                  *string  `json:"appId,omitempty"`
-	AppName                *string  `json:"appName,omitempty"`
-	BackendEnvironmentList []string `json:"backendEnvironmentList,omitempty"`
-	BackendEnvironmentName *string  `json:"backendEnvironmentName,omitempty"`
-	Error                  *string  `json:"error,omitempty"`
+	AmplifyFeatureFlags    *string  `json:"amplifyFeatureFlags,omitzero"`
+	AmplifyMetaConfig      *string  `json:"amplifyMetaConfig,omitzero"`
+	AppId                  *string  `json:"appId,omitzero"`
+	AppName                *string  `json:"appName,omitzero"`
+	BackendEnvironmentList []string `json:"backendEnvironmentList,omitzero"`
+	BackendEnvironmentName *string  `json:"backendEnvironmentName,omitzero"`
+	Error                  *string  `json:"error,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendRespObj.
@@ -2293,13 +2293,13 @@ func (s *GetBackendRespObj) Validate(r *validate.Report, path string) {
 
 // GetBackendResponse is the GetBackendResponse structure.
 type GetBackendResponse struct {
-	AmplifyFeatureFlags    *string  `json:"amplifyFeatureFlags,omitempty"`
-	AmplifyMetaConfig      *string  `json:"amplifyMetaConfig,omitempty"`
-	AppId                  *string  `json:"appId,omitempty"`
-	AppName                *string  `json:"appName,omitempty"`
-	BackendEnvironmentList []string `json:"backendEnvironmentList,omitempty"`
-	BackendEnvironmentName *string  `json:"backendEnvironmentName,omitempty"`
-	Error                  *string  `json:"error,omitempty"`
+	AmplifyFeatureFlags    *string  `json:"amplifyFeatureFlags,omitzero"`
+	AmplifyMetaConfig      *string  `json:"amplifyMetaConfig,omitzero"`
+	AppId                  *string  `json:"appId,omitzero"`
+	AppName                *string  `json:"appName,omitzero"`
+	BackendEnvironmentList []string `json:"backendEnvironmentList,omitzero"`
+	BackendEnvironmentName *string  `json:"backendEnvironmentName,omitzero"`
+	Error                  *string  `json:"error,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendResponse.
@@ -2308,7 +2308,7 @@ func (s *GetBackendResponse) Validate(r *validate.Report, path string) {
 
 // GetBackendStorageReqObj is the GetBackendStorageReqObj structure.
 type GetBackendStorageReqObj struct {
-	ResourceName *string `json:"resourceName,omitempty"`
+	ResourceName *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendStorageReqObj.
@@ -2323,9 +2323,9 @@ func (s *GetBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendStorageRequest is the GetBackendStorageRequest structure.
 type GetBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	ResourceName           *string `json:"resourceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendStorageRequest.
@@ -2363,10 +2363,10 @@ func (s *GetBackendStorageRequest) Bind(b api.Bindings) error {
 
 // GetBackendStorageResourceConfig is the GetBackendStorageResourceConfig structure.
 type GetBackendStorageResourceConfig struct {
-	BucketName  *string                    `json:"bucketName,omitempty"`
-	Imported    *bool                      `json:"imported,omitempty"`
-	Permissions *BackendStoragePermissions `json:"permissions,omitempty"`
-	ServiceName *string                    `json:"serviceName,omitempty"`
+	BucketName  *string                    `json:"bucketName,omitzero"`
+	Imported    *bool                      `json:"imported,omitzero"`
+	Permissions *BackendStoragePermissions `json:"permissions,omitzero"`
+	ServiceName *string                    `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendStorageResourceConfig.
@@ -2393,10 +2393,10 @@ func (s *GetBackendStorageResourceConfig) Validate(r *validate.Report, path stri
 
 // GetBackendStorageRespObj is the GetBackendStorageRespObj structure.
 type GetBackendStorageRespObj struct {
-	AppId                  *string                          `json:"appId,omitempty"`
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *GetBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"appId,omitzero"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *GetBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendStorageRespObj.
@@ -2423,10 +2423,10 @@ func (s *GetBackendStorageRespObj) Validate(r *validate.Report, path string) {
 
 // GetBackendStorageResponse is the GetBackendStorageResponse structure.
 type GetBackendStorageResponse struct {
-	AppId                  *string                          `json:"appId,omitempty"`
-	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitempty"`
-	ResourceConfig         *GetBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"appId,omitzero"`
+	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
+	ResourceConfig         *GetBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on GetBackendStorageResponse.
@@ -2441,8 +2441,8 @@ func (s *GetBackendStorageResponse) Validate(r *validate.Report, path string) {
 
 // GetTokenRequest is the GetTokenRequest structure.
 type GetTokenRequest struct {
-	AppId     *string `json:"-,omitempty"`
-	SessionId *string `json:"-,omitempty"`
+	AppId     *string `json:"-,omitzero"`
+	SessionId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetTokenRequest.
@@ -2474,10 +2474,10 @@ func (s *GetTokenRequest) Bind(b api.Bindings) error {
 
 // GetTokenRespObj is the GetTokenRespObj structure.
 type GetTokenRespObj struct {
-	AppId         *string `json:"appId,omitempty"`
-	ChallengeCode *string `json:"challengeCode,omitempty"`
-	SessionId     *string `json:"sessionId,omitempty"`
-	Ttl           *string `json:"ttl,omitempty"`
+	AppId         *string `json:"appId,omitzero"`
+	ChallengeCode *string `json:"challengeCode,omitzero"`
+	SessionId     *string `json:"sessionId,omitzero"`
+	Ttl           *string `json:"ttl,omitzero"`
 }
 
 // Validate checks the model's constraints on GetTokenRespObj.
@@ -2510,10 +2510,10 @@ func (s *GetTokenRespObj) Validate(r *validate.Report, path string) {
 
 // GetTokenResponse is the GetTokenResponse structure.
 type GetTokenResponse struct {
-	AppId         *string `json:"appId,omitempty"`
-	ChallengeCode *string `json:"challengeCode,omitempty"`
-	SessionId     *string `json:"sessionId,omitempty"`
-	Ttl           *string `json:"ttl,omitempty"`
+	AppId         *string `json:"appId,omitzero"`
+	ChallengeCode *string `json:"challengeCode,omitzero"`
+	SessionId     *string `json:"sessionId,omitzero"`
+	Ttl           *string `json:"ttl,omitzero"`
 }
 
 // Validate checks the model's constraints on GetTokenResponse.
@@ -2522,10 +2522,10 @@ func (s *GetTokenResponse) Validate(r *validate.Report, path string) {
 
 // ImportBackendAuthReqObj is the ImportBackendAuthReqObj structure.
 type ImportBackendAuthReqObj struct {
-	IdentityPoolId *string `json:"identityPoolId,omitempty"`
-	NativeClientId *string `json:"nativeClientId,omitempty"`
-	UserPoolId     *string `json:"userPoolId,omitempty"`
-	WebClientId    *string `json:"webClientId,omitempty"`
+	IdentityPoolId *string `json:"identityPoolId,omitzero"`
+	NativeClientId *string `json:"nativeClientId,omitzero"`
+	UserPoolId     *string `json:"userPoolId,omitzero"`
+	WebClientId    *string `json:"webClientId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendAuthReqObj.
@@ -2552,12 +2552,12 @@ func (s *ImportBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // ImportBackendAuthRequest is the ImportBackendAuthRequest structure.
 type ImportBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	IdentityPoolId         *string `json:"identityPoolId,omitempty"`
-	NativeClientId         *string `json:"nativeClientId,omitempty"`
-	UserPoolId             *string `json:"userPoolId,omitempty"`
-	WebClientId            *string `json:"webClientId,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	IdentityPoolId         *string `json:"identityPoolId,omitzero"`
+	NativeClientId         *string `json:"nativeClientId,omitzero"`
+	UserPoolId             *string `json:"userPoolId,omitzero"`
+	WebClientId            *string `json:"webClientId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendAuthRequest.
@@ -2607,12 +2607,12 @@ func (s *ImportBackendAuthRequest) Bind(b api.Bindings) error {
 
 // ImportBackendAuthResponse is the ImportBackendAuthResponse structure.
 type ImportBackendAuthResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendAuthResponse.
@@ -2621,8 +2621,8 @@ func (s *ImportBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // ImportBackendStorageReqObj is the ImportBackendStorageReqObj structure.
 type ImportBackendStorageReqObj struct {
-	BucketName  *string `json:"bucketName,omitempty"`
-	ServiceName *string `json:"serviceName,omitempty"`
+	BucketName  *string `json:"bucketName,omitzero"`
+	ServiceName *string `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendStorageReqObj.
@@ -2637,10 +2637,10 @@ func (s *ImportBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // ImportBackendStorageRequest is the ImportBackendStorageRequest structure.
 type ImportBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	BucketName             *string `json:"bucketName,omitempty"`
-	ServiceName            *string `json:"serviceName,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	BucketName             *string `json:"bucketName,omitzero"`
+	ServiceName            *string `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendStorageRequest.
@@ -2678,10 +2678,10 @@ func (s *ImportBackendStorageRequest) Bind(b api.Bindings) error {
 
 // ImportBackendStorageResponse is the ImportBackendStorageResponse structure.
 type ImportBackendStorageResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportBackendStorageResponse.
@@ -2690,7 +2690,7 @@ func (s *ImportBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // InternalServiceException is the InternalServiceException structure.
 type InternalServiceException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // Validate checks the model's constraints on InternalServiceException.
@@ -2699,8 +2699,8 @@ func (s *InternalServiceException) Validate(r *validate.Report, path string) {
 
 // LimitExceededException is the LimitExceededException structure.
 type LimitExceededException struct {
-	LimitType *string `json:"limitType,omitempty"`
-	Message   *string `json:"message,omitempty"`
+	LimitType *string `json:"limitType,omitzero"`
+	Message   *string `json:"message,omitzero"`
 }
 
 // Validate checks the model's constraints on LimitExceededException.
@@ -2709,11 +2709,11 @@ func (s *LimitExceededException) Validate(r *validate.Report, path string) {
 
 // ListBackendJobReqObj is the ListBackendJobReqObj structure.
 type ListBackendJobReqObj struct {
-	JobId      *string `json:"jobId,omitempty"`
-	MaxResults *int32  `json:"maxResults,omitempty"`
-	NextToken  *string `json:"nextToken,omitempty"`
-	Operation  *string `json:"operation,omitempty"`
-	Status     *string `json:"status,omitempty"`
+	JobId      *string `json:"jobId,omitzero"`
+	MaxResults *int32  `json:"maxResults,omitzero"`
+	NextToken  *string `json:"nextToken,omitzero"`
+	Operation  *string `json:"operation,omitzero"`
+	Status     *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on ListBackendJobReqObj.
@@ -2728,8 +2728,8 @@ func (s *ListBackendJobReqObj) Validate(r *validate.Report, path string) {
 
 // ListBackendJobRespObj is the ListBackendJobRespObj structure.
 type ListBackendJobRespObj struct {
-	Jobs      []BackendJobRespObj `json:"jobs,omitempty"`
-	NextToken *string             `json:"nextToken,omitempty"`
+	Jobs      []BackendJobRespObj `json:"jobs,omitzero"`
+	NextToken *string             `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListBackendJobRespObj.
@@ -2746,13 +2746,13 @@ func (s *ListBackendJobRespObj) Validate(r *validate.Report, path string) {
 
 // ListBackendJobsRequest is the ListBackendJobsRequest structure.
 type ListBackendJobsRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	MaxResults             *int32  `json:"maxResults,omitempty"`
-	NextToken              *string `json:"nextToken,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	MaxResults             *int32  `json:"maxResults,omitzero"`
+	NextToken              *string `json:"nextToken,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on ListBackendJobsRequest.
@@ -2790,8 +2790,8 @@ func (s *ListBackendJobsRequest) Bind(b api.Bindings) error {
 
 // ListBackendJobsResponse is the ListBackendJobsResponse structure.
 type ListBackendJobsResponse struct {
-	Jobs      []BackendJobRespObj `json:"jobs,omitempty"`
-	NextToken *string             `json:"nextToken,omitempty"`
+	Jobs      []BackendJobRespObj `json:"jobs,omitzero"`
+	NextToken *string             `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListBackendJobsResponse.
@@ -2808,7 +2808,7 @@ func (s *ListBackendJobsResponse) Validate(r *validate.Report, path string) {
 
 // ListS3BucketsReqObj is the ListS3BucketsReqObj structure.
 type ListS3BucketsReqObj struct {
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListS3BucketsReqObj.
@@ -2817,7 +2817,7 @@ func (s *ListS3BucketsReqObj) Validate(r *validate.Report, path string) {
 
 // ListS3BucketsRequest is the ListS3BucketsRequest structure.
 type ListS3BucketsRequest struct {
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListS3BucketsRequest.
@@ -2827,7 +2827,7 @@ func (s *ListS3BucketsRequest) Validate(r *validate.Report, path string) {
 // ListS3BucketsRespObj is the ListS3BucketsRespObj structure.
 type ListS3BucketsRespObj struct {
 	Buckets   []S3BucketInfo `json:"buckets"`
-	NextToken *string        `json:"nextToken,omitempty"`
+	NextToken *string        `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListS3BucketsRespObj.
@@ -2844,8 +2844,8 @@ func (s *ListS3BucketsRespObj) Validate(r *validate.Report, path string) {
 
 // ListS3BucketsResponse is the ListS3BucketsResponse structure.
 type ListS3BucketsResponse struct {
-	Buckets   []S3BucketInfo `json:"buckets,omitempty"`
-	NextToken *string        `json:"nextToken,omitempty"`
+	Buckets   []S3BucketInfo `json:"buckets,omitzero"`
+	NextToken *string        `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListS3BucketsResponse.
@@ -2862,10 +2862,10 @@ func (s *ListS3BucketsResponse) Validate(r *validate.Report, path string) {
 
 // LoginAuthConfigReqObj is the LoginAuthConfigReqObj structure.
 type LoginAuthConfigReqObj struct {
-	AwsCognitoIdentityPoolId *string `json:"aws_cognito_identity_pool_id,omitempty"`
-	AwsCognitoRegion         *string `json:"aws_cognito_region,omitempty"`
-	AwsUserPoolsId           *string `json:"aws_user_pools_id,omitempty"`
-	AwsUserPoolsWebClientId  *string `json:"aws_user_pools_web_client_id,omitempty"`
+	AwsCognitoIdentityPoolId *string `json:"aws_cognito_identity_pool_id,omitzero"`
+	AwsCognitoRegion         *string `json:"aws_cognito_region,omitzero"`
+	AwsUserPoolsId           *string `json:"aws_user_pools_id,omitzero"`
+	AwsUserPoolsWebClientId  *string `json:"aws_user_pools_web_client_id,omitzero"`
 }
 
 // Validate checks the model's constraints on LoginAuthConfigReqObj.
@@ -2904,8 +2904,8 @@ var ModeValues = []string{"API_KEY", "AWS_IAM", "AMAZON_COGNITO_USER_POOLS", "OP
 
 // NotFoundException is the NotFoundException error.
 type NotFoundException struct {
-	Message      *string `json:"message,omitempty"`
-	ResourceType *string `json:"resourceType,omitempty"`
+	Message      *string `json:"message,omitzero"`
+	ResourceType *string `json:"resourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -2948,7 +2948,7 @@ var OAuthScopesElementValues = []string{"PHONE", "EMAIL", "OPENID", "PROFILE", "
 
 // RemoveAllBackendsReqObj is the RemoveAllBackendsReqObj structure.
 type RemoveAllBackendsReqObj struct {
-	CleanAmplifyApp *bool `json:"cleanAmplifyApp,omitempty"`
+	CleanAmplifyApp *bool `json:"cleanAmplifyApp,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveAllBackendsReqObj.
@@ -2957,8 +2957,8 @@ func (s *RemoveAllBackendsReqObj) Validate(r *validate.Report, path string) {
 
 // RemoveAllBackendsRequest is the RemoveAllBackendsRequest structure.
 type RemoveAllBackendsRequest struct {
-	AppId           *string `json:"-,omitempty"`
-	CleanAmplifyApp *bool   `json:"cleanAmplifyApp,omitempty"`
+	AppId           *string `json:"-,omitzero"`
+	CleanAmplifyApp *bool   `json:"cleanAmplifyApp,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveAllBackendsRequest.
@@ -2981,11 +2981,11 @@ func (s *RemoveAllBackendsRequest) Bind(b api.Bindings) error {
 
 // RemoveAllBackendsRespObj is the RemoveAllBackendsRespObj structure.
 type RemoveAllBackendsRespObj struct {
-	AppId     *string `json:"appId,omitempty"`
-	Error     *string `json:"error,omitempty"`
-	JobId     *string `json:"jobId,omitempty"`
-	Operation *string `json:"operation,omitempty"`
-	Status    *string `json:"status,omitempty"`
+	AppId     *string `json:"appId,omitzero"`
+	Error     *string `json:"error,omitzero"`
+	JobId     *string `json:"jobId,omitzero"`
+	Operation *string `json:"operation,omitzero"`
+	Status    *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveAllBackendsRespObj.
@@ -3000,11 +3000,11 @@ func (s *RemoveAllBackendsRespObj) Validate(r *validate.Report, path string) {
 
 // RemoveAllBackendsResponse is the RemoveAllBackendsResponse structure.
 type RemoveAllBackendsResponse struct {
-	AppId     *string `json:"appId,omitempty"`
-	Error     *string `json:"error,omitempty"`
-	JobId     *string `json:"jobId,omitempty"`
-	Operation *string `json:"operation,omitempty"`
-	Status    *string `json:"status,omitempty"`
+	AppId     *string `json:"appId,omitzero"`
+	Error     *string `json:"error,omitzero"`
+	JobId     *string `json:"jobId,omitzero"`
+	Operation *string `json:"operation,omitzero"`
+	Status    *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveAllBackendsResponse.
@@ -3013,7 +3013,7 @@ func (s *RemoveAllBackendsResponse) Validate(r *validate.Report, path string) {
 
 // RemoveBackendAuthReqObj is the RemoveBackendAuthReqObj structure.
 type RemoveBackendAuthReqObj struct {
-	ResourceName *string `json:"resourceName,omitempty"`
+	ResourceName *string `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveBackendAuthReqObj.
@@ -3028,7 +3028,7 @@ func (s *RemoveBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // RemoveBackendConfigRequest is the RemoveBackendConfigRequest structure.
 type RemoveBackendConfigRequest struct {
-	AppId *string `json:"-,omitempty"`
+	AppId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveBackendConfigRequest.
@@ -3051,7 +3051,7 @@ func (s *RemoveBackendConfigRequest) Bind(b api.Bindings) error {
 
 // RemoveBackendConfigRespObj is the RemoveBackendConfigRespObj structure.
 type RemoveBackendConfigRespObj struct {
-	Error *string `json:"error,omitempty"`
+	Error *string `json:"error,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveBackendConfigRespObj.
@@ -3060,7 +3060,7 @@ func (s *RemoveBackendConfigRespObj) Validate(r *validate.Report, path string) {
 
 // RemoveBackendConfigResponse is the RemoveBackendConfigResponse structure.
 type RemoveBackendConfigResponse struct {
-	Error *string `json:"error,omitempty"`
+	Error *string `json:"error,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveBackendConfigResponse.
@@ -3069,8 +3069,8 @@ func (s *RemoveBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // RemoveBackendStorageReqObj is the RemoveBackendStorageReqObj structure.
 type RemoveBackendStorageReqObj struct {
-	ResourceName *string `json:"resourceName,omitempty"`
-	ServiceName  *string `json:"serviceName,omitempty"`
+	ResourceName *string `json:"resourceName,omitzero"`
+	ServiceName  *string `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on RemoveBackendStorageReqObj.
@@ -3134,8 +3134,8 @@ func (s *ResourceConfig) Validate(r *validate.Report, path string) {
 
 // S3BucketInfo is the S3BucketInfo structure.
 type S3BucketInfo struct {
-	CreationDate *string `json:"creationDate,omitempty"`
-	Name         *string `json:"name,omitempty"`
+	CreationDate *string `json:"creationDate,omitzero"`
+	Name         *string `json:"name,omitzero"`
 }
 
 // Validate checks the model's constraints on S3BucketInfo.
@@ -3160,8 +3160,8 @@ var ServiceNameValues = []string{"S3"}
 
 // Settings is the Settings structure.
 type Settings struct {
-	MfaTypes   []string `json:"mfaTypes,omitempty"`
-	SmsMessage *string  `json:"smsMessage,omitempty"`
+	MfaTypes   []string `json:"mfaTypes,omitzero"`
+	SmsMessage *string  `json:"smsMessage,omitzero"`
 }
 
 // Validate checks the model's constraints on Settings.
@@ -3189,7 +3189,7 @@ var SignInMethodValues = []string{"EMAIL", "EMAIL_AND_PHONE_NUMBER", "PHONE_NUMB
 
 // SmsSettings is the SmsSettings structure.
 type SmsSettings struct {
-	SmsMessage *string `json:"smsMessage,omitempty"`
+	SmsMessage *string `json:"smsMessage,omitzero"`
 }
 
 // Validate checks the model's constraints on SmsSettings.
@@ -3198,10 +3198,10 @@ func (s *SmsSettings) Validate(r *validate.Report, path string) {
 
 // SocialProviderSettings is the SocialProviderSettings structure.
 type SocialProviderSettings struct {
-	Facebook        *BackendAuthSocialProviderConfig `json:"Facebook,omitempty"`
-	Google          *BackendAuthSocialProviderConfig `json:"Google,omitempty"`
-	LoginWithAmazon *BackendAuthSocialProviderConfig `json:"LoginWithAmazon,omitempty"`
-	SignInWithApple *BackendAuthAppleProviderConfig  `json:"SignInWithApple,omitempty"`
+	Facebook        *BackendAuthSocialProviderConfig `json:"Facebook,omitzero"`
+	Google          *BackendAuthSocialProviderConfig `json:"Google,omitzero"`
+	LoginWithAmazon *BackendAuthSocialProviderConfig `json:"LoginWithAmazon,omitzero"`
+	SignInWithApple *BackendAuthAppleProviderConfig  `json:"SignInWithApple,omitzero"`
 }
 
 // Validate checks the model's constraints on SocialProviderSettings.
@@ -3243,8 +3243,8 @@ var StatusValues = []string{"LATEST", "STALE"}
 
 // TooManyRequestsException is the TooManyRequestsException error.
 type TooManyRequestsException struct {
-	LimitType *string `json:"limitType,omitempty"`
-	Message   *string `json:"message,omitempty"`
+	LimitType *string `json:"limitType,omitzero"`
+	Message   *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3276,10 +3276,10 @@ var UnAuthenticatedElementValues = []string{"READ", "CREATE_AND_UPDATE", "DELETE
 
 // UpdateBackendAPIRequest is the UpdateBackendAPIRequest structure.
 type UpdateBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitempty"`
-	BackendEnvironmentName *string                   `json:"-,omitempty"`
-	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                   `json:"resourceName,omitempty"`
+	AppId                  *string                   `json:"-,omitzero"`
+	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAPIRequest.
@@ -3323,12 +3323,12 @@ func (s *UpdateBackendAPIRequest) Bind(b api.Bindings) error {
 
 // UpdateBackendAPIResponse is the UpdateBackendAPIResponse structure.
 type UpdateBackendAPIResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAPIResponse.
@@ -3337,9 +3337,9 @@ func (s *UpdateBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // UpdateBackendAuthForgotPasswordConfig is the UpdateBackendAuthForgotPasswordConfig structure.
 type UpdateBackendAuthForgotPasswordConfig struct {
-	DeliveryMethod *string        `json:"deliveryMethod,omitempty"`
-	EmailSettings  *EmailSettings `json:"emailSettings,omitempty"`
-	SmsSettings    *SmsSettings   `json:"smsSettings,omitempty"`
+	DeliveryMethod *string        `json:"deliveryMethod,omitzero"`
+	EmailSettings  *EmailSettings `json:"emailSettings,omitzero"`
+	SmsSettings    *SmsSettings   `json:"smsSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthForgotPasswordConfig.
@@ -3366,7 +3366,7 @@ func (s *UpdateBackendAuthForgotPasswordConfig) Validate(r *validate.Report, pat
 
 // UpdateBackendAuthIdentityPoolConfig is the UpdateBackendAuthIdentityPoolConfig structure.
 type UpdateBackendAuthIdentityPoolConfig struct {
-	UnauthenticatedLogin *bool `json:"unauthenticatedLogin,omitempty"`
+	UnauthenticatedLogin *bool `json:"unauthenticatedLogin,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthIdentityPoolConfig.
@@ -3375,8 +3375,8 @@ func (s *UpdateBackendAuthIdentityPoolConfig) Validate(r *validate.Report, path 
 
 // UpdateBackendAuthMFAConfig is the UpdateBackendAuthMFAConfig structure.
 type UpdateBackendAuthMFAConfig struct {
-	MFAMode  *string   `json:"MFAMode,omitempty"`
-	Settings *Settings `json:"settings,omitempty"`
+	MFAMode  *string   `json:"MFAMode,omitzero"`
+	Settings *Settings `json:"settings,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthMFAConfig.
@@ -3397,12 +3397,12 @@ func (s *UpdateBackendAuthMFAConfig) Validate(r *validate.Report, path string) {
 
 // UpdateBackendAuthOAuthConfig is the UpdateBackendAuthOAuthConfig structure.
 type UpdateBackendAuthOAuthConfig struct {
-	DomainPrefix           *string                 `json:"domainPrefix,omitempty"`
-	OAuthGrantType         *string                 `json:"oAuthGrantType,omitempty"`
-	OAuthScopes            []string                `json:"oAuthScopes,omitempty"`
-	RedirectSignInURIs     []string                `json:"redirectSignInURIs,omitempty"`
-	RedirectSignOutURIs    []string                `json:"redirectSignOutURIs,omitempty"`
-	SocialProviderSettings *SocialProviderSettings `json:"socialProviderSettings,omitempty"`
+	DomainPrefix           *string                 `json:"domainPrefix,omitzero"`
+	OAuthGrantType         *string                 `json:"oAuthGrantType,omitzero"`
+	OAuthScopes            []string                `json:"oAuthScopes,omitzero"`
+	RedirectSignInURIs     []string                `json:"redirectSignInURIs,omitzero"`
+	RedirectSignOutURIs    []string                `json:"redirectSignOutURIs,omitzero"`
+	SocialProviderSettings *SocialProviderSettings `json:"socialProviderSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthOAuthConfig.
@@ -3431,8 +3431,8 @@ func (s *UpdateBackendAuthOAuthConfig) Validate(r *validate.Report, path string)
 
 // UpdateBackendAuthPasswordPolicyConfig is the UpdateBackendAuthPasswordPolicyConfig structure.
 type UpdateBackendAuthPasswordPolicyConfig struct {
-	AdditionalConstraints []string `json:"additionalConstraints,omitempty"`
-	MinimumLength         *float64 `json:"minimumLength,omitempty"`
+	AdditionalConstraints []string `json:"additionalConstraints,omitzero"`
+	MinimumLength         *float64 `json:"minimumLength,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthPasswordPolicyConfig.
@@ -3449,8 +3449,8 @@ func (s *UpdateBackendAuthPasswordPolicyConfig) Validate(r *validate.Report, pat
 
 // UpdateBackendAuthReqObj is the UpdateBackendAuthReqObj structure.
 type UpdateBackendAuthReqObj struct {
-	ResourceConfig *UpdateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName   *string                          `json:"resourceName,omitempty"`
+	ResourceConfig *UpdateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName   *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthReqObj.
@@ -3471,10 +3471,10 @@ func (s *UpdateBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendAuthRequest is the UpdateBackendAuthRequest structure.
 type UpdateBackendAuthRequest struct {
-	AppId                  *string                          `json:"-,omitempty"`
-	BackendEnvironmentName *string                          `json:"-,omitempty"`
-	ResourceConfig         *UpdateBackendAuthResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                          `json:"resourceName,omitempty"`
+	AppId                  *string                          `json:"-,omitzero"`
+	BackendEnvironmentName *string                          `json:"-,omitzero"`
+	ResourceConfig         *UpdateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthRequest.
@@ -3518,10 +3518,10 @@ func (s *UpdateBackendAuthRequest) Bind(b api.Bindings) error {
 
 // UpdateBackendAuthResourceConfig is the UpdateBackendAuthResourceConfig structure.
 type UpdateBackendAuthResourceConfig struct {
-	AuthResources       *string                              `json:"authResources,omitempty"`
-	IdentityPoolConfigs *UpdateBackendAuthIdentityPoolConfig `json:"identityPoolConfigs,omitempty"`
-	Service             *string                              `json:"service,omitempty"`
-	UserPoolConfigs     *UpdateBackendAuthUserPoolConfig     `json:"userPoolConfigs,omitempty"`
+	AuthResources       *string                              `json:"authResources,omitzero"`
+	IdentityPoolConfigs *UpdateBackendAuthIdentityPoolConfig `json:"identityPoolConfigs,omitzero"`
+	Service             *string                              `json:"service,omitzero"`
+	UserPoolConfigs     *UpdateBackendAuthUserPoolConfig     `json:"userPoolConfigs,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthResourceConfig.
@@ -3554,12 +3554,12 @@ func (s *UpdateBackendAuthResourceConfig) Validate(r *validate.Report, path stri
 
 // UpdateBackendAuthResponse is the UpdateBackendAuthResponse structure.
 type UpdateBackendAuthResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthResponse.
@@ -3568,11 +3568,11 @@ func (s *UpdateBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // UpdateBackendAuthUserPoolConfig is the UpdateBackendAuthUserPoolConfig structure.
 type UpdateBackendAuthUserPoolConfig struct {
-	ForgotPassword      *UpdateBackendAuthForgotPasswordConfig      `json:"forgotPassword,omitempty"`
-	Mfa                 *UpdateBackendAuthMFAConfig                 `json:"mfa,omitempty"`
-	OAuth               *UpdateBackendAuthOAuthConfig               `json:"oAuth,omitempty"`
-	PasswordPolicy      *UpdateBackendAuthPasswordPolicyConfig      `json:"passwordPolicy,omitempty"`
-	VerificationMessage *UpdateBackendAuthVerificationMessageConfig `json:"verificationMessage,omitempty"`
+	ForgotPassword      *UpdateBackendAuthForgotPasswordConfig      `json:"forgotPassword,omitzero"`
+	Mfa                 *UpdateBackendAuthMFAConfig                 `json:"mfa,omitzero"`
+	OAuth               *UpdateBackendAuthOAuthConfig               `json:"oAuth,omitzero"`
+	PasswordPolicy      *UpdateBackendAuthPasswordPolicyConfig      `json:"passwordPolicy,omitzero"`
+	VerificationMessage *UpdateBackendAuthVerificationMessageConfig `json:"verificationMessage,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthUserPoolConfig.
@@ -3611,9 +3611,9 @@ func (s *UpdateBackendAuthUserPoolConfig) Validate(r *validate.Report, path stri
 
 // UpdateBackendAuthVerificationMessageConfig is the UpdateBackendAuthVerificationMessageConfig structure.
 type UpdateBackendAuthVerificationMessageConfig struct {
-	DeliveryMethod *string        `json:"deliveryMethod,omitempty"`
-	EmailSettings  *EmailSettings `json:"emailSettings,omitempty"`
-	SmsSettings    *SmsSettings   `json:"smsSettings,omitempty"`
+	DeliveryMethod *string        `json:"deliveryMethod,omitzero"`
+	EmailSettings  *EmailSettings `json:"emailSettings,omitzero"`
+	SmsSettings    *SmsSettings   `json:"smsSettings,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthVerificationMessageConfig.
@@ -3640,7 +3640,7 @@ func (s *UpdateBackendAuthVerificationMessageConfig) Validate(r *validate.Report
 
 // UpdateBackendConfigReqObj is the UpdateBackendConfigReqObj structure.
 type UpdateBackendConfigReqObj struct {
-	LoginAuthConfig *LoginAuthConfigReqObj `json:"loginAuthConfig,omitempty"`
+	LoginAuthConfig *LoginAuthConfigReqObj `json:"loginAuthConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigReqObj.
@@ -3655,8 +3655,8 @@ func (s *UpdateBackendConfigReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendConfigRequest is the UpdateBackendConfigRequest structure.
 type UpdateBackendConfigRequest struct {
-	AppId           *string                `json:"-,omitempty"`
-	LoginAuthConfig *LoginAuthConfigReqObj `json:"loginAuthConfig,omitempty"`
+	AppId           *string                `json:"-,omitzero"`
+	LoginAuthConfig *LoginAuthConfigReqObj `json:"loginAuthConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigRequest.
@@ -3685,10 +3685,10 @@ func (s *UpdateBackendConfigRequest) Bind(b api.Bindings) error {
 
 // UpdateBackendConfigResponse is the UpdateBackendConfigResponse structure.
 type UpdateBackendConfigResponse struct {
-	AppId               *string                `json:"appId,omitempty"`
-	BackendManagerAppId *string                `json:"backendManagerAppId,omitempty"`
-	Error               *string                `json:"error,omitempty"`
-	LoginAuthConfig     *LoginAuthConfigReqObj `json:"loginAuthConfig,omitempty"`
+	AppId               *string                `json:"appId,omitzero"`
+	BackendManagerAppId *string                `json:"backendManagerAppId,omitzero"`
+	Error               *string                `json:"error,omitzero"`
+	LoginAuthConfig     *LoginAuthConfigReqObj `json:"loginAuthConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigResponse.
@@ -3703,11 +3703,11 @@ func (s *UpdateBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // UpdateBackendJobRequest is the UpdateBackendJobRequest structure.
 type UpdateBackendJobRequest struct {
-	AppId                  *string `json:"-,omitempty"`
-	BackendEnvironmentName *string `json:"-,omitempty"`
-	JobId                  *string `json:"-,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"-,omitzero"`
+	BackendEnvironmentName *string `json:"-,omitzero"`
+	JobId                  *string `json:"-,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendJobRequest.
@@ -3748,14 +3748,14 @@ func (s *UpdateBackendJobRequest) Bind(b api.Bindings) error {
 
 // UpdateBackendJobResponse is the UpdateBackendJobResponse structure.
 type UpdateBackendJobResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	CreateTime             *string `json:"createTime,omitempty"`
-	Error                  *string `json:"error,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Operation              *string `json:"operation,omitempty"`
-	Status                 *string `json:"status,omitempty"`
-	UpdateTime             *string `json:"updateTime,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	CreateTime             *string `json:"createTime,omitzero"`
+	Error                  *string `json:"error,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Operation              *string `json:"operation,omitzero"`
+	Status                 *string `json:"status,omitzero"`
+	UpdateTime             *string `json:"updateTime,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendJobResponse.
@@ -3764,8 +3764,8 @@ func (s *UpdateBackendJobResponse) Validate(r *validate.Report, path string) {
 
 // UpdateBackendStorageReqObj is the UpdateBackendStorageReqObj structure.
 type UpdateBackendStorageReqObj struct {
-	ResourceConfig *UpdateBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName   *string                             `json:"resourceName,omitempty"`
+	ResourceConfig *UpdateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName   *string                             `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageReqObj.
@@ -3786,10 +3786,10 @@ func (s *UpdateBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendStorageRequest is the UpdateBackendStorageRequest structure.
 type UpdateBackendStorageRequest struct {
-	AppId                  *string                             `json:"-,omitempty"`
-	BackendEnvironmentName *string                             `json:"-,omitempty"`
-	ResourceConfig         *UpdateBackendStorageResourceConfig `json:"resourceConfig,omitempty"`
-	ResourceName           *string                             `json:"resourceName,omitempty"`
+	AppId                  *string                             `json:"-,omitzero"`
+	BackendEnvironmentName *string                             `json:"-,omitzero"`
+	ResourceConfig         *UpdateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
+	ResourceName           *string                             `json:"resourceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageRequest.
@@ -3833,8 +3833,8 @@ func (s *UpdateBackendStorageRequest) Bind(b api.Bindings) error {
 
 // UpdateBackendStorageResourceConfig is the UpdateBackendStorageResourceConfig structure.
 type UpdateBackendStorageResourceConfig struct {
-	Permissions *BackendStoragePermissions `json:"permissions,omitempty"`
-	ServiceName *string                    `json:"serviceName,omitempty"`
+	Permissions *BackendStoragePermissions `json:"permissions,omitzero"`
+	ServiceName *string                    `json:"serviceName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageResourceConfig.
@@ -3855,10 +3855,10 @@ func (s *UpdateBackendStorageResourceConfig) Validate(r *validate.Report, path s
 
 // UpdateBackendStorageResponse is the UpdateBackendStorageResponse structure.
 type UpdateBackendStorageResponse struct {
-	AppId                  *string `json:"appId,omitempty"`
-	BackendEnvironmentName *string `json:"backendEnvironmentName,omitempty"`
-	JobId                  *string `json:"jobId,omitempty"`
-	Status                 *string `json:"status,omitempty"`
+	AppId                  *string `json:"appId,omitzero"`
+	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
+	JobId                  *string `json:"jobId,omitzero"`
+	Status                 *string `json:"status,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageResponse.

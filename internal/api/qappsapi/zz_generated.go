@@ -254,7 +254,7 @@ func (h *Handlers) Service() *api.Service {
 
 // AccessDeniedException is the AccessDeniedException error.
 type AccessDeniedException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -282,9 +282,9 @@ func (s *AccessDeniedException) Validate(r *validate.Report, path string) {
 
 // AppDefinition is the AppDefinition structure.
 type AppDefinition struct {
-	AppDefinitionVersion *string `json:"appDefinitionVersion,omitempty"`
+	AppDefinitionVersion *string `json:"appDefinitionVersion,omitzero"`
 	Cards                []Card  `json:"cards"`
-	CanEdit              *bool   `json:"canEdit,omitempty"`
+	CanEdit              *bool   `json:"canEdit,omitzero"`
 }
 
 // Validate checks the model's constraints on AppDefinition.
@@ -309,7 +309,7 @@ func (s *AppDefinition) Validate(r *validate.Report, path string) {
 // AppDefinitionInput is the AppDefinitionInput structure.
 type AppDefinitionInput struct {
 	Cards         []CardInput `json:"cards"`
-	InitialPrompt *string     `json:"initialPrompt,omitempty"`
+	InitialPrompt *string     `json:"initialPrompt,omitzero"`
 }
 
 // Validate checks the model's constraints on AppDefinitionInput.
@@ -354,8 +354,8 @@ var AppStatusValues = []string{"PUBLISHED", "DRAFT", "DELETED"}
 
 // AssociateLibraryItemReviewInput is the AssociateLibraryItemReviewInput structure.
 type AssociateLibraryItemReviewInput struct {
-	InstanceId    *string `json:"-,omitempty"`
-	LibraryItemId *string `json:"libraryItemId,omitempty"`
+	InstanceId    *string `json:"-,omitzero"`
+	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
 // Validate checks the model's constraints on AssociateLibraryItemReviewInput.
@@ -384,8 +384,8 @@ func (s *AssociateLibraryItemReviewInput) Bind(b api.Bindings) error {
 
 // AssociateQAppWithUserInput is the AssociateQAppWithUserInput structure.
 type AssociateQAppWithUserInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	AppId      *string `json:"appId,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	AppId      *string `json:"appId,omitzero"`
 }
 
 // Validate checks the model's constraints on AssociateQAppWithUserInput.
@@ -414,16 +414,16 @@ func (s *AssociateQAppWithUserInput) Bind(b api.Bindings) error {
 
 // AttributeFilter is the AttributeFilter structure.
 type AttributeFilter struct {
-	AndAllFilters       []AttributeFilter  `json:"andAllFilters,omitempty"`
-	OrAllFilters        []AttributeFilter  `json:"orAllFilters,omitempty"`
-	NotFilter           *AttributeFilter   `json:"notFilter,omitempty"`
-	EqualsTo            *DocumentAttribute `json:"equalsTo,omitempty"`
-	ContainsAll         *DocumentAttribute `json:"containsAll,omitempty"`
-	ContainsAny         *DocumentAttribute `json:"containsAny,omitempty"`
-	GreaterThan         *DocumentAttribute `json:"greaterThan,omitempty"`
-	GreaterThanOrEquals *DocumentAttribute `json:"greaterThanOrEquals,omitempty"`
-	LessThan            *DocumentAttribute `json:"lessThan,omitempty"`
-	LessThanOrEquals    *DocumentAttribute `json:"lessThanOrEquals,omitempty"`
+	AndAllFilters       []AttributeFilter  `json:"andAllFilters,omitzero"`
+	OrAllFilters        []AttributeFilter  `json:"orAllFilters,omitzero"`
+	NotFilter           *AttributeFilter   `json:"notFilter,omitzero"`
+	EqualsTo            *DocumentAttribute `json:"equalsTo,omitzero"`
+	ContainsAll         *DocumentAttribute `json:"containsAll,omitzero"`
+	ContainsAny         *DocumentAttribute `json:"containsAny,omitzero"`
+	GreaterThan         *DocumentAttribute `json:"greaterThan,omitzero"`
+	GreaterThanOrEquals *DocumentAttribute `json:"greaterThanOrEquals,omitzero"`
+	LessThan            *DocumentAttribute `json:"lessThan,omitzero"`
+	LessThanOrEquals    *DocumentAttribute `json:"lessThanOrEquals,omitzero"`
 }
 
 // Validate checks the model's constraints on AttributeFilter.
@@ -496,7 +496,7 @@ func (s *AttributeFilter) Validate(r *validate.Report, path string) {
 
 // BatchCreateCategoryInput is the BatchCreateCategoryInput structure.
 type BatchCreateCategoryInput struct {
-	InstanceId *string                            `json:"-,omitempty"`
+	InstanceId *string                            `json:"-,omitzero"`
 	Categories []BatchCreateCategoryInputCategory `json:"categories"`
 }
 
@@ -529,9 +529,9 @@ func (s *BatchCreateCategoryInput) Bind(b api.Bindings) error {
 
 // BatchCreateCategoryInputCategory is the BatchCreateCategoryInputCategory structure.
 type BatchCreateCategoryInputCategory struct {
-	Id    *string `json:"id,omitempty"`
-	Title *string `json:"title,omitempty"`
-	Color *string `json:"color,omitempty"`
+	Id    *string `json:"id,omitzero"`
+	Title *string `json:"title,omitzero"`
+	Color *string `json:"color,omitzero"`
 }
 
 // Validate checks the model's constraints on BatchCreateCategoryInputCategory.
@@ -560,7 +560,7 @@ func (s *BatchCreateCategoryInputCategory) Validate(r *validate.Report, path str
 
 // BatchDeleteCategoryInput is the BatchDeleteCategoryInput structure.
 type BatchDeleteCategoryInput struct {
-	InstanceId *string  `json:"-,omitempty"`
+	InstanceId *string  `json:"-,omitzero"`
 	Categories []string `json:"categories"`
 }
 
@@ -593,7 +593,7 @@ func (s *BatchDeleteCategoryInput) Bind(b api.Bindings) error {
 
 // BatchUpdateCategoryInput is the BatchUpdateCategoryInput structure.
 type BatchUpdateCategoryInput struct {
-	InstanceId *string         `json:"-,omitempty"`
+	InstanceId *string         `json:"-,omitzero"`
 	Categories []CategoryInput `json:"categories"`
 }
 
@@ -626,11 +626,11 @@ func (s *BatchUpdateCategoryInput) Bind(b api.Bindings) error {
 
 // Card is a union: exactly one member is set.
 type Card struct {
-	TextInput  *TextInputCard  `json:"textInput,omitempty"`
-	QQuery     *QQueryCard     `json:"qQuery,omitempty"`
-	QPlugin    *QPluginCard    `json:"qPlugin,omitempty"`
-	FileUpload *FileUploadCard `json:"fileUpload,omitempty"`
-	FormInput  *FormInputCard  `json:"formInput,omitempty"`
+	TextInput  *TextInputCard  `json:"textInput,omitzero"`
+	QQuery     *QQueryCard     `json:"qQuery,omitzero"`
+	QPlugin    *QPluginCard    `json:"qPlugin,omitzero"`
+	FileUpload *FileUploadCard `json:"fileUpload,omitzero"`
+	FormInput  *FormInputCard  `json:"formInput,omitzero"`
 }
 
 // Validate checks the model's constraints on Card.
@@ -686,11 +686,11 @@ func (s *Card) Validate(r *validate.Report, path string) {
 
 // CardInput is a union: exactly one member is set.
 type CardInput struct {
-	TextInput  *TextInputCardInput  `json:"textInput,omitempty"`
-	QQuery     *QQueryCardInput     `json:"qQuery,omitempty"`
-	QPlugin    *QPluginCardInput    `json:"qPlugin,omitempty"`
-	FileUpload *FileUploadCardInput `json:"fileUpload,omitempty"`
-	FormInput  *FormInputCardInput  `json:"formInput,omitempty"`
+	TextInput  *TextInputCardInput  `json:"textInput,omitzero"`
+	QQuery     *QQueryCardInput     `json:"qQuery,omitzero"`
+	QPlugin    *QPluginCardInput    `json:"qPlugin,omitzero"`
+	FileUpload *FileUploadCardInput `json:"fileUpload,omitzero"`
+	FormInput  *FormInputCardInput  `json:"formInput,omitzero"`
 }
 
 // Validate checks the model's constraints on CardInput.
@@ -755,9 +755,9 @@ var CardOutputSourceValues = []string{"approved-sources", "llm"}
 
 // CardStatus is the CardStatus structure.
 type CardStatus struct {
-	CurrentState *string      `json:"currentState,omitempty"`
-	CurrentValue *string      `json:"currentValue,omitempty"`
-	Submissions  []Submission `json:"submissions,omitempty"`
+	CurrentState *string      `json:"currentState,omitzero"`
+	CurrentValue *string      `json:"currentValue,omitzero"`
+	Submissions  []Submission `json:"submissions,omitzero"`
 }
 
 // Validate checks the model's constraints on CardStatus.
@@ -798,9 +798,9 @@ var CardTypeValues = []string{"text-input", "q-query", "file-upload", "q-plugin"
 
 // CardValue is the CardValue structure.
 type CardValue struct {
-	CardId             *string             `json:"cardId,omitempty"`
-	Value              *string             `json:"value,omitempty"`
-	SubmissionMutation *SubmissionMutation `json:"submissionMutation,omitempty"`
+	CardId             *string             `json:"cardId,omitzero"`
+	Value              *string             `json:"value,omitzero"`
+	SubmissionMutation *SubmissionMutation `json:"submissionMutation,omitzero"`
 }
 
 // Validate checks the model's constraints on CardValue.
@@ -827,10 +827,10 @@ func (s *CardValue) Validate(r *validate.Report, path string) {
 
 // Category is the Category structure.
 type Category struct {
-	Id       *string `json:"id,omitempty"`
-	Title    *string `json:"title,omitempty"`
-	Color    *string `json:"color,omitempty"`
-	AppCount *int32  `json:"appCount,omitempty"`
+	Id       *string `json:"id,omitzero"`
+	Title    *string `json:"title,omitzero"`
+	Color    *string `json:"color,omitzero"`
+	AppCount *int32  `json:"appCount,omitzero"`
 }
 
 // Validate checks the model's constraints on Category.
@@ -851,9 +851,9 @@ func (s *Category) Validate(r *validate.Report, path string) {
 
 // CategoryInput is the CategoryInput structure.
 type CategoryInput struct {
-	Id    *string `json:"id,omitempty"`
-	Title *string `json:"title,omitempty"`
-	Color *string `json:"color,omitempty"`
+	Id    *string `json:"id,omitzero"`
+	Title *string `json:"title,omitzero"`
+	Color *string `json:"color,omitzero"`
 }
 
 // Validate checks the model's constraints on CategoryInput.
@@ -882,9 +882,9 @@ func (s *CategoryInput) Validate(r *validate.Report, path string) {
 
 // ConflictException is the ConflictException error.
 type ConflictException struct {
-	Message      *string `json:"message,omitempty"`
-	ResourceId   *string `json:"resourceId,omitempty"`
-	ResourceType *string `json:"resourceType,omitempty"`
+	Message      *string `json:"message,omitzero"`
+	ResourceId   *string `json:"resourceId,omitzero"`
+	ResourceType *string `json:"resourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -924,9 +924,9 @@ func (s *ConflictException) Validate(r *validate.Report, path string) {
 
 // ContentTooLargeException is the ContentTooLargeException error.
 type ContentTooLargeException struct {
-	Message      *string `json:"message,omitempty"`
-	ResourceId   *string `json:"resourceId,omitempty"`
-	ResourceType *string `json:"resourceType,omitempty"`
+	Message      *string `json:"message,omitzero"`
+	ResourceId   *string `json:"resourceId,omitzero"`
+	ResourceType *string `json:"resourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -966,8 +966,8 @@ func (s *ContentTooLargeException) Validate(r *validate.Report, path string) {
 
 // ConversationMessage is the ConversationMessage structure.
 type ConversationMessage struct {
-	Body *string `json:"body,omitempty"`
-	Type *string `json:"type,omitempty"`
+	Body *string `json:"body,omitzero"`
+	Type *string `json:"type,omitzero"`
 }
 
 // Validate checks the model's constraints on ConversationMessage.
@@ -988,9 +988,9 @@ func (s *ConversationMessage) Validate(r *validate.Report, path string) {
 
 // CreateLibraryItemInput is the CreateLibraryItemInput structure.
 type CreateLibraryItemInput struct {
-	InstanceId *string  `json:"-,omitempty"`
-	AppId      *string  `json:"appId,omitempty"`
-	AppVersion *int32   `json:"appVersion,omitempty"`
+	InstanceId *string  `json:"-,omitzero"`
+	AppId      *string  `json:"appId,omitzero"`
+	AppVersion *int32   `json:"appVersion,omitzero"`
 	Categories []string `json:"categories"`
 }
 
@@ -1035,14 +1035,14 @@ func (s *CreateLibraryItemInput) Bind(b api.Bindings) error {
 
 // CreateLibraryItemOutput is the CreateLibraryItemOutput structure.
 type CreateLibraryItemOutput struct {
-	LibraryItemId *string       `json:"libraryItemId,omitempty"`
-	Status        *string       `json:"status,omitempty"`
-	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy     *string       `json:"createdBy,omitempty"`
-	UpdatedAt     *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy     *string       `json:"updatedBy,omitempty"`
-	RatingCount   *int32        `json:"ratingCount,omitempty"`
-	IsVerified    *bool         `json:"isVerified,omitempty"`
+	LibraryItemId *string       `json:"libraryItemId,omitzero"`
+	Status        *string       `json:"status,omitzero"`
+	CreatedAt     *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy     *string       `json:"createdBy,omitzero"`
+	UpdatedAt     *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy     *string       `json:"updatedBy,omitzero"`
+	RatingCount   *int32        `json:"ratingCount,omitzero"`
+	IsVerified    *bool         `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateLibraryItemOutput.
@@ -1081,13 +1081,13 @@ func (s *CreateLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // CreatePresignedUrlInput is the CreatePresignedUrlInput structure.
 type CreatePresignedUrlInput struct {
-	InstanceId         *string `json:"-,omitempty"`
-	CardId             *string `json:"cardId,omitempty"`
-	AppId              *string `json:"appId,omitempty"`
-	FileContentsSha256 *string `json:"fileContentsSha256,omitempty"`
-	FileName           *string `json:"fileName,omitempty"`
-	Scope              *string `json:"scope,omitempty"`
-	SessionId          *string `json:"sessionId,omitempty"`
+	InstanceId         *string `json:"-,omitzero"`
+	CardId             *string `json:"cardId,omitzero"`
+	AppId              *string `json:"appId,omitzero"`
+	FileContentsSha256 *string `json:"fileContentsSha256,omitzero"`
+	FileName           *string `json:"fileName,omitzero"`
+	Scope              *string `json:"scope,omitzero"`
+	SessionId          *string `json:"sessionId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreatePresignedUrlInput.
@@ -1146,10 +1146,10 @@ func (s *CreatePresignedUrlInput) Bind(b api.Bindings) error {
 
 // CreatePresignedUrlOutput is the CreatePresignedUrlOutput structure.
 type CreatePresignedUrlOutput struct {
-	FileId                 *string           `json:"fileId,omitempty"`
-	PresignedUrl           *string           `json:"presignedUrl,omitempty"`
+	FileId                 *string           `json:"fileId,omitzero"`
+	PresignedUrl           *string           `json:"presignedUrl,omitzero"`
 	PresignedUrlFields     map[string]string `json:"presignedUrlFields"`
-	PresignedUrlExpiration *api.DateTime     `json:"presignedUrlExpiration,omitempty"`
+	PresignedUrlExpiration *api.DateTime     `json:"presignedUrlExpiration,omitzero"`
 }
 
 // Validate checks the model's constraints on CreatePresignedUrlOutput.
@@ -1182,11 +1182,11 @@ func (s *CreatePresignedUrlOutput) Validate(r *validate.Report, path string) {
 
 // CreateQAppInput is the CreateQAppInput structure.
 type CreateQAppInput struct {
-	InstanceId    *string             `json:"-,omitempty"`
-	Title         *string             `json:"title,omitempty"`
-	Description   *string             `json:"description,omitempty"`
-	AppDefinition *AppDefinitionInput `json:"appDefinition,omitempty"`
-	Tags          map[string]string   `json:"tags,omitempty"`
+	InstanceId    *string             `json:"-,omitzero"`
+	Title         *string             `json:"title,omitzero"`
+	Description   *string             `json:"description,omitzero"`
+	AppDefinition *AppDefinitionInput `json:"appDefinition,omitzero"`
+	Tags          map[string]string   `json:"tags,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateQAppInput.
@@ -1228,18 +1228,18 @@ func (s *CreateQAppInput) Bind(b api.Bindings) error {
 
 // CreateQAppOutput is the CreateQAppOutput structure.
 type CreateQAppOutput struct {
-	AppId                *string       `json:"appId,omitempty"`
-	AppArn               *string       `json:"appArn,omitempty"`
-	Title                *string       `json:"title,omitempty"`
-	Description          *string       `json:"description,omitempty"`
-	InitialPrompt        *string       `json:"initialPrompt,omitempty"`
-	AppVersion           *int32        `json:"appVersion,omitempty"`
-	Status               *string       `json:"status,omitempty"`
-	CreatedAt            *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy            *string       `json:"createdBy,omitempty"`
-	UpdatedAt            *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy            *string       `json:"updatedBy,omitempty"`
-	RequiredCapabilities []string      `json:"requiredCapabilities,omitempty"`
+	AppId                *string       `json:"appId,omitzero"`
+	AppArn               *string       `json:"appArn,omitzero"`
+	Title                *string       `json:"title,omitzero"`
+	Description          *string       `json:"description,omitzero"`
+	InitialPrompt        *string       `json:"initialPrompt,omitzero"`
+	AppVersion           *int32        `json:"appVersion,omitzero"`
+	Status               *string       `json:"status,omitzero"`
+	CreatedAt            *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy            *string       `json:"createdBy,omitzero"`
+	UpdatedAt            *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy            *string       `json:"updatedBy,omitzero"`
+	RequiredCapabilities []string      `json:"requiredCapabilities,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateQAppOutput.
@@ -1323,8 +1323,8 @@ func (s *CreateQAppOutput) Validate(r *validate.Report, path string) {
 
 // DeleteLibraryItemInput is the DeleteLibraryItemInput structure.
 type DeleteLibraryItemInput struct {
-	InstanceId    *string `json:"-,omitempty"`
-	LibraryItemId *string `json:"libraryItemId,omitempty"`
+	InstanceId    *string `json:"-,omitzero"`
+	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteLibraryItemInput.
@@ -1353,8 +1353,8 @@ func (s *DeleteLibraryItemInput) Bind(b api.Bindings) error {
 
 // DeleteQAppInput is the DeleteQAppInput structure.
 type DeleteQAppInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	AppId      *string `json:"appId,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	AppId      *string `json:"appId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteQAppInput.
@@ -1383,8 +1383,8 @@ func (s *DeleteQAppInput) Bind(b api.Bindings) error {
 
 // DescribeQAppPermissionsInput is the DescribeQAppPermissionsInput structure.
 type DescribeQAppPermissionsInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	AppId      *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	AppId      *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeQAppPermissionsInput.
@@ -1416,9 +1416,9 @@ func (s *DescribeQAppPermissionsInput) Bind(b api.Bindings) error {
 
 // DescribeQAppPermissionsOutput is the DescribeQAppPermissionsOutput structure.
 type DescribeQAppPermissionsOutput struct {
-	ResourceArn *string            `json:"resourceArn,omitempty"`
-	AppId       *string            `json:"appId,omitempty"`
-	Permissions []PermissionOutput `json:"permissions,omitempty"`
+	ResourceArn *string            `json:"resourceArn,omitzero"`
+	AppId       *string            `json:"appId,omitzero"`
+	Permissions []PermissionOutput `json:"permissions,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeQAppPermissionsOutput.
@@ -1435,8 +1435,8 @@ func (s *DescribeQAppPermissionsOutput) Validate(r *validate.Report, path string
 
 // DisassociateLibraryItemReviewInput is the DisassociateLibraryItemReviewInput structure.
 type DisassociateLibraryItemReviewInput struct {
-	InstanceId    *string `json:"-,omitempty"`
-	LibraryItemId *string `json:"libraryItemId,omitempty"`
+	InstanceId    *string `json:"-,omitzero"`
+	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
 // Validate checks the model's constraints on DisassociateLibraryItemReviewInput.
@@ -1465,8 +1465,8 @@ func (s *DisassociateLibraryItemReviewInput) Bind(b api.Bindings) error {
 
 // DisassociateQAppFromUserInput is the DisassociateQAppFromUserInput structure.
 type DisassociateQAppFromUserInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	AppId      *string `json:"appId,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	AppId      *string `json:"appId,omitzero"`
 }
 
 // Validate checks the model's constraints on DisassociateQAppFromUserInput.
@@ -1495,8 +1495,8 @@ func (s *DisassociateQAppFromUserInput) Bind(b api.Bindings) error {
 
 // DocumentAttribute is the DocumentAttribute structure.
 type DocumentAttribute struct {
-	Name  *string                 `json:"name,omitempty"`
-	Value *DocumentAttributeValue `json:"value,omitempty"`
+	Name  *string                 `json:"name,omitzero"`
+	Value *DocumentAttributeValue `json:"value,omitzero"`
 }
 
 // Validate checks the model's constraints on DocumentAttribute.
@@ -1518,10 +1518,10 @@ func (s *DocumentAttribute) Validate(r *validate.Report, path string) {
 
 // DocumentAttributeValue is a union: exactly one member is set.
 type DocumentAttributeValue struct {
-	StringValue     *string           `json:"stringValue,omitempty"`
-	StringListValue []string          `json:"stringListValue,omitempty"`
-	LongValue       *int64            `json:"longValue,omitempty"`
-	DateValue       *api.EpochSeconds `json:"dateValue,omitempty"`
+	StringValue     *string           `json:"stringValue,omitzero"`
+	StringListValue []string          `json:"stringListValue,omitzero"`
+	LongValue       *int64            `json:"longValue,omitzero"`
+	DateValue       *api.EpochSeconds `json:"dateValue,omitzero"`
 }
 
 // Validate checks the model's constraints on DocumentAttributeValue.
@@ -1578,8 +1578,8 @@ var ExecutionStatusValues = []string{"IN_PROGRESS", "WAITING", "COMPLETED", "ERR
 
 // ExportQAppSessionDataInput is the ExportQAppSessionDataInput structure.
 type ExportQAppSessionDataInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	SessionId  *string `json:"sessionId,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	SessionId  *string `json:"sessionId,omitzero"`
 }
 
 // Validate checks the model's constraints on ExportQAppSessionDataInput.
@@ -1608,9 +1608,9 @@ func (s *ExportQAppSessionDataInput) Bind(b api.Bindings) error {
 
 // ExportQAppSessionDataOutput is the ExportQAppSessionDataOutput structure.
 type ExportQAppSessionDataOutput struct {
-	CsvFileLink *string       `json:"csvFileLink,omitempty"`
-	ExpiresAt   *api.DateTime `json:"expiresAt,omitempty"`
-	SessionArn  *string       `json:"sessionArn,omitempty"`
+	CsvFileLink *string       `json:"csvFileLink,omitzero"`
+	ExpiresAt   *api.DateTime `json:"expiresAt,omitzero"`
+	SessionArn  *string       `json:"sessionArn,omitzero"`
 }
 
 // Validate checks the model's constraints on ExportQAppSessionDataOutput.
@@ -1637,13 +1637,13 @@ func (s *ExportQAppSessionDataOutput) Validate(r *validate.Report, path string) 
 
 // FileUploadCard is the FileUploadCard structure.
 type FileUploadCard struct {
-	Id            *string  `json:"id,omitempty"`
-	Title         *string  `json:"title,omitempty"`
+	Id            *string  `json:"id,omitzero"`
+	Title         *string  `json:"title,omitzero"`
 	Dependencies  []string `json:"dependencies"`
-	Type          *string  `json:"type,omitempty"`
-	Filename      *string  `json:"filename,omitempty"`
-	FileId        *string  `json:"fileId,omitempty"`
-	AllowOverride *bool    `json:"allowOverride,omitempty"`
+	Type          *string  `json:"type,omitzero"`
+	Filename      *string  `json:"filename,omitzero"`
+	FileId        *string  `json:"fileId,omitzero"`
+	AllowOverride *bool    `json:"allowOverride,omitzero"`
 }
 
 // Validate checks the model's constraints on FileUploadCard.
@@ -1677,12 +1677,12 @@ func (s *FileUploadCard) Validate(r *validate.Report, path string) {
 
 // FileUploadCardInput is the FileUploadCardInput structure.
 type FileUploadCardInput struct {
-	Title         *string `json:"title,omitempty"`
-	Id            *string `json:"id,omitempty"`
-	Type          *string `json:"type,omitempty"`
-	Filename      *string `json:"filename,omitempty"`
-	FileId        *string `json:"fileId,omitempty"`
-	AllowOverride *bool   `json:"allowOverride,omitempty"`
+	Title         *string `json:"title,omitzero"`
+	Id            *string `json:"id,omitzero"`
+	Type          *string `json:"type,omitzero"`
+	Filename      *string `json:"filename,omitzero"`
+	FileId        *string `json:"fileId,omitzero"`
+	AllowOverride *bool   `json:"allowOverride,omitzero"`
 }
 
 // Validate checks the model's constraints on FileUploadCardInput.
@@ -1722,12 +1722,12 @@ func (s *FileUploadCardInput) Validate(r *validate.Report, path string) {
 
 // FormInputCard is the FormInputCard structure.
 type FormInputCard struct {
-	Id           *string                `json:"id,omitempty"`
-	Title        *string                `json:"title,omitempty"`
+	Id           *string                `json:"id,omitzero"`
+	Title        *string                `json:"title,omitzero"`
 	Dependencies []string               `json:"dependencies"`
-	Type         *string                `json:"type,omitempty"`
-	Metadata     *FormInputCardMetadata `json:"metadata,omitempty"`
-	ComputeMode  *string                `json:"computeMode,omitempty"`
+	Type         *string                `json:"type,omitzero"`
+	Metadata     *FormInputCardMetadata `json:"metadata,omitzero"`
+	ComputeMode  *string                `json:"computeMode,omitzero"`
 }
 
 // Validate checks the model's constraints on FormInputCard.
@@ -1773,11 +1773,11 @@ func (s *FormInputCard) Validate(r *validate.Report, path string) {
 
 // FormInputCardInput is the FormInputCardInput structure.
 type FormInputCardInput struct {
-	Title       *string                `json:"title,omitempty"`
-	Id          *string                `json:"id,omitempty"`
-	Type        *string                `json:"type,omitempty"`
-	Metadata    *FormInputCardMetadata `json:"metadata,omitempty"`
-	ComputeMode *string                `json:"computeMode,omitempty"`
+	Title       *string                `json:"title,omitzero"`
+	Id          *string                `json:"id,omitzero"`
+	Type        *string                `json:"type,omitzero"`
+	Metadata    *FormInputCardMetadata `json:"metadata,omitzero"`
+	ComputeMode *string                `json:"computeMode,omitzero"`
 }
 
 // Validate checks the model's constraints on FormInputCardInput.
@@ -1817,7 +1817,7 @@ func (s *FormInputCardInput) Validate(r *validate.Report, path string) {
 
 // FormInputCardMetadata is the FormInputCardMetadata structure.
 type FormInputCardMetadata struct {
-	Schema json.RawMessage `json:"schema,omitempty"`
+	Schema json.RawMessage `json:"schema,omitzero"`
 }
 
 // Validate checks the model's constraints on FormInputCardMetadata.
@@ -1832,9 +1832,9 @@ func (s *FormInputCardMetadata) Validate(r *validate.Report, path string) {
 
 // GetLibraryItemInput is the GetLibraryItemInput structure.
 type GetLibraryItemInput struct {
-	InstanceId    *string `json:"-,omitempty"`
-	LibraryItemId *string `json:"-,omitempty"`
-	AppId         *string `json:"-,omitempty"`
+	InstanceId    *string `json:"-,omitzero"`
+	LibraryItemId *string `json:"-,omitzero"`
+	AppId         *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetLibraryItemInput.
@@ -1875,19 +1875,19 @@ func (s *GetLibraryItemInput) Bind(b api.Bindings) error {
 
 // GetLibraryItemOutput is the GetLibraryItemOutput structure.
 type GetLibraryItemOutput struct {
-	LibraryItemId *string       `json:"libraryItemId,omitempty"`
-	AppId         *string       `json:"appId,omitempty"`
-	AppVersion    *int32        `json:"appVersion,omitempty"`
+	LibraryItemId *string       `json:"libraryItemId,omitzero"`
+	AppId         *string       `json:"appId,omitzero"`
+	AppVersion    *int32        `json:"appVersion,omitzero"`
 	Categories    []Category    `json:"categories"`
-	Status        *string       `json:"status,omitempty"`
-	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy     *string       `json:"createdBy,omitempty"`
-	UpdatedAt     *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy     *string       `json:"updatedBy,omitempty"`
-	RatingCount   *int32        `json:"ratingCount,omitempty"`
-	IsRatedByUser *bool         `json:"isRatedByUser,omitempty"`
-	UserCount     *int32        `json:"userCount,omitempty"`
-	IsVerified    *bool         `json:"isVerified,omitempty"`
+	Status        *string       `json:"status,omitzero"`
+	CreatedAt     *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy     *string       `json:"createdBy,omitzero"`
+	UpdatedAt     *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy     *string       `json:"updatedBy,omitzero"`
+	RatingCount   *int32        `json:"ratingCount,omitzero"`
+	IsRatedByUser *bool         `json:"isRatedByUser,omitzero"`
+	UserCount     *int32        `json:"userCount,omitzero"`
+	IsVerified    *bool         `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on GetLibraryItemOutput.
@@ -1947,9 +1947,9 @@ func (s *GetLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // GetQAppInput is the GetQAppInput structure.
 type GetQAppInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	AppId      *string `json:"-,omitempty"`
-	AppVersion *int32  `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	AppId      *string `json:"-,omitzero"`
+	AppVersion *int32  `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppInput.
@@ -1994,19 +1994,19 @@ func (s *GetQAppInput) Bind(b api.Bindings) error {
 
 // GetQAppOutput is the GetQAppOutput structure.
 type GetQAppOutput struct {
-	AppId                *string        `json:"appId,omitempty"`
-	AppArn               *string        `json:"appArn,omitempty"`
-	Title                *string        `json:"title,omitempty"`
-	Description          *string        `json:"description,omitempty"`
-	InitialPrompt        *string        `json:"initialPrompt,omitempty"`
-	AppVersion           *int32         `json:"appVersion,omitempty"`
-	Status               *string        `json:"status,omitempty"`
-	CreatedAt            *api.DateTime  `json:"createdAt,omitempty"`
-	CreatedBy            *string        `json:"createdBy,omitempty"`
-	UpdatedAt            *api.DateTime  `json:"updatedAt,omitempty"`
-	UpdatedBy            *string        `json:"updatedBy,omitempty"`
-	RequiredCapabilities []string       `json:"requiredCapabilities,omitempty"`
-	AppDefinition        *AppDefinition `json:"appDefinition,omitempty"`
+	AppId                *string        `json:"appId,omitzero"`
+	AppArn               *string        `json:"appArn,omitzero"`
+	Title                *string        `json:"title,omitzero"`
+	Description          *string        `json:"description,omitzero"`
+	InitialPrompt        *string        `json:"initialPrompt,omitzero"`
+	AppVersion           *int32         `json:"appVersion,omitzero"`
+	Status               *string        `json:"status,omitzero"`
+	CreatedAt            *api.DateTime  `json:"createdAt,omitzero"`
+	CreatedBy            *string        `json:"createdBy,omitzero"`
+	UpdatedAt            *api.DateTime  `json:"updatedAt,omitzero"`
+	UpdatedBy            *string        `json:"updatedBy,omitzero"`
+	RequiredCapabilities []string       `json:"requiredCapabilities,omitzero"`
+	AppDefinition        *AppDefinition `json:"appDefinition,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppOutput.
@@ -2096,8 +2096,8 @@ func (s *GetQAppOutput) Validate(r *validate.Report, path string) {
 
 // GetQAppSessionInput is the GetQAppSessionInput structure.
 type GetQAppSessionInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	SessionId  *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	SessionId  *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionInput.
@@ -2129,8 +2129,8 @@ func (s *GetQAppSessionInput) Bind(b api.Bindings) error {
 
 // GetQAppSessionMetadataInput is the GetQAppSessionMetadataInput structure.
 type GetQAppSessionMetadataInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	SessionId  *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	SessionId  *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionMetadataInput.
@@ -2162,11 +2162,11 @@ func (s *GetQAppSessionMetadataInput) Bind(b api.Bindings) error {
 
 // GetQAppSessionMetadataOutput is the GetQAppSessionMetadataOutput structure.
 type GetQAppSessionMetadataOutput struct {
-	SessionId            *string                      `json:"sessionId,omitempty"`
-	SessionArn           *string                      `json:"sessionArn,omitempty"`
-	SessionName          *string                      `json:"sessionName,omitempty"`
-	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitempty"`
-	SessionOwner         *bool                        `json:"sessionOwner,omitempty"`
+	SessionId            *string                      `json:"sessionId,omitzero"`
+	SessionArn           *string                      `json:"sessionArn,omitzero"`
+	SessionName          *string                      `json:"sessionName,omitzero"`
+	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitzero"`
+	SessionOwner         *bool                        `json:"sessionOwner,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionMetadataOutput.
@@ -2199,14 +2199,14 @@ func (s *GetQAppSessionMetadataOutput) Validate(r *validate.Report, path string)
 
 // GetQAppSessionOutput is the GetQAppSessionOutput structure.
 type GetQAppSessionOutput struct {
-	SessionId                 *string               `json:"sessionId,omitempty"`
-	SessionArn                *string               `json:"sessionArn,omitempty"`
-	SessionName               *string               `json:"sessionName,omitempty"`
-	AppVersion                *int32                `json:"appVersion,omitempty"`
-	LatestPublishedAppVersion *int32                `json:"latestPublishedAppVersion,omitempty"`
-	Status                    *string               `json:"status,omitempty"`
+	SessionId                 *string               `json:"sessionId,omitzero"`
+	SessionArn                *string               `json:"sessionArn,omitzero"`
+	SessionName               *string               `json:"sessionName,omitzero"`
+	AppVersion                *int32                `json:"appVersion,omitzero"`
+	LatestPublishedAppVersion *int32                `json:"latestPublishedAppVersion,omitzero"`
+	Status                    *string               `json:"status,omitzero"`
 	CardStatus                map[string]CardStatus `json:"cardStatus"`
-	UserIsHost                *bool                 `json:"userIsHost,omitempty"`
+	UserIsHost                *bool                 `json:"userIsHost,omitzero"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionOutput.
@@ -2261,13 +2261,13 @@ func (s *GetQAppSessionOutput) Validate(r *validate.Report, path string) {
 
 // ImportDocumentInput is the ImportDocumentInput structure.
 type ImportDocumentInput struct {
-	InstanceId         *string `json:"-,omitempty"`
-	CardId             *string `json:"cardId,omitempty"`
-	AppId              *string `json:"appId,omitempty"`
-	FileContentsBase64 *string `json:"fileContentsBase64,omitempty"`
-	FileName           *string `json:"fileName,omitempty"`
-	Scope              *string `json:"scope,omitempty"`
-	SessionId          *string `json:"sessionId,omitempty"`
+	InstanceId         *string `json:"-,omitzero"`
+	CardId             *string `json:"cardId,omitzero"`
+	AppId              *string `json:"appId,omitzero"`
+	FileContentsBase64 *string `json:"fileContentsBase64,omitzero"`
+	FileName           *string `json:"fileName,omitzero"`
+	Scope              *string `json:"scope,omitzero"`
+	SessionId          *string `json:"sessionId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportDocumentInput.
@@ -2326,7 +2326,7 @@ func (s *ImportDocumentInput) Bind(b api.Bindings) error {
 
 // ImportDocumentOutput is the ImportDocumentOutput structure.
 type ImportDocumentOutput struct {
-	FileId *string `json:"fileId,omitempty"`
+	FileId *string `json:"fileId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportDocumentOutput.
@@ -2344,8 +2344,8 @@ var InputCardComputeModeValues = []string{"append", "replace"}
 
 // InternalServerException is the InternalServerException error.
 type InternalServerException struct {
-	Message           *string `json:"message,omitempty"`
-	RetryAfterSeconds *int32  `json:"-,omitempty"`
+	Message           *string `json:"message,omitzero"`
+	RetryAfterSeconds *int32  `json:"-,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -2382,19 +2382,19 @@ func (s *InternalServerException) Validate(r *validate.Report, path string) {
 
 // LibraryItemMember is the LibraryItemMember structure.
 type LibraryItemMember struct {
-	LibraryItemId *string       `json:"libraryItemId,omitempty"`
-	AppId         *string       `json:"appId,omitempty"`
-	AppVersion    *int32        `json:"appVersion,omitempty"`
+	LibraryItemId *string       `json:"libraryItemId,omitzero"`
+	AppId         *string       `json:"appId,omitzero"`
+	AppVersion    *int32        `json:"appVersion,omitzero"`
 	Categories    []Category    `json:"categories"`
-	Status        *string       `json:"status,omitempty"`
-	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy     *string       `json:"createdBy,omitempty"`
-	UpdatedAt     *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy     *string       `json:"updatedBy,omitempty"`
-	RatingCount   *int32        `json:"ratingCount,omitempty"`
-	IsRatedByUser *bool         `json:"isRatedByUser,omitempty"`
-	UserCount     *int32        `json:"userCount,omitempty"`
-	IsVerified    *bool         `json:"isVerified,omitempty"`
+	Status        *string       `json:"status,omitzero"`
+	CreatedAt     *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy     *string       `json:"createdBy,omitzero"`
+	UpdatedAt     *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy     *string       `json:"updatedBy,omitzero"`
+	RatingCount   *int32        `json:"ratingCount,omitzero"`
+	IsRatedByUser *bool         `json:"isRatedByUser,omitzero"`
+	UserCount     *int32        `json:"userCount,omitzero"`
+	IsVerified    *bool         `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on LibraryItemMember.
@@ -2463,7 +2463,7 @@ var LibraryItemStatusValues = []string{"PUBLISHED", "DISABLED"}
 
 // ListCategoriesInput is the ListCategoriesInput structure.
 type ListCategoriesInput struct {
-	InstanceId *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on ListCategoriesInput.
@@ -2486,7 +2486,7 @@ func (s *ListCategoriesInput) Bind(b api.Bindings) error {
 
 // ListCategoriesOutput is the ListCategoriesOutput structure.
 type ListCategoriesOutput struct {
-	Categories []Category `json:"categories,omitempty"`
+	Categories []Category `json:"categories,omitzero"`
 }
 
 // Validate checks the model's constraints on ListCategoriesOutput.
@@ -2504,10 +2504,10 @@ func (s *ListCategoriesOutput) Validate(r *validate.Report, path string) {
 
 // ListLibraryItemsInput is the ListLibraryItemsInput structure.
 type ListLibraryItemsInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	Limit      *int32  `json:"-,omitempty"`
-	NextToken  *string `json:"-,omitempty"`
-	CategoryId *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	Limit      *int32  `json:"-,omitzero"`
+	NextToken  *string `json:"-,omitzero"`
+	CategoryId *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on ListLibraryItemsInput.
@@ -2561,8 +2561,8 @@ func (s *ListLibraryItemsInput) Bind(b api.Bindings) error {
 
 // ListLibraryItemsOutput is the ListLibraryItemsOutput structure.
 type ListLibraryItemsOutput struct {
-	LibraryItems []LibraryItemMember `json:"libraryItems,omitempty"`
-	NextToken    *string             `json:"nextToken,omitempty"`
+	LibraryItems []LibraryItemMember `json:"libraryItems,omitzero"`
+	NextToken    *string             `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListLibraryItemsOutput.
@@ -2579,8 +2579,8 @@ func (s *ListLibraryItemsOutput) Validate(r *validate.Report, path string) {
 
 // ListQAppSessionDataInput is the ListQAppSessionDataInput structure.
 type ListQAppSessionDataInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	SessionId  *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	SessionId  *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on ListQAppSessionDataInput.
@@ -2612,10 +2612,10 @@ func (s *ListQAppSessionDataInput) Bind(b api.Bindings) error {
 
 // ListQAppSessionDataOutput is the ListQAppSessionDataOutput structure.
 type ListQAppSessionDataOutput struct {
-	SessionId   *string           `json:"sessionId,omitempty"`
-	SessionArn  *string           `json:"sessionArn,omitempty"`
-	SessionData []QAppSessionData `json:"sessionData,omitempty"`
-	NextToken   *string           `json:"nextToken,omitempty"`
+	SessionId   *string           `json:"sessionId,omitzero"`
+	SessionArn  *string           `json:"sessionArn,omitzero"`
+	SessionData []QAppSessionData `json:"sessionData,omitzero"`
+	NextToken   *string           `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListQAppSessionDataOutput.
@@ -2644,9 +2644,9 @@ func (s *ListQAppSessionDataOutput) Validate(r *validate.Report, path string) {
 
 // ListQAppsInput is the ListQAppsInput structure.
 type ListQAppsInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	Limit      *int32  `json:"-,omitempty"`
-	NextToken  *string `json:"-,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	Limit      *int32  `json:"-,omitzero"`
+	NextToken  *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on ListQAppsInput.
@@ -2692,7 +2692,7 @@ func (s *ListQAppsInput) Bind(b api.Bindings) error {
 // ListQAppsOutput is the ListQAppsOutput structure.
 type ListQAppsOutput struct {
 	Apps      []UserAppItem `json:"apps"`
-	NextToken *string       `json:"nextToken,omitempty"`
+	NextToken *string       `json:"nextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListQAppsOutput.
@@ -2709,7 +2709,7 @@ func (s *ListQAppsOutput) Validate(r *validate.Report, path string) {
 
 // ListTagsForResourceRequest is the ListTagsForResourceRequest structure.
 type ListTagsForResourceRequest struct {
-	ResourceARN *string `json:"-,omitempty"`
+	ResourceARN *string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on ListTagsForResourceRequest.
@@ -2732,7 +2732,7 @@ func (s *ListTagsForResourceRequest) Bind(b api.Bindings) error {
 
 // ListTagsForResourceResponse is the ListTagsForResourceResponse structure.
 type ListTagsForResourceResponse struct {
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // Validate checks the model's constraints on ListTagsForResourceResponse.
@@ -2751,8 +2751,8 @@ func (s *ListTagsForResourceResponse) Validate(r *validate.Report, path string) 
 
 // PermissionInput is the PermissionInput structure.
 type PermissionInput struct {
-	Action    *string `json:"action,omitempty"`
-	Principal *string `json:"principal,omitempty"`
+	Action    *string `json:"action,omitzero"`
+	Principal *string `json:"principal,omitzero"`
 }
 
 // Validate checks the model's constraints on PermissionInput.
@@ -2783,8 +2783,8 @@ var PermissionInputActionEnumValues = []string{"read", "write"}
 
 // PermissionOutput is the PermissionOutput structure.
 type PermissionOutput struct {
-	Action    *string          `json:"action,omitempty"`
-	Principal *PrincipalOutput `json:"principal,omitempty"`
+	Action    *string          `json:"action,omitzero"`
+	Principal *PrincipalOutput `json:"principal,omitzero"`
 }
 
 // Validate checks the model's constraints on PermissionOutput.
@@ -2838,9 +2838,9 @@ var PluginTypeValues = []string{"SERVICE_NOW", "SALESFORCE", "JIRA", "ZENDESK", 
 
 // PredictAppDefinition is the PredictAppDefinition structure.
 type PredictAppDefinition struct {
-	Title         *string             `json:"title,omitempty"`
-	Description   *string             `json:"description,omitempty"`
-	AppDefinition *AppDefinitionInput `json:"appDefinition,omitempty"`
+	Title         *string             `json:"title,omitzero"`
+	Description   *string             `json:"description,omitzero"`
+	AppDefinition *AppDefinitionInput `json:"appDefinition,omitzero"`
 }
 
 // Validate checks the model's constraints on PredictAppDefinition.
@@ -2868,8 +2868,8 @@ func (s *PredictAppDefinition) Validate(r *validate.Report, path string) {
 
 // PredictQAppInput is the PredictQAppInput structure.
 type PredictQAppInput struct {
-	InstanceId *string                  `json:"-,omitempty"`
-	Options    *PredictQAppInputOptions `json:"options,omitempty"`
+	InstanceId *string                  `json:"-,omitzero"`
+	Options    *PredictQAppInputOptions `json:"options,omitzero"`
 }
 
 // Validate checks the model's constraints on PredictQAppInput.
@@ -2898,8 +2898,8 @@ func (s *PredictQAppInput) Bind(b api.Bindings) error {
 
 // PredictQAppInputOptions is a union: exactly one member is set.
 type PredictQAppInputOptions struct {
-	Conversation     []ConversationMessage `json:"conversation,omitempty"`
-	ProblemStatement *string               `json:"problemStatement,omitempty"`
+	Conversation     []ConversationMessage `json:"conversation,omitzero"`
+	ProblemStatement *string               `json:"problemStatement,omitzero"`
 }
 
 // Validate checks the model's constraints on PredictQAppInputOptions.
@@ -2931,8 +2931,8 @@ func (s *PredictQAppInputOptions) Validate(r *validate.Report, path string) {
 
 // PredictQAppOutput is the PredictQAppOutput structure.
 type PredictQAppOutput struct {
-	App              *PredictAppDefinition `json:"app,omitempty"`
-	ProblemStatement *string               `json:"problemStatement,omitempty"`
+	App              *PredictAppDefinition `json:"app,omitzero"`
+	ProblemStatement *string               `json:"problemStatement,omitzero"`
 }
 
 // Validate checks the model's constraints on PredictQAppOutput.
@@ -2953,9 +2953,9 @@ func (s *PredictQAppOutput) Validate(r *validate.Report, path string) {
 
 // PrincipalOutput is the PrincipalOutput structure.
 type PrincipalOutput struct {
-	UserId   *string `json:"userId,omitempty"`
-	UserType *string `json:"userType,omitempty"`
-	Email    *string `json:"email,omitempty"`
+	UserId   *string `json:"userId,omitzero"`
+	UserType *string `json:"userType,omitzero"`
+	Email    *string `json:"email,omitzero"`
 }
 
 // Validate checks the model's constraints on PrincipalOutput.
@@ -2992,11 +2992,11 @@ var PrincipalOutputUserTypeEnumValues = []string{"owner", "user"}
 
 // QAppSessionData is the QAppSessionData structure.
 type QAppSessionData struct {
-	CardId       *string         `json:"cardId,omitempty"`
-	Value        json.RawMessage `json:"value,omitempty"`
-	User         *User           `json:"user,omitempty"`
-	SubmissionId *string         `json:"submissionId,omitempty"`
-	Timestamp    *api.DateTime   `json:"timestamp,omitempty"`
+	CardId       *string         `json:"cardId,omitzero"`
+	Value        json.RawMessage `json:"value,omitzero"`
+	User         *User           `json:"user,omitzero"`
+	SubmissionId *string         `json:"submissionId,omitzero"`
+	Timestamp    *api.DateTime   `json:"timestamp,omitzero"`
 }
 
 // Validate checks the model's constraints on QAppSessionData.
@@ -3023,14 +3023,14 @@ func (s *QAppSessionData) Validate(r *validate.Report, path string) {
 
 // QPluginCard is the QPluginCard structure.
 type QPluginCard struct {
-	Id               *string  `json:"id,omitempty"`
-	Title            *string  `json:"title,omitempty"`
+	Id               *string  `json:"id,omitzero"`
+	Title            *string  `json:"title,omitzero"`
 	Dependencies     []string `json:"dependencies"`
-	Type             *string  `json:"type,omitempty"`
-	Prompt           *string  `json:"prompt,omitempty"`
-	PluginType       *string  `json:"pluginType,omitempty"`
-	PluginId         *string  `json:"pluginId,omitempty"`
-	ActionIdentifier *string  `json:"actionIdentifier,omitempty"`
+	Type             *string  `json:"type,omitzero"`
+	Prompt           *string  `json:"prompt,omitzero"`
+	PluginType       *string  `json:"pluginType,omitzero"`
+	PluginId         *string  `json:"pluginId,omitzero"`
+	ActionIdentifier *string  `json:"actionIdentifier,omitzero"`
 }
 
 // Validate checks the model's constraints on QPluginCard.
@@ -3088,12 +3088,12 @@ func (s *QPluginCard) Validate(r *validate.Report, path string) {
 
 // QPluginCardInput is the QPluginCardInput structure.
 type QPluginCardInput struct {
-	Title            *string `json:"title,omitempty"`
-	Id               *string `json:"id,omitempty"`
-	Type             *string `json:"type,omitempty"`
-	Prompt           *string `json:"prompt,omitempty"`
-	PluginId         *string `json:"pluginId,omitempty"`
-	ActionIdentifier *string `json:"actionIdentifier,omitempty"`
+	Title            *string `json:"title,omitzero"`
+	Id               *string `json:"id,omitzero"`
+	Type             *string `json:"type,omitzero"`
+	Prompt           *string `json:"prompt,omitzero"`
+	PluginId         *string `json:"pluginId,omitzero"`
+	ActionIdentifier *string `json:"actionIdentifier,omitzero"`
 }
 
 // Validate checks the model's constraints on QPluginCardInput.
@@ -3139,14 +3139,14 @@ func (s *QPluginCardInput) Validate(r *validate.Report, path string) {
 
 // QQueryCard is the QQueryCard structure.
 type QQueryCard struct {
-	Id               *string          `json:"id,omitempty"`
-	Title            *string          `json:"title,omitempty"`
+	Id               *string          `json:"id,omitzero"`
+	Title            *string          `json:"title,omitzero"`
 	Dependencies     []string         `json:"dependencies"`
-	Type             *string          `json:"type,omitempty"`
-	Prompt           *string          `json:"prompt,omitempty"`
-	OutputSource     *string          `json:"outputSource,omitempty"`
-	AttributeFilter  *AttributeFilter `json:"attributeFilter,omitempty"`
-	MemoryReferences []string         `json:"memoryReferences,omitempty"`
+	Type             *string          `json:"type,omitzero"`
+	Prompt           *string          `json:"prompt,omitzero"`
+	OutputSource     *string          `json:"outputSource,omitzero"`
+	AttributeFilter  *AttributeFilter `json:"attributeFilter,omitzero"`
+	MemoryReferences []string         `json:"memoryReferences,omitzero"`
 }
 
 // Validate checks the model's constraints on QQueryCard.
@@ -3198,12 +3198,12 @@ func (s *QQueryCard) Validate(r *validate.Report, path string) {
 
 // QQueryCardInput is the QQueryCardInput structure.
 type QQueryCardInput struct {
-	Title           *string          `json:"title,omitempty"`
-	Id              *string          `json:"id,omitempty"`
-	Type            *string          `json:"type,omitempty"`
-	Prompt          *string          `json:"prompt,omitempty"`
-	OutputSource    *string          `json:"outputSource,omitempty"`
-	AttributeFilter *AttributeFilter `json:"attributeFilter,omitempty"`
+	Title           *string          `json:"title,omitzero"`
+	Id              *string          `json:"id,omitzero"`
+	Type            *string          `json:"type,omitzero"`
+	Prompt          *string          `json:"prompt,omitzero"`
+	OutputSource    *string          `json:"outputSource,omitzero"`
+	AttributeFilter *AttributeFilter `json:"attributeFilter,omitzero"`
 }
 
 // Validate checks the model's constraints on QQueryCardInput.
@@ -3249,9 +3249,9 @@ func (s *QQueryCardInput) Validate(r *validate.Report, path string) {
 
 // ResourceNotFoundException is the ResourceNotFoundException error.
 type ResourceNotFoundException struct {
-	Message      *string `json:"message,omitempty"`
-	ResourceId   *string `json:"resourceId,omitempty"`
-	ResourceType *string `json:"resourceType,omitempty"`
+	Message      *string `json:"message,omitzero"`
+	ResourceId   *string `json:"resourceId,omitzero"`
+	ResourceType *string `json:"resourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3300,11 +3300,11 @@ var SenderValues = []string{"USER", "SYSTEM"}
 
 // ServiceQuotaExceededException is the ServiceQuotaExceededException error.
 type ServiceQuotaExceededException struct {
-	Message      *string `json:"message,omitempty"`
-	ResourceId   *string `json:"resourceId,omitempty"`
-	ResourceType *string `json:"resourceType,omitempty"`
-	ServiceCode  *string `json:"serviceCode,omitempty"`
-	QuotaCode    *string `json:"quotaCode,omitempty"`
+	Message      *string `json:"message,omitzero"`
+	ResourceId   *string `json:"resourceId,omitzero"`
+	ResourceType *string `json:"resourceType,omitzero"`
+	ServiceCode  *string `json:"serviceCode,omitzero"`
+	QuotaCode    *string `json:"quotaCode,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3356,9 +3356,9 @@ func (s *ServiceQuotaExceededException) Validate(r *validate.Report, path string
 
 // SessionSharingConfiguration is the SessionSharingConfiguration structure.
 type SessionSharingConfiguration struct {
-	Enabled         *bool `json:"enabled,omitempty"`
-	AcceptResponses *bool `json:"acceptResponses,omitempty"`
-	RevealCards     *bool `json:"revealCards,omitempty"`
+	Enabled         *bool `json:"enabled,omitzero"`
+	AcceptResponses *bool `json:"acceptResponses,omitzero"`
+	RevealCards     *bool `json:"revealCards,omitzero"`
 }
 
 // Validate checks the model's constraints on SessionSharingConfiguration.
@@ -3373,12 +3373,12 @@ func (s *SessionSharingConfiguration) Validate(r *validate.Report, path string) 
 
 // StartQAppSessionInput is the StartQAppSessionInput structure.
 type StartQAppSessionInput struct {
-	InstanceId    *string           `json:"-,omitempty"`
-	AppId         *string           `json:"appId,omitempty"`
-	AppVersion    *int32            `json:"appVersion,omitempty"`
-	InitialValues []CardValue       `json:"initialValues,omitempty"`
-	SessionId     *string           `json:"sessionId,omitempty"`
-	Tags          map[string]string `json:"tags,omitempty"`
+	InstanceId    *string           `json:"-,omitzero"`
+	AppId         *string           `json:"appId,omitzero"`
+	AppVersion    *int32            `json:"appVersion,omitzero"`
+	InitialValues []CardValue       `json:"initialValues,omitzero"`
+	SessionId     *string           `json:"sessionId,omitzero"`
+	Tags          map[string]string `json:"tags,omitzero"`
 }
 
 // Validate checks the model's constraints on StartQAppSessionInput.
@@ -3422,8 +3422,8 @@ func (s *StartQAppSessionInput) Bind(b api.Bindings) error {
 
 // StartQAppSessionOutput is the StartQAppSessionOutput structure.
 type StartQAppSessionOutput struct {
-	SessionId  *string `json:"sessionId,omitempty"`
-	SessionArn *string `json:"sessionArn,omitempty"`
+	SessionId  *string `json:"sessionId,omitzero"`
+	SessionArn *string `json:"sessionArn,omitzero"`
 }
 
 // Validate checks the model's constraints on StartQAppSessionOutput.
@@ -3444,8 +3444,8 @@ func (s *StartQAppSessionOutput) Validate(r *validate.Report, path string) {
 
 // StopQAppSessionInput is the StopQAppSessionInput structure.
 type StopQAppSessionInput struct {
-	InstanceId *string `json:"-,omitempty"`
-	SessionId  *string `json:"sessionId,omitempty"`
+	InstanceId *string `json:"-,omitzero"`
+	SessionId  *string `json:"sessionId,omitzero"`
 }
 
 // Validate checks the model's constraints on StopQAppSessionInput.
@@ -3474,9 +3474,9 @@ func (s *StopQAppSessionInput) Bind(b api.Bindings) error {
 
 // Submission is the Submission structure.
 type Submission struct {
-	Value        json.RawMessage `json:"value,omitempty"`
-	SubmissionId *string         `json:"submissionId,omitempty"`
-	Timestamp    *api.DateTime   `json:"timestamp,omitempty"`
+	Value        json.RawMessage `json:"value,omitzero"`
+	SubmissionId *string         `json:"submissionId,omitzero"`
+	Timestamp    *api.DateTime   `json:"timestamp,omitzero"`
 }
 
 // Validate checks the model's constraints on Submission.
@@ -3491,8 +3491,8 @@ func (s *Submission) Validate(r *validate.Report, path string) {
 
 // SubmissionMutation is the SubmissionMutation structure.
 type SubmissionMutation struct {
-	SubmissionId *string `json:"submissionId,omitempty"`
-	MutationType *string `json:"mutationType,omitempty"`
+	SubmissionId *string `json:"submissionId,omitzero"`
+	MutationType *string `json:"mutationType,omitzero"`
 }
 
 // Validate checks the model's constraints on SubmissionMutation.
@@ -3523,7 +3523,7 @@ var SubmissionMutationKindValues = []string{"edit", "delete", "add"}
 
 // TagResourceRequest is the TagResourceRequest structure.
 type TagResourceRequest struct {
-	ResourceARN *string           `json:"-,omitempty"`
+	ResourceARN *string           `json:"-,omitzero"`
 	Tags        map[string]string `json:"tags"`
 }
 
@@ -3565,12 +3565,12 @@ func (s *TagResourceResponse) Validate(r *validate.Report, path string) {
 
 // TextInputCard is the TextInputCard structure.
 type TextInputCard struct {
-	Id           *string  `json:"id,omitempty"`
-	Title        *string  `json:"title,omitempty"`
+	Id           *string  `json:"id,omitzero"`
+	Title        *string  `json:"title,omitzero"`
 	Dependencies []string `json:"dependencies"`
-	Type         *string  `json:"type,omitempty"`
-	Placeholder  *string  `json:"placeholder,omitempty"`
-	DefaultValue *string  `json:"defaultValue,omitempty"`
+	Type         *string  `json:"type,omitzero"`
+	Placeholder  *string  `json:"placeholder,omitzero"`
+	DefaultValue *string  `json:"defaultValue,omitzero"`
 }
 
 // Validate checks the model's constraints on TextInputCard.
@@ -3616,11 +3616,11 @@ func (s *TextInputCard) Validate(r *validate.Report, path string) {
 
 // TextInputCardInput is the TextInputCardInput structure.
 type TextInputCardInput struct {
-	Title        *string `json:"title,omitempty"`
-	Id           *string `json:"id,omitempty"`
-	Type         *string `json:"type,omitempty"`
-	Placeholder  *string `json:"placeholder,omitempty"`
-	DefaultValue *string `json:"defaultValue,omitempty"`
+	Title        *string `json:"title,omitzero"`
+	Id           *string `json:"id,omitzero"`
+	Type         *string `json:"type,omitzero"`
+	Placeholder  *string `json:"placeholder,omitzero"`
+	DefaultValue *string `json:"defaultValue,omitzero"`
 }
 
 // Validate checks the model's constraints on TextInputCardInput.
@@ -3660,10 +3660,10 @@ func (s *TextInputCardInput) Validate(r *validate.Report, path string) {
 
 // ThrottlingException is the ThrottlingException error.
 type ThrottlingException struct {
-	Message           *string `json:"message,omitempty"`
-	ServiceCode       *string `json:"serviceCode,omitempty"`
-	QuotaCode         *string `json:"quotaCode,omitempty"`
-	RetryAfterSeconds *int32  `json:"-,omitempty"`
+	Message           *string `json:"message,omitzero"`
+	ServiceCode       *string `json:"serviceCode,omitzero"`
+	QuotaCode         *string `json:"quotaCode,omitzero"`
+	RetryAfterSeconds *int32  `json:"-,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3712,7 +3712,7 @@ func (s *ThrottlingException) Validate(r *validate.Report, path string) {
 
 // UnauthorizedException is the UnauthorizedException error.
 type UnauthorizedException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3740,8 +3740,8 @@ func (s *UnauthorizedException) Validate(r *validate.Report, path string) {
 
 // UntagResourceRequest is the UntagResourceRequest structure.
 type UntagResourceRequest struct {
-	ResourceARN *string  `json:"-,omitempty"`
-	TagKeys     []string `json:"-,omitempty"`
+	ResourceARN *string  `json:"-,omitzero"`
+	TagKeys     []string `json:"-,omitzero"`
 }
 
 // Validate checks the model's constraints on UntagResourceRequest.
@@ -3784,10 +3784,10 @@ func (s *UntagResourceResponse) Validate(r *validate.Report, path string) {
 
 // UpdateLibraryItemInput is the UpdateLibraryItemInput structure.
 type UpdateLibraryItemInput struct {
-	InstanceId    *string  `json:"-,omitempty"`
-	LibraryItemId *string  `json:"libraryItemId,omitempty"`
-	Status        *string  `json:"status,omitempty"`
-	Categories    []string `json:"categories,omitempty"`
+	InstanceId    *string  `json:"-,omitzero"`
+	LibraryItemId *string  `json:"libraryItemId,omitzero"`
+	Status        *string  `json:"status,omitzero"`
+	Categories    []string `json:"categories,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateLibraryItemInput.
@@ -3831,9 +3831,9 @@ func (s *UpdateLibraryItemInput) Bind(b api.Bindings) error {
 
 // UpdateLibraryItemMetadataInput is the UpdateLibraryItemMetadataInput structure.
 type UpdateLibraryItemMetadataInput struct {
-	InstanceId    *string `json:"-,omitempty"`
-	LibraryItemId *string `json:"libraryItemId,omitempty"`
-	IsVerified    *bool   `json:"isVerified,omitempty"`
+	InstanceId    *string `json:"-,omitzero"`
+	LibraryItemId *string `json:"libraryItemId,omitzero"`
+	IsVerified    *bool   `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateLibraryItemMetadataInput.
@@ -3862,19 +3862,19 @@ func (s *UpdateLibraryItemMetadataInput) Bind(b api.Bindings) error {
 
 // UpdateLibraryItemOutput is the UpdateLibraryItemOutput structure.
 type UpdateLibraryItemOutput struct {
-	LibraryItemId *string       `json:"libraryItemId,omitempty"`
-	AppId         *string       `json:"appId,omitempty"`
-	AppVersion    *int32        `json:"appVersion,omitempty"`
+	LibraryItemId *string       `json:"libraryItemId,omitzero"`
+	AppId         *string       `json:"appId,omitzero"`
+	AppVersion    *int32        `json:"appVersion,omitzero"`
 	Categories    []Category    `json:"categories"`
-	Status        *string       `json:"status,omitempty"`
-	CreatedAt     *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy     *string       `json:"createdBy,omitempty"`
-	UpdatedAt     *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy     *string       `json:"updatedBy,omitempty"`
-	RatingCount   *int32        `json:"ratingCount,omitempty"`
-	IsRatedByUser *bool         `json:"isRatedByUser,omitempty"`
-	UserCount     *int32        `json:"userCount,omitempty"`
-	IsVerified    *bool         `json:"isVerified,omitempty"`
+	Status        *string       `json:"status,omitzero"`
+	CreatedAt     *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy     *string       `json:"createdBy,omitzero"`
+	UpdatedAt     *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy     *string       `json:"updatedBy,omitzero"`
+	RatingCount   *int32        `json:"ratingCount,omitzero"`
+	IsRatedByUser *bool         `json:"isRatedByUser,omitzero"`
+	UserCount     *int32        `json:"userCount,omitzero"`
+	IsVerified    *bool         `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateLibraryItemOutput.
@@ -3934,11 +3934,11 @@ func (s *UpdateLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // UpdateQAppInput is the UpdateQAppInput structure.
 type UpdateQAppInput struct {
-	InstanceId    *string             `json:"-,omitempty"`
-	AppId         *string             `json:"appId,omitempty"`
-	Title         *string             `json:"title,omitempty"`
-	Description   *string             `json:"description,omitempty"`
-	AppDefinition *AppDefinitionInput `json:"appDefinition,omitempty"`
+	InstanceId    *string             `json:"-,omitzero"`
+	AppId         *string             `json:"appId,omitzero"`
+	Title         *string             `json:"title,omitzero"`
+	Description   *string             `json:"description,omitzero"`
+	AppDefinition *AppDefinitionInput `json:"appDefinition,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppInput.
@@ -3986,18 +3986,18 @@ func (s *UpdateQAppInput) Bind(b api.Bindings) error {
 
 // UpdateQAppOutput is the UpdateQAppOutput structure.
 type UpdateQAppOutput struct {
-	AppId                *string       `json:"appId,omitempty"`
-	AppArn               *string       `json:"appArn,omitempty"`
-	Title                *string       `json:"title,omitempty"`
-	Description          *string       `json:"description,omitempty"`
-	InitialPrompt        *string       `json:"initialPrompt,omitempty"`
-	AppVersion           *int32        `json:"appVersion,omitempty"`
-	Status               *string       `json:"status,omitempty"`
-	CreatedAt            *api.DateTime `json:"createdAt,omitempty"`
-	CreatedBy            *string       `json:"createdBy,omitempty"`
-	UpdatedAt            *api.DateTime `json:"updatedAt,omitempty"`
-	UpdatedBy            *string       `json:"updatedBy,omitempty"`
-	RequiredCapabilities []string      `json:"requiredCapabilities,omitempty"`
+	AppId                *string       `json:"appId,omitzero"`
+	AppArn               *string       `json:"appArn,omitzero"`
+	Title                *string       `json:"title,omitzero"`
+	Description          *string       `json:"description,omitzero"`
+	InitialPrompt        *string       `json:"initialPrompt,omitzero"`
+	AppVersion           *int32        `json:"appVersion,omitzero"`
+	Status               *string       `json:"status,omitzero"`
+	CreatedAt            *api.DateTime `json:"createdAt,omitzero"`
+	CreatedBy            *string       `json:"createdBy,omitzero"`
+	UpdatedAt            *api.DateTime `json:"updatedAt,omitzero"`
+	UpdatedBy            *string       `json:"updatedBy,omitzero"`
+	RequiredCapabilities []string      `json:"requiredCapabilities,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppOutput.
@@ -4081,10 +4081,10 @@ func (s *UpdateQAppOutput) Validate(r *validate.Report, path string) {
 
 // UpdateQAppPermissionsInput is the UpdateQAppPermissionsInput structure.
 type UpdateQAppPermissionsInput struct {
-	InstanceId        *string           `json:"-,omitempty"`
-	AppId             *string           `json:"appId,omitempty"`
-	GrantPermissions  []PermissionInput `json:"grantPermissions,omitempty"`
-	RevokePermissions []PermissionInput `json:"revokePermissions,omitempty"`
+	InstanceId        *string           `json:"-,omitzero"`
+	AppId             *string           `json:"appId,omitzero"`
+	GrantPermissions  []PermissionInput `json:"grantPermissions,omitzero"`
+	RevokePermissions []PermissionInput `json:"revokePermissions,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppPermissionsInput.
@@ -4131,9 +4131,9 @@ func (s *UpdateQAppPermissionsInput) Bind(b api.Bindings) error {
 
 // UpdateQAppPermissionsOutput is the UpdateQAppPermissionsOutput structure.
 type UpdateQAppPermissionsOutput struct {
-	ResourceArn *string            `json:"resourceArn,omitempty"`
-	AppId       *string            `json:"appId,omitempty"`
-	Permissions []PermissionOutput `json:"permissions,omitempty"`
+	ResourceArn *string            `json:"resourceArn,omitzero"`
+	AppId       *string            `json:"appId,omitzero"`
+	Permissions []PermissionOutput `json:"permissions,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppPermissionsOutput.
@@ -4150,9 +4150,9 @@ func (s *UpdateQAppPermissionsOutput) Validate(r *validate.Report, path string) 
 
 // UpdateQAppSessionInput is the UpdateQAppSessionInput structure.
 type UpdateQAppSessionInput struct {
-	InstanceId *string     `json:"-,omitempty"`
-	SessionId  *string     `json:"sessionId,omitempty"`
-	Values     []CardValue `json:"values,omitempty"`
+	InstanceId *string     `json:"-,omitzero"`
+	SessionId  *string     `json:"sessionId,omitzero"`
+	Values     []CardValue `json:"values,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionInput.
@@ -4190,10 +4190,10 @@ func (s *UpdateQAppSessionInput) Bind(b api.Bindings) error {
 
 // UpdateQAppSessionMetadataInput is the UpdateQAppSessionMetadataInput structure.
 type UpdateQAppSessionMetadataInput struct {
-	InstanceId           *string                      `json:"-,omitempty"`
-	SessionId            *string                      `json:"sessionId,omitempty"`
-	SessionName          *string                      `json:"sessionName,omitempty"`
-	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitempty"`
+	InstanceId           *string                      `json:"-,omitzero"`
+	SessionId            *string                      `json:"sessionId,omitzero"`
+	SessionName          *string                      `json:"sessionName,omitzero"`
+	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionMetadataInput.
@@ -4234,10 +4234,10 @@ func (s *UpdateQAppSessionMetadataInput) Bind(b api.Bindings) error {
 
 // UpdateQAppSessionMetadataOutput is the UpdateQAppSessionMetadataOutput structure.
 type UpdateQAppSessionMetadataOutput struct {
-	SessionId            *string                      `json:"sessionId,omitempty"`
-	SessionArn           *string                      `json:"sessionArn,omitempty"`
-	SessionName          *string                      `json:"sessionName,omitempty"`
-	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitempty"`
+	SessionId            *string                      `json:"sessionId,omitzero"`
+	SessionArn           *string                      `json:"sessionArn,omitzero"`
+	SessionName          *string                      `json:"sessionName,omitzero"`
+	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionMetadataOutput.
@@ -4270,8 +4270,8 @@ func (s *UpdateQAppSessionMetadataOutput) Validate(r *validate.Report, path stri
 
 // UpdateQAppSessionOutput is the UpdateQAppSessionOutput structure.
 type UpdateQAppSessionOutput struct {
-	SessionId  *string `json:"sessionId,omitempty"`
-	SessionArn *string `json:"sessionArn,omitempty"`
+	SessionId  *string `json:"sessionId,omitzero"`
+	SessionArn *string `json:"sessionArn,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionOutput.
@@ -4292,7 +4292,7 @@ func (s *UpdateQAppSessionOutput) Validate(r *validate.Report, path string) {
 
 // User is the User structure.
 type User struct {
-	UserId *string `json:"userId,omitempty"`
+	UserId *string `json:"userId,omitzero"`
 }
 
 // Validate checks the model's constraints on User.
@@ -4301,14 +4301,14 @@ func (s *User) Validate(r *validate.Report, path string) {
 
 // UserAppItem is the UserAppItem structure.
 type UserAppItem struct {
-	AppId       *string       `json:"appId,omitempty"`
-	AppArn      *string       `json:"appArn,omitempty"`
-	Title       *string       `json:"title,omitempty"`
-	Description *string       `json:"description,omitempty"`
-	CreatedAt   *api.DateTime `json:"createdAt,omitempty"`
-	CanEdit     *bool         `json:"canEdit,omitempty"`
-	Status      *string       `json:"status,omitempty"`
-	IsVerified  *bool         `json:"isVerified,omitempty"`
+	AppId       *string       `json:"appId,omitzero"`
+	AppArn      *string       `json:"appArn,omitzero"`
+	Title       *string       `json:"title,omitzero"`
+	Description *string       `json:"description,omitzero"`
+	CreatedAt   *api.DateTime `json:"createdAt,omitzero"`
+	CanEdit     *bool         `json:"canEdit,omitzero"`
+	Status      *string       `json:"status,omitzero"`
+	IsVerified  *bool         `json:"isVerified,omitzero"`
 }
 
 // Validate checks the model's constraints on UserAppItem.
@@ -4348,7 +4348,7 @@ func (s *UserAppItem) Validate(r *validate.Report, path string) {
 
 // ValidationException is the ValidationException error.
 type ValidationException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.

@@ -481,7 +481,7 @@ func (h *Handlers) Service() *api.Service {
 
 // AccessDeniedException is the AccessDeniedException error.
 type AccessDeniedException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -512,8 +512,8 @@ var AgreementStatusTypeValues = []string{"ACTIVE", "INACTIVE"}
 
 // As2AsyncMdnConnectorConfig is the As2AsyncMdnConnectorConfig structure.
 type As2AsyncMdnConnectorConfig struct {
-	Url       *string  `json:"Url,omitempty"`
-	ServerIds []string `json:"ServerIds,omitempty"`
+	Url       *string  `json:"Url,omitzero"`
+	ServerIds []string `json:"ServerIds,omitzero"`
 }
 
 // Validate checks the model's constraints on As2AsyncMdnConnectorConfig.
@@ -538,17 +538,17 @@ func (s *As2AsyncMdnConnectorConfig) Validate(r *validate.Report, path string) {
 
 // As2ConnectorConfig is the As2ConnectorConfig structure.
 type As2ConnectorConfig struct {
-	LocalProfileId      *string                     `json:"LocalProfileId,omitempty"`
-	PartnerProfileId    *string                     `json:"PartnerProfileId,omitempty"`
-	MessageSubject      *string                     `json:"MessageSubject,omitempty"`
-	Compression         *string                     `json:"Compression,omitempty"`
-	EncryptionAlgorithm *string                     `json:"EncryptionAlgorithm,omitempty"`
-	SigningAlgorithm    *string                     `json:"SigningAlgorithm,omitempty"`
-	MdnSigningAlgorithm *string                     `json:"MdnSigningAlgorithm,omitempty"`
-	MdnResponse         *string                     `json:"MdnResponse,omitempty"`
-	BasicAuthSecretId   *string                     `json:"BasicAuthSecretId,omitempty"`
-	PreserveContentType *string                     `json:"PreserveContentType,omitempty"`
-	AsyncMdnConfig      *As2AsyncMdnConnectorConfig `json:"AsyncMdnConfig,omitempty"`
+	LocalProfileId      *string                     `json:"LocalProfileId,omitzero"`
+	PartnerProfileId    *string                     `json:"PartnerProfileId,omitzero"`
+	MessageSubject      *string                     `json:"MessageSubject,omitzero"`
+	Compression         *string                     `json:"Compression,omitzero"`
+	EncryptionAlgorithm *string                     `json:"EncryptionAlgorithm,omitzero"`
+	SigningAlgorithm    *string                     `json:"SigningAlgorithm,omitzero"`
+	MdnSigningAlgorithm *string                     `json:"MdnSigningAlgorithm,omitzero"`
+	MdnResponse         *string                     `json:"MdnResponse,omitzero"`
+	BasicAuthSecretId   *string                     `json:"BasicAuthSecretId,omitzero"`
+	PreserveContentType *string                     `json:"PreserveContentType,omitzero"`
+	AsyncMdnConfig      *As2AsyncMdnConnectorConfig `json:"AsyncMdnConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on As2ConnectorConfig.
@@ -672,7 +672,7 @@ var CompressionEnumValues = []string{"ZLIB", "DISABLED"}
 
 // ConflictException is the ConflictException error.
 type ConflictException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -700,7 +700,7 @@ func (s *ConflictException) Validate(r *validate.Report, path string) {
 
 // ConnectorEgressConfig is a union: exactly one member is set.
 type ConnectorEgressConfig struct {
-	VpcLattice *ConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitempty"`
+	VpcLattice *ConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitzero"`
 }
 
 // Validate checks the model's constraints on ConnectorEgressConfig.
@@ -729,10 +729,10 @@ var ConnectorEgressTypeValues = []string{"SERVICE_MANAGED", "VPC_LATTICE"}
 
 // ConnectorFileTransferResult is the ConnectorFileTransferResult structure.
 type ConnectorFileTransferResult struct {
-	FilePath       *string `json:"FilePath,omitempty"`
-	StatusCode     *string `json:"StatusCode,omitempty"`
-	FailureCode    *string `json:"FailureCode,omitempty"`
-	FailureMessage *string `json:"FailureMessage,omitempty"`
+	FilePath       *string `json:"FilePath,omitzero"`
+	StatusCode     *string `json:"StatusCode,omitzero"`
+	FailureCode    *string `json:"FailureCode,omitzero"`
+	FailureMessage *string `json:"FailureMessage,omitzero"`
 }
 
 // Validate checks the model's constraints on ConnectorFileTransferResult.
@@ -764,8 +764,8 @@ var ConnectorStatusValues = []string{"ACTIVE", "ERRORED", "PENDING"}
 
 // ConnectorVpcLatticeEgressConfig is the ConnectorVpcLatticeEgressConfig structure.
 type ConnectorVpcLatticeEgressConfig struct {
-	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitempty"`
-	PortNumber               *int32  `json:"PortNumber,omitempty"`
+	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitzero"`
+	PortNumber               *int32  `json:"PortNumber,omitzero"`
 }
 
 // Validate checks the model's constraints on ConnectorVpcLatticeEgressConfig.
@@ -796,10 +796,10 @@ var ConnectorsIpAddressTypeValues = []string{"IPV4", "DUALSTACK"}
 
 // CopyStepDetails is the CopyStepDetails structure.
 type CopyStepDetails struct {
-	Name                    *string            `json:"Name,omitempty"`
-	DestinationFileLocation *InputFileLocation `json:"DestinationFileLocation,omitempty"`
-	OverwriteExisting       *string            `json:"OverwriteExisting,omitempty"`
-	SourceFileLocation      *string            `json:"SourceFileLocation,omitempty"`
+	Name                    *string            `json:"Name,omitzero"`
+	DestinationFileLocation *InputFileLocation `json:"DestinationFileLocation,omitzero"`
+	OverwriteExisting       *string            `json:"OverwriteExisting,omitzero"`
+	SourceFileLocation      *string            `json:"SourceFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on CopyStepDetails.
@@ -834,14 +834,14 @@ func (s *CopyStepDetails) Validate(r *validate.Report, path string) {
 
 // CreateAccessRequest is the CreateAccessRequest structure.
 type CreateAccessRequest struct {
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	ServerId              *string                 `json:"ServerId,omitempty"`
-	ExternalId            *string                 `json:"ExternalId,omitempty"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	ServerId              *string                 `json:"ServerId,omitzero"`
+	ExternalId            *string                 `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateAccessRequest.
@@ -905,8 +905,8 @@ func (s *CreateAccessRequest) Validate(r *validate.Report, path string) {
 
 // CreateAccessResponse is the CreateAccessResponse structure.
 type CreateAccessResponse struct {
-	ServerId   *string `json:"ServerId,omitempty"`
-	ExternalId *string `json:"ExternalId,omitempty"`
+	ServerId   *string `json:"ServerId,omitzero"`
+	ExternalId *string `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateAccessResponse.
@@ -929,17 +929,17 @@ func (s *CreateAccessResponse) Validate(r *validate.Report, path string) {
 
 // CreateAgreementRequest is the CreateAgreementRequest structure.
 type CreateAgreementRequest struct {
-	Description           *string                `json:"Description,omitempty"`
-	ServerId              *string                `json:"ServerId,omitempty"`
-	LocalProfileId        *string                `json:"LocalProfileId,omitempty"`
-	PartnerProfileId      *string                `json:"PartnerProfileId,omitempty"`
-	BaseDirectory         *string                `json:"BaseDirectory,omitempty"`
-	AccessRole            *string                `json:"AccessRole,omitempty"`
-	Status                *string                `json:"Status,omitempty"`
-	Tags                  []Tag                  `json:"Tags,omitempty"`
-	PreserveFilename      *string                `json:"PreserveFilename,omitempty"`
-	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitempty"`
-	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitempty"`
+	Description           *string                `json:"Description,omitzero"`
+	ServerId              *string                `json:"ServerId,omitzero"`
+	LocalProfileId        *string                `json:"LocalProfileId,omitzero"`
+	PartnerProfileId      *string                `json:"PartnerProfileId,omitzero"`
+	BaseDirectory         *string                `json:"BaseDirectory,omitzero"`
+	AccessRole            *string                `json:"AccessRole,omitzero"`
+	Status                *string                `json:"Status,omitzero"`
+	Tags                  []Tag                  `json:"Tags,omitzero"`
+	PreserveFilename      *string                `json:"PreserveFilename,omitzero"`
+	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitzero"`
+	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateAgreementRequest.
@@ -1023,7 +1023,7 @@ func (s *CreateAgreementRequest) Validate(r *validate.Report, path string) {
 
 // CreateAgreementResponse is the CreateAgreementResponse structure.
 type CreateAgreementResponse struct {
-	AgreementId *string `json:"AgreementId,omitempty"`
+	AgreementId *string `json:"AgreementId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateAgreementResponse.
@@ -1039,15 +1039,15 @@ func (s *CreateAgreementResponse) Validate(r *validate.Report, path string) {
 
 // CreateConnectorRequest is the CreateConnectorRequest structure.
 type CreateConnectorRequest struct {
-	Url                *string                `json:"Url,omitempty"`
-	As2Config          *As2ConnectorConfig    `json:"As2Config,omitempty"`
-	AccessRole         *string                `json:"AccessRole,omitempty"`
-	LoggingRole        *string                `json:"LoggingRole,omitempty"`
-	Tags               []Tag                  `json:"Tags,omitempty"`
-	SftpConfig         *SftpConnectorConfig   `json:"SftpConfig,omitempty"`
-	SecurityPolicyName *string                `json:"SecurityPolicyName,omitempty"`
-	EgressConfig       *ConnectorEgressConfig `json:"EgressConfig,omitempty"`
-	IpAddressType      *string                `json:"IpAddressType,omitempty"`
+	Url                *string                `json:"Url,omitzero"`
+	As2Config          *As2ConnectorConfig    `json:"As2Config,omitzero"`
+	AccessRole         *string                `json:"AccessRole,omitzero"`
+	LoggingRole        *string                `json:"LoggingRole,omitzero"`
+	Tags               []Tag                  `json:"Tags,omitzero"`
+	SftpConfig         *SftpConnectorConfig   `json:"SftpConfig,omitzero"`
+	SecurityPolicyName *string                `json:"SecurityPolicyName,omitzero"`
+	EgressConfig       *ConnectorEgressConfig `json:"EgressConfig,omitzero"`
+	IpAddressType      *string                `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateConnectorRequest.
@@ -1116,7 +1116,7 @@ func (s *CreateConnectorRequest) Validate(r *validate.Report, path string) {
 
 // CreateConnectorResponse is the CreateConnectorResponse structure.
 type CreateConnectorResponse struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateConnectorResponse.
@@ -1132,10 +1132,10 @@ func (s *CreateConnectorResponse) Validate(r *validate.Report, path string) {
 
 // CreateProfileRequest is the CreateProfileRequest structure.
 type CreateProfileRequest struct {
-	As2Id          *string  `json:"As2Id,omitempty"`
-	ProfileType    *string  `json:"ProfileType,omitempty"`
-	CertificateIds []string `json:"CertificateIds,omitempty"`
-	Tags           []Tag    `json:"Tags,omitempty"`
+	As2Id          *string  `json:"As2Id,omitzero"`
+	ProfileType    *string  `json:"ProfileType,omitzero"`
+	CertificateIds []string `json:"CertificateIds,omitzero"`
+	Tags           []Tag    `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateProfileRequest.
@@ -1175,7 +1175,7 @@ func (s *CreateProfileRequest) Validate(r *validate.Report, path string) {
 
 // CreateProfileResponse is the CreateProfileResponse structure.
 type CreateProfileResponse struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateProfileResponse.
@@ -1191,24 +1191,24 @@ func (s *CreateProfileResponse) Validate(r *validate.Report, path string) {
 
 // CreateServerRequest is the CreateServerRequest structure.
 type CreateServerRequest struct {
-	Certificate                   *string                  `json:"Certificate,omitempty"`
-	Domain                        *string                  `json:"Domain,omitempty"`
-	EndpointDetails               *EndpointDetails         `json:"EndpointDetails,omitempty"`
-	EndpointType                  *string                  `json:"EndpointType,omitempty"`
-	HostKey                       *string                  `json:"HostKey,omitempty"`
-	IdentityProviderDetails       *IdentityProviderDetails `json:"IdentityProviderDetails,omitempty"`
-	IdentityProviderType          *string                  `json:"IdentityProviderType,omitempty"`
-	LoggingRole                   *string                  `json:"LoggingRole,omitempty"`
-	PostAuthenticationLoginBanner *string                  `json:"PostAuthenticationLoginBanner,omitempty"`
-	PreAuthenticationLoginBanner  *string                  `json:"PreAuthenticationLoginBanner,omitempty"`
-	Protocols                     []string                 `json:"Protocols,omitempty"`
-	ProtocolDetails               *ProtocolDetails         `json:"ProtocolDetails,omitempty"`
-	SecurityPolicyName            *string                  `json:"SecurityPolicyName,omitempty"`
-	Tags                          []Tag                    `json:"Tags,omitempty"`
-	WorkflowDetails               *WorkflowDetails         `json:"WorkflowDetails,omitempty"`
-	StructuredLogDestinations     []string                 `json:"StructuredLogDestinations,omitempty"`
-	S3StorageOptions              *S3StorageOptions        `json:"S3StorageOptions,omitempty"`
-	IpAddressType                 *string                  `json:"IpAddressType,omitempty"`
+	Certificate                   *string                  `json:"Certificate,omitzero"`
+	Domain                        *string                  `json:"Domain,omitzero"`
+	EndpointDetails               *EndpointDetails         `json:"EndpointDetails,omitzero"`
+	EndpointType                  *string                  `json:"EndpointType,omitzero"`
+	HostKey                       *string                  `json:"HostKey,omitzero"`
+	IdentityProviderDetails       *IdentityProviderDetails `json:"IdentityProviderDetails,omitzero"`
+	IdentityProviderType          *string                  `json:"IdentityProviderType,omitzero"`
+	LoggingRole                   *string                  `json:"LoggingRole,omitzero"`
+	PostAuthenticationLoginBanner *string                  `json:"PostAuthenticationLoginBanner,omitzero"`
+	PreAuthenticationLoginBanner  *string                  `json:"PreAuthenticationLoginBanner,omitzero"`
+	Protocols                     []string                 `json:"Protocols,omitzero"`
+	ProtocolDetails               *ProtocolDetails         `json:"ProtocolDetails,omitzero"`
+	SecurityPolicyName            *string                  `json:"SecurityPolicyName,omitzero"`
+	Tags                          []Tag                    `json:"Tags,omitzero"`
+	WorkflowDetails               *WorkflowDetails         `json:"WorkflowDetails,omitzero"`
+	StructuredLogDestinations     []string                 `json:"StructuredLogDestinations,omitzero"`
+	S3StorageOptions              *S3StorageOptions        `json:"S3StorageOptions,omitzero"`
+	IpAddressType                 *string                  `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateServerRequest.
@@ -1339,7 +1339,7 @@ func (s *CreateServerRequest) Validate(r *validate.Report, path string) {
 
 // CreateServerResponse is the CreateServerResponse structure.
 type CreateServerResponse struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateServerResponse.
@@ -1355,16 +1355,16 @@ func (s *CreateServerResponse) Validate(r *validate.Report, path string) {
 
 // CreateUserRequest is the CreateUserRequest structure.
 type CreateUserRequest struct {
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	ServerId              *string                 `json:"ServerId,omitempty"`
-	SshPublicKeyBody      *string                 `json:"SshPublicKeyBody,omitempty"`
-	Tags                  []Tag                   `json:"Tags,omitempty"`
-	UserName              *string                 `json:"UserName,omitempty"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	ServerId              *string                 `json:"ServerId,omitzero"`
+	SshPublicKeyBody      *string                 `json:"SshPublicKeyBody,omitzero"`
+	Tags                  []Tag                   `json:"Tags,omitzero"`
+	UserName              *string                 `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateUserRequest.
@@ -1444,8 +1444,8 @@ func (s *CreateUserRequest) Validate(r *validate.Report, path string) {
 
 // CreateUserResponse is the CreateUserResponse structure.
 type CreateUserResponse struct {
-	ServerId *string `json:"ServerId,omitempty"`
-	UserName *string `json:"UserName,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
+	UserName *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateUserResponse.
@@ -1468,12 +1468,12 @@ func (s *CreateUserResponse) Validate(r *validate.Report, path string) {
 
 // CreateWebAppRequest is the CreateWebAppRequest structure.
 type CreateWebAppRequest struct {
-	IdentityProviderDetails *WebAppIdentityProviderDetails `json:"IdentityProviderDetails,omitempty"`
-	AccessEndpoint          *string                        `json:"AccessEndpoint,omitempty"`
-	WebAppUnits             *WebAppUnits                   `json:"WebAppUnits,omitempty"`
-	Tags                    []Tag                          `json:"Tags,omitempty"`
-	WebAppEndpointPolicy    *string                        `json:"WebAppEndpointPolicy,omitempty"`
-	EndpointDetails         *WebAppEndpointDetails         `json:"EndpointDetails,omitempty"`
+	IdentityProviderDetails *WebAppIdentityProviderDetails `json:"IdentityProviderDetails,omitzero"`
+	AccessEndpoint          *string                        `json:"AccessEndpoint,omitzero"`
+	WebAppUnits             *WebAppUnits                   `json:"WebAppUnits,omitzero"`
+	Tags                    []Tag                          `json:"Tags,omitzero"`
+	WebAppEndpointPolicy    *string                        `json:"WebAppEndpointPolicy,omitzero"`
+	EndpointDetails         *WebAppEndpointDetails         `json:"EndpointDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateWebAppRequest.
@@ -1521,7 +1521,7 @@ func (s *CreateWebAppRequest) Validate(r *validate.Report, path string) {
 
 // CreateWebAppResponse is the CreateWebAppResponse structure.
 type CreateWebAppResponse struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateWebAppResponse.
@@ -1537,10 +1537,10 @@ func (s *CreateWebAppResponse) Validate(r *validate.Report, path string) {
 
 // CreateWorkflowRequest is the CreateWorkflowRequest structure.
 type CreateWorkflowRequest struct {
-	Description      *string        `json:"Description,omitempty"`
+	Description      *string        `json:"Description,omitzero"`
 	Steps            []WorkflowStep `json:"Steps"`
-	OnExceptionSteps []WorkflowStep `json:"OnExceptionSteps,omitempty"`
-	Tags             []Tag          `json:"Tags,omitempty"`
+	OnExceptionSteps []WorkflowStep `json:"OnExceptionSteps,omitzero"`
+	Tags             []Tag          `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateWorkflowRequest.
@@ -1583,7 +1583,7 @@ func (s *CreateWorkflowRequest) Validate(r *validate.Report, path string) {
 
 // CreateWorkflowResponse is the CreateWorkflowResponse structure.
 type CreateWorkflowResponse struct {
-	WorkflowId *string `json:"WorkflowId,omitempty"`
+	WorkflowId *string `json:"WorkflowId,omitzero"`
 }
 
 // Validate checks the model's constraints on CreateWorkflowResponse.
@@ -1599,11 +1599,11 @@ func (s *CreateWorkflowResponse) Validate(r *validate.Report, path string) {
 
 // CustomDirectoriesType is the CustomDirectoriesType structure.
 type CustomDirectoriesType struct {
-	FailedFilesDirectory    *string `json:"FailedFilesDirectory,omitempty"`
-	MdnFilesDirectory       *string `json:"MdnFilesDirectory,omitempty"`
-	PayloadFilesDirectory   *string `json:"PayloadFilesDirectory,omitempty"`
-	StatusFilesDirectory    *string `json:"StatusFilesDirectory,omitempty"`
-	TemporaryFilesDirectory *string `json:"TemporaryFilesDirectory,omitempty"`
+	FailedFilesDirectory    *string `json:"FailedFilesDirectory,omitzero"`
+	MdnFilesDirectory       *string `json:"MdnFilesDirectory,omitzero"`
+	PayloadFilesDirectory   *string `json:"PayloadFilesDirectory,omitzero"`
+	StatusFilesDirectory    *string `json:"StatusFilesDirectory,omitzero"`
+	TemporaryFilesDirectory *string `json:"TemporaryFilesDirectory,omitzero"`
 }
 
 // Validate checks the model's constraints on CustomDirectoriesType.
@@ -1647,8 +1647,8 @@ func (s *CustomDirectoriesType) Validate(r *validate.Report, path string) {
 
 // CustomHttpHeader is the CustomHttpHeader structure.
 type CustomHttpHeader struct {
-	Key   *string `json:"Key,omitempty"`
-	Value *string `json:"Value,omitempty"`
+	Key   *string `json:"Key,omitzero"`
+	Value *string `json:"Value,omitzero"`
 }
 
 // Validate checks the model's constraints on CustomHttpHeader.
@@ -1671,10 +1671,10 @@ func (s *CustomHttpHeader) Validate(r *validate.Report, path string) {
 
 // CustomStepDetails is the CustomStepDetails structure.
 type CustomStepDetails struct {
-	Name               *string `json:"Name,omitempty"`
-	Target             *string `json:"Target,omitempty"`
-	TimeoutSeconds     *int32  `json:"TimeoutSeconds,omitempty"`
-	SourceFileLocation *string `json:"SourceFileLocation,omitempty"`
+	Name               *string `json:"Name,omitzero"`
+	Target             *string `json:"Target,omitzero"`
+	TimeoutSeconds     *int32  `json:"TimeoutSeconds,omitzero"`
+	SourceFileLocation *string `json:"SourceFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on CustomStepDetails.
@@ -1719,11 +1719,11 @@ var CustomStepStatusValues = []string{"SUCCESS", "FAILURE"}
 
 // DecryptStepDetails is the DecryptStepDetails structure.
 type DecryptStepDetails struct {
-	Name                    *string            `json:"Name,omitempty"`
-	Type                    *string            `json:"Type,omitempty"`
-	SourceFileLocation      *string            `json:"SourceFileLocation,omitempty"`
-	OverwriteExisting       *string            `json:"OverwriteExisting,omitempty"`
-	DestinationFileLocation *InputFileLocation `json:"DestinationFileLocation,omitempty"`
+	Name                    *string            `json:"Name,omitzero"`
+	Type                    *string            `json:"Type,omitzero"`
+	SourceFileLocation      *string            `json:"SourceFileLocation,omitzero"`
+	OverwriteExisting       *string            `json:"OverwriteExisting,omitzero"`
+	DestinationFileLocation *InputFileLocation `json:"DestinationFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on DecryptStepDetails.
@@ -1764,8 +1764,8 @@ func (s *DecryptStepDetails) Validate(r *validate.Report, path string) {
 
 // DeleteAccessRequest is the DeleteAccessRequest structure.
 type DeleteAccessRequest struct {
-	ServerId   *string `json:"ServerId,omitempty"`
-	ExternalId *string `json:"ExternalId,omitempty"`
+	ServerId   *string `json:"ServerId,omitzero"`
+	ExternalId *string `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteAccessRequest.
@@ -1788,8 +1788,8 @@ func (s *DeleteAccessRequest) Validate(r *validate.Report, path string) {
 
 // DeleteAgreementRequest is the DeleteAgreementRequest structure.
 type DeleteAgreementRequest struct {
-	AgreementId *string `json:"AgreementId,omitempty"`
-	ServerId    *string `json:"ServerId,omitempty"`
+	AgreementId *string `json:"AgreementId,omitzero"`
+	ServerId    *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteAgreementRequest.
@@ -1812,7 +1812,7 @@ func (s *DeleteAgreementRequest) Validate(r *validate.Report, path string) {
 
 // DeleteCertificateRequest is the DeleteCertificateRequest structure.
 type DeleteCertificateRequest struct {
-	CertificateId *string `json:"CertificateId,omitempty"`
+	CertificateId *string `json:"CertificateId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteCertificateRequest.
@@ -1828,7 +1828,7 @@ func (s *DeleteCertificateRequest) Validate(r *validate.Report, path string) {
 
 // DeleteConnectorRequest is the DeleteConnectorRequest structure.
 type DeleteConnectorRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteConnectorRequest.
@@ -1844,8 +1844,8 @@ func (s *DeleteConnectorRequest) Validate(r *validate.Report, path string) {
 
 // DeleteHostKeyRequest is the DeleteHostKeyRequest structure.
 type DeleteHostKeyRequest struct {
-	ServerId  *string `json:"ServerId,omitempty"`
-	HostKeyId *string `json:"HostKeyId,omitempty"`
+	ServerId  *string `json:"ServerId,omitzero"`
+	HostKeyId *string `json:"HostKeyId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteHostKeyRequest.
@@ -1868,7 +1868,7 @@ func (s *DeleteHostKeyRequest) Validate(r *validate.Report, path string) {
 
 // DeleteProfileRequest is the DeleteProfileRequest structure.
 type DeleteProfileRequest struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteProfileRequest.
@@ -1884,7 +1884,7 @@ func (s *DeleteProfileRequest) Validate(r *validate.Report, path string) {
 
 // DeleteServerRequest is the DeleteServerRequest structure.
 type DeleteServerRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteServerRequest.
@@ -1900,9 +1900,9 @@ func (s *DeleteServerRequest) Validate(r *validate.Report, path string) {
 
 // DeleteSshPublicKeyRequest is the DeleteSshPublicKeyRequest structure.
 type DeleteSshPublicKeyRequest struct {
-	ServerId       *string `json:"ServerId,omitempty"`
-	SshPublicKeyId *string `json:"SshPublicKeyId,omitempty"`
-	UserName       *string `json:"UserName,omitempty"`
+	ServerId       *string `json:"ServerId,omitzero"`
+	SshPublicKeyId *string `json:"SshPublicKeyId,omitzero"`
+	UserName       *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteSshPublicKeyRequest.
@@ -1932,8 +1932,8 @@ func (s *DeleteSshPublicKeyRequest) Validate(r *validate.Report, path string) {
 
 // DeleteStepDetails is the DeleteStepDetails structure.
 type DeleteStepDetails struct {
-	Name               *string `json:"Name,omitempty"`
-	SourceFileLocation *string `json:"SourceFileLocation,omitempty"`
+	Name               *string `json:"Name,omitzero"`
+	SourceFileLocation *string `json:"SourceFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteStepDetails.
@@ -1956,8 +1956,8 @@ func (s *DeleteStepDetails) Validate(r *validate.Report, path string) {
 
 // DeleteUserRequest is the DeleteUserRequest structure.
 type DeleteUserRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
-	UserName *string `json:"UserName,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
+	UserName *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteUserRequest.
@@ -1980,7 +1980,7 @@ func (s *DeleteUserRequest) Validate(r *validate.Report, path string) {
 
 // DeleteWebAppCustomizationRequest is the DeleteWebAppCustomizationRequest structure.
 type DeleteWebAppCustomizationRequest struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteWebAppCustomizationRequest.
@@ -1996,7 +1996,7 @@ func (s *DeleteWebAppCustomizationRequest) Validate(r *validate.Report, path str
 
 // DeleteWebAppRequest is the DeleteWebAppRequest structure.
 type DeleteWebAppRequest struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteWebAppRequest.
@@ -2012,7 +2012,7 @@ func (s *DeleteWebAppRequest) Validate(r *validate.Report, path string) {
 
 // DeleteWorkflowRequest is the DeleteWorkflowRequest structure.
 type DeleteWorkflowRequest struct {
-	WorkflowId *string `json:"WorkflowId,omitempty"`
+	WorkflowId *string `json:"WorkflowId,omitzero"`
 }
 
 // Validate checks the model's constraints on DeleteWorkflowRequest.
@@ -2028,8 +2028,8 @@ func (s *DeleteWorkflowRequest) Validate(r *validate.Report, path string) {
 
 // DescribeAccessRequest is the DescribeAccessRequest structure.
 type DescribeAccessRequest struct {
-	ServerId   *string `json:"ServerId,omitempty"`
-	ExternalId *string `json:"ExternalId,omitempty"`
+	ServerId   *string `json:"ServerId,omitzero"`
+	ExternalId *string `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeAccessRequest.
@@ -2052,8 +2052,8 @@ func (s *DescribeAccessRequest) Validate(r *validate.Report, path string) {
 
 // DescribeAccessResponse is the DescribeAccessResponse structure.
 type DescribeAccessResponse struct {
-	ServerId *string          `json:"ServerId,omitempty"`
-	Access   *DescribedAccess `json:"Access,omitempty"`
+	ServerId *string          `json:"ServerId,omitzero"`
+	Access   *DescribedAccess `json:"Access,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeAccessResponse.
@@ -2075,8 +2075,8 @@ func (s *DescribeAccessResponse) Validate(r *validate.Report, path string) {
 
 // DescribeAgreementRequest is the DescribeAgreementRequest structure.
 type DescribeAgreementRequest struct {
-	AgreementId *string `json:"AgreementId,omitempty"`
-	ServerId    *string `json:"ServerId,omitempty"`
+	AgreementId *string `json:"AgreementId,omitzero"`
+	ServerId    *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeAgreementRequest.
@@ -2099,7 +2099,7 @@ func (s *DescribeAgreementRequest) Validate(r *validate.Report, path string) {
 
 // DescribeAgreementResponse is the DescribeAgreementResponse structure.
 type DescribeAgreementResponse struct {
-	Agreement *DescribedAgreement `json:"Agreement,omitempty"`
+	Agreement *DescribedAgreement `json:"Agreement,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeAgreementResponse.
@@ -2114,7 +2114,7 @@ func (s *DescribeAgreementResponse) Validate(r *validate.Report, path string) {
 
 // DescribeCertificateRequest is the DescribeCertificateRequest structure.
 type DescribeCertificateRequest struct {
-	CertificateId *string `json:"CertificateId,omitempty"`
+	CertificateId *string `json:"CertificateId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeCertificateRequest.
@@ -2130,7 +2130,7 @@ func (s *DescribeCertificateRequest) Validate(r *validate.Report, path string) {
 
 // DescribeCertificateResponse is the DescribeCertificateResponse structure.
 type DescribeCertificateResponse struct {
-	Certificate *DescribedCertificate `json:"Certificate,omitempty"`
+	Certificate *DescribedCertificate `json:"Certificate,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeCertificateResponse.
@@ -2145,7 +2145,7 @@ func (s *DescribeCertificateResponse) Validate(r *validate.Report, path string) 
 
 // DescribeConnectorRequest is the DescribeConnectorRequest structure.
 type DescribeConnectorRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeConnectorRequest.
@@ -2161,7 +2161,7 @@ func (s *DescribeConnectorRequest) Validate(r *validate.Report, path string) {
 
 // DescribeConnectorResponse is the DescribeConnectorResponse structure.
 type DescribeConnectorResponse struct {
-	Connector *DescribedConnector `json:"Connector,omitempty"`
+	Connector *DescribedConnector `json:"Connector,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeConnectorResponse.
@@ -2176,8 +2176,8 @@ func (s *DescribeConnectorResponse) Validate(r *validate.Report, path string) {
 
 // DescribeExecutionRequest is the DescribeExecutionRequest structure.
 type DescribeExecutionRequest struct {
-	ExecutionId *string `json:"ExecutionId,omitempty"`
-	WorkflowId  *string `json:"WorkflowId,omitempty"`
+	ExecutionId *string `json:"ExecutionId,omitzero"`
+	WorkflowId  *string `json:"WorkflowId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeExecutionRequest.
@@ -2200,8 +2200,8 @@ func (s *DescribeExecutionRequest) Validate(r *validate.Report, path string) {
 
 // DescribeExecutionResponse is the DescribeExecutionResponse structure.
 type DescribeExecutionResponse struct {
-	WorkflowId *string             `json:"WorkflowId,omitempty"`
-	Execution  *DescribedExecution `json:"Execution,omitempty"`
+	WorkflowId *string             `json:"WorkflowId,omitzero"`
+	Execution  *DescribedExecution `json:"Execution,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeExecutionResponse.
@@ -2223,8 +2223,8 @@ func (s *DescribeExecutionResponse) Validate(r *validate.Report, path string) {
 
 // DescribeHostKeyRequest is the DescribeHostKeyRequest structure.
 type DescribeHostKeyRequest struct {
-	ServerId  *string `json:"ServerId,omitempty"`
-	HostKeyId *string `json:"HostKeyId,omitempty"`
+	ServerId  *string `json:"ServerId,omitzero"`
+	HostKeyId *string `json:"HostKeyId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeHostKeyRequest.
@@ -2247,7 +2247,7 @@ func (s *DescribeHostKeyRequest) Validate(r *validate.Report, path string) {
 
 // DescribeHostKeyResponse is the DescribeHostKeyResponse structure.
 type DescribeHostKeyResponse struct {
-	HostKey *DescribedHostKey `json:"HostKey,omitempty"`
+	HostKey *DescribedHostKey `json:"HostKey,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeHostKeyResponse.
@@ -2262,7 +2262,7 @@ func (s *DescribeHostKeyResponse) Validate(r *validate.Report, path string) {
 
 // DescribeProfileRequest is the DescribeProfileRequest structure.
 type DescribeProfileRequest struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeProfileRequest.
@@ -2278,7 +2278,7 @@ func (s *DescribeProfileRequest) Validate(r *validate.Report, path string) {
 
 // DescribeProfileResponse is the DescribeProfileResponse structure.
 type DescribeProfileResponse struct {
-	Profile *DescribedProfile `json:"Profile,omitempty"`
+	Profile *DescribedProfile `json:"Profile,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeProfileResponse.
@@ -2293,7 +2293,7 @@ func (s *DescribeProfileResponse) Validate(r *validate.Report, path string) {
 
 // DescribeSecurityPolicyRequest is the DescribeSecurityPolicyRequest structure.
 type DescribeSecurityPolicyRequest struct {
-	SecurityPolicyName *string `json:"SecurityPolicyName,omitempty"`
+	SecurityPolicyName *string `json:"SecurityPolicyName,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeSecurityPolicyRequest.
@@ -2309,7 +2309,7 @@ func (s *DescribeSecurityPolicyRequest) Validate(r *validate.Report, path string
 
 // DescribeSecurityPolicyResponse is the DescribeSecurityPolicyResponse structure.
 type DescribeSecurityPolicyResponse struct {
-	SecurityPolicy *DescribedSecurityPolicy `json:"SecurityPolicy,omitempty"`
+	SecurityPolicy *DescribedSecurityPolicy `json:"SecurityPolicy,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeSecurityPolicyResponse.
@@ -2324,7 +2324,7 @@ func (s *DescribeSecurityPolicyResponse) Validate(r *validate.Report, path strin
 
 // DescribeServerRequest is the DescribeServerRequest structure.
 type DescribeServerRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeServerRequest.
@@ -2340,7 +2340,7 @@ func (s *DescribeServerRequest) Validate(r *validate.Report, path string) {
 
 // DescribeServerResponse is the DescribeServerResponse structure.
 type DescribeServerResponse struct {
-	Server *DescribedServer `json:"Server,omitempty"`
+	Server *DescribedServer `json:"Server,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeServerResponse.
@@ -2355,8 +2355,8 @@ func (s *DescribeServerResponse) Validate(r *validate.Report, path string) {
 
 // DescribeUserRequest is the DescribeUserRequest structure.
 type DescribeUserRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
-	UserName *string `json:"UserName,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
+	UserName *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeUserRequest.
@@ -2379,8 +2379,8 @@ func (s *DescribeUserRequest) Validate(r *validate.Report, path string) {
 
 // DescribeUserResponse is the DescribeUserResponse structure.
 type DescribeUserResponse struct {
-	ServerId *string        `json:"ServerId,omitempty"`
-	User     *DescribedUser `json:"User,omitempty"`
+	ServerId *string        `json:"ServerId,omitzero"`
+	User     *DescribedUser `json:"User,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeUserResponse.
@@ -2402,7 +2402,7 @@ func (s *DescribeUserResponse) Validate(r *validate.Report, path string) {
 
 // DescribeWebAppCustomizationRequest is the DescribeWebAppCustomizationRequest structure.
 type DescribeWebAppCustomizationRequest struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWebAppCustomizationRequest.
@@ -2418,7 +2418,7 @@ func (s *DescribeWebAppCustomizationRequest) Validate(r *validate.Report, path s
 
 // DescribeWebAppCustomizationResponse is the DescribeWebAppCustomizationResponse structure.
 type DescribeWebAppCustomizationResponse struct {
-	WebAppCustomization *DescribedWebAppCustomization `json:"WebAppCustomization,omitempty"`
+	WebAppCustomization *DescribedWebAppCustomization `json:"WebAppCustomization,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWebAppCustomizationResponse.
@@ -2433,7 +2433,7 @@ func (s *DescribeWebAppCustomizationResponse) Validate(r *validate.Report, path 
 
 // DescribeWebAppRequest is the DescribeWebAppRequest structure.
 type DescribeWebAppRequest struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWebAppRequest.
@@ -2449,7 +2449,7 @@ func (s *DescribeWebAppRequest) Validate(r *validate.Report, path string) {
 
 // DescribeWebAppResponse is the DescribeWebAppResponse structure.
 type DescribeWebAppResponse struct {
-	WebApp *DescribedWebApp `json:"WebApp,omitempty"`
+	WebApp *DescribedWebApp `json:"WebApp,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWebAppResponse.
@@ -2464,7 +2464,7 @@ func (s *DescribeWebAppResponse) Validate(r *validate.Report, path string) {
 
 // DescribeWorkflowRequest is the DescribeWorkflowRequest structure.
 type DescribeWorkflowRequest struct {
-	WorkflowId *string `json:"WorkflowId,omitempty"`
+	WorkflowId *string `json:"WorkflowId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWorkflowRequest.
@@ -2480,7 +2480,7 @@ func (s *DescribeWorkflowRequest) Validate(r *validate.Report, path string) {
 
 // DescribeWorkflowResponse is the DescribeWorkflowResponse structure.
 type DescribeWorkflowResponse struct {
-	Workflow *DescribedWorkflow `json:"Workflow,omitempty"`
+	Workflow *DescribedWorkflow `json:"Workflow,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribeWorkflowResponse.
@@ -2495,13 +2495,13 @@ func (s *DescribeWorkflowResponse) Validate(r *validate.Report, path string) {
 
 // DescribedAccess is the DescribedAccess structure.
 type DescribedAccess struct {
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	ExternalId            *string                 `json:"ExternalId,omitempty"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	ExternalId            *string                 `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedAccess.
@@ -2558,19 +2558,19 @@ func (s *DescribedAccess) Validate(r *validate.Report, path string) {
 
 // DescribedAgreement is the DescribedAgreement structure.
 type DescribedAgreement struct {
-	Arn                   *string                `json:"Arn,omitempty"`
-	AgreementId           *string                `json:"AgreementId,omitempty"`
-	Description           *string                `json:"Description,omitempty"`
-	Status                *string                `json:"Status,omitempty"`
-	ServerId              *string                `json:"ServerId,omitempty"`
-	LocalProfileId        *string                `json:"LocalProfileId,omitempty"`
-	PartnerProfileId      *string                `json:"PartnerProfileId,omitempty"`
-	BaseDirectory         *string                `json:"BaseDirectory,omitempty"`
-	AccessRole            *string                `json:"AccessRole,omitempty"`
-	Tags                  []Tag                  `json:"Tags,omitempty"`
-	PreserveFilename      *string                `json:"PreserveFilename,omitempty"`
-	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitempty"`
-	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitempty"`
+	Arn                   *string                `json:"Arn,omitzero"`
+	AgreementId           *string                `json:"AgreementId,omitzero"`
+	Description           *string                `json:"Description,omitzero"`
+	Status                *string                `json:"Status,omitzero"`
+	ServerId              *string                `json:"ServerId,omitzero"`
+	LocalProfileId        *string                `json:"LocalProfileId,omitzero"`
+	PartnerProfileId      *string                `json:"PartnerProfileId,omitzero"`
+	BaseDirectory         *string                `json:"BaseDirectory,omitzero"`
+	AccessRole            *string                `json:"AccessRole,omitzero"`
+	Tags                  []Tag                  `json:"Tags,omitzero"`
+	PreserveFilename      *string                `json:"PreserveFilename,omitzero"`
+	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitzero"`
+	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedAgreement.
@@ -2668,20 +2668,20 @@ func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
 
 // DescribedCertificate is the DescribedCertificate structure.
 type DescribedCertificate struct {
-	Arn              *string           `json:"Arn,omitempty"`
-	CertificateId    *string           `json:"CertificateId,omitempty"`
-	Usage            *string           `json:"Usage,omitempty"`
-	Status           *string           `json:"Status,omitempty"`
-	Certificate      *string           `json:"Certificate,omitempty"`
-	CertificateChain *string           `json:"CertificateChain,omitempty"`
-	ActiveDate       *api.EpochSeconds `json:"ActiveDate,omitempty"`
-	InactiveDate     *api.EpochSeconds `json:"InactiveDate,omitempty"`
-	Serial           *string           `json:"Serial,omitempty"`
-	NotBeforeDate    *api.EpochSeconds `json:"NotBeforeDate,omitempty"`
-	NotAfterDate     *api.EpochSeconds `json:"NotAfterDate,omitempty"`
-	Type             *string           `json:"Type,omitempty"`
-	Description      *string           `json:"Description,omitempty"`
-	Tags             []Tag             `json:"Tags,omitempty"`
+	Arn              *string           `json:"Arn,omitzero"`
+	CertificateId    *string           `json:"CertificateId,omitzero"`
+	Usage            *string           `json:"Usage,omitzero"`
+	Status           *string           `json:"Status,omitzero"`
+	Certificate      *string           `json:"Certificate,omitzero"`
+	CertificateChain *string           `json:"CertificateChain,omitzero"`
+	ActiveDate       *api.EpochSeconds `json:"ActiveDate,omitzero"`
+	InactiveDate     *api.EpochSeconds `json:"InactiveDate,omitzero"`
+	Serial           *string           `json:"Serial,omitzero"`
+	NotBeforeDate    *api.EpochSeconds `json:"NotBeforeDate,omitzero"`
+	NotAfterDate     *api.EpochSeconds `json:"NotAfterDate,omitzero"`
+	Type             *string           `json:"Type,omitzero"`
+	Description      *string           `json:"Description,omitzero"`
+	Tags             []Tag             `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedCertificate.
@@ -2759,21 +2759,21 @@ func (s *DescribedCertificate) Validate(r *validate.Report, path string) {
 
 // DescribedConnector is the DescribedConnector structure.
 type DescribedConnector struct {
-	Arn                             *string                         `json:"Arn,omitempty"`
-	ConnectorId                     *string                         `json:"ConnectorId,omitempty"`
-	Url                             *string                         `json:"Url,omitempty"`
-	As2Config                       *As2ConnectorConfig             `json:"As2Config,omitempty"`
-	AccessRole                      *string                         `json:"AccessRole,omitempty"`
-	LoggingRole                     *string                         `json:"LoggingRole,omitempty"`
-	Tags                            []Tag                           `json:"Tags,omitempty"`
-	SftpConfig                      *SftpConnectorConfig            `json:"SftpConfig,omitempty"`
-	ServiceManagedEgressIpAddresses []string                        `json:"ServiceManagedEgressIpAddresses,omitempty"`
-	SecurityPolicyName              *string                         `json:"SecurityPolicyName,omitempty"`
-	EgressConfig                    *DescribedConnectorEgressConfig `json:"EgressConfig,omitempty"`
-	EgressType                      *string                         `json:"EgressType,omitempty"`
-	ErrorMessage                    *string                         `json:"ErrorMessage,omitempty"`
-	Status                          *string                         `json:"Status,omitempty"`
-	IpAddressType                   *string                         `json:"IpAddressType,omitempty"`
+	Arn                             *string                         `json:"Arn,omitzero"`
+	ConnectorId                     *string                         `json:"ConnectorId,omitzero"`
+	Url                             *string                         `json:"Url,omitzero"`
+	As2Config                       *As2ConnectorConfig             `json:"As2Config,omitzero"`
+	AccessRole                      *string                         `json:"AccessRole,omitzero"`
+	LoggingRole                     *string                         `json:"LoggingRole,omitzero"`
+	Tags                            []Tag                           `json:"Tags,omitzero"`
+	SftpConfig                      *SftpConnectorConfig            `json:"SftpConfig,omitzero"`
+	ServiceManagedEgressIpAddresses []string                        `json:"ServiceManagedEgressIpAddresses,omitzero"`
+	SecurityPolicyName              *string                         `json:"SecurityPolicyName,omitzero"`
+	EgressConfig                    *DescribedConnectorEgressConfig `json:"EgressConfig,omitzero"`
+	EgressType                      *string                         `json:"EgressType,omitzero"`
+	ErrorMessage                    *string                         `json:"ErrorMessage,omitzero"`
+	Status                          *string                         `json:"Status,omitzero"`
+	IpAddressType                   *string                         `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedConnector.
@@ -2876,7 +2876,7 @@ func (s *DescribedConnector) Validate(r *validate.Report, path string) {
 
 // DescribedConnectorEgressConfig is a union: exactly one member is set.
 type DescribedConnectorEgressConfig struct {
-	VpcLattice *DescribedConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitempty"`
+	VpcLattice *DescribedConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedConnectorEgressConfig.
@@ -2896,8 +2896,8 @@ func (s *DescribedConnectorEgressConfig) Validate(r *validate.Report, path strin
 
 // DescribedConnectorVpcLatticeEgressConfig is the DescribedConnectorVpcLatticeEgressConfig structure.
 type DescribedConnectorVpcLatticeEgressConfig struct {
-	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitempty"`
-	PortNumber               *int32  `json:"PortNumber,omitempty"`
+	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitzero"`
+	PortNumber               *int32  `json:"PortNumber,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedConnectorVpcLatticeEgressConfig.
@@ -2919,14 +2919,14 @@ func (s *DescribedConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, 
 
 // DescribedExecution is the DescribedExecution structure.
 type DescribedExecution struct {
-	ExecutionId          *string               `json:"ExecutionId,omitempty"`
-	InitialFileLocation  *FileLocation         `json:"InitialFileLocation,omitempty"`
-	ServiceMetadata      *ServiceMetadata      `json:"ServiceMetadata,omitempty"`
-	ExecutionRole        *string               `json:"ExecutionRole,omitempty"`
-	LoggingConfiguration *LoggingConfiguration `json:"LoggingConfiguration,omitempty"`
-	PosixProfile         *PosixProfile         `json:"PosixProfile,omitempty"`
-	Status               *string               `json:"Status,omitempty"`
-	Results              *ExecutionResults     `json:"Results,omitempty"`
+	ExecutionId          *string               `json:"ExecutionId,omitzero"`
+	InitialFileLocation  *FileLocation         `json:"InitialFileLocation,omitzero"`
+	ServiceMetadata      *ServiceMetadata      `json:"ServiceMetadata,omitzero"`
+	ExecutionRole        *string               `json:"ExecutionRole,omitzero"`
+	LoggingConfiguration *LoggingConfiguration `json:"LoggingConfiguration,omitzero"`
+	PosixProfile         *PosixProfile         `json:"PosixProfile,omitzero"`
+	Status               *string               `json:"Status,omitzero"`
+	Results              *ExecutionResults     `json:"Results,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedExecution.
@@ -2985,13 +2985,13 @@ func (s *DescribedExecution) Validate(r *validate.Report, path string) {
 
 // DescribedHostKey is the DescribedHostKey structure.
 type DescribedHostKey struct {
-	Arn                *string           `json:"Arn,omitempty"`
-	HostKeyId          *string           `json:"HostKeyId,omitempty"`
-	HostKeyFingerprint *string           `json:"HostKeyFingerprint,omitempty"`
-	Description        *string           `json:"Description,omitempty"`
-	Type               *string           `json:"Type,omitempty"`
-	DateImported       *api.EpochSeconds `json:"DateImported,omitempty"`
-	Tags               []Tag             `json:"Tags,omitempty"`
+	Arn                *string           `json:"Arn,omitzero"`
+	HostKeyId          *string           `json:"HostKeyId,omitzero"`
+	HostKeyFingerprint *string           `json:"HostKeyFingerprint,omitzero"`
+	Description        *string           `json:"Description,omitzero"`
+	Type               *string           `json:"Type,omitzero"`
+	DateImported       *api.EpochSeconds `json:"DateImported,omitzero"`
+	Tags               []Tag             `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedHostKey.
@@ -3030,9 +3030,9 @@ func (s *DescribedHostKey) Validate(r *validate.Report, path string) {
 
 // DescribedIdentityCenterConfig is the DescribedIdentityCenterConfig structure.
 type DescribedIdentityCenterConfig struct {
-	ApplicationArn *string `json:"ApplicationArn,omitempty"`
-	InstanceArn    *string `json:"InstanceArn,omitempty"`
-	Role           *string `json:"Role,omitempty"`
+	ApplicationArn *string `json:"ApplicationArn,omitzero"`
+	InstanceArn    *string `json:"InstanceArn,omitzero"`
+	Role           *string `json:"Role,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedIdentityCenterConfig.
@@ -3062,12 +3062,12 @@ func (s *DescribedIdentityCenterConfig) Validate(r *validate.Report, path string
 
 // DescribedProfile is the DescribedProfile structure.
 type DescribedProfile struct {
-	Arn            *string  `json:"Arn,omitempty"`
-	ProfileId      *string  `json:"ProfileId,omitempty"`
-	ProfileType    *string  `json:"ProfileType,omitempty"`
-	As2Id          *string  `json:"As2Id,omitempty"`
-	CertificateIds []string `json:"CertificateIds,omitempty"`
-	Tags           []Tag    `json:"Tags,omitempty"`
+	Arn            *string  `json:"Arn,omitzero"`
+	ProfileId      *string  `json:"ProfileId,omitzero"`
+	ProfileType    *string  `json:"ProfileType,omitzero"`
+	As2Id          *string  `json:"As2Id,omitzero"`
+	CertificateIds []string `json:"CertificateIds,omitzero"`
+	Tags           []Tag    `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedProfile.
@@ -3121,15 +3121,15 @@ func (s *DescribedProfile) Validate(r *validate.Report, path string) {
 
 // DescribedSecurityPolicy is the DescribedSecurityPolicy structure.
 type DescribedSecurityPolicy struct {
-	Fips                 *bool    `json:"Fips,omitempty"`
-	SecurityPolicyName   *string  `json:"SecurityPolicyName,omitempty"`
-	SshCiphers           []string `json:"SshCiphers,omitempty"`
-	SshKexs              []string `json:"SshKexs,omitempty"`
-	SshMacs              []string `json:"SshMacs,omitempty"`
-	TlsCiphers           []string `json:"TlsCiphers,omitempty"`
-	SshHostKeyAlgorithms []string `json:"SshHostKeyAlgorithms,omitempty"`
-	Type                 *string  `json:"Type,omitempty"`
-	Protocols            []string `json:"Protocols,omitempty"`
+	Fips                 *bool    `json:"Fips,omitzero"`
+	SecurityPolicyName   *string  `json:"SecurityPolicyName,omitzero"`
+	SshCiphers           []string `json:"SshCiphers,omitzero"`
+	SshKexs              []string `json:"SshKexs,omitzero"`
+	SshMacs              []string `json:"SshMacs,omitzero"`
+	TlsCiphers           []string `json:"TlsCiphers,omitzero"`
+	SshHostKeyAlgorithms []string `json:"SshHostKeyAlgorithms,omitzero"`
+	Type                 *string  `json:"Type,omitzero"`
+	Protocols            []string `json:"Protocols,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedSecurityPolicy.
@@ -3200,29 +3200,29 @@ func (s *DescribedSecurityPolicy) Validate(r *validate.Report, path string) {
 
 // DescribedServer is the DescribedServer structure.
 type DescribedServer struct {
-	Arn                                *string                  `json:"Arn,omitempty"`
-	Certificate                        *string                  `json:"Certificate,omitempty"`
-	ProtocolDetails                    *ProtocolDetails         `json:"ProtocolDetails,omitempty"`
-	Domain                             *string                  `json:"Domain,omitempty"`
-	EndpointDetails                    *EndpointDetails         `json:"EndpointDetails,omitempty"`
-	EndpointType                       *string                  `json:"EndpointType,omitempty"`
-	HostKeyFingerprint                 *string                  `json:"HostKeyFingerprint,omitempty"`
-	IdentityProviderDetails            *IdentityProviderDetails `json:"IdentityProviderDetails,omitempty"`
-	IdentityProviderType               *string                  `json:"IdentityProviderType,omitempty"`
-	LoggingRole                        *string                  `json:"LoggingRole,omitempty"`
-	PostAuthenticationLoginBanner      *string                  `json:"PostAuthenticationLoginBanner,omitempty"`
-	PreAuthenticationLoginBanner       *string                  `json:"PreAuthenticationLoginBanner,omitempty"`
-	Protocols                          []string                 `json:"Protocols,omitempty"`
-	SecurityPolicyName                 *string                  `json:"SecurityPolicyName,omitempty"`
-	ServerId                           *string                  `json:"ServerId,omitempty"`
-	State                              *string                  `json:"State,omitempty"`
-	Tags                               []Tag                    `json:"Tags,omitempty"`
-	UserCount                          *int32                   `json:"UserCount,omitempty"`
-	WorkflowDetails                    *WorkflowDetails         `json:"WorkflowDetails,omitempty"`
-	StructuredLogDestinations          []string                 `json:"StructuredLogDestinations,omitempty"`
-	S3StorageOptions                   *S3StorageOptions        `json:"S3StorageOptions,omitempty"`
-	As2ServiceManagedEgressIpAddresses []string                 `json:"As2ServiceManagedEgressIpAddresses,omitempty"`
-	IpAddressType                      *string                  `json:"IpAddressType,omitempty"`
+	Arn                                *string                  `json:"Arn,omitzero"`
+	Certificate                        *string                  `json:"Certificate,omitzero"`
+	ProtocolDetails                    *ProtocolDetails         `json:"ProtocolDetails,omitzero"`
+	Domain                             *string                  `json:"Domain,omitzero"`
+	EndpointDetails                    *EndpointDetails         `json:"EndpointDetails,omitzero"`
+	EndpointType                       *string                  `json:"EndpointType,omitzero"`
+	HostKeyFingerprint                 *string                  `json:"HostKeyFingerprint,omitzero"`
+	IdentityProviderDetails            *IdentityProviderDetails `json:"IdentityProviderDetails,omitzero"`
+	IdentityProviderType               *string                  `json:"IdentityProviderType,omitzero"`
+	LoggingRole                        *string                  `json:"LoggingRole,omitzero"`
+	PostAuthenticationLoginBanner      *string                  `json:"PostAuthenticationLoginBanner,omitzero"`
+	PreAuthenticationLoginBanner       *string                  `json:"PreAuthenticationLoginBanner,omitzero"`
+	Protocols                          []string                 `json:"Protocols,omitzero"`
+	SecurityPolicyName                 *string                  `json:"SecurityPolicyName,omitzero"`
+	ServerId                           *string                  `json:"ServerId,omitzero"`
+	State                              *string                  `json:"State,omitzero"`
+	Tags                               []Tag                    `json:"Tags,omitzero"`
+	UserCount                          *int32                   `json:"UserCount,omitzero"`
+	WorkflowDetails                    *WorkflowDetails         `json:"WorkflowDetails,omitzero"`
+	StructuredLogDestinations          []string                 `json:"StructuredLogDestinations,omitzero"`
+	S3StorageOptions                   *S3StorageOptions        `json:"S3StorageOptions,omitzero"`
+	As2ServiceManagedEgressIpAddresses []string                 `json:"As2ServiceManagedEgressIpAddresses,omitzero"`
+	IpAddressType                      *string                  `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedServer.
@@ -3375,16 +3375,16 @@ func (s *DescribedServer) Validate(r *validate.Report, path string) {
 
 // DescribedUser is the DescribedUser structure.
 type DescribedUser struct {
-	Arn                   *string                 `json:"Arn,omitempty"`
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	SshPublicKeys         []SshPublicKey          `json:"SshPublicKeys,omitempty"`
-	Tags                  []Tag                   `json:"Tags,omitempty"`
-	UserName              *string                 `json:"UserName,omitempty"`
+	Arn                   *string                 `json:"Arn,omitzero"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	SshPublicKeys         []SshPublicKey          `json:"SshPublicKeys,omitzero"`
+	Tags                  []Tag                   `json:"Tags,omitzero"`
+	UserName              *string                 `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedUser.
@@ -3466,16 +3466,16 @@ func (s *DescribedUser) Validate(r *validate.Report, path string) {
 
 // DescribedWebApp is the DescribedWebApp structure.
 type DescribedWebApp struct {
-	Arn                              *string                                 `json:"Arn,omitempty"`
-	WebAppId                         *string                                 `json:"WebAppId,omitempty"`
-	DescribedIdentityProviderDetails *DescribedWebAppIdentityProviderDetails `json:"DescribedIdentityProviderDetails,omitempty"`
-	AccessEndpoint                   *string                                 `json:"AccessEndpoint,omitempty"`
-	WebAppEndpoint                   *string                                 `json:"WebAppEndpoint,omitempty"`
-	WebAppUnits                      *WebAppUnits                            `json:"WebAppUnits,omitempty"`
-	Tags                             []Tag                                   `json:"Tags,omitempty"`
-	WebAppEndpointPolicy             *string                                 `json:"WebAppEndpointPolicy,omitempty"`
-	EndpointType                     *string                                 `json:"EndpointType,omitempty"`
-	DescribedEndpointDetails         *DescribedWebAppEndpointDetails         `json:"DescribedEndpointDetails,omitempty"`
+	Arn                              *string                                 `json:"Arn,omitzero"`
+	WebAppId                         *string                                 `json:"WebAppId,omitzero"`
+	DescribedIdentityProviderDetails *DescribedWebAppIdentityProviderDetails `json:"DescribedIdentityProviderDetails,omitzero"`
+	AccessEndpoint                   *string                                 `json:"AccessEndpoint,omitzero"`
+	WebAppEndpoint                   *string                                 `json:"WebAppEndpoint,omitzero"`
+	WebAppUnits                      *WebAppUnits                            `json:"WebAppUnits,omitzero"`
+	Tags                             []Tag                                   `json:"Tags,omitzero"`
+	WebAppEndpointPolicy             *string                                 `json:"WebAppEndpointPolicy,omitzero"`
+	EndpointType                     *string                                 `json:"EndpointType,omitzero"`
+	DescribedEndpointDetails         *DescribedWebAppEndpointDetails         `json:"DescribedEndpointDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWebApp.
@@ -3549,11 +3549,11 @@ func (s *DescribedWebApp) Validate(r *validate.Report, path string) {
 
 // DescribedWebAppCustomization is the DescribedWebAppCustomization structure.
 type DescribedWebAppCustomization struct {
-	Arn         *string `json:"Arn,omitempty"`
-	WebAppId    *string `json:"WebAppId,omitempty"`
-	Title       *string `json:"Title,omitempty"`
-	LogoFile    []byte  `json:"LogoFile,omitempty"`
-	FaviconFile []byte  `json:"FaviconFile,omitempty"`
+	Arn         *string `json:"Arn,omitzero"`
+	WebAppId    *string `json:"WebAppId,omitzero"`
+	Title       *string `json:"Title,omitzero"`
+	LogoFile    []byte  `json:"LogoFile,omitzero"`
+	FaviconFile []byte  `json:"FaviconFile,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWebAppCustomization.
@@ -3594,7 +3594,7 @@ func (s *DescribedWebAppCustomization) Validate(r *validate.Report, path string)
 
 // DescribedWebAppEndpointDetails is a union: exactly one member is set.
 type DescribedWebAppEndpointDetails struct {
-	Vpc *DescribedWebAppVpcConfig `json:"Vpc,omitempty"`
+	Vpc *DescribedWebAppVpcConfig `json:"Vpc,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWebAppEndpointDetails.
@@ -3614,7 +3614,7 @@ func (s *DescribedWebAppEndpointDetails) Validate(r *validate.Report, path strin
 
 // DescribedWebAppIdentityProviderDetails is a union: exactly one member is set.
 type DescribedWebAppIdentityProviderDetails struct {
-	IdentityCenterConfig *DescribedIdentityCenterConfig `json:"IdentityCenterConfig,omitempty"`
+	IdentityCenterConfig *DescribedIdentityCenterConfig `json:"IdentityCenterConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWebAppIdentityProviderDetails.
@@ -3634,9 +3634,9 @@ func (s *DescribedWebAppIdentityProviderDetails) Validate(r *validate.Report, pa
 
 // DescribedWebAppVpcConfig is the DescribedWebAppVpcConfig structure.
 type DescribedWebAppVpcConfig struct {
-	SubnetIds     []string `json:"SubnetIds,omitempty"`
-	VpcId         *string  `json:"VpcId,omitempty"`
-	VpcEndpointId *string  `json:"VpcEndpointId,omitempty"`
+	SubnetIds     []string `json:"SubnetIds,omitzero"`
+	VpcId         *string  `json:"VpcId,omitzero"`
+	VpcEndpointId *string  `json:"VpcEndpointId,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWebAppVpcConfig.
@@ -3652,12 +3652,12 @@ func (s *DescribedWebAppVpcConfig) Validate(r *validate.Report, path string) {
 
 // DescribedWorkflow is the DescribedWorkflow structure.
 type DescribedWorkflow struct {
-	Arn              *string        `json:"Arn,omitempty"`
-	Description      *string        `json:"Description,omitempty"`
-	Steps            []WorkflowStep `json:"Steps,omitempty"`
-	OnExceptionSteps []WorkflowStep `json:"OnExceptionSteps,omitempty"`
-	WorkflowId       *string        `json:"WorkflowId,omitempty"`
-	Tags             []Tag          `json:"Tags,omitempty"`
+	Arn              *string        `json:"Arn,omitzero"`
+	Description      *string        `json:"Description,omitzero"`
+	Steps            []WorkflowStep `json:"Steps,omitzero"`
+	OnExceptionSteps []WorkflowStep `json:"OnExceptionSteps,omitzero"`
+	WorkflowId       *string        `json:"WorkflowId,omitzero"`
+	Tags             []Tag          `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on DescribedWorkflow.
@@ -3732,8 +3732,8 @@ var DomainValues = []string{"S3", "EFS"}
 
 // EfsFileLocation is the EfsFileLocation structure.
 type EfsFileLocation struct {
-	FileSystemId *string `json:"FileSystemId,omitempty"`
-	Path         *string `json:"Path,omitempty"`
+	FileSystemId *string `json:"FileSystemId,omitzero"`
+	Path         *string `json:"Path,omitzero"`
 }
 
 // Validate checks the model's constraints on EfsFileLocation.
@@ -3776,11 +3776,11 @@ var EncryptionTypeValues = []string{"PGP"}
 
 // EndpointDetails is the EndpointDetails structure.
 type EndpointDetails struct {
-	AddressAllocationIds []string `json:"AddressAllocationIds,omitempty"`
-	SubnetIds            []string `json:"SubnetIds,omitempty"`
-	VpcEndpointId        *string  `json:"VpcEndpointId,omitempty"`
-	VpcId                *string  `json:"VpcId,omitempty"`
-	SecurityGroupIds     []string `json:"SecurityGroupIds,omitempty"`
+	AddressAllocationIds []string `json:"AddressAllocationIds,omitzero"`
+	SubnetIds            []string `json:"SubnetIds,omitzero"`
+	VpcEndpointId        *string  `json:"VpcEndpointId,omitzero"`
+	VpcId                *string  `json:"VpcId,omitzero"`
+	SecurityGroupIds     []string `json:"SecurityGroupIds,omitzero"`
 }
 
 // Validate checks the model's constraints on EndpointDetails.
@@ -3824,8 +3824,8 @@ var EnforceMessageSigningTypeValues = []string{"ENABLED", "DISABLED"}
 
 // ExecutionError is the ExecutionError structure.
 type ExecutionError struct {
-	Type    *string `json:"Type,omitempty"`
-	Message *string `json:"Message,omitempty"`
+	Type    *string `json:"Type,omitzero"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // Validate checks the model's constraints on ExecutionError.
@@ -3861,8 +3861,8 @@ var ExecutionErrorTypeValues = []string{"PERMISSION_DENIED", "CUSTOM_STEP_FAILED
 
 // ExecutionResults is the ExecutionResults structure.
 type ExecutionResults struct {
-	Steps            []ExecutionStepResult `json:"Steps,omitempty"`
-	OnExceptionSteps []ExecutionStepResult `json:"OnExceptionSteps,omitempty"`
+	Steps            []ExecutionStepResult `json:"Steps,omitzero"`
+	OnExceptionSteps []ExecutionStepResult `json:"OnExceptionSteps,omitzero"`
 }
 
 // Validate checks the model's constraints on ExecutionResults.
@@ -3900,9 +3900,9 @@ var ExecutionStatusValues = []string{"IN_PROGRESS", "COMPLETED", "EXCEPTION", "H
 
 // ExecutionStepResult is the ExecutionStepResult structure.
 type ExecutionStepResult struct {
-	StepType *string         `json:"StepType,omitempty"`
-	Outputs  *string         `json:"Outputs,omitempty"`
-	Error    *ExecutionError `json:"Error,omitempty"`
+	StepType *string         `json:"StepType,omitzero"`
+	Outputs  *string         `json:"Outputs,omitzero"`
+	Error    *ExecutionError `json:"Error,omitzero"`
 }
 
 // Validate checks the model's constraints on ExecutionStepResult.
@@ -3929,8 +3929,8 @@ func (s *ExecutionStepResult) Validate(r *validate.Report, path string) {
 
 // FileLocation is the FileLocation structure.
 type FileLocation struct {
-	S3FileLocation  *S3FileLocation  `json:"S3FileLocation,omitempty"`
-	EfsFileLocation *EfsFileLocation `json:"EfsFileLocation,omitempty"`
+	S3FileLocation  *S3FileLocation  `json:"S3FileLocation,omitzero"`
+	EfsFileLocation *EfsFileLocation `json:"EfsFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on FileLocation.
@@ -3951,9 +3951,9 @@ func (s *FileLocation) Validate(r *validate.Report, path string) {
 
 // HomeDirectoryMapEntry is the HomeDirectoryMapEntry structure.
 type HomeDirectoryMapEntry struct {
-	Entry  *string `json:"Entry,omitempty"`
-	Target *string `json:"Target,omitempty"`
-	Type   *string `json:"Type,omitempty"`
+	Entry  *string `json:"Entry,omitzero"`
+	Target *string `json:"Target,omitzero"`
+	Type   *string `json:"Type,omitzero"`
 }
 
 // Validate checks the model's constraints on HomeDirectoryMapEntry.
@@ -3991,8 +3991,8 @@ var HomeDirectoryTypeValues = []string{"PATH", "LOGICAL"}
 
 // IdentityCenterConfig is the IdentityCenterConfig structure.
 type IdentityCenterConfig struct {
-	InstanceArn *string `json:"InstanceArn,omitempty"`
-	Role        *string `json:"Role,omitempty"`
+	InstanceArn *string `json:"InstanceArn,omitzero"`
+	Role        *string `json:"Role,omitzero"`
 }
 
 // Validate checks the model's constraints on IdentityCenterConfig.
@@ -4015,11 +4015,11 @@ func (s *IdentityCenterConfig) Validate(r *validate.Report, path string) {
 
 // IdentityProviderDetails is the IdentityProviderDetails structure.
 type IdentityProviderDetails struct {
-	Url                       *string `json:"Url,omitempty"`
-	InvocationRole            *string `json:"InvocationRole,omitempty"`
-	DirectoryId               *string `json:"DirectoryId,omitempty"`
-	Function                  *string `json:"Function,omitempty"`
-	SftpAuthenticationMethods *string `json:"SftpAuthenticationMethods,omitempty"`
+	Url                       *string `json:"Url,omitzero"`
+	InvocationRole            *string `json:"InvocationRole,omitzero"`
+	DirectoryId               *string `json:"DirectoryId,omitzero"`
+	Function                  *string `json:"Function,omitzero"`
+	SftpAuthenticationMethods *string `json:"SftpAuthenticationMethods,omitzero"`
 }
 
 // Validate checks the model's constraints on IdentityProviderDetails.
@@ -4072,14 +4072,14 @@ var IdentityProviderTypeValues = []string{"SERVICE_MANAGED", "API_GATEWAY", "AWS
 
 // ImportCertificateRequest is the ImportCertificateRequest structure.
 type ImportCertificateRequest struct {
-	Usage            *string           `json:"Usage,omitempty"`
-	Certificate      *string           `json:"Certificate,omitempty"`
-	CertificateChain *string           `json:"CertificateChain,omitempty"`
-	PrivateKey       *string           `json:"PrivateKey,omitempty"`
-	ActiveDate       *api.EpochSeconds `json:"ActiveDate,omitempty"`
-	InactiveDate     *api.EpochSeconds `json:"InactiveDate,omitempty"`
-	Description      *string           `json:"Description,omitempty"`
-	Tags             []Tag             `json:"Tags,omitempty"`
+	Usage            *string           `json:"Usage,omitzero"`
+	Certificate      *string           `json:"Certificate,omitzero"`
+	CertificateChain *string           `json:"CertificateChain,omitzero"`
+	PrivateKey       *string           `json:"PrivateKey,omitzero"`
+	ActiveDate       *api.EpochSeconds `json:"ActiveDate,omitzero"`
+	InactiveDate     *api.EpochSeconds `json:"InactiveDate,omitzero"`
+	Description      *string           `json:"Description,omitzero"`
+	Tags             []Tag             `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportCertificateRequest.
@@ -4131,7 +4131,7 @@ func (s *ImportCertificateRequest) Validate(r *validate.Report, path string) {
 
 // ImportCertificateResponse is the ImportCertificateResponse structure.
 type ImportCertificateResponse struct {
-	CertificateId *string `json:"CertificateId,omitempty"`
+	CertificateId *string `json:"CertificateId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportCertificateResponse.
@@ -4147,10 +4147,10 @@ func (s *ImportCertificateResponse) Validate(r *validate.Report, path string) {
 
 // ImportHostKeyRequest is the ImportHostKeyRequest structure.
 type ImportHostKeyRequest struct {
-	ServerId    *string `json:"ServerId,omitempty"`
-	HostKeyBody *string `json:"HostKeyBody,omitempty"`
-	Description *string `json:"Description,omitempty"`
-	Tags        []Tag   `json:"Tags,omitempty"`
+	ServerId    *string `json:"ServerId,omitzero"`
+	HostKeyBody *string `json:"HostKeyBody,omitzero"`
+	Description *string `json:"Description,omitzero"`
+	Tags        []Tag   `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportHostKeyRequest.
@@ -4188,8 +4188,8 @@ func (s *ImportHostKeyRequest) Validate(r *validate.Report, path string) {
 
 // ImportHostKeyResponse is the ImportHostKeyResponse structure.
 type ImportHostKeyResponse struct {
-	ServerId  *string `json:"ServerId,omitempty"`
-	HostKeyId *string `json:"HostKeyId,omitempty"`
+	ServerId  *string `json:"ServerId,omitzero"`
+	HostKeyId *string `json:"HostKeyId,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportHostKeyResponse.
@@ -4212,9 +4212,9 @@ func (s *ImportHostKeyResponse) Validate(r *validate.Report, path string) {
 
 // ImportSshPublicKeyRequest is the ImportSshPublicKeyRequest structure.
 type ImportSshPublicKeyRequest struct {
-	ServerId         *string `json:"ServerId,omitempty"`
-	SshPublicKeyBody *string `json:"SshPublicKeyBody,omitempty"`
-	UserName         *string `json:"UserName,omitempty"`
+	ServerId         *string `json:"ServerId,omitzero"`
+	SshPublicKeyBody *string `json:"SshPublicKeyBody,omitzero"`
+	UserName         *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportSshPublicKeyRequest.
@@ -4244,9 +4244,9 @@ func (s *ImportSshPublicKeyRequest) Validate(r *validate.Report, path string) {
 
 // ImportSshPublicKeyResponse is the ImportSshPublicKeyResponse structure.
 type ImportSshPublicKeyResponse struct {
-	ServerId       *string `json:"ServerId,omitempty"`
-	SshPublicKeyId *string `json:"SshPublicKeyId,omitempty"`
-	UserName       *string `json:"UserName,omitempty"`
+	ServerId       *string `json:"ServerId,omitzero"`
+	SshPublicKeyId *string `json:"SshPublicKeyId,omitzero"`
+	UserName       *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on ImportSshPublicKeyResponse.
@@ -4276,8 +4276,8 @@ func (s *ImportSshPublicKeyResponse) Validate(r *validate.Report, path string) {
 
 // InputFileLocation is the InputFileLocation structure.
 type InputFileLocation struct {
-	S3FileLocation  *S3InputFileLocation `json:"S3FileLocation,omitempty"`
-	EfsFileLocation *EfsFileLocation     `json:"EfsFileLocation,omitempty"`
+	S3FileLocation  *S3InputFileLocation `json:"S3FileLocation,omitzero"`
+	EfsFileLocation *EfsFileLocation     `json:"EfsFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on InputFileLocation.
@@ -4298,7 +4298,7 @@ func (s *InputFileLocation) Validate(r *validate.Report, path string) {
 
 // InternalServiceError is the InternalServiceError error.
 type InternalServiceError struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -4326,7 +4326,7 @@ func (s *InternalServiceError) Validate(r *validate.Report, path string) {
 
 // InvalidNextTokenException is the InvalidNextTokenException error.
 type InvalidNextTokenException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -4354,7 +4354,7 @@ func (s *InvalidNextTokenException) Validate(r *validate.Report, path string) {
 
 // InvalidRequestException is the InvalidRequestException error.
 type InvalidRequestException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -4391,9 +4391,9 @@ var IpAddressTypeValues = []string{"IPV4", "DUALSTACK"}
 
 // ListAccessesRequest is the ListAccessesRequest structure.
 type ListAccessesRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
-	ServerId   *string `json:"ServerId,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+	ServerId   *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListAccessesRequest.
@@ -4421,8 +4421,8 @@ func (s *ListAccessesRequest) Validate(r *validate.Report, path string) {
 
 // ListAccessesResponse is the ListAccessesResponse structure.
 type ListAccessesResponse struct {
-	NextToken *string        `json:"NextToken,omitempty"`
-	ServerId  *string        `json:"ServerId,omitempty"`
+	NextToken *string        `json:"NextToken,omitzero"`
+	ServerId  *string        `json:"ServerId,omitzero"`
 	Accesses  []ListedAccess `json:"Accesses"`
 }
 
@@ -4453,9 +4453,9 @@ func (s *ListAccessesResponse) Validate(r *validate.Report, path string) {
 
 // ListAgreementsRequest is the ListAgreementsRequest structure.
 type ListAgreementsRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
-	ServerId   *string `json:"ServerId,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+	ServerId   *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListAgreementsRequest.
@@ -4483,7 +4483,7 @@ func (s *ListAgreementsRequest) Validate(r *validate.Report, path string) {
 
 // ListAgreementsResponse is the ListAgreementsResponse structure.
 type ListAgreementsResponse struct {
-	NextToken  *string           `json:"NextToken,omitempty"`
+	NextToken  *string           `json:"NextToken,omitzero"`
 	Agreements []ListedAgreement `json:"Agreements"`
 }
 
@@ -4507,8 +4507,8 @@ func (s *ListAgreementsResponse) Validate(r *validate.Report, path string) {
 
 // ListCertificatesRequest is the ListCertificatesRequest structure.
 type ListCertificatesRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListCertificatesRequest.
@@ -4529,7 +4529,7 @@ func (s *ListCertificatesRequest) Validate(r *validate.Report, path string) {
 
 // ListCertificatesResponse is the ListCertificatesResponse structure.
 type ListCertificatesResponse struct {
-	NextToken    *string             `json:"NextToken,omitempty"`
+	NextToken    *string             `json:"NextToken,omitzero"`
 	Certificates []ListedCertificate `json:"Certificates"`
 }
 
@@ -4553,8 +4553,8 @@ func (s *ListCertificatesResponse) Validate(r *validate.Report, path string) {
 
 // ListConnectorsRequest is the ListConnectorsRequest structure.
 type ListConnectorsRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListConnectorsRequest.
@@ -4575,7 +4575,7 @@ func (s *ListConnectorsRequest) Validate(r *validate.Report, path string) {
 
 // ListConnectorsResponse is the ListConnectorsResponse structure.
 type ListConnectorsResponse struct {
-	NextToken  *string           `json:"NextToken,omitempty"`
+	NextToken  *string           `json:"NextToken,omitzero"`
 	Connectors []ListedConnector `json:"Connectors"`
 }
 
@@ -4599,9 +4599,9 @@ func (s *ListConnectorsResponse) Validate(r *validate.Report, path string) {
 
 // ListExecutionsRequest is the ListExecutionsRequest structure.
 type ListExecutionsRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
-	WorkflowId *string `json:"WorkflowId,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+	WorkflowId *string `json:"WorkflowId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListExecutionsRequest.
@@ -4629,8 +4629,8 @@ func (s *ListExecutionsRequest) Validate(r *validate.Report, path string) {
 
 // ListExecutionsResponse is the ListExecutionsResponse structure.
 type ListExecutionsResponse struct {
-	NextToken  *string           `json:"NextToken,omitempty"`
-	WorkflowId *string           `json:"WorkflowId,omitempty"`
+	NextToken  *string           `json:"NextToken,omitzero"`
+	WorkflowId *string           `json:"WorkflowId,omitzero"`
 	Executions []ListedExecution `json:"Executions"`
 }
 
@@ -4661,10 +4661,10 @@ func (s *ListExecutionsResponse) Validate(r *validate.Report, path string) {
 
 // ListFileTransferResultsRequest is the ListFileTransferResultsRequest structure.
 type ListFileTransferResultsRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
-	TransferId  *string `json:"TransferId,omitempty"`
-	NextToken   *string `json:"NextToken,omitempty"`
-	MaxResults  *int32  `json:"MaxResults,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
+	TransferId  *string `json:"TransferId,omitzero"`
+	NextToken   *string `json:"NextToken,omitzero"`
+	MaxResults  *int32  `json:"MaxResults,omitzero"`
 }
 
 // Validate checks the model's constraints on ListFileTransferResultsRequest.
@@ -4700,7 +4700,7 @@ func (s *ListFileTransferResultsRequest) Validate(r *validate.Report, path strin
 // ListFileTransferResultsResponse is the ListFileTransferResultsResponse structure.
 type ListFileTransferResultsResponse struct {
 	FileTransferResults []ConnectorFileTransferResult `json:"FileTransferResults"`
-	NextToken           *string                       `json:"NextToken,omitempty"`
+	NextToken           *string                       `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListFileTransferResultsResponse.
@@ -4724,9 +4724,9 @@ func (s *ListFileTransferResultsResponse) Validate(r *validate.Report, path stri
 
 // ListHostKeysRequest is the ListHostKeysRequest structure.
 type ListHostKeysRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
-	ServerId   *string `json:"ServerId,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+	ServerId   *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListHostKeysRequest.
@@ -4754,8 +4754,8 @@ func (s *ListHostKeysRequest) Validate(r *validate.Report, path string) {
 
 // ListHostKeysResponse is the ListHostKeysResponse structure.
 type ListHostKeysResponse struct {
-	NextToken *string         `json:"NextToken,omitempty"`
-	ServerId  *string         `json:"ServerId,omitempty"`
+	NextToken *string         `json:"NextToken,omitzero"`
+	ServerId  *string         `json:"ServerId,omitzero"`
 	HostKeys  []ListedHostKey `json:"HostKeys"`
 }
 
@@ -4786,9 +4786,9 @@ func (s *ListHostKeysResponse) Validate(r *validate.Report, path string) {
 
 // ListProfilesRequest is the ListProfilesRequest structure.
 type ListProfilesRequest struct {
-	MaxResults  *int32  `json:"MaxResults,omitempty"`
-	NextToken   *string `json:"NextToken,omitempty"`
-	ProfileType *string `json:"ProfileType,omitempty"`
+	MaxResults  *int32  `json:"MaxResults,omitzero"`
+	NextToken   *string `json:"NextToken,omitzero"`
+	ProfileType *string `json:"ProfileType,omitzero"`
 }
 
 // Validate checks the model's constraints on ListProfilesRequest.
@@ -4815,7 +4815,7 @@ func (s *ListProfilesRequest) Validate(r *validate.Report, path string) {
 
 // ListProfilesResponse is the ListProfilesResponse structure.
 type ListProfilesResponse struct {
-	NextToken *string         `json:"NextToken,omitempty"`
+	NextToken *string         `json:"NextToken,omitzero"`
 	Profiles  []ListedProfile `json:"Profiles"`
 }
 
@@ -4839,8 +4839,8 @@ func (s *ListProfilesResponse) Validate(r *validate.Report, path string) {
 
 // ListSecurityPoliciesRequest is the ListSecurityPoliciesRequest structure.
 type ListSecurityPoliciesRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListSecurityPoliciesRequest.
@@ -4861,7 +4861,7 @@ func (s *ListSecurityPoliciesRequest) Validate(r *validate.Report, path string) 
 
 // ListSecurityPoliciesResponse is the ListSecurityPoliciesResponse structure.
 type ListSecurityPoliciesResponse struct {
-	NextToken           *string  `json:"NextToken,omitempty"`
+	NextToken           *string  `json:"NextToken,omitzero"`
 	SecurityPolicyNames []string `json:"SecurityPolicyNames"`
 }
 
@@ -4886,8 +4886,8 @@ func (s *ListSecurityPoliciesResponse) Validate(r *validate.Report, path string)
 
 // ListServersRequest is the ListServersRequest structure.
 type ListServersRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListServersRequest.
@@ -4908,7 +4908,7 @@ func (s *ListServersRequest) Validate(r *validate.Report, path string) {
 
 // ListServersResponse is the ListServersResponse structure.
 type ListServersResponse struct {
-	NextToken *string        `json:"NextToken,omitempty"`
+	NextToken *string        `json:"NextToken,omitzero"`
 	Servers   []ListedServer `json:"Servers"`
 }
 
@@ -4932,9 +4932,9 @@ func (s *ListServersResponse) Validate(r *validate.Report, path string) {
 
 // ListTagsForResourceRequest is the ListTagsForResourceRequest structure.
 type ListTagsForResourceRequest struct {
-	Arn        *string `json:"Arn,omitempty"`
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	Arn        *string `json:"Arn,omitzero"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListTagsForResourceRequest.
@@ -4962,9 +4962,9 @@ func (s *ListTagsForResourceRequest) Validate(r *validate.Report, path string) {
 
 // ListTagsForResourceResponse is the ListTagsForResourceResponse structure.
 type ListTagsForResourceResponse struct {
-	Arn       *string `json:"Arn,omitempty"`
-	NextToken *string `json:"NextToken,omitempty"`
-	Tags      []Tag   `json:"Tags,omitempty"`
+	Arn       *string `json:"Arn,omitzero"`
+	NextToken *string `json:"NextToken,omitzero"`
+	Tags      []Tag   `json:"Tags,omitzero"`
 }
 
 // Validate checks the model's constraints on ListTagsForResourceResponse.
@@ -4995,9 +4995,9 @@ func (s *ListTagsForResourceResponse) Validate(r *validate.Report, path string) 
 
 // ListUsersRequest is the ListUsersRequest structure.
 type ListUsersRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
-	ServerId   *string `json:"ServerId,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+	ServerId   *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListUsersRequest.
@@ -5025,8 +5025,8 @@ func (s *ListUsersRequest) Validate(r *validate.Report, path string) {
 
 // ListUsersResponse is the ListUsersResponse structure.
 type ListUsersResponse struct {
-	NextToken *string      `json:"NextToken,omitempty"`
-	ServerId  *string      `json:"ServerId,omitempty"`
+	NextToken *string      `json:"NextToken,omitzero"`
+	ServerId  *string      `json:"ServerId,omitzero"`
 	Users     []ListedUser `json:"Users"`
 }
 
@@ -5057,8 +5057,8 @@ func (s *ListUsersResponse) Validate(r *validate.Report, path string) {
 
 // ListWebAppsRequest is the ListWebAppsRequest structure.
 type ListWebAppsRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListWebAppsRequest.
@@ -5079,7 +5079,7 @@ func (s *ListWebAppsRequest) Validate(r *validate.Report, path string) {
 
 // ListWebAppsResponse is the ListWebAppsResponse structure.
 type ListWebAppsResponse struct {
-	NextToken *string        `json:"NextToken,omitempty"`
+	NextToken *string        `json:"NextToken,omitzero"`
 	WebApps   []ListedWebApp `json:"WebApps"`
 }
 
@@ -5103,8 +5103,8 @@ func (s *ListWebAppsResponse) Validate(r *validate.Report, path string) {
 
 // ListWorkflowsRequest is the ListWorkflowsRequest structure.
 type ListWorkflowsRequest struct {
-	MaxResults *int32  `json:"MaxResults,omitempty"`
-	NextToken  *string `json:"NextToken,omitempty"`
+	MaxResults *int32  `json:"MaxResults,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
 }
 
 // Validate checks the model's constraints on ListWorkflowsRequest.
@@ -5125,7 +5125,7 @@ func (s *ListWorkflowsRequest) Validate(r *validate.Report, path string) {
 
 // ListWorkflowsResponse is the ListWorkflowsResponse structure.
 type ListWorkflowsResponse struct {
-	NextToken *string          `json:"NextToken,omitempty"`
+	NextToken *string          `json:"NextToken,omitzero"`
 	Workflows []ListedWorkflow `json:"Workflows"`
 }
 
@@ -5149,10 +5149,10 @@ func (s *ListWorkflowsResponse) Validate(r *validate.Report, path string) {
 
 // ListedAccess is the ListedAccess structure.
 type ListedAccess struct {
-	HomeDirectory     *string `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType *string `json:"HomeDirectoryType,omitempty"`
-	Role              *string `json:"Role,omitempty"`
-	ExternalId        *string `json:"ExternalId,omitempty"`
+	HomeDirectory     *string `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType *string `json:"HomeDirectoryType,omitzero"`
+	Role              *string `json:"Role,omitzero"`
+	ExternalId        *string `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedAccess.
@@ -5188,13 +5188,13 @@ func (s *ListedAccess) Validate(r *validate.Report, path string) {
 
 // ListedAgreement is the ListedAgreement structure.
 type ListedAgreement struct {
-	Arn              *string `json:"Arn,omitempty"`
-	AgreementId      *string `json:"AgreementId,omitempty"`
-	Description      *string `json:"Description,omitempty"`
-	Status           *string `json:"Status,omitempty"`
-	ServerId         *string `json:"ServerId,omitempty"`
-	LocalProfileId   *string `json:"LocalProfileId,omitempty"`
-	PartnerProfileId *string `json:"PartnerProfileId,omitempty"`
+	Arn              *string `json:"Arn,omitzero"`
+	AgreementId      *string `json:"AgreementId,omitzero"`
+	Description      *string `json:"Description,omitzero"`
+	Status           *string `json:"Status,omitzero"`
+	ServerId         *string `json:"ServerId,omitzero"`
+	LocalProfileId   *string `json:"LocalProfileId,omitzero"`
+	PartnerProfileId *string `json:"PartnerProfileId,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedAgreement.
@@ -5251,14 +5251,14 @@ func (s *ListedAgreement) Validate(r *validate.Report, path string) {
 
 // ListedCertificate is the ListedCertificate structure.
 type ListedCertificate struct {
-	Arn           *string           `json:"Arn,omitempty"`
-	CertificateId *string           `json:"CertificateId,omitempty"`
-	Usage         *string           `json:"Usage,omitempty"`
-	Status        *string           `json:"Status,omitempty"`
-	ActiveDate    *api.EpochSeconds `json:"ActiveDate,omitempty"`
-	InactiveDate  *api.EpochSeconds `json:"InactiveDate,omitempty"`
-	Type          *string           `json:"Type,omitempty"`
-	Description   *string           `json:"Description,omitempty"`
+	Arn           *string           `json:"Arn,omitzero"`
+	CertificateId *string           `json:"CertificateId,omitzero"`
+	Usage         *string           `json:"Usage,omitzero"`
+	Status        *string           `json:"Status,omitzero"`
+	ActiveDate    *api.EpochSeconds `json:"ActiveDate,omitzero"`
+	InactiveDate  *api.EpochSeconds `json:"InactiveDate,omitzero"`
+	Type          *string           `json:"Type,omitzero"`
+	Description   *string           `json:"Description,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedCertificate.
@@ -5306,9 +5306,9 @@ func (s *ListedCertificate) Validate(r *validate.Report, path string) {
 
 // ListedConnector is the ListedConnector structure.
 type ListedConnector struct {
-	Arn         *string `json:"Arn,omitempty"`
-	ConnectorId *string `json:"ConnectorId,omitempty"`
-	Url         *string `json:"Url,omitempty"`
+	Arn         *string `json:"Arn,omitzero"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
+	Url         *string `json:"Url,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedConnector.
@@ -5337,10 +5337,10 @@ func (s *ListedConnector) Validate(r *validate.Report, path string) {
 
 // ListedExecution is the ListedExecution structure.
 type ListedExecution struct {
-	ExecutionId         *string          `json:"ExecutionId,omitempty"`
-	InitialFileLocation *FileLocation    `json:"InitialFileLocation,omitempty"`
-	ServiceMetadata     *ServiceMetadata `json:"ServiceMetadata,omitempty"`
-	Status              *string          `json:"Status,omitempty"`
+	ExecutionId         *string          `json:"ExecutionId,omitzero"`
+	InitialFileLocation *FileLocation    `json:"InitialFileLocation,omitzero"`
+	ServiceMetadata     *ServiceMetadata `json:"ServiceMetadata,omitzero"`
+	Status              *string          `json:"Status,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedExecution.
@@ -5374,12 +5374,12 @@ func (s *ListedExecution) Validate(r *validate.Report, path string) {
 
 // ListedHostKey is the ListedHostKey structure.
 type ListedHostKey struct {
-	Arn          *string           `json:"Arn,omitempty"`
-	HostKeyId    *string           `json:"HostKeyId,omitempty"`
-	Fingerprint  *string           `json:"Fingerprint,omitempty"`
-	Description  *string           `json:"Description,omitempty"`
-	Type         *string           `json:"Type,omitempty"`
-	DateImported *api.EpochSeconds `json:"DateImported,omitempty"`
+	Arn          *string           `json:"Arn,omitzero"`
+	HostKeyId    *string           `json:"HostKeyId,omitzero"`
+	Fingerprint  *string           `json:"Fingerprint,omitzero"`
+	Description  *string           `json:"Description,omitzero"`
+	Type         *string           `json:"Type,omitzero"`
+	DateImported *api.EpochSeconds `json:"DateImported,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedHostKey.
@@ -5409,10 +5409,10 @@ func (s *ListedHostKey) Validate(r *validate.Report, path string) {
 
 // ListedProfile is the ListedProfile structure.
 type ListedProfile struct {
-	Arn         *string `json:"Arn,omitempty"`
-	ProfileId   *string `json:"ProfileId,omitempty"`
-	As2Id       *string `json:"As2Id,omitempty"`
-	ProfileType *string `json:"ProfileType,omitempty"`
+	Arn         *string `json:"Arn,omitzero"`
+	ProfileId   *string `json:"ProfileId,omitzero"`
+	As2Id       *string `json:"As2Id,omitzero"`
+	ProfileType *string `json:"ProfileType,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedProfile.
@@ -5448,14 +5448,14 @@ func (s *ListedProfile) Validate(r *validate.Report, path string) {
 
 // ListedServer is the ListedServer structure.
 type ListedServer struct {
-	Arn                  *string `json:"Arn,omitempty"`
-	Domain               *string `json:"Domain,omitempty"`
-	IdentityProviderType *string `json:"IdentityProviderType,omitempty"`
-	EndpointType         *string `json:"EndpointType,omitempty"`
-	LoggingRole          *string `json:"LoggingRole,omitempty"`
-	ServerId             *string `json:"ServerId,omitempty"`
-	State                *string `json:"State,omitempty"`
-	UserCount            *int32  `json:"UserCount,omitempty"`
+	Arn                  *string `json:"Arn,omitzero"`
+	Domain               *string `json:"Domain,omitzero"`
+	IdentityProviderType *string `json:"IdentityProviderType,omitzero"`
+	EndpointType         *string `json:"EndpointType,omitzero"`
+	LoggingRole          *string `json:"LoggingRole,omitzero"`
+	ServerId             *string `json:"ServerId,omitzero"`
+	State                *string `json:"State,omitzero"`
+	UserCount            *int32  `json:"UserCount,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedServer.
@@ -5509,12 +5509,12 @@ func (s *ListedServer) Validate(r *validate.Report, path string) {
 
 // ListedUser is the ListedUser structure.
 type ListedUser struct {
-	Arn               *string `json:"Arn,omitempty"`
-	HomeDirectory     *string `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType *string `json:"HomeDirectoryType,omitempty"`
-	Role              *string `json:"Role,omitempty"`
-	SshPublicKeyCount *int32  `json:"SshPublicKeyCount,omitempty"`
-	UserName          *string `json:"UserName,omitempty"`
+	Arn               *string `json:"Arn,omitzero"`
+	HomeDirectory     *string `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType *string `json:"HomeDirectoryType,omitzero"`
+	Role              *string `json:"Role,omitzero"`
+	SshPublicKeyCount *int32  `json:"SshPublicKeyCount,omitzero"`
+	UserName          *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedUser.
@@ -5557,11 +5557,11 @@ func (s *ListedUser) Validate(r *validate.Report, path string) {
 
 // ListedWebApp is the ListedWebApp structure.
 type ListedWebApp struct {
-	Arn            *string `json:"Arn,omitempty"`
-	WebAppId       *string `json:"WebAppId,omitempty"`
-	AccessEndpoint *string `json:"AccessEndpoint,omitempty"`
-	WebAppEndpoint *string `json:"WebAppEndpoint,omitempty"`
-	EndpointType   *string `json:"EndpointType,omitempty"`
+	Arn            *string `json:"Arn,omitzero"`
+	WebAppId       *string `json:"WebAppId,omitzero"`
+	AccessEndpoint *string `json:"AccessEndpoint,omitzero"`
+	WebAppEndpoint *string `json:"WebAppEndpoint,omitzero"`
+	EndpointType   *string `json:"EndpointType,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedWebApp.
@@ -5602,9 +5602,9 @@ func (s *ListedWebApp) Validate(r *validate.Report, path string) {
 
 // ListedWorkflow is the ListedWorkflow structure.
 type ListedWorkflow struct {
-	WorkflowId  *string `json:"WorkflowId,omitempty"`
-	Description *string `json:"Description,omitempty"`
-	Arn         *string `json:"Arn,omitempty"`
+	WorkflowId  *string `json:"WorkflowId,omitzero"`
+	Description *string `json:"Description,omitzero"`
+	Arn         *string `json:"Arn,omitzero"`
 }
 
 // Validate checks the model's constraints on ListedWorkflow.
@@ -5634,8 +5634,8 @@ func (s *ListedWorkflow) Validate(r *validate.Report, path string) {
 
 // LoggingConfiguration is the LoggingConfiguration structure.
 type LoggingConfiguration struct {
-	LoggingRole  *string `json:"LoggingRole,omitempty"`
-	LogGroupName *string `json:"LogGroupName,omitempty"`
+	LoggingRole  *string `json:"LoggingRole,omitzero"`
+	LogGroupName *string `json:"LogGroupName,omitzero"`
 }
 
 // Validate checks the model's constraints on LoggingConfiguration.
@@ -5699,9 +5699,9 @@ var OverwriteExistingValues = []string{"TRUE", "FALSE"}
 
 // PosixProfile is the PosixProfile structure.
 type PosixProfile struct {
-	Uid           *int64  `json:"Uid,omitempty"`
-	Gid           *int64  `json:"Gid,omitempty"`
-	SecondaryGids []int64 `json:"SecondaryGids,omitempty"`
+	Uid           *int64  `json:"Uid,omitzero"`
+	Gid           *int64  `json:"Gid,omitzero"`
+	SecondaryGids []int64 `json:"SecondaryGids,omitzero"`
 }
 
 // Validate checks the model's constraints on PosixProfile.
@@ -5769,10 +5769,10 @@ var ProtocolValues = []string{"SFTP", "FTP", "FTPS", "AS2"}
 
 // ProtocolDetails is the ProtocolDetails structure.
 type ProtocolDetails struct {
-	PassiveIp                *string  `json:"PassiveIp,omitempty"`
-	TlsSessionResumptionMode *string  `json:"TlsSessionResumptionMode,omitempty"`
-	SetStatOption            *string  `json:"SetStatOption,omitempty"`
-	As2Transports            []string `json:"As2Transports,omitempty"`
+	PassiveIp                *string  `json:"PassiveIp,omitzero"`
+	TlsSessionResumptionMode *string  `json:"TlsSessionResumptionMode,omitzero"`
+	SetStatOption            *string  `json:"SetStatOption,omitzero"`
+	As2Transports            []string `json:"As2Transports,omitzero"`
 }
 
 // Validate checks the model's constraints on ProtocolDetails.
@@ -5808,9 +5808,9 @@ func (s *ProtocolDetails) Validate(r *validate.Report, path string) {
 
 // ResourceExistsException is the ResourceExistsException error.
 type ResourceExistsException struct {
-	Message      *string `json:"Message,omitempty"`
-	Resource     *string `json:"Resource,omitempty"`
-	ResourceType *string `json:"ResourceType,omitempty"`
+	Message      *string `json:"Message,omitzero"`
+	Resource     *string `json:"Resource,omitzero"`
+	ResourceType *string `json:"ResourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -5850,9 +5850,9 @@ func (s *ResourceExistsException) Validate(r *validate.Report, path string) {
 
 // ResourceNotFoundException is the ResourceNotFoundException error.
 type ResourceNotFoundException struct {
-	Message      *string `json:"Message,omitempty"`
-	Resource     *string `json:"Resource,omitempty"`
-	ResourceType *string `json:"ResourceType,omitempty"`
+	Message      *string `json:"Message,omitzero"`
+	Resource     *string `json:"Resource,omitzero"`
+	ResourceType *string `json:"ResourceType,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -5892,10 +5892,10 @@ func (s *ResourceNotFoundException) Validate(r *validate.Report, path string) {
 
 // S3FileLocation is the S3FileLocation structure.
 type S3FileLocation struct {
-	Bucket    *string `json:"Bucket,omitempty"`
-	Key       *string `json:"Key,omitempty"`
-	VersionId *string `json:"VersionId,omitempty"`
-	Etag      *string `json:"Etag,omitempty"`
+	Bucket    *string `json:"Bucket,omitzero"`
+	Key       *string `json:"Key,omitzero"`
+	VersionId *string `json:"VersionId,omitzero"`
+	Etag      *string `json:"Etag,omitzero"`
 }
 
 // Validate checks the model's constraints on S3FileLocation.
@@ -5932,8 +5932,8 @@ func (s *S3FileLocation) Validate(r *validate.Report, path string) {
 
 // S3InputFileLocation is the S3InputFileLocation structure.
 type S3InputFileLocation struct {
-	Bucket *string `json:"Bucket,omitempty"`
-	Key    *string `json:"Key,omitempty"`
+	Bucket *string `json:"Bucket,omitzero"`
+	Key    *string `json:"Key,omitzero"`
 }
 
 // Validate checks the model's constraints on S3InputFileLocation.
@@ -5956,7 +5956,7 @@ func (s *S3InputFileLocation) Validate(r *validate.Report, path string) {
 
 // S3StorageOptions is the S3StorageOptions structure.
 type S3StorageOptions struct {
-	DirectoryListingOptimization *string `json:"DirectoryListingOptimization,omitempty"`
+	DirectoryListingOptimization *string `json:"DirectoryListingOptimization,omitzero"`
 }
 
 // Validate checks the model's constraints on S3StorageOptions.
@@ -5971,8 +5971,8 @@ func (s *S3StorageOptions) Validate(r *validate.Report, path string) {
 
 // S3Tag is the S3Tag structure.
 type S3Tag struct {
-	Key   *string `json:"Key,omitempty"`
-	Value *string `json:"Value,omitempty"`
+	Key   *string `json:"Key,omitzero"`
+	Value *string `json:"Value,omitzero"`
 }
 
 // Validate checks the model's constraints on S3Tag.
@@ -6013,10 +6013,10 @@ var SecurityPolicyResourceTypeValues = []string{"SERVER", "CONNECTOR"}
 
 // SendWorkflowStepStateRequest is the SendWorkflowStepStateRequest structure.
 type SendWorkflowStepStateRequest struct {
-	WorkflowId  *string `json:"WorkflowId,omitempty"`
-	ExecutionId *string `json:"ExecutionId,omitempty"`
-	Token       *string `json:"Token,omitempty"`
-	Status      *string `json:"Status,omitempty"`
+	WorkflowId  *string `json:"WorkflowId,omitzero"`
+	ExecutionId *string `json:"ExecutionId,omitzero"`
+	Token       *string `json:"Token,omitzero"`
+	Status      *string `json:"Status,omitzero"`
 }
 
 // Validate checks the model's constraints on SendWorkflowStepStateRequest.
@@ -6060,7 +6060,7 @@ func (s *SendWorkflowStepStateResponse) Validate(r *validate.Report, path string
 
 // ServiceMetadata is the ServiceMetadata structure.
 type ServiceMetadata struct {
-	UserDetails *UserDetails `json:"UserDetails,omitempty"`
+	UserDetails *UserDetails `json:"UserDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on ServiceMetadata.
@@ -6075,7 +6075,7 @@ func (s *ServiceMetadata) Validate(r *validate.Report, path string) {
 
 // ServiceUnavailableException is the ServiceUnavailableException error.
 type ServiceUnavailableException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -6117,9 +6117,9 @@ var SftpAuthenticationMethodsValues = []string{"PASSWORD", "PUBLIC_KEY", "PUBLIC
 
 // SftpConnectorConfig is the SftpConnectorConfig structure.
 type SftpConnectorConfig struct {
-	UserSecretId             *string  `json:"UserSecretId,omitempty"`
-	TrustedHostKeys          []string `json:"TrustedHostKeys,omitempty"`
-	MaxConcurrentConnections *int32   `json:"MaxConcurrentConnections,omitempty"`
+	UserSecretId             *string  `json:"UserSecretId,omitzero"`
+	TrustedHostKeys          []string `json:"TrustedHostKeys,omitzero"`
+	MaxConcurrentConnections *int32   `json:"MaxConcurrentConnections,omitzero"`
 }
 
 // Validate checks the model's constraints on SftpConnectorConfig.
@@ -6149,7 +6149,7 @@ func (s *SftpConnectorConfig) Validate(r *validate.Report, path string) {
 
 // SftpConnectorConnectionDetails is the SftpConnectorConnectionDetails structure.
 type SftpConnectorConnectionDetails struct {
-	HostKey *string `json:"HostKey,omitempty"`
+	HostKey *string `json:"HostKey,omitzero"`
 }
 
 // Validate checks the model's constraints on SftpConnectorConnectionDetails.
@@ -6176,9 +6176,9 @@ var SigningAlgValues = []string{"SHA256", "SHA384", "SHA512", "SHA1", "NONE"}
 
 // SshPublicKey is the SshPublicKey structure.
 type SshPublicKey struct {
-	DateImported     *api.EpochSeconds `json:"DateImported,omitempty"`
-	SshPublicKeyBody *string           `json:"SshPublicKeyBody,omitempty"`
-	SshPublicKeyId   *string           `json:"SshPublicKeyId,omitempty"`
+	DateImported     *api.EpochSeconds `json:"DateImported,omitzero"`
+	SshPublicKeyBody *string           `json:"SshPublicKeyBody,omitzero"`
+	SshPublicKeyId   *string           `json:"SshPublicKeyId,omitzero"`
 }
 
 // Validate checks the model's constraints on SshPublicKey.
@@ -6207,10 +6207,10 @@ func (s *SshPublicKey) Validate(r *validate.Report, path string) {
 
 // StartDirectoryListingRequest is the StartDirectoryListingRequest structure.
 type StartDirectoryListingRequest struct {
-	ConnectorId         *string `json:"ConnectorId,omitempty"`
-	RemoteDirectoryPath *string `json:"RemoteDirectoryPath,omitempty"`
-	MaxItems            *int32  `json:"MaxItems,omitempty"`
-	OutputDirectoryPath *string `json:"OutputDirectoryPath,omitempty"`
+	ConnectorId         *string `json:"ConnectorId,omitzero"`
+	RemoteDirectoryPath *string `json:"RemoteDirectoryPath,omitzero"`
+	MaxItems            *int32  `json:"MaxItems,omitzero"`
+	OutputDirectoryPath *string `json:"OutputDirectoryPath,omitzero"`
 }
 
 // Validate checks the model's constraints on StartDirectoryListingRequest.
@@ -6246,8 +6246,8 @@ func (s *StartDirectoryListingRequest) Validate(r *validate.Report, path string)
 
 // StartDirectoryListingResponse is the StartDirectoryListingResponse structure.
 type StartDirectoryListingResponse struct {
-	ListingId      *string `json:"ListingId,omitempty"`
-	OutputFileName *string `json:"OutputFileName,omitempty"`
+	ListingId      *string `json:"ListingId,omitzero"`
+	OutputFileName *string `json:"OutputFileName,omitzero"`
 }
 
 // Validate checks the model's constraints on StartDirectoryListingResponse.
@@ -6270,12 +6270,12 @@ func (s *StartDirectoryListingResponse) Validate(r *validate.Report, path string
 
 // StartFileTransferRequest is the StartFileTransferRequest structure.
 type StartFileTransferRequest struct {
-	ConnectorId         *string            `json:"ConnectorId,omitempty"`
-	SendFilePaths       []string           `json:"SendFilePaths,omitempty"`
-	RetrieveFilePaths   []string           `json:"RetrieveFilePaths,omitempty"`
-	LocalDirectoryPath  *string            `json:"LocalDirectoryPath,omitempty"`
-	RemoteDirectoryPath *string            `json:"RemoteDirectoryPath,omitempty"`
-	CustomHttpHeaders   []CustomHttpHeader `json:"CustomHttpHeaders,omitempty"`
+	ConnectorId         *string            `json:"ConnectorId,omitzero"`
+	SendFilePaths       []string           `json:"SendFilePaths,omitzero"`
+	RetrieveFilePaths   []string           `json:"RetrieveFilePaths,omitzero"`
+	LocalDirectoryPath  *string            `json:"LocalDirectoryPath,omitzero"`
+	RemoteDirectoryPath *string            `json:"RemoteDirectoryPath,omitzero"`
+	CustomHttpHeaders   []CustomHttpHeader `json:"CustomHttpHeaders,omitzero"`
 }
 
 // Validate checks the model's constraints on StartFileTransferRequest.
@@ -6333,7 +6333,7 @@ func (s *StartFileTransferRequest) Validate(r *validate.Report, path string) {
 
 // StartFileTransferResponse is the StartFileTransferResponse structure.
 type StartFileTransferResponse struct {
-	TransferId *string `json:"TransferId,omitempty"`
+	TransferId *string `json:"TransferId,omitzero"`
 }
 
 // Validate checks the model's constraints on StartFileTransferResponse.
@@ -6349,8 +6349,8 @@ func (s *StartFileTransferResponse) Validate(r *validate.Report, path string) {
 
 // StartRemoteDeleteRequest is the StartRemoteDeleteRequest structure.
 type StartRemoteDeleteRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
-	DeletePath  *string `json:"DeletePath,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
+	DeletePath  *string `json:"DeletePath,omitzero"`
 }
 
 // Validate checks the model's constraints on StartRemoteDeleteRequest.
@@ -6373,7 +6373,7 @@ func (s *StartRemoteDeleteRequest) Validate(r *validate.Report, path string) {
 
 // StartRemoteDeleteResponse is the StartRemoteDeleteResponse structure.
 type StartRemoteDeleteResponse struct {
-	DeleteId *string `json:"DeleteId,omitempty"`
+	DeleteId *string `json:"DeleteId,omitzero"`
 }
 
 // Validate checks the model's constraints on StartRemoteDeleteResponse.
@@ -6389,9 +6389,9 @@ func (s *StartRemoteDeleteResponse) Validate(r *validate.Report, path string) {
 
 // StartRemoteMoveRequest is the StartRemoteMoveRequest structure.
 type StartRemoteMoveRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
-	SourcePath  *string `json:"SourcePath,omitempty"`
-	TargetPath  *string `json:"TargetPath,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
+	SourcePath  *string `json:"SourcePath,omitzero"`
+	TargetPath  *string `json:"TargetPath,omitzero"`
 }
 
 // Validate checks the model's constraints on StartRemoteMoveRequest.
@@ -6421,7 +6421,7 @@ func (s *StartRemoteMoveRequest) Validate(r *validate.Report, path string) {
 
 // StartRemoteMoveResponse is the StartRemoteMoveResponse structure.
 type StartRemoteMoveResponse struct {
-	MoveId *string `json:"MoveId,omitempty"`
+	MoveId *string `json:"MoveId,omitzero"`
 }
 
 // Validate checks the model's constraints on StartRemoteMoveResponse.
@@ -6437,7 +6437,7 @@ func (s *StartRemoteMoveResponse) Validate(r *validate.Report, path string) {
 
 // StartServerRequest is the StartServerRequest structure.
 type StartServerRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on StartServerRequest.
@@ -6466,7 +6466,7 @@ var StateValues = []string{"OFFLINE", "ONLINE", "STARTING", "STOPPING", "START_F
 
 // StopServerRequest is the StopServerRequest structure.
 type StopServerRequest struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on StopServerRequest.
@@ -6482,8 +6482,8 @@ func (s *StopServerRequest) Validate(r *validate.Report, path string) {
 
 // Tag is the Tag structure.
 type Tag struct {
-	Key   *string `json:"Key,omitempty"`
-	Value *string `json:"Value,omitempty"`
+	Key   *string `json:"Key,omitzero"`
+	Value *string `json:"Value,omitzero"`
 }
 
 // Validate checks the model's constraints on Tag.
@@ -6504,7 +6504,7 @@ func (s *Tag) Validate(r *validate.Report, path string) {
 
 // TagResourceRequest is the TagResourceRequest structure.
 type TagResourceRequest struct {
-	Arn  *string `json:"Arn,omitempty"`
+	Arn  *string `json:"Arn,omitzero"`
 	Tags []Tag   `json:"Tags"`
 }
 
@@ -6530,9 +6530,9 @@ func (s *TagResourceRequest) Validate(r *validate.Report, path string) {
 
 // TagStepDetails is the TagStepDetails structure.
 type TagStepDetails struct {
-	Name               *string `json:"Name,omitempty"`
-	Tags               []S3Tag `json:"Tags,omitempty"`
-	SourceFileLocation *string `json:"SourceFileLocation,omitempty"`
+	Name               *string `json:"Name,omitzero"`
+	Tags               []S3Tag `json:"Tags,omitzero"`
+	SourceFileLocation *string `json:"SourceFileLocation,omitzero"`
 }
 
 // Validate checks the model's constraints on TagStepDetails.
@@ -6564,7 +6564,7 @@ func (s *TagStepDetails) Validate(r *validate.Report, path string) {
 
 // TestConnectionRequest is the TestConnectionRequest structure.
 type TestConnectionRequest struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
 }
 
 // Validate checks the model's constraints on TestConnectionRequest.
@@ -6580,10 +6580,10 @@ func (s *TestConnectionRequest) Validate(r *validate.Report, path string) {
 
 // TestConnectionResponse is the TestConnectionResponse structure.
 type TestConnectionResponse struct {
-	ConnectorId           *string                         `json:"ConnectorId,omitempty"`
-	Status                *string                         `json:"Status,omitempty"`
-	StatusMessage         *string                         `json:"StatusMessage,omitempty"`
-	SftpConnectionDetails *SftpConnectorConnectionDetails `json:"SftpConnectionDetails,omitempty"`
+	ConnectorId           *string                         `json:"ConnectorId,omitzero"`
+	Status                *string                         `json:"Status,omitzero"`
+	StatusMessage         *string                         `json:"StatusMessage,omitzero"`
+	SftpConnectionDetails *SftpConnectorConnectionDetails `json:"SftpConnectionDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on TestConnectionResponse.
@@ -6605,11 +6605,11 @@ func (s *TestConnectionResponse) Validate(r *validate.Report, path string) {
 
 // TestIdentityProviderRequest is the TestIdentityProviderRequest structure.
 type TestIdentityProviderRequest struct {
-	ServerId       *string `json:"ServerId,omitempty"`
-	ServerProtocol *string `json:"ServerProtocol,omitempty"`
-	SourceIp       *string `json:"SourceIp,omitempty"`
-	UserName       *string `json:"UserName,omitempty"`
-	UserPassword   *string `json:"UserPassword,omitempty"`
+	ServerId       *string `json:"ServerId,omitzero"`
+	ServerProtocol *string `json:"ServerProtocol,omitzero"`
+	SourceIp       *string `json:"SourceIp,omitzero"`
+	UserName       *string `json:"UserName,omitzero"`
+	UserPassword   *string `json:"UserPassword,omitzero"`
 }
 
 // Validate checks the model's constraints on TestIdentityProviderRequest.
@@ -6651,10 +6651,10 @@ func (s *TestIdentityProviderRequest) Validate(r *validate.Report, path string) 
 
 // TestIdentityProviderResponse is the TestIdentityProviderResponse structure.
 type TestIdentityProviderResponse struct {
-	Response   *string `json:"Response,omitempty"`
-	StatusCode *int32  `json:"StatusCode,omitempty"`
-	Message    *string `json:"Message,omitempty"`
-	Url        *string `json:"Url,omitempty"`
+	Response   *string `json:"Response,omitzero"`
+	StatusCode *int32  `json:"StatusCode,omitzero"`
+	Message    *string `json:"Message,omitzero"`
+	Url        *string `json:"Url,omitzero"`
 }
 
 // Validate checks the model's constraints on TestIdentityProviderResponse.
@@ -6675,7 +6675,7 @@ func (s *TestIdentityProviderResponse) Validate(r *validate.Report, path string)
 
 // ThrottlingException is the ThrottlingException error.
 type ThrottlingException struct {
-	RetryAfterSeconds *string `json:"RetryAfterSeconds,omitempty"`
+	RetryAfterSeconds *string `json:"RetryAfterSeconds,omitzero"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -6715,7 +6715,7 @@ var TransferTableStatusValues = []string{"QUEUED", "IN_PROGRESS", "COMPLETED", "
 
 // UntagResourceRequest is the UntagResourceRequest structure.
 type UntagResourceRequest struct {
-	Arn     *string  `json:"Arn,omitempty"`
+	Arn     *string  `json:"Arn,omitzero"`
 	TagKeys []string `json:"TagKeys"`
 }
 
@@ -6741,14 +6741,14 @@ func (s *UntagResourceRequest) Validate(r *validate.Report, path string) {
 
 // UpdateAccessRequest is the UpdateAccessRequest structure.
 type UpdateAccessRequest struct {
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	ServerId              *string                 `json:"ServerId,omitempty"`
-	ExternalId            *string                 `json:"ExternalId,omitempty"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	ServerId              *string                 `json:"ServerId,omitzero"`
+	ExternalId            *string                 `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateAccessRequest.
@@ -6812,8 +6812,8 @@ func (s *UpdateAccessRequest) Validate(r *validate.Report, path string) {
 
 // UpdateAccessResponse is the UpdateAccessResponse structure.
 type UpdateAccessResponse struct {
-	ServerId   *string `json:"ServerId,omitempty"`
-	ExternalId *string `json:"ExternalId,omitempty"`
+	ServerId   *string `json:"ServerId,omitzero"`
+	ExternalId *string `json:"ExternalId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateAccessResponse.
@@ -6836,17 +6836,17 @@ func (s *UpdateAccessResponse) Validate(r *validate.Report, path string) {
 
 // UpdateAgreementRequest is the UpdateAgreementRequest structure.
 type UpdateAgreementRequest struct {
-	AgreementId           *string                `json:"AgreementId,omitempty"`
-	ServerId              *string                `json:"ServerId,omitempty"`
-	Description           *string                `json:"Description,omitempty"`
-	Status                *string                `json:"Status,omitempty"`
-	LocalProfileId        *string                `json:"LocalProfileId,omitempty"`
-	PartnerProfileId      *string                `json:"PartnerProfileId,omitempty"`
-	BaseDirectory         *string                `json:"BaseDirectory,omitempty"`
-	AccessRole            *string                `json:"AccessRole,omitempty"`
-	PreserveFilename      *string                `json:"PreserveFilename,omitempty"`
-	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitempty"`
-	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitempty"`
+	AgreementId           *string                `json:"AgreementId,omitzero"`
+	ServerId              *string                `json:"ServerId,omitzero"`
+	Description           *string                `json:"Description,omitzero"`
+	Status                *string                `json:"Status,omitzero"`
+	LocalProfileId        *string                `json:"LocalProfileId,omitzero"`
+	PartnerProfileId      *string                `json:"PartnerProfileId,omitzero"`
+	BaseDirectory         *string                `json:"BaseDirectory,omitzero"`
+	AccessRole            *string                `json:"AccessRole,omitzero"`
+	PreserveFilename      *string                `json:"PreserveFilename,omitzero"`
+	EnforceMessageSigning *string                `json:"EnforceMessageSigning,omitzero"`
+	CustomDirectories     *CustomDirectoriesType `json:"CustomDirectories,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateAgreementRequest.
@@ -6928,7 +6928,7 @@ func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
 
 // UpdateAgreementResponse is the UpdateAgreementResponse structure.
 type UpdateAgreementResponse struct {
-	AgreementId *string `json:"AgreementId,omitempty"`
+	AgreementId *string `json:"AgreementId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateAgreementResponse.
@@ -6944,10 +6944,10 @@ func (s *UpdateAgreementResponse) Validate(r *validate.Report, path string) {
 
 // UpdateCertificateRequest is the UpdateCertificateRequest structure.
 type UpdateCertificateRequest struct {
-	CertificateId *string           `json:"CertificateId,omitempty"`
-	ActiveDate    *api.EpochSeconds `json:"ActiveDate,omitempty"`
-	InactiveDate  *api.EpochSeconds `json:"InactiveDate,omitempty"`
-	Description   *string           `json:"Description,omitempty"`
+	CertificateId *string           `json:"CertificateId,omitzero"`
+	ActiveDate    *api.EpochSeconds `json:"ActiveDate,omitzero"`
+	InactiveDate  *api.EpochSeconds `json:"InactiveDate,omitzero"`
+	Description   *string           `json:"Description,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateCertificateRequest.
@@ -6970,7 +6970,7 @@ func (s *UpdateCertificateRequest) Validate(r *validate.Report, path string) {
 
 // UpdateCertificateResponse is the UpdateCertificateResponse structure.
 type UpdateCertificateResponse struct {
-	CertificateId *string `json:"CertificateId,omitempty"`
+	CertificateId *string `json:"CertificateId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateCertificateResponse.
@@ -6986,7 +6986,7 @@ func (s *UpdateCertificateResponse) Validate(r *validate.Report, path string) {
 
 // UpdateConnectorEgressConfig is a union: exactly one member is set.
 type UpdateConnectorEgressConfig struct {
-	VpcLattice *UpdateConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitempty"`
+	VpcLattice *UpdateConnectorVpcLatticeEgressConfig `json:"VpcLattice,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateConnectorEgressConfig.
@@ -7006,15 +7006,15 @@ func (s *UpdateConnectorEgressConfig) Validate(r *validate.Report, path string) 
 
 // UpdateConnectorRequest is the UpdateConnectorRequest structure.
 type UpdateConnectorRequest struct {
-	ConnectorId        *string                      `json:"ConnectorId,omitempty"`
-	Url                *string                      `json:"Url,omitempty"`
-	As2Config          *As2ConnectorConfig          `json:"As2Config,omitempty"`
-	AccessRole         *string                      `json:"AccessRole,omitempty"`
-	LoggingRole        *string                      `json:"LoggingRole,omitempty"`
-	SftpConfig         *SftpConnectorConfig         `json:"SftpConfig,omitempty"`
-	SecurityPolicyName *string                      `json:"SecurityPolicyName,omitempty"`
-	EgressConfig       *UpdateConnectorEgressConfig `json:"EgressConfig,omitempty"`
-	IpAddressType      *string                      `json:"IpAddressType,omitempty"`
+	ConnectorId        *string                      `json:"ConnectorId,omitzero"`
+	Url                *string                      `json:"Url,omitzero"`
+	As2Config          *As2ConnectorConfig          `json:"As2Config,omitzero"`
+	AccessRole         *string                      `json:"AccessRole,omitzero"`
+	LoggingRole        *string                      `json:"LoggingRole,omitzero"`
+	SftpConfig         *SftpConnectorConfig         `json:"SftpConfig,omitzero"`
+	SecurityPolicyName *string                      `json:"SecurityPolicyName,omitzero"`
+	EgressConfig       *UpdateConnectorEgressConfig `json:"EgressConfig,omitzero"`
+	IpAddressType      *string                      `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateConnectorRequest.
@@ -7081,7 +7081,7 @@ func (s *UpdateConnectorRequest) Validate(r *validate.Report, path string) {
 
 // UpdateConnectorResponse is the UpdateConnectorResponse structure.
 type UpdateConnectorResponse struct {
-	ConnectorId *string `json:"ConnectorId,omitempty"`
+	ConnectorId *string `json:"ConnectorId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateConnectorResponse.
@@ -7097,8 +7097,8 @@ func (s *UpdateConnectorResponse) Validate(r *validate.Report, path string) {
 
 // UpdateConnectorVpcLatticeEgressConfig is the UpdateConnectorVpcLatticeEgressConfig structure.
 type UpdateConnectorVpcLatticeEgressConfig struct {
-	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitempty"`
-	PortNumber               *int32  `json:"PortNumber,omitempty"`
+	ResourceConfigurationArn *string `json:"ResourceConfigurationArn,omitzero"`
+	PortNumber               *int32  `json:"PortNumber,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateConnectorVpcLatticeEgressConfig.
@@ -7120,9 +7120,9 @@ func (s *UpdateConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, pat
 
 // UpdateHostKeyRequest is the UpdateHostKeyRequest structure.
 type UpdateHostKeyRequest struct {
-	ServerId    *string `json:"ServerId,omitempty"`
-	HostKeyId   *string `json:"HostKeyId,omitempty"`
-	Description *string `json:"Description,omitempty"`
+	ServerId    *string `json:"ServerId,omitzero"`
+	HostKeyId   *string `json:"HostKeyId,omitzero"`
+	Description *string `json:"Description,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateHostKeyRequest.
@@ -7152,8 +7152,8 @@ func (s *UpdateHostKeyRequest) Validate(r *validate.Report, path string) {
 
 // UpdateHostKeyResponse is the UpdateHostKeyResponse structure.
 type UpdateHostKeyResponse struct {
-	ServerId  *string `json:"ServerId,omitempty"`
-	HostKeyId *string `json:"HostKeyId,omitempty"`
+	ServerId  *string `json:"ServerId,omitzero"`
+	HostKeyId *string `json:"HostKeyId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateHostKeyResponse.
@@ -7176,8 +7176,8 @@ func (s *UpdateHostKeyResponse) Validate(r *validate.Report, path string) {
 
 // UpdateProfileRequest is the UpdateProfileRequest structure.
 type UpdateProfileRequest struct {
-	ProfileId      *string  `json:"ProfileId,omitempty"`
-	CertificateIds []string `json:"CertificateIds,omitempty"`
+	ProfileId      *string  `json:"ProfileId,omitzero"`
+	CertificateIds []string `json:"CertificateIds,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateProfileRequest.
@@ -7202,7 +7202,7 @@ func (s *UpdateProfileRequest) Validate(r *validate.Report, path string) {
 
 // UpdateProfileResponse is the UpdateProfileResponse structure.
 type UpdateProfileResponse struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateProfileResponse.
@@ -7218,23 +7218,23 @@ func (s *UpdateProfileResponse) Validate(r *validate.Report, path string) {
 
 // UpdateServerRequest is the UpdateServerRequest structure.
 type UpdateServerRequest struct {
-	Certificate                   *string                  `json:"Certificate,omitempty"`
-	ProtocolDetails               *ProtocolDetails         `json:"ProtocolDetails,omitempty"`
-	EndpointDetails               *EndpointDetails         `json:"EndpointDetails,omitempty"`
-	EndpointType                  *string                  `json:"EndpointType,omitempty"`
-	HostKey                       *string                  `json:"HostKey,omitempty"`
-	IdentityProviderDetails       *IdentityProviderDetails `json:"IdentityProviderDetails,omitempty"`
-	LoggingRole                   *string                  `json:"LoggingRole,omitempty"`
-	PostAuthenticationLoginBanner *string                  `json:"PostAuthenticationLoginBanner,omitempty"`
-	PreAuthenticationLoginBanner  *string                  `json:"PreAuthenticationLoginBanner,omitempty"`
-	Protocols                     []string                 `json:"Protocols,omitempty"`
-	SecurityPolicyName            *string                  `json:"SecurityPolicyName,omitempty"`
-	ServerId                      *string                  `json:"ServerId,omitempty"`
-	WorkflowDetails               *WorkflowDetails         `json:"WorkflowDetails,omitempty"`
-	StructuredLogDestinations     []string                 `json:"StructuredLogDestinations,omitempty"`
-	S3StorageOptions              *S3StorageOptions        `json:"S3StorageOptions,omitempty"`
-	IpAddressType                 *string                  `json:"IpAddressType,omitempty"`
-	IdentityProviderType          *string                  `json:"IdentityProviderType,omitempty"`
+	Certificate                   *string                  `json:"Certificate,omitzero"`
+	ProtocolDetails               *ProtocolDetails         `json:"ProtocolDetails,omitzero"`
+	EndpointDetails               *EndpointDetails         `json:"EndpointDetails,omitzero"`
+	EndpointType                  *string                  `json:"EndpointType,omitzero"`
+	HostKey                       *string                  `json:"HostKey,omitzero"`
+	IdentityProviderDetails       *IdentityProviderDetails `json:"IdentityProviderDetails,omitzero"`
+	LoggingRole                   *string                  `json:"LoggingRole,omitzero"`
+	PostAuthenticationLoginBanner *string                  `json:"PostAuthenticationLoginBanner,omitzero"`
+	PreAuthenticationLoginBanner  *string                  `json:"PreAuthenticationLoginBanner,omitzero"`
+	Protocols                     []string                 `json:"Protocols,omitzero"`
+	SecurityPolicyName            *string                  `json:"SecurityPolicyName,omitzero"`
+	ServerId                      *string                  `json:"ServerId,omitzero"`
+	WorkflowDetails               *WorkflowDetails         `json:"WorkflowDetails,omitzero"`
+	StructuredLogDestinations     []string                 `json:"StructuredLogDestinations,omitzero"`
+	S3StorageOptions              *S3StorageOptions        `json:"S3StorageOptions,omitzero"`
+	IpAddressType                 *string                  `json:"IpAddressType,omitzero"`
+	IdentityProviderType          *string                  `json:"IdentityProviderType,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateServerRequest.
@@ -7357,7 +7357,7 @@ func (s *UpdateServerRequest) Validate(r *validate.Report, path string) {
 
 // UpdateServerResponse is the UpdateServerResponse structure.
 type UpdateServerResponse struct {
-	ServerId *string `json:"ServerId,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateServerResponse.
@@ -7373,14 +7373,14 @@ func (s *UpdateServerResponse) Validate(r *validate.Report, path string) {
 
 // UpdateUserRequest is the UpdateUserRequest structure.
 type UpdateUserRequest struct {
-	HomeDirectory         *string                 `json:"HomeDirectory,omitempty"`
-	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitempty"`
-	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitempty"`
-	Policy                *string                 `json:"Policy,omitempty"`
-	PosixProfile          *PosixProfile           `json:"PosixProfile,omitempty"`
-	Role                  *string                 `json:"Role,omitempty"`
-	ServerId              *string                 `json:"ServerId,omitempty"`
-	UserName              *string                 `json:"UserName,omitempty"`
+	HomeDirectory         *string                 `json:"HomeDirectory,omitzero"`
+	HomeDirectoryType     *string                 `json:"HomeDirectoryType,omitzero"`
+	HomeDirectoryMappings []HomeDirectoryMapEntry `json:"HomeDirectoryMappings,omitzero"`
+	Policy                *string                 `json:"Policy,omitzero"`
+	PosixProfile          *PosixProfile           `json:"PosixProfile,omitzero"`
+	Role                  *string                 `json:"Role,omitzero"`
+	ServerId              *string                 `json:"ServerId,omitzero"`
+	UserName              *string                 `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateUserRequest.
@@ -7444,8 +7444,8 @@ func (s *UpdateUserRequest) Validate(r *validate.Report, path string) {
 
 // UpdateUserResponse is the UpdateUserResponse structure.
 type UpdateUserResponse struct {
-	ServerId *string `json:"ServerId,omitempty"`
-	UserName *string `json:"UserName,omitempty"`
+	ServerId *string `json:"ServerId,omitzero"`
+	UserName *string `json:"UserName,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateUserResponse.
@@ -7468,10 +7468,10 @@ func (s *UpdateUserResponse) Validate(r *validate.Report, path string) {
 
 // UpdateWebAppCustomizationRequest is the UpdateWebAppCustomizationRequest structure.
 type UpdateWebAppCustomizationRequest struct {
-	WebAppId    *string `json:"WebAppId,omitempty"`
-	Title       *string `json:"Title,omitempty"`
-	LogoFile    []byte  `json:"LogoFile,omitempty"`
-	FaviconFile []byte  `json:"FaviconFile,omitempty"`
+	WebAppId    *string `json:"WebAppId,omitzero"`
+	Title       *string `json:"Title,omitzero"`
+	LogoFile    []byte  `json:"LogoFile,omitzero"`
+	FaviconFile []byte  `json:"FaviconFile,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppCustomizationRequest.
@@ -7505,7 +7505,7 @@ func (s *UpdateWebAppCustomizationRequest) Validate(r *validate.Report, path str
 
 // UpdateWebAppCustomizationResponse is the UpdateWebAppCustomizationResponse structure.
 type UpdateWebAppCustomizationResponse struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppCustomizationResponse.
@@ -7521,7 +7521,7 @@ func (s *UpdateWebAppCustomizationResponse) Validate(r *validate.Report, path st
 
 // UpdateWebAppEndpointDetails is a union: exactly one member is set.
 type UpdateWebAppEndpointDetails struct {
-	Vpc *UpdateWebAppVpcConfig `json:"Vpc,omitempty"`
+	Vpc *UpdateWebAppVpcConfig `json:"Vpc,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppEndpointDetails.
@@ -7541,7 +7541,7 @@ func (s *UpdateWebAppEndpointDetails) Validate(r *validate.Report, path string) 
 
 // UpdateWebAppIdentityCenterConfig is the UpdateWebAppIdentityCenterConfig structure.
 type UpdateWebAppIdentityCenterConfig struct {
-	Role *string `json:"Role,omitempty"`
+	Role *string `json:"Role,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppIdentityCenterConfig.
@@ -7557,7 +7557,7 @@ func (s *UpdateWebAppIdentityCenterConfig) Validate(r *validate.Report, path str
 
 // UpdateWebAppIdentityProviderDetails is a union: exactly one member is set.
 type UpdateWebAppIdentityProviderDetails struct {
-	IdentityCenterConfig *UpdateWebAppIdentityCenterConfig `json:"IdentityCenterConfig,omitempty"`
+	IdentityCenterConfig *UpdateWebAppIdentityCenterConfig `json:"IdentityCenterConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppIdentityProviderDetails.
@@ -7577,11 +7577,11 @@ func (s *UpdateWebAppIdentityProviderDetails) Validate(r *validate.Report, path 
 
 // UpdateWebAppRequest is the UpdateWebAppRequest structure.
 type UpdateWebAppRequest struct {
-	WebAppId                *string                              `json:"WebAppId,omitempty"`
-	IdentityProviderDetails *UpdateWebAppIdentityProviderDetails `json:"IdentityProviderDetails,omitempty"`
-	AccessEndpoint          *string                              `json:"AccessEndpoint,omitempty"`
-	WebAppUnits             *WebAppUnits                         `json:"WebAppUnits,omitempty"`
-	EndpointDetails         *UpdateWebAppEndpointDetails         `json:"EndpointDetails,omitempty"`
+	WebAppId                *string                              `json:"WebAppId,omitzero"`
+	IdentityProviderDetails *UpdateWebAppIdentityProviderDetails `json:"IdentityProviderDetails,omitzero"`
+	AccessEndpoint          *string                              `json:"AccessEndpoint,omitzero"`
+	WebAppUnits             *WebAppUnits                         `json:"WebAppUnits,omitzero"`
+	EndpointDetails         *UpdateWebAppEndpointDetails         `json:"EndpointDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppRequest.
@@ -7621,7 +7621,7 @@ func (s *UpdateWebAppRequest) Validate(r *validate.Report, path string) {
 
 // UpdateWebAppResponse is the UpdateWebAppResponse structure.
 type UpdateWebAppResponse struct {
-	WebAppId *string `json:"WebAppId,omitempty"`
+	WebAppId *string `json:"WebAppId,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppResponse.
@@ -7637,8 +7637,8 @@ func (s *UpdateWebAppResponse) Validate(r *validate.Report, path string) {
 
 // UpdateWebAppVpcConfig is the UpdateWebAppVpcConfig structure.
 type UpdateWebAppVpcConfig struct {
-	SubnetIds     []string `json:"SubnetIds,omitempty"`
-	IpAddressType *string  `json:"IpAddressType,omitempty"`
+	SubnetIds     []string `json:"SubnetIds,omitzero"`
+	IpAddressType *string  `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on UpdateWebAppVpcConfig.
@@ -7653,9 +7653,9 @@ func (s *UpdateWebAppVpcConfig) Validate(r *validate.Report, path string) {
 
 // UserDetails is the UserDetails structure.
 type UserDetails struct {
-	UserName  *string `json:"UserName,omitempty"`
-	ServerId  *string `json:"ServerId,omitempty"`
-	SessionId *string `json:"SessionId,omitempty"`
+	UserName  *string `json:"UserName,omitzero"`
+	ServerId  *string `json:"ServerId,omitzero"`
+	SessionId *string `json:"SessionId,omitzero"`
 }
 
 // Validate checks the model's constraints on UserDetails.
@@ -7685,7 +7685,7 @@ func (s *UserDetails) Validate(r *validate.Report, path string) {
 
 // WebAppEndpointDetails is a union: exactly one member is set.
 type WebAppEndpointDetails struct {
-	Vpc *WebAppVpcConfig `json:"Vpc,omitempty"`
+	Vpc *WebAppVpcConfig `json:"Vpc,omitzero"`
 }
 
 // Validate checks the model's constraints on WebAppEndpointDetails.
@@ -7723,7 +7723,7 @@ var WebAppEndpointTypeValues = []string{"PUBLIC", "VPC"}
 
 // WebAppIdentityProviderDetails is a union: exactly one member is set.
 type WebAppIdentityProviderDetails struct {
-	IdentityCenterConfig *IdentityCenterConfig `json:"IdentityCenterConfig,omitempty"`
+	IdentityCenterConfig *IdentityCenterConfig `json:"IdentityCenterConfig,omitzero"`
 }
 
 // Validate checks the model's constraints on WebAppIdentityProviderDetails.
@@ -7743,7 +7743,7 @@ func (s *WebAppIdentityProviderDetails) Validate(r *validate.Report, path string
 
 // WebAppUnits is a union: exactly one member is set.
 type WebAppUnits struct {
-	Provisioned *int32 `json:"Provisioned,omitempty"`
+	Provisioned *int32 `json:"Provisioned,omitzero"`
 }
 
 // Validate checks the model's constraints on WebAppUnits.
@@ -7763,10 +7763,10 @@ func (s *WebAppUnits) Validate(r *validate.Report, path string) {
 
 // WebAppVpcConfig is the WebAppVpcConfig structure.
 type WebAppVpcConfig struct {
-	SubnetIds        []string `json:"SubnetIds,omitempty"`
-	VpcId            *string  `json:"VpcId,omitempty"`
-	SecurityGroupIds []string `json:"SecurityGroupIds,omitempty"`
-	IpAddressType    *string  `json:"IpAddressType,omitempty"`
+	SubnetIds        []string `json:"SubnetIds,omitzero"`
+	VpcId            *string  `json:"VpcId,omitzero"`
+	SecurityGroupIds []string `json:"SecurityGroupIds,omitzero"`
+	IpAddressType    *string  `json:"IpAddressType,omitzero"`
 }
 
 // Validate checks the model's constraints on WebAppVpcConfig.
@@ -7799,8 +7799,8 @@ var WebAppVpcEndpointIpAddressTypeValues = []string{"IPV4", "DUALSTACK"}
 
 // WorkflowDetail is the WorkflowDetail structure.
 type WorkflowDetail struct {
-	WorkflowId    *string `json:"WorkflowId,omitempty"`
-	ExecutionRole *string `json:"ExecutionRole,omitempty"`
+	WorkflowId    *string `json:"WorkflowId,omitzero"`
+	ExecutionRole *string `json:"ExecutionRole,omitzero"`
 }
 
 // Validate checks the model's constraints on WorkflowDetail.
@@ -7823,8 +7823,8 @@ func (s *WorkflowDetail) Validate(r *validate.Report, path string) {
 
 // WorkflowDetails is the WorkflowDetails structure.
 type WorkflowDetails struct {
-	OnUpload        []WorkflowDetail `json:"OnUpload,omitempty"`
-	OnPartialUpload []WorkflowDetail `json:"OnPartialUpload,omitempty"`
+	OnUpload        []WorkflowDetail `json:"OnUpload,omitzero"`
+	OnPartialUpload []WorkflowDetail `json:"OnPartialUpload,omitzero"`
 }
 
 // Validate checks the model's constraints on WorkflowDetails.
@@ -7851,12 +7851,12 @@ func (s *WorkflowDetails) Validate(r *validate.Report, path string) {
 
 // WorkflowStep is the WorkflowStep structure.
 type WorkflowStep struct {
-	Type               *string             `json:"Type,omitempty"`
-	CopyStepDetails    *CopyStepDetails    `json:"CopyStepDetails,omitempty"`
-	CustomStepDetails  *CustomStepDetails  `json:"CustomStepDetails,omitempty"`
-	DeleteStepDetails  *DeleteStepDetails  `json:"DeleteStepDetails,omitempty"`
-	TagStepDetails     *TagStepDetails     `json:"TagStepDetails,omitempty"`
-	DecryptStepDetails *DecryptStepDetails `json:"DecryptStepDetails,omitempty"`
+	Type               *string             `json:"Type,omitzero"`
+	CopyStepDetails    *CopyStepDetails    `json:"CopyStepDetails,omitzero"`
+	CustomStepDetails  *CustomStepDetails  `json:"CustomStepDetails,omitzero"`
+	DeleteStepDetails  *DeleteStepDetails  `json:"DeleteStepDetails,omitzero"`
+	TagStepDetails     *TagStepDetails     `json:"TagStepDetails,omitzero"`
+	DecryptStepDetails *DecryptStepDetails `json:"DecryptStepDetails,omitzero"`
 }
 
 // Validate checks the model's constraints on WorkflowStep.

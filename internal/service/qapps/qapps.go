@@ -160,7 +160,6 @@ func (s *Service) API() *api.Service {
 		UpdateQAppSessionMetadata:     s.UpdateQAppSessionMetadata,
 	}
 	svc := h.Service()
-	wireEncodeOutputs(svc)
 	return svc
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/protocol"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 	"github.com/ersatz-dev/ersatz/internal/store/sqlite"
@@ -259,8 +260,9 @@ func TestUserIDForAccessKey(t *testing.T) {
 }
 
 func TestWireEncodingKeepsEmptyRequiredLists(t *testing.T) {
-	out := &qappsapi.ListQAppsOutput{Apps: []qappsapi.UserAppItem{}}
-	b, err := json.Marshal(wireJSON{out})
+	out := &qappsapi.ListQAppsOutput{}
+	protocol.FillRequired(out)
+	b, err := json.Marshal(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,8 +273,9 @@ func TestWireEncodingKeepsEmptyRequiredLists(t *testing.T) {
 	card := &qappsapi.GetQAppOutput{AppId: api.Ptr("a"), CreatedAt: api.ISO(now), AppDefinition: &qappsapi.AppDefinition{
 		Cards: []qappsapi.Card{{FormInput: &qappsapi.FormInputCard{Dependencies: []string{}, Metadata: &qappsapi.FormInputCardMetadata{Schema: json.RawMessage(`{"a":1}`)}}}},
 	}}
-	b, _ = json.Marshal(wireJSON{card})
-	want := `{"appDefinition":{"cards":[{"formInput":{"dependencies":[],"metadata":{"schema":{"a":1}}}}]},"appId":"a","createdAt":"2026-01-02T03:04:05.006Z"}`
+	protocol.FillRequired(card)
+	b, _ = json.Marshal(card)
+	want := `{"appId":"a","createdAt":"2026-01-02T03:04:05.006Z","appDefinition":{"cards":[{"formInput":{"dependencies":[],"metadata":{"schema":{"a":1}}}}]}}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}
