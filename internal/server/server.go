@@ -3,12 +3,14 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/dataplane"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
@@ -25,12 +27,17 @@ type Config struct {
 	DefaultRegion string
 	Auth          gateway.Authenticator // nil: --auth off
 	Logger        *slog.Logger
+	// DataPlane, when set, runs the Transfer data plane (SFTP, FTPS and FTP
+	// listeners of ONLINE servers) between Start and Close.
+	DataPlane *dataplane.Config
 }
 
 // Server is a configured Ersatz.
 type Server struct {
-	handler  http.Handler
-	services []*api.Service
+	handler   http.Handler
+	services  []*api.Service
+	dataplane *dataplane.Manager
+	dpErr     error
 }
 
 // Services returns the operation tables of every emulated service.
@@ -50,6 +57,10 @@ func New(cfg Config) *Server {
 	}
 	services := Services(cfg.Store)
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log)
+	s := &Server{services: services}
+	if cfg.DataPlane != nil {
+		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, services, adm, log)
+	}
 	gw := gateway.New(gateway.Options{
 		Services:      services,
 		DefaultRegion: cfg.DefaultRegion,
@@ -57,8 +68,31 @@ func New(cfg Config) *Server {
 		Logger:        log,
 		Admin:         adm,
 	})
-	return &Server{handler: gw, services: services}
+	s.handler = gw
+	return s
 }
+
+// Start starts the data plane, when configured.
+func (s *Server) Start(ctx context.Context) error {
+	if s.dpErr != nil {
+		return s.dpErr
+	}
+	if s.dataplane != nil {
+		return s.dataplane.Start(ctx)
+	}
+	return nil
+}
+
+// Close stops the data plane, when configured.
+func (s *Server) Close() error {
+	if s.dataplane != nil {
+		return s.dataplane.Close()
+	}
+	return nil
+}
+
+// DataPlane is the Transfer data plane (nil unless configured).
+func (s *Server) DataPlane() *dataplane.Manager { return s.dataplane }
 
 // Handler is the HTTP handler serving every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }

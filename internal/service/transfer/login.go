@@ -68,7 +68,7 @@ type LoginProfile struct {
 	HomeDirectoryType string // PATH or LOGICAL
 	Mappings          []LoginMapping
 	Policy            string
-	LoginPosix             *LoginPosix
+	Posix             *LoginPosix
 	Role              string
 }
 
@@ -255,7 +255,7 @@ func (p *homeProfile) profile() LoginProfile {
 		for _, g := range pp.SecondaryGids {
 			px.SecondaryGids = append(px.SecondaryGids, uint32(g))
 		}
-		out.LoginPosix = px
+		out.Posix = px
 	}
 	return out
 }

@@ -1,0 +1,39 @@
+package dataplane
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer"
+	"github.com/ersatz-dev/ersatz/internal/store"
+)
+
+// Router is where the admin endpoints go (admin.Handler).
+type Router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Wire builds the manager the server runs: it reads the control plane
+// through a Transfer service over st, sends uploads to that service's
+// FileUploaded when it has one (see UploadHookFor), reconciles after every
+// state-changing Transfer operation of services, and serves its endpoints
+// on router.
+func Wire(cfg Config, st store.Store, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
+	ts := transfer.New(st)
+	var opts []Option
+	if h := UploadHookFor(ts); h != nil {
+		opts = append(opts, WithUploadHook(h))
+	}
+	m, err := New(cfg, st, ts, log, opts...)
+	if err != nil {
+		return nil, err
+	}
+	NotifyOnChange(services, m.Notify)
+	if router != nil {
+		for pattern, h := range m.Routes() {
+			router.Handle(pattern, h)
+		}
+	}
+	return m, nil
+}
