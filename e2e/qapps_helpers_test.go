@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -44,9 +43,8 @@ type qaEnv struct {
 	boto *testkit.Boto
 }
 
-// startQApps builds the server the way the lead wires it: the gateway of
-// server.New, told its base URL through the request context, and the Q Apps
-// routes mounted at qapps.RoutePrefix over the same store.
+// startQApps runs the server as server.New wires it (the Q Apps routes for
+// downloads and uploads included), with a credentials file naming one user.
 func startQApps(t *testing.T) *qaEnv {
 	t.Helper()
 	st := memory.New()
@@ -57,12 +55,7 @@ func startQApps(t *testing.T) *qaEnv {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gw := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, Auth: auth.NewTrusting(creds)}).Handler()
-	mux := http.NewServeMux()
-	mux.Handle(qapps.RoutePrefix, qapps.New(st).Routes())
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gw.ServeHTTP(w, r.WithContext(qapps.ContextWithBaseURL(r.Context(), "http://"+r.Host)))
-	}))
-	srv := testkit.StartHandler(t, mux)
+	srv := testkit.StartHandler(t, gw)
 	return &qaEnv{url: srv.URL, boto: srv.Boto(t)}
 }
 

@@ -12,6 +12,9 @@ type Caller struct {
 	// UserID and Email name the calling user where a credentials file says so.
 	UserID string
 	Email  string
+	// Endpoint is the base URL the client reached Ersatz at (scheme and
+	// host), for URLs Ersatz hands out (downloads, uploads).
+	Endpoint string
 }
 
 type callerKey struct{}

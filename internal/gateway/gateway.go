@@ -107,6 +107,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
 	caller, err := g.authenticate(r)
 	caller.RequestID = reqID
+	caller.Endpoint = endpointOf(r)
 	svc := g.detect(r)
 	if svc == nil {
 		writeUnrouted(w, r, err)
@@ -250,6 +251,19 @@ func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
 	}
 	restjson.EncodeError(w, awserr.New(http.StatusNotFound, "UnknownOperationException",
 		"No service of Ersatz handles %s %s", r.Method, r.URL.Path))
+}
+
+// endpointOf is the base URL the client used to reach the server.
+func endpointOf(r *http.Request) string {
+	host := r.Host
+	if host == "" {
+		host = "127.0.0.1:4566"
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + host
 }
 
 func newRequestID() string {

@@ -40,13 +40,28 @@ type Server struct {
 	dpErr     error
 }
 
+// services are the emulated services, built over one store.
+type services struct {
+	transfer *transfer.Service
+	amplify  *amplifybackend.Service
+	qapps    *qapps.Service
+}
+
+func newServices(cfg Config) services {
+	return services{
+		transfer: transfer.New(cfg.Store),
+		amplify:  amplifybackend.New(cfg.Store),
+		qapps:    qapps.New(cfg.Store),
+	}
+}
+
+func (s services) apis() []*api.Service {
+	return []*api.Service{s.transfer.API(), s.amplify.API(), s.qapps.API()}
+}
+
 // Services returns the operation tables of every emulated service.
 func Services(st store.Store) []*api.Service {
-	return []*api.Service{
-		transfer.New(st).API(),
-		amplifybackend.New(st).API(),
-		qapps.New(st).API(),
-	}
+	return newServices(Config{Store: st}).apis()
 }
 
 // New builds a server over cfg.Store.
@@ -55,12 +70,16 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	services := Services(cfg.Store)
+	svcs := newServices(cfg)
+	services := svcs.apis()
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log)
 	s := &Server{services: services}
 	if cfg.DataPlane != nil {
 		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, services, adm, log)
 	}
+	// Q Apps hands out download and upload URLs served here, unsigned like
+	// S3 presigned URLs.
+	adm.Handle(qapps.RoutePrefix, svcs.qapps.Routes())
 	gw := gateway.New(gateway.Options{
 		Services:      services,
 		DefaultRegion: cfg.DefaultRegion,

@@ -77,8 +77,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithBaseURL sets how the service learns the URL clients reach Ersatz at,
 // used for the export download and presigned upload URLs it hands out. The
-// default is BaseURLFromContext: the URL set by ContextWithBaseURL, else
-// DefaultBaseURL.
+// default is BaseURLFromContext: the endpoint of the request.
 func WithBaseURL(f func(context.Context) string) Option {
 	return func(s *Service) {
 		if f != nil {
@@ -87,19 +86,10 @@ func WithBaseURL(f func(context.Context) string) Option {
 	}
 }
 
-type baseURLKey struct{}
-
-// ContextWithBaseURL returns ctx carrying the base URL (scheme://host[:port])
-// the request reached Ersatz at. A server can set it in a middleware instead
-// of configuring WithBaseURL.
-func ContextWithBaseURL(ctx context.Context, base string) context.Context {
-	return context.WithValue(ctx, baseURLKey{}, base)
-}
-
-// BaseURLFromContext is the default base URL function: the URL stored by
-// ContextWithBaseURL, or DefaultBaseURL.
+// BaseURLFromContext is the default base URL function: the endpoint the
+// request reached Ersatz at (api.Caller.Endpoint), or DefaultBaseURL.
 func BaseURLFromContext(ctx context.Context) string {
-	if v, ok := ctx.Value(baseURLKey{}).(string); ok && v != "" {
+	if v := api.CallerFrom(ctx).Endpoint; v != "" {
 		return v
 	}
 	return DefaultBaseURL
