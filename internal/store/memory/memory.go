@@ -9,7 +9,8 @@
 // Transactions are serializable by construction: View holds a read lock and
 // Update the write lock. Update works on copy-on-write clones of the trees and
 // installs them only when fn returns nil, so an Update whose fn fails (or
-// panics) changes nothing.
+// panics) changes nothing. fn must not call View or Update on the same store:
+// the locks are not reentrant.
 package memory
 
 import (
@@ -246,7 +247,7 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 		return nil, "", err
 	}
 	limit := store.FetchLimit(page)
-	var items []store.Item
+	items := make([]store.Item, 0, min(max(limit, 0), 128))
 	pivot := &record{scope: c.Scope, parent: c.Parent, kind: c.Kind, id: last}
 	t.byColl.AscendGreaterOrEqual(pivot, func(r *record) bool {
 		if r.scope != c.Scope || r.parent != c.Parent || r.kind != c.Kind {

@@ -19,6 +19,13 @@
 //
 // To keep several deployments apart in one database, give each its own
 // schema: add search_path=<schema> to the DSN (the schema must exist).
+//
+// The tests run when ERSATZ_TEST_POSTGRES holds a DSN; each test works in a
+// schema of its own, dropped afterwards. For a throwaway local cluster:
+//
+//	eval "$(bash .ci/postgres.sh)"
+//	go test -race ./internal/store/...
+//	bash .ci/postgres.sh stop
 package postgres
 
 import (

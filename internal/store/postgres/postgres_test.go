@@ -233,3 +233,8 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("failed migration left table extra: %v, %v", extra, err)
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	testDSN(b)
+	storetest.Bench(b, func(b *testing.B) store.Store { return openT(b, freshSchema(b)) })
+}

@@ -13,6 +13,11 @@
 // between several processes opening the same file (busy_timeout makes a
 // writer wait for the lock rather than fail). Views run on a pool of read-only
 // connections and see a consistent snapshot, concurrently with the writer.
+// An Update's fn must not call Update on the same store: it would wait for
+// the writer connection it holds.
+//
+// Durable writes are bounded by fsync: about one per millisecond on a typical
+// disk, however many goroutines write (there is no group commit).
 package sqlite
 
 import (
