@@ -29,6 +29,7 @@ Usage:
   ersatz coverage [--markdown]  list every operation and whether it is implemented
   ersatz state export [flags]   write every resource as a JSON snapshot to stdout
   ersatz state import FILE      replace all state with a snapshot (flags as for serve)
+  ersatz transfer endpoints     list the SFTP/FTPS/FTP endpoints of a running Ersatz
 
 Flags (each has an ERSATZ_* environment twin, e.g. --data-dir and ERSATZ_DATA_DIR):
 `
@@ -42,6 +43,7 @@ type config struct {
 	credentials string
 	region      string
 	logLevel    string
+	transfer    *transferFlags
 }
 
 func main() {
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, stderr)
 	case "state":
 		return stateCommand(ctx, args, stdout, stderr)
+	case "transfer":
+		return transferCommand(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
@@ -107,6 +111,7 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	fs.StringVar(&c.credentials, "credentials", env("ERSATZ_CREDENTIALS", ""), "JSON credentials file (with --auth sigv4)")
 	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
+	c.transfer = addTransferFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -149,7 +154,12 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log})
+	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
+		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -96,10 +96,12 @@ type Upload struct {
 	Size              int64
 	// SessionID identifies the session (SFTP: the SSH session id in hex).
 	SessionID string
-	Time      time.Time
+	// Partial is an upload cut short (the session ended mid-transfer).
+	Partial bool
+	Time    time.Time
 }
 
-// UploadHook receives completed uploads (the transfer service's
+// UploadHook receives finished uploads (the transfer service's
 // FileUploaded, adapted by UploadHookFor).
 type UploadHook func(ctx context.Context, u Upload) error
 

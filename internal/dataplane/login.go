@@ -255,13 +255,13 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 	for _, mp := range p.Mappings {
 		cfg.Mappings = append(cfg.Mappings, vfs.Mapping{Entry: mp.Entry, Target: mp.Target, Type: mp.Type})
 	}
-	if m.uploads != nil && len(srv.OnUpload) > 0 {
+	if m.uploads != nil && (len(srv.OnUpload) > 0 || len(srv.OnPartialUpload) > 0) {
 		domain := srv.Domain
 		cfg.OnUpload = func(u vfs.Upload) {
 			m.fireUpload(Upload{
 				Account: id.account, Region: id.region, ServerID: id.serverID, UserName: user,
 				Protocol: id.protocol, Domain: domain, Path: u.Path, Bucket: u.Container, Key: u.Key,
-				Size: u.Size, SessionID: session, Time: m.now().UTC(),
+				Size: u.Size, SessionID: session, Time: m.now().UTC(), Partial: u.Partial,
 			})
 		}
 	}

@@ -22,8 +22,8 @@ type Router interface {
 func Wire(cfg Config, st store.Store, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
 	ts := transfer.New(st)
 	var opts []Option
-	if h := UploadHookFor(ts); h != nil {
-		opts = append(opts, WithUploadHook(h))
+	if n, ok := any(ts).(UploadNotifier); ok {
+		opts = append(opts, WithUploadHook(UploadHookFor(n)))
 	}
 	m, err := New(cfg, st, ts, log, opts...)
 	if err != nil {

@@ -51,6 +51,8 @@ type Upload struct {
 	Container string // bucket or file system id
 	Key       string // path inside the container
 	Size      int64
+	// Partial is an upload cut short: the session ended mid-transfer.
+	Partial bool
 }
 
 // Config is one session's view.
@@ -70,7 +72,8 @@ type Config struct {
 	// SetStatOption ENABLE_NO_OP); otherwise SETSTAT is refused on S3 and
 	// applied (mode and times) on EFS.
 	SetStatNoOp bool
-	// OnUpload is called after a file written through the session is closed.
+	// OnUpload is called after a file written through the session is closed
+	// (Partial when the transfer was interrupted).
 	OnUpload func(Upload)
 }
 
@@ -661,7 +664,8 @@ func (h *File) Stat() (os.FileInfo, error) {
 }
 
 // TransferError marks the transfer as interrupted (the SFTP and FTP servers
-// call it when a session ends mid-transfer): Close then reports no upload.
+// call it when a session ends mid-transfer): Close then reports a partial
+// upload.
 func (h *File) TransferError(error) { h.failed.Store(true) }
 
 // Close closes the file; a file opened for writing reports an upload.
@@ -674,8 +678,8 @@ func (h *File) Close() error {
 			}
 		}
 		h.closeErr = h.File.Close()
-		if h.write && h.closeErr == nil && !h.failed.Load() && h.fs.cfg.OnUpload != nil {
-			h.fs.cfg.OnUpload(Upload{Path: h.n.virtual, Container: h.n.container, Key: h.n.key, Size: size})
+		if h.write && h.closeErr == nil && h.fs.cfg.OnUpload != nil {
+			h.fs.cfg.OnUpload(Upload{Path: h.n.virtual, Container: h.n.container, Key: h.n.key, Size: size, Partial: h.failed.Load()})
 		}
 	})
 	return h.closeErr
