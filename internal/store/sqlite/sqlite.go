@@ -7,17 +7,18 @@
 // that honours fsync); an Update that had not returned may or may not have
 // happened, never partly.
 //
-// Concurrency: every Update runs on the one writer connection and begins with
-// BEGIN IMMEDIATE, which takes SQLite's write lock before the first read, so
-// read-modify-write transactions are serialized and never lose an update, also
-// between several processes opening the same file (busy_timeout makes a
-// writer wait for the lock rather than fail). Views run on a pool of read-only
-// connections and see a consistent snapshot, concurrently with the writer.
-// An Update's fn must not call Update on the same store: it would wait for
-// the writer connection it holds.
+// Concurrency: every Update runs on the one writer connection, in a
+// transaction begun with BEGIN IMMEDIATE, which takes SQLite's write lock
+// before the first read, so read-modify-write transactions are serialized and
+// never lose an update, also between several processes opening the same file
+// (busy_timeout makes a writer wait for the lock rather than fail). Views run
+// on a pool of read-only connections and see a consistent snapshot,
+// concurrently with the writer. An Update's fn must not call Update on the
+// same store: it would wait for itself.
 //
-// Durable writes are bounded by fsync: about one per millisecond on a typical
-// disk, however many goroutines write (there is no group commit).
+// Concurrent Updates share commits (group commit, see commit.go): one fsync
+// makes a whole batch of them durable, so write throughput grows with the
+// number of writers instead of stopping at one fsync per Update.
 package sqlite
 
 import (
@@ -57,6 +58,12 @@ type Store struct {
 	closed atomic.Bool
 	once   sync.Once
 	err    error
+
+	// Group commit (commit.go).
+	leader  chan struct{} // one slot: held by the goroutine running a batch
+	qmu     sync.Mutex
+	queue   []*request // Updates waiting for a batch
+	commits atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -78,7 +85,7 @@ func open(ctx context.Context, dir string, ms []migration) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: data directory %q must not contain '?' or '#'", dir)
 	}
-	s := &Store{path: path}
+	s := &Store{path: path, leader: make(chan struct{}, 1)}
 	var err error
 	if s.w, err = sql.Open("sqlite", dsn(path, true)); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -169,41 +176,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: sqlTx, st: s.rs}
+	t := &tx{ctx: ctx, tx: sqlTx, st: s.rs, bound: &stmts{}}
 	defer func() {
 		t.done = true
 		_ = sqlTx.Rollback()
 	}()
 	return fn(t)
-}
-
-// Update runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
-// connection and commits it when fn returns nil.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	t := &tx{ctx: ctx, tx: sqlTx, st: s.ws, writable: true, now: time.Now().UnixMicro()}
-	committed := false
-	defer func() {
-		t.done = true
-		if !committed {
-			_ = sqlTx.Rollback()
-		}
-	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	t.done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	committed = true
-	return nil
 }
 
 // Reset deletes every resource.
@@ -270,13 +248,15 @@ func (st *stmts) close() error {
 // ---- transactions ----
 
 type tx struct {
-	ctx      context.Context
+	ctx      context.Context // of the statements
+	caller   context.Context // when set, checked before each call (see commit.go)
 	tx       *sql.Tx
 	st       *stmts
-	inTx     stmts // st's statements bound to tx, made on first use
+	bound    *stmts // st's statements bound to tx, made on first use
 	writable bool
 	done     bool
 	now      int64 // unix microseconds, for created/updated
+	err      error // the first database error, which every later call returns
 }
 
 var _ store.BulkTx = (*tx)(nil)
@@ -285,17 +265,39 @@ func (t *tx) check(write bool) error {
 	if t.done {
 		return fmt.Errorf("%w: transaction has ended", store.ErrClosed)
 	}
+	if t.err != nil {
+		return t.err
+	}
+	if t.caller != nil {
+		if err := t.caller.Err(); err != nil {
+			return err
+		}
+	}
 	if write && !t.writable {
 		return store.ErrReadOnly
 	}
 	return nil
 }
 
-func (t *tx) stmt(i int) *sql.Stmt {
-	if t.inTx[i] == nil {
-		t.inTx[i] = t.tx.StmtContext(t.ctx, t.st[i])
+// fail records a database error. After one, SQLite may have rolled the whole
+// transaction back, so no further statement may run in it: a statement would
+// then run, and commit, on its own.
+func (t *tx) fail(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if t.err == nil {
+		t.err = err
 	}
-	return t.inTx[i]
+	return err
+}
+
+func (t *tx) stmt(i int) *sql.Stmt {
+	if t.bound == nil {
+		t.bound = &stmts{}
+	}
+	if t.bound[i] == nil {
+		t.bound[i] = t.tx.StmtContext(t.ctx, t.st[i])
+	}
+	return t.bound[i]
 }
 
 func (t *tx) Get(key store.Key) ([]byte, error) {
@@ -311,7 +313,7 @@ func (t *tx) Get(key store.Key) ([]byte, error) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get %s: %w", key.Path(), err)
+		return nil, t.fail("sqlite: get %s: %w", key.Path(), err)
 	}
 	return data, nil
 }
@@ -329,7 +331,7 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	_, err := t.stmt(sPut).ExecContext(t.ctx, key.Account, key.Region, key.Service, key.Path(),
 		key.Parent, key.Kind, key.ID, data, t.now, t.now)
 	if err != nil {
-		return fmt.Errorf("sqlite: put %s: %w", key.Path(), err)
+		return t.fail("sqlite: put %s: %w", key.Path(), err)
 	}
 	return nil
 }
@@ -344,16 +346,16 @@ func (t *tx) Delete(key store.Key) error {
 	path := key.Path()
 	res, err := t.stmt(sDelete).ExecContext(t.ctx, key.Account, key.Region, key.Service, path)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", path, err)
+		return t.fail("sqlite: delete %s: %w", path, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", path, err)
+		return t.fail("sqlite: delete %s: %w", path, err)
 	} else if n == 0 {
 		return store.ErrNotFound
 	}
 	lo, hi := store.PathRange(path)
 	if _, err := t.stmt(sDeleteBelow).ExecContext(t.ctx, key.Account, key.Region, key.Service, lo, hi); err != nil {
-		return fmt.Errorf("sqlite: delete below %s: %w", path, err)
+		return t.fail("sqlite: delete below %s: %w", path, err)
 	}
 	return nil
 }
@@ -371,19 +373,19 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 	}
 	rows, err := t.stmt(sList).QueryContext(t.ctx, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, store.FetchLimit(page))
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list: %w", err)
+		return nil, "", t.fail("sqlite: list: %w", err)
 	}
 	defer rows.Close()
 	var items []store.Item
 	for rows.Next() {
 		it := store.Item{Key: store.Key{Scope: c.Scope, Parent: c.Parent, Kind: c.Kind}}
 		if err := rows.Scan(&it.Key.ID, &it.Data); err != nil {
-			return nil, "", fmt.Errorf("sqlite: list: %w", err)
+			return nil, "", t.fail("sqlite: list: %w", err)
 		}
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("sqlite: list: %w", err)
+		return nil, "", t.fail("sqlite: list: %w", err)
 	}
 	items, next := store.FinishPage(c, page, items)
 	return items, next, nil
@@ -422,7 +424,7 @@ type row struct {
 func (t *tx) allBatch(after [4]string) ([]row, error) {
 	rows, err := t.stmt(sAll).QueryContext(t.ctx, after[0], after[1], after[2], after[3], allBatch)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: all: %w", err)
+		return nil, t.fail("sqlite: all: %w", err)
 	}
 	defer rows.Close()
 	var batch []row
@@ -430,12 +432,12 @@ func (t *tx) allBatch(after [4]string) ([]row, error) {
 		var r row
 		k := &r.item.Key
 		if err := rows.Scan(&k.Account, &k.Region, &k.Service, &k.Parent, &k.Kind, &k.ID, &r.path, &r.item.Data); err != nil {
-			return nil, fmt.Errorf("sqlite: all: %w", err)
+			return nil, t.fail("sqlite: all: %w", err)
 		}
 		batch = append(batch, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: all: %w", err)
+		return nil, t.fail("sqlite: all: %w", err)
 	}
 	return batch, nil
 }
@@ -445,7 +447,7 @@ func (t *tx) DeleteAll() error {
 		return err
 	}
 	if _, err := t.stmt(sDeleteAll).ExecContext(t.ctx); err != nil {
-		return fmt.Errorf("sqlite: delete all: %w", err)
+		return t.fail("sqlite: delete all: %w", err)
 	}
 	return nil
 }
