@@ -268,6 +268,33 @@ func Handlers(fsys *vfs.FS, numericOwners bool) sftp.Handlers {
 	return sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
 }
 
+// statusError carries the SFTP status code of an error with its message.
+type statusError struct {
+	msg  string
+	code error
+}
+
+func (e *statusError) Error() string { return e.msg }
+func (e *statusError) Unwrap() error { return e.code }
+
+// status gives a file-system error its SFTP status code: NO_SUCH_FILE,
+// PERMISSION_DENIED, OP_UNSUPPORTED or FAILURE, with the error's message.
+func status(err error) error {
+	if err == nil {
+		return nil
+	}
+	code := sftp.ErrSSHFxFailure
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		code = sftp.ErrSSHFxNoSuchFile
+	case errors.Is(err, os.ErrPermission):
+		code = sftp.ErrSSHFxPermissionDenied
+	case errors.Is(err, errors.ErrUnsupported):
+		code = sftp.ErrSSHFxOpUnsupported
+	}
+	return &statusError{msg: err.Error(), code: code}
+}
+
 type handlers struct {
 	fs      *vfs.FS
 	numeric bool
@@ -277,7 +304,7 @@ type handlers struct {
 func (h *handlers) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	f, err := h.fs.Open(r.Filepath, vfs.OpenFlags{Read: true})
 	if err != nil {
-		return nil, err
+		return nil, status(err)
 	}
 	return f, nil
 }
@@ -293,7 +320,7 @@ func (h *handlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	fl.Append = false // WriteAt with O_APPEND is refused by os.File; SFTP clients send offsets
 	f, err := h.fs.Open(r.Filepath, fl)
 	if err != nil {
-		return nil, err
+		return nil, status(err)
 	}
 	return f, nil
 }
@@ -304,13 +331,15 @@ func (h *handlers) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	fl.Append = false
 	f, err := h.fs.Open(r.Filepath, fl)
 	if err != nil {
-		return nil, err
+		return nil, status(err)
 	}
 	return f, nil
 }
 
 // Filecmd runs SETSTAT, RENAME, RMDIR, MKDIR, REMOVE; links are refused.
-func (h *handlers) Filecmd(r *sftp.Request) error {
+func (h *handlers) Filecmd(r *sftp.Request) error { return status(h.filecmd(r)) }
+
+func (h *handlers) filecmd(r *sftp.Request) error {
 	switch r.Method {
 	case "Setstat":
 		return h.fs.Setstat(r.Filepath, setStat(r))
@@ -330,7 +359,7 @@ func (h *handlers) Filecmd(r *sftp.Request) error {
 
 // PosixRename renames over an existing file.
 func (h *handlers) PosixRename(r *sftp.Request) error {
-	return h.fs.Rename(r.Filepath, r.Target, true)
+	return status(h.fs.Rename(r.Filepath, r.Target, true))
 }
 
 func setStat(r *sftp.Request) vfs.SetStat {
@@ -356,6 +385,14 @@ func setStat(r *sftp.Request) vfs.SetStat {
 
 // Filelist answers LIST, STAT and READLINK.
 func (h *handlers) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
+	l, err := h.filelist(r)
+	if err != nil {
+		return nil, status(err)
+	}
+	return l, nil
+}
+
+func (h *handlers) filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	switch r.Method {
 	case "List":
 		ents, err := h.fs.ReadDir(r.Filepath)
@@ -383,7 +420,7 @@ func (h *handlers) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 func (h *handlers) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
 	fi, err := h.fs.Stat(r.Filepath)
 	if err != nil {
-		return nil, err
+		return nil, status(err)
 	}
 	return listerAt{fi}, nil
 }
