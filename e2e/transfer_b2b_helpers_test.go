@@ -35,6 +35,7 @@ type b2bEnv struct {
 	c       *transfer.Client
 	files   *files.Store
 	secrets string // path of the secrets file
+	srv     *testkit.Server
 }
 
 // newB2B starts the Transfer service (and only it) behind the gateway, the
@@ -56,6 +57,7 @@ func newB2B(t testing.TB, opts ...transfersvc.Option) *b2bEnv {
 		_ = env.svc.Close()
 		_ = st.Close()
 	})
+	env.srv = srv
 	env.c = srv.TransferAs(acctA, "us-east-1")
 	return env
 }
