@@ -202,7 +202,7 @@ func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remot
 	nc, err := d.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, failf(codeCancelled, "connecting to %s was cancelled: %v", addr, ctx.Err())
+			return nil, nil, stoppedFailure(ctx, "connecting to "+addr)
 		}
 		if dctx.Err() != nil {
 			return nil, nil, failf(codeTimeout, "connecting to %s timed out after %s", addr, s.b2bConf().dialTimeout)
@@ -210,9 +210,14 @@ func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remot
 		return nil, nil, failf(codeConnection, "could not connect to %s: %v", addr, err)
 	}
 	_ = nc.SetDeadline(time.Now().Add(s.b2bConf().dialTimeout))
+	stopHandshake := context.AfterFunc(ctx, func() { _ = nc.Close() })
 	sc, chans, reqs, err := ssh.NewClientConn(nc, addr, cfg)
+	stopHandshake()
 	if err != nil {
 		_ = nc.Close()
+		if ctx.Err() != nil {
+			return nil, observed, stoppedFailure(ctx, "the SSH handshake with "+addr)
+		}
 		return nil, observed, classifyHandshake(err, addr, sec.Username)
 	}
 	_ = nc.SetDeadline(time.Time{})
@@ -225,6 +230,14 @@ func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remot
 		return nil, observed, failf(codeRemote, "the server at %s refused the SFTP subsystem: %v", addr, err)
 	}
 	return &remoteConn{net: nc, ssh: client, sftp: sftpClient, stop: stop}, observed, nil
+}
+
+// stoppedFailure is the failure of work its context stopped.
+func stoppedFailure(ctx context.Context, what string) *opFailure {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return failf(codeTimeout, "%s timed out", what)
+	}
+	return failf(codeCancelled, "%s was cancelled", what)
 }
 
 // classifyHandshake turns an SSH handshake error into an operation failure.
