@@ -141,7 +141,9 @@ func (s *Store) Kind() string { return "sqlite" }
 func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), busyTimeout)
+		defer cancel()
+		if _, err := s.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			s.err = fmt.Errorf("sqlite: checkpoint: %w", err)
 		}
 		s.err = errors.Join(s.err, s.close())

@@ -33,7 +33,7 @@ func BenchmarkOpen(b *testing.B) {
 
 // BenchmarkLarge builds a 1,000,000-resource database once, then measures a
 // list page, a read and an open against it. It is opt-in (the build takes a
-// while and about 450 MB of disk):
+// while and about 600 MB of disk):
 //
 //	ERSATZ_BENCH_LARGE=1 go test -run '^$' -bench Large -benchtime 2s ./internal/store/sqlite
 func BenchmarkLarge(b *testing.B) {
