@@ -372,3 +372,49 @@ func waitState(t testing.TB, c *transfer.Client, sid string, want types.State) {
 	}
 	t.Fatalf("server %s never became %s", sid, want)
 }
+
+// TestDataplaneOnUploadWorkflow: an upload through SFTP runs the server's
+// OnUpload workflow (a COPY step copies the file).
+func TestDataplaneOnUploadWorkflow(t *testing.T) {
+	needTool(t, "sftp", "ssh-keygen")
+	env := startDataPlane(t, nil, "", "")
+	ctx := context.Background()
+	wf, err := env.TC.CreateWorkflow(ctx, &transfer.CreateWorkflowInput{
+		Steps: []types.WorkflowStep{{
+			Type: types.WorkflowStepTypeCopy,
+			CopyStepDetails: &types.CopyStepDetails{
+				Name: aws.String("archive"),
+				DestinationFileLocation: &types.InputFileLocation{S3FileLocation: &types.S3InputFileLocation{
+					Bucket: aws.String("archive"), Key: aws.String("${Transfer:UserName}/"),
+				}},
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("CreateWorkflow: %v", err)
+	}
+	sid := mustCreateServer(t, env.TC, &transfer.CreateServerInput{WorkflowDetails: &types.WorkflowDetails{
+		OnUpload: []types.WorkflowDetail{{WorkflowId: wf.WorkflowId, ExecutionRole: aws.String(testRole)}},
+	}})
+	key, pub := sshKey(t, "ed25519")
+	createUser(t, env.TC, sid, "uma", pub, func(in *transfer.CreateUserInput) { in.HomeDirectory = aws.String("/inbox/uma") })
+	addr := env.waitListening(t, sid, "SFTP")
+	src := filepath.Join(t.TempDir(), "invoice.pdf")
+	if err := os.WriteFile(src, []byte("%PDF-1.7 invoice"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := sftpBatch(t, addr, key, "uma", "put "+src+" invoice.pdf\n"); err != nil {
+		t.Fatalf("sftp: %v\n%s", err, out)
+	}
+	copied := env.file("/archive/uma/invoice.pdf")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(copied); err == nil && string(b) == "%PDF-1.7 invoice" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the OnUpload COPY step did not copy the upload to %s", copied)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

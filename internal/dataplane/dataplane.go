@@ -128,6 +128,8 @@ type Manager struct {
 	now       func() time.Time
 
 	logins *loginLog
+	// closers run at Close, after the sessions and upload hooks end.
+	closers []func() error
 
 	poke   chan struct{}
 	cancel context.CancelFunc
@@ -154,6 +156,10 @@ type Option func(*Manager)
 
 // WithUploadHook sends completed uploads to h.
 func WithUploadHook(h UploadHook) Option { return func(m *Manager) { m.uploads = h } }
+
+// WithCloser runs fn when the manager closes (the wiring closes the
+// transfer service it made).
+func WithCloser(fn func() error) Option { return func(m *Manager) { m.closers = append(m.closers, fn) } }
 
 // WithClock sets the clock of the login log.
 func WithClock(now func() time.Time) Option { return func(m *Manager) { m.now = now } }
@@ -240,6 +246,9 @@ func (m *Manager) Close() error {
 	}
 	m.mu.Unlock()
 	m.hookWG.Wait()
+	for _, c := range m.closers {
+		errs = append(errs, c())
+	}
 	return errors.Join(errs...)
 }
 

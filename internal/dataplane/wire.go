@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -20,8 +21,12 @@ type Router interface {
 // state-changing Transfer operation of services, and serves its endpoints
 // on router.
 func Wire(cfg Config, st store.Store, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
-	ts := transfer.New(st)
-	var opts []Option
+	if cfg.DataDir == "" {
+		cfg.DataDir = "."
+	}
+	// The workflows FileUploaded starts work on the same files.
+	ts := transfer.New(st, transfer.WithFiles(files.New(cfg.DataDir)))
+	opts := []Option{WithCloser(ts.Close)}
 	if n, ok := any(ts).(UploadNotifier); ok {
 		opts = append(opts, WithUploadHook(UploadHookFor(n)))
 	}
