@@ -132,7 +132,7 @@ func (e *b2bEnv) waitResults(t testing.TB, connectorID, opID string) []types.Con
 		if time.Now().After(deadline) {
 			t.Fatalf("operation %s still running: %+v", opID, out.FileTransferResults)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
