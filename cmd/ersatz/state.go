@@ -15,7 +15,7 @@ import (
 func openStore(ctx context.Context, cfg config) (store.Store, error) {
 	st, err := open.Open(ctx, cfg.store, cfg.dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("open store %q: %w", cfg.store, err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return st, nil
 }
