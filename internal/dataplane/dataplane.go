@@ -159,7 +159,9 @@ func WithUploadHook(h UploadHook) Option { return func(m *Manager) { m.uploads =
 
 // WithCloser runs fn when the manager closes (the wiring closes the
 // transfer service it made).
-func WithCloser(fn func() error) Option { return func(m *Manager) { m.closers = append(m.closers, fn) } }
+func WithCloser(fn func() error) Option {
+	return func(m *Manager) { m.closers = append(m.closers, fn) }
+}
 
 // WithClock sets the clock of the login log.
 func WithClock(now func() time.Time) Option { return func(m *Manager) { m.now = now } }
