@@ -4,6 +4,7 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,6 +29,8 @@ func New(st store.Store, services []*api.Service, version string, started time.T
 	h := &Handler{mux: http.NewServeMux(), store: st, services: services, version: version, started: started, log: log}
 	h.mux.HandleFunc("GET /_ersatz/health", h.health)
 	h.mux.HandleFunc("POST /_ersatz/reset", h.reset)
+	h.mux.HandleFunc("GET /_ersatz/state", h.exportState)
+	h.mux.HandleFunc("POST /_ersatz/state", h.importState)
 	return h
 }
 
@@ -71,4 +74,40 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// exportState writes every resource as a snapshot document.
+func (h *Handler) exportState(w http.ResponseWriter, r *http.Request) {
+	snap, err := store.Export(r.Context(), h.store)
+	if err != nil {
+		h.log.Error("state export failed", "error", err)
+		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := store.WriteSnapshot(w, snap); err != nil {
+		h.log.Error("state export failed", "error", err)
+	}
+}
+
+// maxSnapshot is the largest snapshot POST /_ersatz/state reads.
+const maxSnapshot = 1 << 30
+
+// importState replaces all state with the posted snapshot; a malformed or
+// newer-version document is a 400 and changes nothing.
+func (h *Handler) importState(w http.ResponseWriter, r *http.Request) {
+	snap, err := store.ReadSnapshot(http.MaxBytesReader(w, r.Body, maxSnapshot))
+	if err != nil {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := store.Import(r.Context(), h.store, snap); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, store.ErrInvalidSnapshot) {
+			status = http.StatusBadRequest
+		}
+		WriteJSON(w, status, map[string]string{"error": err.Error()})
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "imported", "resources": len(snap.Resources)})
 }
