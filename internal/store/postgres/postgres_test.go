@@ -2,11 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,69 +12,16 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/storetest"
+	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
-const envDSN = "ERSATZ_TEST_POSTGRES"
+const envDSN = testkit.PostgresEnv
 
 // testDSN returns the DSN of the test database, or skips the test.
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		tb.Skip("set ERSATZ_TEST_POSTGRES=postgres://... to run the PostgreSQL tests")
-	}
-	return dsn
-}
+func testDSN(tb testing.TB) string { return testkit.PostgresDSN(tb) }
 
-// freshSchema creates an empty schema, dropped when tb ends, and returns a DSN
-// whose search_path is that schema, so that test runs never see each other's
-// data.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	dsn := testDSN(tb)
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "ersatz_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", envDSN, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			tb.Errorf("connect to drop schema: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema: %v", err)
-		}
-	})
-	out, err := withSearchPath(dsn, schema)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
-func withSearchPath(dsn, schema string) (string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", fmt.Errorf("parse %s: %w", envDSN, err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), nil
-	}
-	return dsn + " search_path=" + schema, nil
-}
+// freshSchema is a DSN of an empty schema of its own, dropped at the end.
+func freshSchema(tb testing.TB) string { return testkit.PostgresSchema(tb) }
 
 func openT(tb testing.TB, dsn string) *Store {
 	tb.Helper()
