@@ -20,7 +20,7 @@ func TestTwoProcessesShareOnePostgres(t *testing.T) {
 	b := startErsatz(t, bin, "--store", dsn).client()
 
 	created, err := a.CreateServer(t.Context(), &transfer.CreateServerInput{
-		IdentityProviderType: types.IdentityProviderTypeAwsDirectoryService,
+		IdentityProviderType:    types.IdentityProviderTypeAwsDirectoryService,
 		IdentityProviderDetails: &types.IdentityProviderDetails{DirectoryId: aws.String("d-1234567890")},
 	})
 	if err != nil {
