@@ -226,6 +226,12 @@ func sshOpts(port string) []string {
 // combined output. A batch line starting with "-" may fail.
 func sftpBatch(t testing.TB, addr, key, user, batch string) (string, error) {
 	t.Helper()
+	return sftpBatchOpts(t, addr, key, user, batch)
+}
+
+// sftpBatchOpts is sftpBatch with more ssh options (e.g. "-c", cipher).
+func sftpBatchOpts(t testing.TB, addr, key, user, batch string, extra ...string) (string, error) {
+	t.Helper()
 	needTool(t, "sftp")
 	host, port, _ := net.SplitHostPort(addr)
 	bf := filepath.Join(t.TempDir(), "batch")
@@ -233,7 +239,8 @@ func sftpBatch(t testing.TB, addr, key, user, batch string) (string, error) {
 		t.Fatal(err)
 	}
 	args := append(sshOpts(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no",
-		"-i", key, "-b", bf, user+"@"+host)
+		"-i", key, "-b", bf)
+	args = append(append(args, extra...), user+"@"+host)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sftp", args...)

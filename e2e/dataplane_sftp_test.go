@@ -418,3 +418,50 @@ func TestDataplaneOnUploadWorkflow(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestDataplaneSecurityPolicyAlgorithms: the server's security policy
+// decides the SSH algorithms it offers.
+func TestDataplaneSecurityPolicyAlgorithms(t *testing.T) {
+	needTool(t, "sftp", "ssh-keygen")
+	env := startDataPlane(t, nil, "", "")
+	key, pub := sshKey(t, "ed25519")
+	sid := mustCreateServer(t, env.TC, &transfer.CreateServerInput{SecurityPolicyName: aws.String("TransferSecurityPolicy-Restricted-2020-06")})
+	createUser(t, env.TC, sid, "pat", pub, nil)
+	addr := env.waitListening(t, sid, "SFTP")
+	tests := []struct {
+		opts []string
+		ok   bool
+	}{
+		{[]string{"-c", "aes256-gcm@openssh.com"}, true},
+		{[]string{"-c", "aes128-ctr"}, true},
+		{[]string{"-c", "chacha20-poly1305@openssh.com"}, false}, // not in Restricted-2020-06
+		{[]string{"-o", "MACs=hmac-sha1", "-c", "aes128-ctr"}, false},
+	}
+	for _, tc := range tests {
+		out, err := sftpBatchOpts(t, addr, key, "pat", "pwd\n", tc.opts...)
+		if tc.ok != (err == nil) {
+			t.Errorf("%v: err=%v\n%s", tc.opts, err, out)
+		}
+		// x/crypto closes the connection when nothing matches; OpenSSH then
+		// reports either.
+		if !tc.ok && err != nil && !strings.Contains(out, "no matching") && !strings.Contains(out, "Connection closed") {
+			t.Errorf("%v failed for another reason:\n%s", tc.opts, out)
+		}
+	}
+	// Changing the policy restarts the listener with the new algorithms.
+	if _, err := env.TC.UpdateServer(context.Background(), &transfer.UpdateServerInput{ServerId: aws.String(sid),
+		SecurityPolicyName: aws.String("TransferSecurityPolicy-2020-06")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, err := sftpBatchOpts(t, env.waitListening(t, sid, "SFTP"), key, "pat", "pwd\n", "-c", "chacha20-poly1305@openssh.com")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chacha20-poly1305 still refused after UpdateServer: %v\n%s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
