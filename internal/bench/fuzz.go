@@ -296,6 +296,9 @@ func (f *Fuzzer) One(ctx context.Context) {
 	}
 	rec := httptest.NewRecorder()
 	f.handler.ServeHTTP(rec, req)
+	if ctx.Err() != nil {
+		return // the run ended during the request: its answer says nothing about the server
+	}
 	f.Stats.Requests++
 	status := rec.Code
 	code := rec.Header().Get("X-Amzn-ErrorType")
