@@ -157,6 +157,12 @@ func TestDataplaneSFTPServiceManaged(t *testing.T) {
 // host key's fingerprint.
 func presentedFingerprint(t testing.TB, addr string) string {
 	t.Helper()
+	return presentedFingerprintAlgo(t, addr, ssh.KeyAlgoED25519)
+}
+
+// presentedFingerprintAlgo asks for a host key of one algorithm.
+func presentedFingerprintAlgo(t testing.TB, addr, algo string) string {
+	t.Helper()
 	var got string
 	cfg := &ssh.ClientConfig{
 		User: "nobody",
@@ -165,7 +171,7 @@ func presentedFingerprint(t testing.TB, addr string) string {
 			got = ssh.FingerprintSHA256(key)
 			return errors.New("stop after the host key")
 		},
-		HostKeyAlgorithms: []string{ssh.KeyAlgoED25519},
+		HostKeyAlgorithms: []string{algo},
 		Timeout:           5 * time.Second,
 	}
 	c, err := ssh.Dial("tcp", addr, cfg)
@@ -463,5 +469,49 @@ func TestDataplaneSecurityPolicyAlgorithms(t *testing.T) {
 			t.Fatalf("chacha20-poly1305 still refused after UpdateServer: %v\n%s", err, out)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDataplaneImportedHostKey: a host key added with ImportHostKey is
+// presented too (for its algorithm), without a restart of Ersatz.
+func TestDataplaneImportedHostKey(t *testing.T) {
+	needTool(t, "ssh-keygen")
+	env := startDataPlane(t, nil, "", "")
+	ctx := context.Background()
+	sid := mustCreateServer(t, env.TC, nil)
+	addr := env.waitListening(t, sid, "SFTP")
+	if got := presentedFingerprintAlgo(t, addr, ssh.KeyAlgoRSASHA256); got != "" {
+		t.Fatalf("an RSA host key before any was imported: %s", got)
+	}
+	keyPath, _ := sshKey(t, "rsa")
+	pemBytes, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := env.TC.ImportHostKey(ctx, &transfer.ImportHostKeyInput{ServerId: aws.String(sid), HostKeyBody: aws.String(string(pemBytes))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := env.TC.DescribeHostKey(ctx, &transfer.DescribeHostKeyInput{ServerId: aws.String(sid), HostKeyId: out.HostKeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := aws.ToString(desc.HostKey.HostKeyFingerprint)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := presentedFingerprintAlgo(t, env.waitListening(t, sid, "SFTP"), ssh.KeyAlgoRSASHA256); got == want {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("RSA host key presented: %q, imported %q", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The primary (ED25519) key is still the one DescribeServer fingerprints.
+	srv, err := env.TC.DescribeServer(ctx, &transfer.DescribeServerInput{ServerId: aws.String(sid)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := presentedFingerprint(t, addr); got != aws.ToString(srv.Server.HostKeyFingerprint) {
+		t.Fatalf("ED25519 host key %s, DescribeServer %s", got, aws.ToString(srv.Server.HostKeyFingerprint))
 	}
 }
