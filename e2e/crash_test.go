@@ -46,7 +46,7 @@ func startErsatz(t *testing.T, bin string, args ...string) *ersatzProc {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	cmd := exec.Command(bin, append([]string{"--listen", addr, "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"--listen", addr, "--log-level", "warn", "--no-transfer-data-plane"}, args...)...)
 	cmd.Env = append(os.Environ(), "ERSATZ_TRANSFER_PORTS=", "ERSATZ_STORE=", "ERSATZ_DATA_DIR=")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -43,6 +43,8 @@ type config struct {
 	credentials string
 	region      string
 	logLevel    string
+	secrets     string
+	jobDelay    time.Duration
 	transfer    *transferFlags
 }
 
@@ -111,6 +113,12 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	fs.StringVar(&c.credentials, "credentials", env("ERSATZ_CREDENTIALS", ""), "JSON credentials file (with --auth sigv4)")
 	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS_FILE", ""), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
+	jobDelay, err := envDuration("ERSATZ_AMPLIFY_JOB_DELAY", 100*time.Millisecond)
+	if err != nil {
+		return c, nil, err
+	}
+	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
 	c.transfer = addTransferFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -119,6 +127,18 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
 	}
 	return c, fs.Args(), nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }
 
 func env(name, def string) string {
@@ -155,6 +175,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	defer st.Close()
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
+		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
 	if err := srv.Start(ctx); err != nil {
 		return err

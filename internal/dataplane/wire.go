@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
-	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -16,17 +15,15 @@ type Router interface {
 }
 
 // Wire builds the manager the server runs: it reads the control plane
-// through a Transfer service over st, sends uploads to that service's
-// FileUploaded when it has one (see UploadHookFor), reconciles after every
-// state-changing Transfer operation of services, and serves its endpoints
-// on router.
-func Wire(cfg Config, st store.Store, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
+// through ts, the server's Transfer service (whose workflows must work on
+// the same files, under cfg.DataDir), sends uploads to its FileUploaded,
+// reconciles after every state-changing Transfer operation of services, and
+// serves its endpoints on router. The caller closes ts after the manager.
+func Wire(cfg Config, st store.Store, ts *transfer.Service, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "."
 	}
-	// The workflows FileUploaded starts work on the same files.
-	ts := transfer.New(st, transfer.WithFiles(files.New(cfg.DataDir)))
-	opts := []Option{WithCloser(ts.Close)}
+	var opts []Option
 	if n, ok := any(ts).(UploadNotifier); ok {
 		opts = append(opts, WithUploadHook(UploadHookFor(n)))
 	}

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
@@ -27,6 +29,16 @@ type Config struct {
 	DefaultRegion string
 	Auth          gateway.Authenticator // nil: --auth off
 	Logger        *slog.Logger
+	// DataDir holds the files of Transfer's S3 and EFS domains (served by the
+	// data plane, read and written by connectors and workflows); "" keeps
+	// the Transfer service's default.
+	DataDir string
+	// SecretsFile holds the secrets of Transfer's SFTP connectors ("" reads
+	// $ERSATZ_SECRETS_FILE).
+	SecretsFile string
+	// AmplifyJobDelay is how long an Amplify Backend job stays in progress
+	// (0 keeps the default).
+	AmplifyJobDelay time.Duration
 	// DataPlane, when set, runs the Transfer data plane (SFTP, FTPS and FTP
 	// listeners of ONLINE servers) between Start and Close.
 	DataPlane *dataplane.Config
@@ -38,6 +50,7 @@ type Server struct {
 	services  []*api.Service
 	dataplane *dataplane.Manager
 	dpErr     error
+	transfer  *transfer.Service
 }
 
 // services are the emulated services, built over one store.
@@ -48,9 +61,20 @@ type services struct {
 }
 
 func newServices(cfg Config) services {
+	topts := []transfer.Option{}
+	if cfg.DataDir != "" {
+		topts = append(topts, transfer.WithFiles(files.New(cfg.DataDir)))
+	}
+	if cfg.SecretsFile != "" {
+		topts = append(topts, transfer.WithSecretsFile(cfg.SecretsFile))
+	}
+	var aopts []amplifybackend.Option
+	if cfg.AmplifyJobDelay > 0 {
+		aopts = append(aopts, amplifybackend.WithJobDelay(cfg.AmplifyJobDelay))
+	}
 	return services{
-		transfer: transfer.New(cfg.Store),
-		amplify:  amplifybackend.New(cfg.Store),
+		transfer: transfer.New(cfg.Store, topts...),
+		amplify:  amplifybackend.New(cfg.Store, aopts...),
 		qapps:    qapps.New(cfg.Store),
 	}
 }
@@ -73,9 +97,9 @@ func New(cfg Config) *Server {
 	svcs := newServices(cfg)
 	services := svcs.apis()
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log)
-	s := &Server{services: services}
+	s := &Server{services: services, transfer: svcs.transfer}
 	if cfg.DataPlane != nil {
-		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, services, adm, log)
+		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, services, adm, log)
 	}
 	// Q Apps hands out download and upload URLs served here, unsigned like
 	// S3 presigned URLs.
@@ -102,12 +126,15 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the data plane, when configured.
+// Close stops the data plane, when configured, then the background work of
+// the services (connector transfers, workflow steps). Close it before the store.
 func (s *Server) Close() error {
+	var errs []error
 	if s.dataplane != nil {
-		return s.dataplane.Close()
+		errs = append(errs, s.dataplane.Close())
 	}
-	return nil
+	errs = append(errs, s.transfer.Close())
+	return errors.Join(errs...)
 }
 
 // DataPlane is the Transfer data plane (nil unless configured).

@@ -35,10 +35,11 @@ func Start(t testing.TB) *Server {
 func StartWith(t testing.TB, st store.Store) *Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log})
+	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataDir: t.TempDir()})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
+		_ = srv.Close()
 		_ = st.Close()
 	})
 	return &Server{URL: hs.URL, Store: st}
