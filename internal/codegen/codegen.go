@@ -111,11 +111,6 @@ func typeName(shape string) string { return goName(shape) }
 
 func (g *generator) shape(name string) *model.Shape { return g.m.Shapes[name] }
 
-func (g *generator) isStruct(name string) bool {
-	s := g.shape(name)
-	return s.Type == "structure" && !s.Document
-}
-
 // goType is the Go type of a member referring to shape name.
 func (g *generator) goType(ref *model.ShapeRef, elem bool) string {
 	s := g.shape(ref.Shape)
@@ -370,9 +365,10 @@ func (g *generator) structure(name string, s *model.Shape) {
 		// Members are omitted when nil (omitzero: an empty, non-nil list is
 		// still sent as []). A required list or map is always sent, as AWS
 		// does: the protocol layer turns a nil one into [] or {}.
-		tag := g.jsonKey(mn, ref) + ",omitzero"
-		if t := g.shape(ref.Shape).Type; s.IsRequired(mn) && (t == "list" || t == "map") && tag != "-,omitzero" {
-			tag = g.jsonKey(mn, ref)
+		key := g.jsonKey(mn, ref)
+		tag := key + ",omitzero"
+		if t := g.shape(ref.Shape).Type; key == "-" || s.IsRequired(mn) && (t == "list" || t == "map") {
+			tag = key
 		}
 		g.p("%s %s `json:\"%s\"`", goName(mn), g.goType(ref, false), tag)
 	}

@@ -233,7 +233,10 @@ func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, op *a
 
 func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
 	var se api.ServiceError
-	if !errors.As(err, &se) || (se.HTTPStatus() >= 500 && se.HTTPStatus() != http.StatusNotImplemented) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		g.log.Debug("request abandoned by the client", "service", svc.Name, "error", err)
+	case !errors.As(err, &se) || (se.HTTPStatus() >= 500 && se.HTTPStatus() != http.StatusNotImplemented):
 		g.log.Error("request failed", "service", svc.Name, "error", err)
 	}
 	if svc.Protocol == api.RESTJSON {

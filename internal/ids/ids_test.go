@@ -20,7 +20,12 @@ func TestShapes(t *testing.T) {
 			t.Errorf("%q does not match %s", tt.got, tt.want)
 		}
 	}
-	if Hex17("s-") == Hex17("s-") {
-		t.Error("two ids are equal")
+	seen := map[string]bool{}
+	for range 1000 {
+		id := Hex17("s-")
+		if seen[id] {
+			t.Fatalf("id %s made twice", id)
+		}
+		seen[id] = true
 	}
 }

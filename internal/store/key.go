@@ -63,6 +63,16 @@ func NotFoundIfInvalid(k Key) error {
 	return nil
 }
 
+// ListOfInvalid is what List returns for a collection no resource can belong
+// to (ids come from requests, so such a collection is simply empty): no
+// items, or ErrInvalidToken when a page token was given.
+func ListOfInvalid(page Page) error {
+	if page.Token != "" {
+		return ErrInvalidToken
+	}
+	return nil
+}
+
 func checkText(name, v string) error {
 	if !utf8.ValidString(v) {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidKey, name)

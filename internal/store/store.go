@@ -109,6 +109,8 @@ type Tx interface {
 	// most page.Limit of them, and a token for the next page ("" when there is
 	// none). A token stays valid when resources are inserted or deleted; a token
 	// that is malformed or belongs to another collection gives ErrInvalidToken.
+	// A collection no resource can belong to (a NUL byte in its parent, say)
+	// is empty.
 	List(c Collection, page Page) (items []Item, next string, err error)
 }
 

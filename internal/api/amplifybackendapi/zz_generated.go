@@ -638,8 +638,8 @@ func (s *CloneBackendReqObj) Validate(r *validate.Report, path string) {
 
 // CloneBackendRequest is the CloneBackendRequest structure.
 type CloneBackendRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	TargetEnvironmentName  *string `json:"targetEnvironmentName,omitzero"`
 }
 
@@ -747,7 +747,7 @@ func (s *CreateBackendAPIReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendAPIRequest is the CreateBackendAPIRequest structure.
 type CreateBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitzero"`
+	AppId                  *string                   `json:"-"`
 	BackendEnvironmentName *string                   `json:"backendEnvironmentName,omitzero"`
 	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                   `json:"resourceName,omitzero"`
@@ -977,7 +977,7 @@ func (s *CreateBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendAuthRequest is the CreateBackendAuthRequest structure.
 type CreateBackendAuthRequest struct {
-	AppId                  *string                          `json:"-,omitzero"`
+	AppId                  *string                          `json:"-"`
 	BackendEnvironmentName *string                          `json:"backendEnvironmentName,omitzero"`
 	ResourceConfig         *CreateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                          `json:"resourceName,omitzero"`
@@ -1175,7 +1175,7 @@ func (s *CreateBackendConfigReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendConfigRequest is the CreateBackendConfigRequest structure.
 type CreateBackendConfigRequest struct {
-	AppId               *string `json:"-,omitzero"`
+	AppId               *string `json:"-"`
 	BackendManagerAppId *string `json:"backendManagerAppId,omitzero"`
 }
 
@@ -1372,7 +1372,7 @@ func (s *CreateBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // CreateBackendStorageRequest is the CreateBackendStorageRequest structure.
 type CreateBackendStorageRequest struct {
-	AppId                  *string                             `json:"-,omitzero"`
+	AppId                  *string                             `json:"-"`
 	BackendEnvironmentName *string                             `json:"backendEnvironmentName,omitzero"`
 	ResourceConfig         *CreateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                             `json:"resourceName,omitzero"`
@@ -1451,7 +1451,7 @@ func (s *CreateBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // CreateTokenRequest is the CreateTokenRequest structure.
 type CreateTokenRequest struct {
-	AppId *string `json:"-,omitzero"`
+	AppId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on CreateTokenRequest.
@@ -1522,8 +1522,8 @@ func (s *CreateTokenResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendAPIRequest is the DeleteBackendAPIRequest structure.
 type DeleteBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitzero"`
-	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	AppId                  *string                   `json:"-"`
+	BackendEnvironmentName *string                   `json:"-"`
 	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
@@ -1583,8 +1583,8 @@ func (s *DeleteBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendAuthRequest is the DeleteBackendAuthRequest structure.
 type DeleteBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
@@ -1637,8 +1637,8 @@ func (s *DeleteBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendRequest is the DeleteBackendRequest structure.
 type DeleteBackendRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 }
 
 // Validate checks the model's constraints on DeleteBackendRequest.
@@ -1710,8 +1710,8 @@ func (s *DeleteBackendResponse) Validate(r *validate.Report, path string) {
 
 // DeleteBackendStorageRequest is the DeleteBackendStorageRequest structure.
 type DeleteBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 	ServiceName            *string `json:"serviceName,omitzero"`
 }
@@ -1769,8 +1769,8 @@ func (s *DeleteBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // DeleteTokenRequest is the DeleteTokenRequest structure.
 type DeleteTokenRequest struct {
-	AppId     *string `json:"-,omitzero"`
-	SessionId *string `json:"-,omitzero"`
+	AppId     *string `json:"-"`
+	SessionId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on DeleteTokenRequest.
@@ -1867,8 +1867,8 @@ func (s *GatewayTimeoutException) Validate(r *validate.Report, path string) {
 
 // GenerateBackendAPIModelsRequest is the GenerateBackendAPIModelsRequest structure.
 type GenerateBackendAPIModelsRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
@@ -1921,8 +1921,8 @@ func (s *GenerateBackendAPIModelsResponse) Validate(r *validate.Report, path str
 
 // GetBackendAPIModelsRequest is the GetBackendAPIModelsRequest structure.
 type GetBackendAPIModelsRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
@@ -1978,8 +1978,8 @@ func (s *GetBackendAPIModelsResponse) Validate(r *validate.Report, path string) 
 
 // GetBackendAPIRequest is the GetBackendAPIRequest structure.
 type GetBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitzero"`
-	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	AppId                  *string                   `json:"-"`
+	BackendEnvironmentName *string                   `json:"-"`
 	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
@@ -2090,8 +2090,8 @@ func (s *GetBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendAuthRequest is the GetBackendAuthRequest structure.
 type GetBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
@@ -2180,9 +2180,9 @@ func (s *GetBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // GetBackendJobRequest is the GetBackendJobRequest structure.
 type GetBackendJobRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
-	JobId                  *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
+	JobId                  *string `json:"-"`
 }
 
 // Validate checks the model's constraints on GetBackendJobRequest.
@@ -2248,7 +2248,7 @@ func (s *GetBackendReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendRequest is the GetBackendRequest structure.
 type GetBackendRequest struct {
-	AppId                  *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
 	BackendEnvironmentName *string `json:"backendEnvironmentName,omitzero"`
 }
 
@@ -2323,8 +2323,8 @@ func (s *GetBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // GetBackendStorageRequest is the GetBackendStorageRequest structure.
 type GetBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	ResourceName           *string `json:"resourceName,omitzero"`
 }
 
@@ -2441,8 +2441,8 @@ func (s *GetBackendStorageResponse) Validate(r *validate.Report, path string) {
 
 // GetTokenRequest is the GetTokenRequest structure.
 type GetTokenRequest struct {
-	AppId     *string `json:"-,omitzero"`
-	SessionId *string `json:"-,omitzero"`
+	AppId     *string `json:"-"`
+	SessionId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on GetTokenRequest.
@@ -2552,8 +2552,8 @@ func (s *ImportBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // ImportBackendAuthRequest is the ImportBackendAuthRequest structure.
 type ImportBackendAuthRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	IdentityPoolId         *string `json:"identityPoolId,omitzero"`
 	NativeClientId         *string `json:"nativeClientId,omitzero"`
 	UserPoolId             *string `json:"userPoolId,omitzero"`
@@ -2637,8 +2637,8 @@ func (s *ImportBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // ImportBackendStorageRequest is the ImportBackendStorageRequest structure.
 type ImportBackendStorageRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	BucketName             *string `json:"bucketName,omitzero"`
 	ServiceName            *string `json:"serviceName,omitzero"`
 }
@@ -2746,8 +2746,8 @@ func (s *ListBackendJobRespObj) Validate(r *validate.Report, path string) {
 
 // ListBackendJobsRequest is the ListBackendJobsRequest structure.
 type ListBackendJobsRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
 	JobId                  *string `json:"jobId,omitzero"`
 	MaxResults             *int32  `json:"maxResults,omitzero"`
 	NextToken              *string `json:"nextToken,omitzero"`
@@ -2957,7 +2957,7 @@ func (s *RemoveAllBackendsReqObj) Validate(r *validate.Report, path string) {
 
 // RemoveAllBackendsRequest is the RemoveAllBackendsRequest structure.
 type RemoveAllBackendsRequest struct {
-	AppId           *string `json:"-,omitzero"`
+	AppId           *string `json:"-"`
 	CleanAmplifyApp *bool   `json:"cleanAmplifyApp,omitzero"`
 }
 
@@ -3028,7 +3028,7 @@ func (s *RemoveBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // RemoveBackendConfigRequest is the RemoveBackendConfigRequest structure.
 type RemoveBackendConfigRequest struct {
-	AppId *string `json:"-,omitzero"`
+	AppId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on RemoveBackendConfigRequest.
@@ -3276,8 +3276,8 @@ var UnAuthenticatedElementValues = []string{"READ", "CREATE_AND_UPDATE", "DELETE
 
 // UpdateBackendAPIRequest is the UpdateBackendAPIRequest structure.
 type UpdateBackendAPIRequest struct {
-	AppId                  *string                   `json:"-,omitzero"`
-	BackendEnvironmentName *string                   `json:"-,omitzero"`
+	AppId                  *string                   `json:"-"`
+	BackendEnvironmentName *string                   `json:"-"`
 	ResourceConfig         *BackendAPIResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                   `json:"resourceName,omitzero"`
 }
@@ -3471,8 +3471,8 @@ func (s *UpdateBackendAuthReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendAuthRequest is the UpdateBackendAuthRequest structure.
 type UpdateBackendAuthRequest struct {
-	AppId                  *string                          `json:"-,omitzero"`
-	BackendEnvironmentName *string                          `json:"-,omitzero"`
+	AppId                  *string                          `json:"-"`
+	BackendEnvironmentName *string                          `json:"-"`
 	ResourceConfig         *UpdateBackendAuthResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                          `json:"resourceName,omitzero"`
 }
@@ -3655,7 +3655,7 @@ func (s *UpdateBackendConfigReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendConfigRequest is the UpdateBackendConfigRequest structure.
 type UpdateBackendConfigRequest struct {
-	AppId           *string                `json:"-,omitzero"`
+	AppId           *string                `json:"-"`
 	LoginAuthConfig *LoginAuthConfigReqObj `json:"loginAuthConfig,omitzero"`
 }
 
@@ -3703,9 +3703,9 @@ func (s *UpdateBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // UpdateBackendJobRequest is the UpdateBackendJobRequest structure.
 type UpdateBackendJobRequest struct {
-	AppId                  *string `json:"-,omitzero"`
-	BackendEnvironmentName *string `json:"-,omitzero"`
-	JobId                  *string `json:"-,omitzero"`
+	AppId                  *string `json:"-"`
+	BackendEnvironmentName *string `json:"-"`
+	JobId                  *string `json:"-"`
 	Operation              *string `json:"operation,omitzero"`
 	Status                 *string `json:"status,omitzero"`
 }
@@ -3786,8 +3786,8 @@ func (s *UpdateBackendStorageReqObj) Validate(r *validate.Report, path string) {
 
 // UpdateBackendStorageRequest is the UpdateBackendStorageRequest structure.
 type UpdateBackendStorageRequest struct {
-	AppId                  *string                             `json:"-,omitzero"`
-	BackendEnvironmentName *string                             `json:"-,omitzero"`
+	AppId                  *string                             `json:"-"`
+	BackendEnvironmentName *string                             `json:"-"`
 	ResourceConfig         *UpdateBackendStorageResourceConfig `json:"resourceConfig,omitzero"`
 	ResourceName           *string                             `json:"resourceName,omitzero"`
 }

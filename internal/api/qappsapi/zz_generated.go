@@ -354,7 +354,7 @@ var AppStatusValues = []string{"PUBLISHED", "DRAFT", "DELETED"}
 
 // AssociateLibraryItemReviewInput is the AssociateLibraryItemReviewInput structure.
 type AssociateLibraryItemReviewInput struct {
-	InstanceId    *string `json:"-,omitzero"`
+	InstanceId    *string `json:"-"`
 	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
@@ -384,7 +384,7 @@ func (s *AssociateLibraryItemReviewInput) Bind(b api.Bindings) error {
 
 // AssociateQAppWithUserInput is the AssociateQAppWithUserInput structure.
 type AssociateQAppWithUserInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 	AppId      *string `json:"appId,omitzero"`
 }
 
@@ -496,7 +496,7 @@ func (s *AttributeFilter) Validate(r *validate.Report, path string) {
 
 // BatchCreateCategoryInput is the BatchCreateCategoryInput structure.
 type BatchCreateCategoryInput struct {
-	InstanceId *string                            `json:"-,omitzero"`
+	InstanceId *string                            `json:"-"`
 	Categories []BatchCreateCategoryInputCategory `json:"categories"`
 }
 
@@ -560,7 +560,7 @@ func (s *BatchCreateCategoryInputCategory) Validate(r *validate.Report, path str
 
 // BatchDeleteCategoryInput is the BatchDeleteCategoryInput structure.
 type BatchDeleteCategoryInput struct {
-	InstanceId *string  `json:"-,omitzero"`
+	InstanceId *string  `json:"-"`
 	Categories []string `json:"categories"`
 }
 
@@ -593,7 +593,7 @@ func (s *BatchDeleteCategoryInput) Bind(b api.Bindings) error {
 
 // BatchUpdateCategoryInput is the BatchUpdateCategoryInput structure.
 type BatchUpdateCategoryInput struct {
-	InstanceId *string         `json:"-,omitzero"`
+	InstanceId *string         `json:"-"`
 	Categories []CategoryInput `json:"categories"`
 }
 
@@ -988,7 +988,7 @@ func (s *ConversationMessage) Validate(r *validate.Report, path string) {
 
 // CreateLibraryItemInput is the CreateLibraryItemInput structure.
 type CreateLibraryItemInput struct {
-	InstanceId *string  `json:"-,omitzero"`
+	InstanceId *string  `json:"-"`
 	AppId      *string  `json:"appId,omitzero"`
 	AppVersion *int32   `json:"appVersion,omitzero"`
 	Categories []string `json:"categories"`
@@ -1081,7 +1081,7 @@ func (s *CreateLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // CreatePresignedUrlInput is the CreatePresignedUrlInput structure.
 type CreatePresignedUrlInput struct {
-	InstanceId         *string `json:"-,omitzero"`
+	InstanceId         *string `json:"-"`
 	CardId             *string `json:"cardId,omitzero"`
 	AppId              *string `json:"appId,omitzero"`
 	FileContentsSha256 *string `json:"fileContentsSha256,omitzero"`
@@ -1182,7 +1182,7 @@ func (s *CreatePresignedUrlOutput) Validate(r *validate.Report, path string) {
 
 // CreateQAppInput is the CreateQAppInput structure.
 type CreateQAppInput struct {
-	InstanceId    *string             `json:"-,omitzero"`
+	InstanceId    *string             `json:"-"`
 	Title         *string             `json:"title,omitzero"`
 	Description   *string             `json:"description,omitzero"`
 	AppDefinition *AppDefinitionInput `json:"appDefinition,omitzero"`
@@ -1323,7 +1323,7 @@ func (s *CreateQAppOutput) Validate(r *validate.Report, path string) {
 
 // DeleteLibraryItemInput is the DeleteLibraryItemInput structure.
 type DeleteLibraryItemInput struct {
-	InstanceId    *string `json:"-,omitzero"`
+	InstanceId    *string `json:"-"`
 	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
@@ -1353,7 +1353,7 @@ func (s *DeleteLibraryItemInput) Bind(b api.Bindings) error {
 
 // DeleteQAppInput is the DeleteQAppInput structure.
 type DeleteQAppInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 	AppId      *string `json:"appId,omitzero"`
 }
 
@@ -1383,8 +1383,8 @@ func (s *DeleteQAppInput) Bind(b api.Bindings) error {
 
 // DescribeQAppPermissionsInput is the DescribeQAppPermissionsInput structure.
 type DescribeQAppPermissionsInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	AppId      *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	AppId      *string `json:"-"`
 }
 
 // Validate checks the model's constraints on DescribeQAppPermissionsInput.
@@ -1435,7 +1435,7 @@ func (s *DescribeQAppPermissionsOutput) Validate(r *validate.Report, path string
 
 // DisassociateLibraryItemReviewInput is the DisassociateLibraryItemReviewInput structure.
 type DisassociateLibraryItemReviewInput struct {
-	InstanceId    *string `json:"-,omitzero"`
+	InstanceId    *string `json:"-"`
 	LibraryItemId *string `json:"libraryItemId,omitzero"`
 }
 
@@ -1465,7 +1465,7 @@ func (s *DisassociateLibraryItemReviewInput) Bind(b api.Bindings) error {
 
 // DisassociateQAppFromUserInput is the DisassociateQAppFromUserInput structure.
 type DisassociateQAppFromUserInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 	AppId      *string `json:"appId,omitzero"`
 }
 
@@ -1578,7 +1578,7 @@ var ExecutionStatusValues = []string{"IN_PROGRESS", "WAITING", "COMPLETED", "ERR
 
 // ExportQAppSessionDataInput is the ExportQAppSessionDataInput structure.
 type ExportQAppSessionDataInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 	SessionId  *string `json:"sessionId,omitzero"`
 }
 
@@ -1832,9 +1832,9 @@ func (s *FormInputCardMetadata) Validate(r *validate.Report, path string) {
 
 // GetLibraryItemInput is the GetLibraryItemInput structure.
 type GetLibraryItemInput struct {
-	InstanceId    *string `json:"-,omitzero"`
-	LibraryItemId *string `json:"-,omitzero"`
-	AppId         *string `json:"-,omitzero"`
+	InstanceId    *string `json:"-"`
+	LibraryItemId *string `json:"-"`
+	AppId         *string `json:"-"`
 }
 
 // Validate checks the model's constraints on GetLibraryItemInput.
@@ -1947,9 +1947,9 @@ func (s *GetLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // GetQAppInput is the GetQAppInput structure.
 type GetQAppInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	AppId      *string `json:"-,omitzero"`
-	AppVersion *int32  `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	AppId      *string `json:"-"`
+	AppVersion *int32  `json:"-"`
 }
 
 // Validate checks the model's constraints on GetQAppInput.
@@ -2096,8 +2096,8 @@ func (s *GetQAppOutput) Validate(r *validate.Report, path string) {
 
 // GetQAppSessionInput is the GetQAppSessionInput structure.
 type GetQAppSessionInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	SessionId  *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	SessionId  *string `json:"-"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionInput.
@@ -2129,8 +2129,8 @@ func (s *GetQAppSessionInput) Bind(b api.Bindings) error {
 
 // GetQAppSessionMetadataInput is the GetQAppSessionMetadataInput structure.
 type GetQAppSessionMetadataInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	SessionId  *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	SessionId  *string `json:"-"`
 }
 
 // Validate checks the model's constraints on GetQAppSessionMetadataInput.
@@ -2261,7 +2261,7 @@ func (s *GetQAppSessionOutput) Validate(r *validate.Report, path string) {
 
 // ImportDocumentInput is the ImportDocumentInput structure.
 type ImportDocumentInput struct {
-	InstanceId         *string `json:"-,omitzero"`
+	InstanceId         *string `json:"-"`
 	CardId             *string `json:"cardId,omitzero"`
 	AppId              *string `json:"appId,omitzero"`
 	FileContentsBase64 *string `json:"fileContentsBase64,omitzero"`
@@ -2345,7 +2345,7 @@ var InputCardComputeModeValues = []string{"append", "replace"}
 // InternalServerException is the InternalServerException error.
 type InternalServerException struct {
 	Message           *string `json:"message,omitzero"`
-	RetryAfterSeconds *int32  `json:"-,omitzero"`
+	RetryAfterSeconds *int32  `json:"-"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -2463,7 +2463,7 @@ var LibraryItemStatusValues = []string{"PUBLISHED", "DISABLED"}
 
 // ListCategoriesInput is the ListCategoriesInput structure.
 type ListCategoriesInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on ListCategoriesInput.
@@ -2504,10 +2504,10 @@ func (s *ListCategoriesOutput) Validate(r *validate.Report, path string) {
 
 // ListLibraryItemsInput is the ListLibraryItemsInput structure.
 type ListLibraryItemsInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	Limit      *int32  `json:"-,omitzero"`
-	NextToken  *string `json:"-,omitzero"`
-	CategoryId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	Limit      *int32  `json:"-"`
+	NextToken  *string `json:"-"`
+	CategoryId *string `json:"-"`
 }
 
 // Validate checks the model's constraints on ListLibraryItemsInput.
@@ -2579,8 +2579,8 @@ func (s *ListLibraryItemsOutput) Validate(r *validate.Report, path string) {
 
 // ListQAppSessionDataInput is the ListQAppSessionDataInput structure.
 type ListQAppSessionDataInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	SessionId  *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	SessionId  *string `json:"-"`
 }
 
 // Validate checks the model's constraints on ListQAppSessionDataInput.
@@ -2644,9 +2644,9 @@ func (s *ListQAppSessionDataOutput) Validate(r *validate.Report, path string) {
 
 // ListQAppsInput is the ListQAppsInput structure.
 type ListQAppsInput struct {
-	InstanceId *string `json:"-,omitzero"`
-	Limit      *int32  `json:"-,omitzero"`
-	NextToken  *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
+	Limit      *int32  `json:"-"`
+	NextToken  *string `json:"-"`
 }
 
 // Validate checks the model's constraints on ListQAppsInput.
@@ -2709,7 +2709,7 @@ func (s *ListQAppsOutput) Validate(r *validate.Report, path string) {
 
 // ListTagsForResourceRequest is the ListTagsForResourceRequest structure.
 type ListTagsForResourceRequest struct {
-	ResourceARN *string `json:"-,omitzero"`
+	ResourceARN *string `json:"-"`
 }
 
 // Validate checks the model's constraints on ListTagsForResourceRequest.
@@ -2868,7 +2868,7 @@ func (s *PredictAppDefinition) Validate(r *validate.Report, path string) {
 
 // PredictQAppInput is the PredictQAppInput structure.
 type PredictQAppInput struct {
-	InstanceId *string                  `json:"-,omitzero"`
+	InstanceId *string                  `json:"-"`
 	Options    *PredictQAppInputOptions `json:"options,omitzero"`
 }
 
@@ -3373,7 +3373,7 @@ func (s *SessionSharingConfiguration) Validate(r *validate.Report, path string) 
 
 // StartQAppSessionInput is the StartQAppSessionInput structure.
 type StartQAppSessionInput struct {
-	InstanceId    *string           `json:"-,omitzero"`
+	InstanceId    *string           `json:"-"`
 	AppId         *string           `json:"appId,omitzero"`
 	AppVersion    *int32            `json:"appVersion,omitzero"`
 	InitialValues []CardValue       `json:"initialValues,omitzero"`
@@ -3444,7 +3444,7 @@ func (s *StartQAppSessionOutput) Validate(r *validate.Report, path string) {
 
 // StopQAppSessionInput is the StopQAppSessionInput structure.
 type StopQAppSessionInput struct {
-	InstanceId *string `json:"-,omitzero"`
+	InstanceId *string `json:"-"`
 	SessionId  *string `json:"sessionId,omitzero"`
 }
 
@@ -3523,7 +3523,7 @@ var SubmissionMutationKindValues = []string{"edit", "delete", "add"}
 
 // TagResourceRequest is the TagResourceRequest structure.
 type TagResourceRequest struct {
-	ResourceARN *string           `json:"-,omitzero"`
+	ResourceARN *string           `json:"-"`
 	Tags        map[string]string `json:"tags"`
 }
 
@@ -3663,7 +3663,7 @@ type ThrottlingException struct {
 	Message           *string `json:"message,omitzero"`
 	ServiceCode       *string `json:"serviceCode,omitzero"`
 	QuotaCode         *string `json:"quotaCode,omitzero"`
-	RetryAfterSeconds *int32  `json:"-,omitzero"`
+	RetryAfterSeconds *int32  `json:"-"`
 }
 
 // ErrorCode is the error's code on the wire.
@@ -3740,8 +3740,8 @@ func (s *UnauthorizedException) Validate(r *validate.Report, path string) {
 
 // UntagResourceRequest is the UntagResourceRequest structure.
 type UntagResourceRequest struct {
-	ResourceARN *string  `json:"-,omitzero"`
-	TagKeys     []string `json:"-,omitzero"`
+	ResourceARN *string  `json:"-"`
+	TagKeys     []string `json:"-"`
 }
 
 // Validate checks the model's constraints on UntagResourceRequest.
@@ -3784,7 +3784,7 @@ func (s *UntagResourceResponse) Validate(r *validate.Report, path string) {
 
 // UpdateLibraryItemInput is the UpdateLibraryItemInput structure.
 type UpdateLibraryItemInput struct {
-	InstanceId    *string  `json:"-,omitzero"`
+	InstanceId    *string  `json:"-"`
 	LibraryItemId *string  `json:"libraryItemId,omitzero"`
 	Status        *string  `json:"status,omitzero"`
 	Categories    []string `json:"categories,omitzero"`
@@ -3831,7 +3831,7 @@ func (s *UpdateLibraryItemInput) Bind(b api.Bindings) error {
 
 // UpdateLibraryItemMetadataInput is the UpdateLibraryItemMetadataInput structure.
 type UpdateLibraryItemMetadataInput struct {
-	InstanceId    *string `json:"-,omitzero"`
+	InstanceId    *string `json:"-"`
 	LibraryItemId *string `json:"libraryItemId,omitzero"`
 	IsVerified    *bool   `json:"isVerified,omitzero"`
 }
@@ -3934,7 +3934,7 @@ func (s *UpdateLibraryItemOutput) Validate(r *validate.Report, path string) {
 
 // UpdateQAppInput is the UpdateQAppInput structure.
 type UpdateQAppInput struct {
-	InstanceId    *string             `json:"-,omitzero"`
+	InstanceId    *string             `json:"-"`
 	AppId         *string             `json:"appId,omitzero"`
 	Title         *string             `json:"title,omitzero"`
 	Description   *string             `json:"description,omitzero"`
@@ -4081,7 +4081,7 @@ func (s *UpdateQAppOutput) Validate(r *validate.Report, path string) {
 
 // UpdateQAppPermissionsInput is the UpdateQAppPermissionsInput structure.
 type UpdateQAppPermissionsInput struct {
-	InstanceId        *string           `json:"-,omitzero"`
+	InstanceId        *string           `json:"-"`
 	AppId             *string           `json:"appId,omitzero"`
 	GrantPermissions  []PermissionInput `json:"grantPermissions,omitzero"`
 	RevokePermissions []PermissionInput `json:"revokePermissions,omitzero"`
@@ -4150,7 +4150,7 @@ func (s *UpdateQAppPermissionsOutput) Validate(r *validate.Report, path string) 
 
 // UpdateQAppSessionInput is the UpdateQAppSessionInput structure.
 type UpdateQAppSessionInput struct {
-	InstanceId *string     `json:"-,omitzero"`
+	InstanceId *string     `json:"-"`
 	SessionId  *string     `json:"sessionId,omitzero"`
 	Values     []CardValue `json:"values,omitzero"`
 }
@@ -4190,7 +4190,7 @@ func (s *UpdateQAppSessionInput) Bind(b api.Bindings) error {
 
 // UpdateQAppSessionMetadataInput is the UpdateQAppSessionMetadataInput structure.
 type UpdateQAppSessionMetadataInput struct {
-	InstanceId           *string                      `json:"-,omitzero"`
+	InstanceId           *string                      `json:"-"`
 	SessionId            *string                      `json:"sessionId,omitzero"`
 	SessionName          *string                      `json:"sessionName,omitzero"`
 	SharingConfiguration *SessionSharingConfiguration `json:"sharingConfiguration,omitzero"`

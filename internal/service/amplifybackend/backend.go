@@ -387,8 +387,12 @@ func newAuthIDs(region string, seed []byte, identityPool bool) authIDs {
 func generatedBucketName(resource, env string, seed []byte) string {
 	suffix := hex.EncodeToString(seed)[:8] + "-" + env
 	prefix := strings.ToLower(resource)
-	if room := 63 - len(suffix); len(prefix) > room {
+	if room := max(63-len(suffix), 0); len(prefix) > room {
 		prefix = prefix[:room]
 	}
-	return prefix + suffix
+	name := prefix + suffix
+	if len(name) > 63 { // an environment name longer than a bucket name
+		name = name[:63]
+	}
+	return name
 }

@@ -305,7 +305,7 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 		return nil, "", err
 	}
 	if err := c.Validate(); err != nil {
-		return nil, "", err
+		return nil, "", store.ListOfInvalid(page)
 	}
 	last, err := store.DecodeToken(c, page.Token)
 	if err != nil {

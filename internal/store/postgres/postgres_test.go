@@ -15,8 +15,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
-const envDSN = testkit.PostgresEnv
-
 // testDSN returns the DSN of the test database, or skips the test.
 func testDSN(tb testing.TB) string { return testkit.PostgresDSN(tb) }
 

@@ -288,8 +288,11 @@ func testInvalidKeys(t *testing.T, open Opener) {
 		{Scope: scopeA, Parent: "server", Kind: "user"},
 		{Scope: scopeA, Parent: "server/\x00", Kind: "user"},
 	} {
-		if _, _, err := list(t, s, c, store.Page{}); !errors.Is(err, store.ErrInvalidKey) {
-			t.Errorf("List(%+v) = %v, want ErrInvalidKey", c, err)
+		if items, next, err := list(t, s, c, store.Page{}); err != nil || len(items) != 0 || next != "" {
+			t.Errorf("List(%+v) = %v, %q, %v, want an empty page", c, items, next, err)
+		}
+		if _, _, err := list(t, s, c, store.Page{Token: "x"}); !errors.Is(err, store.ErrInvalidToken) {
+			t.Errorf("List(%+v) with a token = %v, want ErrInvalidToken", c, err)
 		}
 	}
 	if ids := listAll(t, s, store.Collection{Scope: scopeA, Kind: "server"}, 0); !slices.Equal(ids, []string{"s-1"}) {
