@@ -49,7 +49,7 @@ func TestErrorsThroughCLI(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"transfer", "describe-server", "--server-id", "s-XYZ"}, []string{"(ValidationException)", "Member must satisfy regular expression pattern: ^s-([0-9a-f]{17})$"}},
+		{[]string{"transfer", "describe-server", "--server-id", "s-XYZXYZXYZXYZXYZXY"}, []string{"(ValidationException)", "Member must satisfy regular expression pattern: ^s-([0-9a-f]{17})$"}},
 		{[]string{"transfer", "describe-server", "--server-id", "s-00000000000000000"}, []string{"(ResourceNotFoundException)"}},
 		{[]string{"qapps", "get-q-app", "--instance-id", "inst", "--app-id", "x"}, []string{"(ValidationException)", "'appId'"}},
 		{[]string{"amplifybackend", "get-backend-job", "--app-id", "a", "--backend-environment-name", "dev", "--job-id", "j"}, []string{"(NotFoundException)"}},

@@ -123,3 +123,46 @@ func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
 	}
 	return fields, se.ErrorCode(), se.HTTPStatus()
 }
+
+// WriteOutput writes a successful JSON response: out (nil for {}) with its
+// required lists and maps filled.
+func WriteOutput(w http.ResponseWriter, status int, contentType string, out any) {
+	body := []byte("{}")
+	if out != nil {
+		FillRequired(out)
+		b, err := json.Marshal(out)
+		if err != nil {
+			WriteError(w, awserr.Internal(err), contentType, "message", false)
+			return
+		}
+		body = b
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// WriteError writes err as a JSON error response: its members, the message
+// under messageKey, the code in X-Amzn-ErrorType (and in __type when
+// withType), header-bound members as headers.
+func WriteError(w http.ResponseWriter, err error, contentType, messageKey string, withType bool) {
+	fields, code, status := ErrorBody(err, messageKey)
+	if withType {
+		fields["__type"] = code
+	}
+	body, mErr := json.Marshal(fields)
+	if mErr != nil {
+		body = []byte(`{"__type":"InternalFailure","message":"error could not be encoded"}`)
+		code, status = "InternalFailure", http.StatusInternalServerError
+	}
+	var he api.HeaderError
+	if errors.As(err, &he) {
+		for k, vs := range he.ResponseHeaders() {
+			w.Header()[k] = vs
+		}
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

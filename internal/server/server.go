@@ -94,6 +94,17 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	// One data dir for the Transfer files, whoever set it.
+	if cfg.DataPlane != nil {
+		dp := *cfg.DataPlane
+		if cfg.DataDir == "" {
+			cfg.DataDir = dp.DataDir
+		}
+		if dp.DataDir == "" {
+			dp.DataDir = cfg.DataDir
+		}
+		cfg.DataPlane = &dp
+	}
 	svcs := newServices(cfg)
 	services := svcs.apis()
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log)

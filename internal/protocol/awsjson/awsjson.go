@@ -3,8 +3,6 @@
 package awsjson
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -47,38 +45,10 @@ func Decode(r *http.Request, in api.Input) error {
 
 // Encode writes a successful response; out may be nil.
 func Encode(w http.ResponseWriter, out any) {
-	body := []byte("{}")
-	if out != nil {
-		protocol.FillRequired(out)
-		b, err := json.Marshal(out)
-		if err != nil {
-			EncodeError(w, awserr.Internal(err))
-			return
-		}
-		body = b
-	}
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	protocol.WriteOutput(w, http.StatusOK, ContentType, out)
 }
 
-// EncodeError writes err as the protocol's error response.
+// EncodeError writes err as the protocol's error response, with __type.
 func EncodeError(w http.ResponseWriter, err error) {
-	fields, code, status := protocol.ErrorBody(err, "Message")
-	fields["__type"] = code
-	body, mErr := json.Marshal(fields)
-	if mErr != nil {
-		body = []byte(`{"__type":"InternalFailure","Message":"error could not be encoded"}`)
-		code, status = "InternalFailure", http.StatusInternalServerError
-	}
-	var he api.HeaderError
-	if errors.As(err, &he) {
-		for k, vs := range he.ResponseHeaders() {
-			w.Header()[k] = vs
-		}
-	}
-	w.Header().Set("Content-Type", ContentType)
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	protocol.WriteError(w, err, ContentType, "Message", true)
 }

@@ -4,8 +4,6 @@
 package restjson
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -189,41 +187,14 @@ func Decode(r *http.Request, m *Match, in api.Input) error {
 
 // Encode writes a successful response with the operation's status.
 func Encode(w http.ResponseWriter, op *api.Operation, out any) {
-	body := []byte("{}")
-	if out != nil {
-		protocol.FillRequired(out)
-		b, err := json.Marshal(out)
-		if err != nil {
-			EncodeError(w, awserr.Internal(err))
-			return
-		}
-		body = b
-	}
 	status := op.SuccessCode
 	if status == 0 {
 		status = http.StatusOK
 	}
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	protocol.WriteOutput(w, status, ContentType, out)
 }
 
 // EncodeError writes err as the protocol's error response.
 func EncodeError(w http.ResponseWriter, err error) {
-	fields, code, status := protocol.ErrorBody(err, "message")
-	body, mErr := json.Marshal(fields)
-	if mErr != nil {
-		body = []byte(`{"message":"error could not be encoded"}`)
-		code, status = "InternalFailure", http.StatusInternalServerError
-	}
-	var he api.HeaderError
-	if errors.As(err, &he) {
-		for k, vs := range he.ResponseHeaders() {
-			w.Header()[k] = vs
-		}
-	}
-	w.Header().Set("Content-Type", ContentType)
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	protocol.WriteError(w, err, ContentType, "message", false)
 }
