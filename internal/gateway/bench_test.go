@@ -19,7 +19,7 @@ func BenchmarkDecodeValidateEncode(b *testing.B) {
 		{"awsjson/UpdateAccess", "POST", "/", "TransferService.UpdateAccess", "", []byte(`{"ServerId":"s-0123456789abcdef0","ExternalId":"S-1-1-12-1234567890-123456789-1234567890-1234","HomeDirectoryType":"LOGICAL","HomeDirectoryMappings":[{"Entry":"/","Target":"/bucket/home"},{"Entry":"/shared","Target":"/bucket/shared"}],"PosixProfile":{"Uid":1000,"Gid":1000,"SecondaryGids":[2000,2001]},"Policy":"{}","Role":"arn:aws:iam::000000000000:role/transfer"}`)},
 		{"awsjson/DescribeAccess", "POST", "/", "TransferService.DescribeAccess", "", []byte(`{"ServerId":"s-0123456789abcdef0","ExternalId":"S-1-1-12-1234567890-123456789-1234567890-1234"}`)},
 		{"restjson/UpdateBackendStorage", "POST", "/backend/app1/storage/dev", "", "", []byte(`{"resourceName":"files","resourceConfig":{"serviceName":"S3","permissions":{"authenticated":["READ","CREATE_AND_UPDATE"],"unAuthenticated":["READ"]}}}`)},
-		{"restjson/UpdateQAppPermissions", "POST", "/permissions.update", "", "inst-1", []byte(`{"appId":"3f5a2b8c-1d4e-4f6a-9b7c-0d1e2f3a4b5c","grantPermissions":[{"action":"read","principal":"user-2"}],"revokePermissions":[{"action":"write","principal":"user-3"}]}`)},
+		{"restjson/UpdateQAppPermissions", "POST", "/apps.updateQAppPermissions", "", "inst-1", []byte(`{"appId":"3f5a2b8c-1d4e-4f6a-9b7c-0d1e2f3a4b5c","grantPermissions":[{"action":"read","principal":"user-2"}],"revokePermissions":[{"action":"write","principal":"user-3"}]}`)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
