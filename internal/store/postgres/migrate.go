@@ -4,25 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
-// migration is one step of the schema. Versions start at 1 and increase by
-// one; a released migration is never edited, only followed by a new one, so
-// a database written by an older Ersatz opens in a newer one.
-type migration struct {
-	version int
-	name    string
-	stmts   []string
+// migration is one step of the schema (see store.Migration): a released
+// migration is never edited, only followed by a new one, so a database
+// written by an older Ersatz opens in a newer one.
+type migration = store.Migration
+
+// dialect is what PostgreSQL's migrations differ in.
+var dialect = store.MigrationDialect{
+	AppliedType: "BIGINT",
+	Record:      `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
+	Holder:      "database",
 }
 
 // migrations is the schema, oldest first.
 func migrations() []migration {
 	return []migration{
-		{1, "resources", []string{
+		{Version: 1, Name: "resources", Stmts: []string{
 			// One row per resource. path is parent/kind/id, the primary key
 			// within a scope; created and updated are unix microseconds; data
 			// is the document's exact bytes. COLLATE "C": see the package doc.
@@ -51,10 +55,8 @@ func migrations() []migration {
 // catalog) and is retried, and then finds the work done. No advisory lock,
 // which CockroachDB lacks.
 func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	for i, m := range ms {
-		if m.version != i+1 {
-			return fmt.Errorf("migration %q has version %d, want %d", m.name, m.version, i+1)
-		}
+	if err := store.CheckMigrations(ms); err != nil {
+		return err
 	}
 	for attempt := 1; ; attempt++ {
 		err := s.migrateOnce(ctx, ms)
@@ -94,36 +96,31 @@ func (s *Store) migrateOnce(ctx context.Context, ms []migration) error {
 		defer cancel()
 		_ = ptx.Rollback(rctx)
 	}()
-	if _, err := ptx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name    TEXT NOT NULL,
-		applied BIGINT NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	applied, err := store.Migrate(pgMigrationTx{ctx, ptx}, ms, dialect)
+	if err != nil {
+		return err
 	}
-	var current int
-	if err := ptx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", err)
-	}
-	if current > len(ms) {
-		return fmt.Errorf("schema version %d is newer than this Ersatz knows (%d): the database was written by a newer Ersatz", current, len(ms))
-	}
-	if current == len(ms) {
+	if applied == 0 {
 		return nil // the common case: nothing to write
-	}
-	for _, m := range ms[current:] {
-		for _, q := range m.stmts {
-			if _, err := ptx.Exec(ctx, q); err != nil {
-				return fmt.Errorf("migrate: version %d (%s): %w", m.version, m.name, err)
-			}
-		}
-		if _, err := ptx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
-			m.version, m.name, time.Now().UnixMicro()); err != nil {
-			return fmt.Errorf("migrate: record version %d: %w", m.version, err)
-		}
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// pgMigrationTx is a transaction as store.Migrate uses it.
+type pgMigrationTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (m pgMigrationTx) Exec(query string, args ...any) error {
+	_, err := m.tx.Exec(m.ctx, query, args...)
+	return err
+}
+
+func (m pgMigrationTx) QueryInt(query string) (n int, err error) {
+	err = m.tx.QueryRow(m.ctx, query).Scan(&n)
+	return n, err
 }

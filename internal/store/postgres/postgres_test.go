@@ -123,7 +123,7 @@ func TestMigrations(t *testing.T) {
 	}
 	_ = s.Close()
 
-	v2 := append(slices.Clone(v1), migration{2, "test: add column", []string{
+	v2 := append(slices.Clone(v1), migration{Version: 2, Name: "test: add column", Stmts: []string{
 		`ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
 	}})
 	s, err = open(ctx, dsn, v2)
@@ -155,7 +155,7 @@ func TestMigrations(t *testing.T) {
 		}
 		t.Fatalf("old binary opened a newer database: %v", err)
 	}
-	bad := append(slices.Clone(v2), migration{3, "test: broken", []string{
+	bad := append(slices.Clone(v2), migration{Version: 3, Name: "test: broken", Stmts: []string{
 		`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`,
 	}})
 	if _, err := open(ctx, dsn, bad); err == nil {

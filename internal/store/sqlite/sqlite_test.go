@@ -117,7 +117,7 @@ func TestMigrations(t *testing.T) {
 
 	// A newer Ersatz (a second, test-only migration) upgrades the database
 	// and keeps its data.
-	v2 := append(slices.Clone(v1), migration{2, "test: add column", []string{
+	v2 := append(slices.Clone(v1), migration{Version: 2, Name: "test: add column", Stmts: []string{
 		`ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
 	}})
 	s, err = open(ctx, dir, v2)
@@ -151,7 +151,7 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("old binary opened a newer database: %v", err)
 	}
 	// A failing migration leaves the database at its version.
-	bad := append(slices.Clone(v2), migration{3, "test: broken", []string{
+	bad := append(slices.Clone(v2), migration{Version: 3, Name: "test: broken", Stmts: []string{
 		`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`,
 	}})
 	if _, err := open(ctx, dir, bad); err == nil {
