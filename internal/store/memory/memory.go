@@ -239,28 +239,21 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 	if err := t.check(false); err != nil {
 		return nil, "", err
 	}
-	if err := c.Validate(); err != nil {
-		return nil, "", store.ListOfInvalid(page)
-	}
-	last, err := store.DecodeToken(c, page.Token)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := store.FetchLimit(page)
-	items := make([]store.Item, 0, min(max(limit, 0), 128))
-	pivot := &record{scope: c.Scope, parent: c.Parent, kind: c.Kind, id: last}
-	t.byColl.AscendGreaterOrEqual(pivot, func(r *record) bool {
-		if r.scope != c.Scope || r.parent != c.Parent || r.kind != c.Kind {
-			return false
-		}
-		if r.id == last {
-			return true
-		}
-		items = append(items, r.item())
-		return limit < 0 || len(items) < limit
+	return store.ListPage(c, page, func(last string, limit int) ([]store.Item, error) {
+		items := make([]store.Item, 0, min(max(limit, 0), 128))
+		pivot := &record{scope: c.Scope, parent: c.Parent, kind: c.Kind, id: last}
+		t.byColl.AscendGreaterOrEqual(pivot, func(r *record) bool {
+			if r.scope != c.Scope || r.parent != c.Parent || r.kind != c.Kind {
+				return false
+			}
+			if r.id == last {
+				return true
+			}
+			items = append(items, r.item())
+			return limit < 0 || len(items) < limit
+		})
+		return items, nil
 	})
-	items, next := store.FinishPage(c, page, items)
-	return items, next, nil
 }
 
 // All walks the path tree; in an Update it walks a clone of it, so that fn

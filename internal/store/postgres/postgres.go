@@ -304,35 +304,22 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 	if err := t.check(false); err != nil {
 		return nil, "", err
 	}
-	if err := c.Validate(); err != nil {
-		return nil, "", store.ListOfInvalid(page)
-	}
-	last, err := store.DecodeToken(c, page.Token)
-	if err != nil {
-		return nil, "", err
-	}
-	var limit any // NULL: no limit
-	if n := store.FetchLimit(page); n > 0 {
-		limit = n
-	}
-	rows, err := t.tx.Query(t.ctx, qList, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, limit)
-	if err != nil {
-		return nil, "", t.fail("list", err)
-	}
-	defer rows.Close()
-	var items []store.Item
-	for rows.Next() {
-		it := store.Item{Key: store.Key{Scope: c.Scope, Parent: c.Parent, Kind: c.Kind}}
-		if err := rows.Scan(&it.Key.ID, &it.Data); err != nil {
-			return nil, "", t.fail("list", err)
+	return store.ListPage(c, page, func(last string, n int) ([]store.Item, error) {
+		var limit any // NULL: no limit
+		if n > 0 {
+			limit = n
 		}
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", t.fail("list", err)
-	}
-	items, next := store.FinishPage(c, page, items)
-	return items, next, nil
+		rows, err := t.tx.Query(t.ctx, qList, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, limit)
+		if err != nil {
+			return nil, t.fail("list", err)
+		}
+		defer rows.Close()
+		items, err := store.ScanList(rows, c)
+		if err != nil {
+			return nil, t.fail("list", err)
+		}
+		return items, nil
+	})
 }
 
 // All reads the table in batches of allBatch rows in primary-key order and
@@ -341,47 +328,20 @@ func (t *tx) All(fn func(store.Item) error) error {
 	if err := t.check(false); err != nil {
 		return err
 	}
-	var after [4]string // account, region, service, path of the last row seen
-	for {
-		items, paths, err := t.allBatch(after)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if len(items) < allBatch {
-			return nil
-		}
-		k := items[len(items)-1].Key
-		after = [4]string{k.Account, k.Region, k.Service, paths[len(paths)-1]}
-	}
+	return store.AllInBatches(allBatch, t.allBatch, fn)
 }
 
-func (t *tx) allBatch(after [4]string) ([]store.Item, []string, error) {
+func (t *tx) allBatch(after [4]string) ([]store.Row, error) {
 	rows, err := t.tx.Query(t.ctx, qAll, after[0], after[1], after[2], after[3], allBatch)
 	if err != nil {
-		return nil, nil, t.fail("all", err)
+		return nil, t.fail("all", err)
 	}
 	defer rows.Close()
-	var items []store.Item
-	var paths []string
-	for rows.Next() {
-		var it store.Item
-		var path string
-		k := &it.Key
-		if err := rows.Scan(&k.Account, &k.Region, &k.Service, &k.Parent, &k.Kind, &k.ID, &path, &it.Data); err != nil {
-			return nil, nil, t.fail("all", err)
-		}
-		items = append(items, it)
-		paths = append(paths, path)
+	batch, err := store.ScanRows(rows)
+	if err != nil {
+		return nil, t.fail("all", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, t.fail("all", err)
-	}
-	return items, paths, nil
+	return batch, nil
 }
 
 func (t *tx) DeleteAll() error {

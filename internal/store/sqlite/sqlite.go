@@ -366,31 +366,18 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 	if err := t.check(false); err != nil {
 		return nil, "", err
 	}
-	if err := c.Validate(); err != nil {
-		return nil, "", store.ListOfInvalid(page)
-	}
-	last, err := store.DecodeToken(c, page.Token)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, err := t.stmt(sList).QueryContext(t.ctx, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, store.FetchLimit(page))
-	if err != nil {
-		return nil, "", t.fail("sqlite: list: %w", err)
-	}
-	defer rows.Close()
-	var items []store.Item
-	for rows.Next() {
-		it := store.Item{Key: store.Key{Scope: c.Scope, Parent: c.Parent, Kind: c.Kind}}
-		if err := rows.Scan(&it.Key.ID, &it.Data); err != nil {
-			return nil, "", t.fail("sqlite: list: %w", err)
+	return store.ListPage(c, page, func(last string, limit int) ([]store.Item, error) {
+		rows, err := t.stmt(sList).QueryContext(t.ctx, c.Account, c.Region, c.Service, c.Parent, c.Kind, last, limit)
+		if err != nil {
+			return nil, t.fail("sqlite: list: %w", err)
 		}
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", t.fail("sqlite: list: %w", err)
-	}
-	items, next := store.FinishPage(c, page, items)
-	return items, next, nil
+		defer rows.Close()
+		items, err := store.ScanList(rows, c)
+		if err != nil {
+			return nil, t.fail("sqlite: list: %w", err)
+		}
+		return items, nil
+	})
 }
 
 // All reads the table in batches of allBatch rows in primary-key order, and
@@ -399,46 +386,17 @@ func (t *tx) All(fn func(store.Item) error) error {
 	if err := t.check(false); err != nil {
 		return err
 	}
-	var after [4]string // account, region, service, path of the last row seen
-	for {
-		batch, err := t.allBatch(after)
-		if err != nil {
-			return err
-		}
-		for _, r := range batch {
-			if err := fn(r.item); err != nil {
-				return err
-			}
-		}
-		if len(batch) < allBatch {
-			return nil
-		}
-		last := batch[len(batch)-1]
-		after = [4]string{last.item.Key.Account, last.item.Key.Region, last.item.Key.Service, last.path}
-	}
+	return store.AllInBatches(allBatch, t.allBatch, fn)
 }
 
-type row struct {
-	item store.Item
-	path string
-}
-
-func (t *tx) allBatch(after [4]string) ([]row, error) {
+func (t *tx) allBatch(after [4]string) ([]store.Row, error) {
 	rows, err := t.stmt(sAll).QueryContext(t.ctx, after[0], after[1], after[2], after[3], allBatch)
 	if err != nil {
 		return nil, t.fail("sqlite: all: %w", err)
 	}
 	defer rows.Close()
-	var batch []row
-	for rows.Next() {
-		var r row
-		k := &r.item.Key
-		if err := rows.Scan(&k.Account, &k.Region, &k.Service, &k.Parent, &k.Kind, &k.ID, &r.path, &r.item.Data); err != nil {
-			return nil, t.fail("sqlite: all: %w", err)
-		}
-		batch = append(batch, r)
-	}
-	if err := rows.Err(); err != nil {
+	batch, err := store.ScanRows(rows)
+	if err != nil {
 		return nil, t.fail("sqlite: all: %w", err)
 	}
 	return batch, nil
