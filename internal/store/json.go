@@ -42,3 +42,16 @@ func ListJSON[T any](tx Tx, c Collection, page Page) ([]T, string, error) {
 	}
 	return out, next, nil
 }
+
+// ValidatePut is what every backend's Put checks before it writes: that key
+// can address a resource (see Key.Validate) and that data is JSON. backend
+// names the backend in the error.
+func ValidatePut(backend string, key Key, data []byte) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	if !json.Valid(data) {
+		return fmt.Errorf("%s: put %s: data is not valid JSON", backend, key.Path())
+	}
+	return nil
+}

@@ -15,7 +15,6 @@ package memory
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -193,11 +192,8 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	if err := key.Validate(); err != nil {
+	if err := store.ValidatePut("memory", key, data); err != nil {
 		return err
-	}
-	if !json.Valid(data) {
-		return fmt.Errorf("memory: put %s: data is not valid JSON", key.Path())
 	}
 	r := &record{
 		scope: key.Scope, parent: key.Parent, kind: key.Kind, id: key.ID,

@@ -30,7 +30,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -264,11 +263,8 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	if err := key.Validate(); err != nil {
+	if err := store.ValidatePut("postgres", key, data); err != nil {
 		return err
-	}
-	if !json.Valid(data) {
-		return fmt.Errorf("postgres: put %s: data is not valid JSON", key.Path())
 	}
 	_, err := t.tx.Exec(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
 		key.Parent, key.Kind, key.ID, data, t.now)

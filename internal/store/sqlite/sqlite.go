@@ -24,7 +24,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -324,11 +323,8 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	if err := key.Validate(); err != nil {
+	if err := store.ValidatePut("sqlite", key, data); err != nil {
 		return err
-	}
-	if !json.Valid(data) {
-		return fmt.Errorf("sqlite: put %s: data is not valid JSON", key.Path())
 	}
 	_, err := t.stmt(sPut).ExecContext(t.ctx, key.Account, key.Region, key.Service, key.Path(),
 		key.Parent, key.Kind, key.ID, data, t.now, t.now)
