@@ -30,14 +30,8 @@ func getAccess(tx store.Tx, sc store.Scope, serverID, externalID string) (server
 	if err != nil {
 		return srv, accessRecord{}, err
 	}
-	a, err := store.GetJSON[accessRecord](tx, accessKey(sc, serverID, externalID))
-	if isNotFound(err) {
-		return srv, a, accessNotFound(externalID)
-	}
-	if err != nil {
-		return srv, a, storeErr("read access", err)
-	}
-	return srv, a, nil
+	a, err := getRecord[accessRecord](tx, accessKey(sc, serverID, externalID), accessNotFound, "access")
+	return srv, a, err
 }
 
 func putAccess(tx store.Tx, sc store.Scope, a *accessRecord) error {
@@ -109,31 +103,17 @@ func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAc
 // ExternalId.
 func (s *Service) ListAccesses(ctx context.Context, in *transferapi.ListAccessesRequest) (*transferapi.ListAccessesResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListAccessesResponse{ServerId: in.ServerId}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		srv, err := getServer(tx, sc, *in.ServerId)
-		if err != nil {
-			return err
-		}
-		accs, next, err := store.ListJSON[accessRecord](tx,
-			store.Collection{Scope: sc, Parent: serverKey(sc, srv.ServerID).Path(), Kind: kindAccess},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, a := range accs {
-			out.Accesses = append(out.Accesses, transferapi.ListedAccess{
+	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindAccess), in.NextToken, in.MaxResults, nil,
+		func(a *accessRecord) transferapi.ListedAccess {
+			return transferapi.ListedAccess{
 				HomeDirectory: a.homeDir(), HomeDirectoryType: api.Ptr(a.HomeDirectoryType),
 				Role: ptrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListAccessesResponse{ServerId: in.ServerId, Accesses: items, NextToken: next}, nil
 }
 
 // UpdateAccess changes exactly the members given (HomeDirectory,

@@ -49,14 +49,7 @@ func getAgreement(tx store.Tx, sc store.Scope, serverID, id string) (agreementRe
 	if _, err := getServer(tx, sc, serverID); err != nil {
 		return agreementRecord{}, err
 	}
-	rec, err := store.GetJSON[agreementRecord](tx, agreementKey(sc, serverID, id))
-	if isNotFound(err) {
-		return rec, agreementNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read agreement", err)
-	}
-	return rec, nil
+	return getRecord[agreementRecord](tx, agreementKey(sc, serverID, id), agreementNotFound, "agreement")
 }
 
 // checkDirectory refuses a landing directory that names no bucket.
@@ -141,14 +134,8 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 	}
 	rec.Arn = arn(ctx, "agreement/"+rec.ServerID+"/"+rec.AgreementID)
 	key := agreementKey(sc, rec.ServerID, rec.AgreementID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := validateAgreement(tx, sc, &rec); err != nil {
-			return err
-		}
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create agreement", err)
-		}
-		return putTags(tx, key, tags)
+	err = s.create(ctx, key, &rec, tags, "create agreement", func(tx store.Tx) error {
+		return validateAgreement(tx, sc, &rec)
 	})
 	if err != nil {
 		return nil, err
@@ -159,25 +146,18 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 // DescribeAgreement returns an agreement with its tags.
 func (s *Service) DescribeAgreement(ctx context.Context, in *transferapi.DescribeAgreementRequest) (*transferapi.DescribeAgreementResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedAgreement
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getAgreement(tx, sc, *in.ServerId, *in.AgreementId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, agreementKey(sc, rec.ServerID, rec.AgreementID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedAgreement{
-			Arn: api.Ptr(rec.Arn), AgreementId: api.Ptr(rec.AgreementID), Description: ptrIf(rec.Description),
-			Status: api.Ptr(rec.Status), ServerId: api.Ptr(rec.ServerID), LocalProfileId: api.Ptr(rec.LocalProfileID),
-			PartnerProfileId: api.Ptr(rec.PartnerProfileID), BaseDirectory: ptrIf(rec.BaseDirectory),
-			AccessRole: api.Ptr(rec.AccessRole), Tags: tags, PreserveFilename: api.Ptr(rec.PreserveFilename),
-			EnforceMessageSigning: api.Ptr(rec.EnforceMessageSigning), CustomDirectories: rec.CustomDirectories,
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (agreementRecord, error) { return getAgreement(tx, sc, *in.ServerId, *in.AgreementId) },
+		func(rec *agreementRecord) store.Key { return agreementKey(sc, rec.ServerID, rec.AgreementID) },
+		func(rec *agreementRecord, tags []transferapi.Tag) *transferapi.DescribedAgreement {
+			return &transferapi.DescribedAgreement{
+				Arn: api.Ptr(rec.Arn), AgreementId: api.Ptr(rec.AgreementID), Description: ptrIf(rec.Description),
+				Status: api.Ptr(rec.Status), ServerId: api.Ptr(rec.ServerID), LocalProfileId: api.Ptr(rec.LocalProfileID),
+				PartnerProfileId: api.Ptr(rec.PartnerProfileID), BaseDirectory: ptrIf(rec.BaseDirectory),
+				AccessRole: api.Ptr(rec.AccessRole), Tags: tags, PreserveFilename: api.Ptr(rec.PreserveFilename),
+				EnforceMessageSigning: api.Ptr(rec.EnforceMessageSigning), CustomDirectories: rec.CustomDirectories,
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -187,30 +167,18 @@ func (s *Service) DescribeAgreement(ctx context.Context, in *transferapi.Describ
 // ListAgreements pages through a server's agreements in ascending order of id.
 func (s *Service) ListAgreements(ctx context.Context, in *transferapi.ListAgreementsRequest) (*transferapi.ListAgreementsResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListAgreementsResponse{Agreements: []transferapi.ListedAgreement{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		if _, err := getServer(tx, sc, *in.ServerId); err != nil {
-			return err
-		}
-		recs, next, err := store.ListJSON[agreementRecord](tx, agreementCollection(sc, *in.ServerId),
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, r := range recs {
-			out.Agreements = append(out.Agreements, transferapi.ListedAgreement{
+	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindAgreement), in.NextToken, in.MaxResults, []transferapi.ListedAgreement{},
+		func(r *agreementRecord) transferapi.ListedAgreement {
+			return transferapi.ListedAgreement{
 				Arn: api.Ptr(r.Arn), AgreementId: api.Ptr(r.AgreementID), Description: ptrIf(r.Description),
 				Status: api.Ptr(r.Status), ServerId: api.Ptr(r.ServerID), LocalProfileId: api.Ptr(r.LocalProfileID),
 				PartnerProfileId: api.Ptr(r.PartnerProfileID),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListAgreementsResponse{Agreements: items, NextToken: next}, nil
 }
 
 // UpdateAgreement changes the members given and validates the agreement as

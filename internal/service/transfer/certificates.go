@@ -48,14 +48,7 @@ func certKey(sc store.Scope, id string) store.Key {
 func certNotFound(id string) error { return notFound(msgUnknownCertificate, id, rtCertificate) }
 
 func getCert(tx store.Tx, sc store.Scope, id string) (certRecord, error) {
-	rec, err := store.GetJSON[certRecord](tx, certKey(sc, id))
-	if isNotFound(err) {
-		return rec, certNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read certificate", err)
-	}
-	return rec, nil
+	return getRecord[certRecord](tx, certKey(sc, id), certNotFound, "certificate")
 }
 
 // activeFrom and activeUntil are the dates that decide the status: the
@@ -238,12 +231,7 @@ func (s *Service) ImportCertificate(ctx context.Context, in *transferapi.ImportC
 	}
 	rec.Arn = arn(ctx, "certificate/"+rec.CertificateID)
 	key := certKey(scope(ctx), rec.CertificateID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("import certificate", err)
-		}
-		return putTags(tx, key, tags)
-	})
+	err = s.create(ctx, key, &rec, tags, "import certificate", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -256,26 +244,19 @@ func epoch(t time.Time) *api.EpochSeconds { return &api.EpochSeconds{Time: t} }
 // key), its dates, derived status and tags.
 func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.DescribeCertificateRequest) (*transferapi.DescribeCertificateResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedCertificate
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getCert(tx, sc, *in.CertificateId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, certKey(sc, rec.CertificateID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedCertificate{
-			Arn: api.Ptr(rec.Arn), CertificateId: api.Ptr(rec.CertificateID), Usage: api.Ptr(rec.Usage),
-			Status: api.Ptr(rec.statusAt(s.clock())), Certificate: api.Ptr(rec.Certificate),
-			CertificateChain: ptrIf(rec.CertificateChain),
-			ActiveDate:       epoch(rec.activeFrom()), InactiveDate: epoch(rec.activeUntil()),
-			Serial: api.Ptr(rec.Serial), NotBeforeDate: epoch(rec.NotBefore), NotAfterDate: epoch(rec.NotAfter),
-			Type: api.Ptr(rec.Type), Description: ptrIf(rec.Description), Tags: tags,
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (certRecord, error) { return getCert(tx, sc, *in.CertificateId) },
+		func(rec *certRecord) store.Key { return certKey(sc, rec.CertificateID) },
+		func(rec *certRecord, tags []transferapi.Tag) *transferapi.DescribedCertificate {
+			return &transferapi.DescribedCertificate{
+				Arn: api.Ptr(rec.Arn), CertificateId: api.Ptr(rec.CertificateID), Usage: api.Ptr(rec.Usage),
+				Status: api.Ptr(rec.statusAt(s.clock())), Certificate: api.Ptr(rec.Certificate),
+				CertificateChain: ptrIf(rec.CertificateChain),
+				ActiveDate:       epoch(rec.activeFrom()), InactiveDate: epoch(rec.activeUntil()),
+				Serial: api.Ptr(rec.Serial), NotBeforeDate: epoch(rec.NotBefore), NotAfterDate: epoch(rec.NotAfter),
+				Type: api.Ptr(rec.Type), Description: ptrIf(rec.Description), Tags: tags,
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -285,29 +266,19 @@ func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.Descr
 // ListCertificates pages through the certificates in ascending order of id.
 func (s *Service) ListCertificates(ctx context.Context, in *transferapi.ListCertificatesRequest) (*transferapi.ListCertificatesResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListCertificatesResponse{Certificates: []transferapi.ListedCertificate{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		recs, next, err := store.ListJSON[certRecord](tx, store.Collection{Scope: sc, Kind: kindCertificate},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		now := s.clock()
-		for i := range recs {
-			r := &recs[i]
-			out.Certificates = append(out.Certificates, transferapi.ListedCertificate{
+	now := s.clock()
+	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindCertificate}), in.NextToken, in.MaxResults, []transferapi.ListedCertificate{},
+		func(r *certRecord) transferapi.ListedCertificate {
+			return transferapi.ListedCertificate{
 				Arn: api.Ptr(r.Arn), CertificateId: api.Ptr(r.CertificateID), Usage: api.Ptr(r.Usage),
 				Status: api.Ptr(r.statusAt(now)), ActiveDate: epoch(r.activeFrom()), InactiveDate: epoch(r.activeUntil()),
 				Type: api.Ptr(r.Type), Description: ptrIf(r.Description),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListCertificatesResponse{Certificates: items, NextToken: next}, nil
 }
 
 // UpdateCertificate changes the ActiveDate, InactiveDate and Description; the

@@ -57,14 +57,7 @@ func connectorKey(sc store.Scope, id string) store.Key {
 func connectorNotFound(id string) error { return notFound(msgUnknownConnector, id, rtConnector) }
 
 func getConnector(tx store.Tx, sc store.Scope, id string) (connectorRecord, error) {
-	rec, err := store.GetJSON[connectorRecord](tx, connectorKey(sc, id))
-	if isNotFound(err) {
-		return rec, connectorNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read connector", err)
-	}
-	return rec, nil
+	return getRecord[connectorRecord](tx, connectorKey(sc, id), connectorNotFound, "connector")
 }
 
 // connectorTarget is where an SFTP connector connects.
@@ -286,14 +279,8 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 	sc := scope(ctx)
 	rec.Arn = arn(ctx, "connector/"+rec.ConnectorID)
 	key := connectorKey(sc, rec.ConnectorID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := validateConnector(tx, sc, &rec); err != nil {
-			return err
-		}
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create connector", err)
-		}
-		return putTags(tx, key, tags)
+	err = s.create(ctx, key, &rec, tags, "create connector", func(tx store.Tx) error {
+		return validateConnector(tx, sc, &rec)
 	})
 	if err != nil {
 		return nil, err
@@ -304,30 +291,24 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 // DescribeConnector returns a connector with its tags.
 func (s *Service) DescribeConnector(ctx context.Context, in *transferapi.DescribeConnectorRequest) (*transferapi.DescribeConnectorResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedConnector
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getConnector(tx, sc, *in.ConnectorId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, connectorKey(sc, rec.ConnectorID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedConnector{
-			Arn: api.Ptr(rec.Arn), ConnectorId: api.Ptr(rec.ConnectorID), Url: ptrIf(rec.URL),
-			As2Config: rec.As2Config, AccessRole: api.Ptr(rec.AccessRole), LoggingRole: ptrIf(rec.LoggingRole),
-			Tags: tags, SftpConfig: rec.SftpConfig, SecurityPolicyName: ptrIf(rec.SecurityPolicyName),
-			EgressType: api.Ptr(rec.EgressType), Status: api.Ptr(transferapi.ConnectorStatusActive),
-			IpAddressType: api.Ptr(rec.IPAddressType),
-		}
-		if rec.VpcLattice != nil {
-			out.EgressConfig = &transferapi.DescribedConnectorEgressConfig{VpcLattice: &transferapi.DescribedConnectorVpcLatticeEgressConfig{
-				ResourceConfigurationArn: rec.VpcLattice.ResourceConfigurationArn, PortNumber: rec.VpcLattice.PortNumber,
-			}}
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (connectorRecord, error) { return getConnector(tx, sc, *in.ConnectorId) },
+		func(rec *connectorRecord) store.Key { return connectorKey(sc, rec.ConnectorID) },
+		func(rec *connectorRecord, tags []transferapi.Tag) *transferapi.DescribedConnector {
+			out := &transferapi.DescribedConnector{
+				Arn: api.Ptr(rec.Arn), ConnectorId: api.Ptr(rec.ConnectorID), Url: ptrIf(rec.URL),
+				As2Config: rec.As2Config, AccessRole: api.Ptr(rec.AccessRole), LoggingRole: ptrIf(rec.LoggingRole),
+				Tags: tags, SftpConfig: rec.SftpConfig, SecurityPolicyName: ptrIf(rec.SecurityPolicyName),
+				EgressType: api.Ptr(rec.EgressType), Status: api.Ptr(transferapi.ConnectorStatusActive),
+				IpAddressType: api.Ptr(rec.IPAddressType),
+			}
+			if rec.VpcLattice != nil {
+				out.EgressConfig = &transferapi.DescribedConnectorEgressConfig{VpcLattice: &transferapi.DescribedConnectorVpcLatticeEgressConfig{
+					ResourceConfigurationArn: rec.VpcLattice.ResourceConfigurationArn, PortNumber: rec.VpcLattice.PortNumber,
+				}}
+			}
+			return out
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -337,25 +318,16 @@ func (s *Service) DescribeConnector(ctx context.Context, in *transferapi.Describ
 // ListConnectors pages through the connectors in ascending order of id.
 func (s *Service) ListConnectors(ctx context.Context, in *transferapi.ListConnectorsRequest) (*transferapi.ListConnectorsResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListConnectorsResponse{Connectors: []transferapi.ListedConnector{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		recs, next, err := store.ListJSON[connectorRecord](tx, store.Collection{Scope: sc, Kind: kindConnector},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, r := range recs {
-			out.Connectors = append(out.Connectors, transferapi.ListedConnector{
+	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindConnector}), in.NextToken, in.MaxResults, []transferapi.ListedConnector{},
+		func(r *connectorRecord) transferapi.ListedConnector {
+			return transferapi.ListedConnector{
 				Arn: api.Ptr(r.Arn), ConnectorId: api.Ptr(r.ConnectorID), Url: ptrIf(r.URL),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListConnectorsResponse{Connectors: items, NextToken: next}, nil
 }
 
 // UpdateConnector changes the members given and validates the connector as

@@ -150,14 +150,8 @@ func getHostKey(tx store.Tx, sc store.Scope, serverID, hostKeyID string) (server
 	if err != nil {
 		return srv, hostKeyRecord{}, err
 	}
-	hk, err := store.GetJSON[hostKeyRecord](tx, serverKey(sc, serverID).Child(kindHostKey, hostKeyID))
-	if isNotFound(err) {
-		return srv, hk, hostKeyNotFound(hostKeyID)
-	}
-	if err != nil {
-		return srv, hk, storeErr("read host key", err)
-	}
-	return srv, hk, nil
+	hk, err := getRecord[hostKeyRecord](tx, serverKey(sc, serverID).Child(kindHostKey, hostKeyID), hostKeyNotFound, "host key")
+	return srv, hk, err
 }
 
 // ImportHostKey adds a host key to a server.
@@ -202,22 +196,18 @@ func (s *Service) ImportHostKey(ctx context.Context, in *transferapi.ImportHostK
 // DescribeHostKey returns one host key with its tags (never its private key).
 func (s *Service) DescribeHostKey(ctx context.Context, in *transferapi.DescribeHostKeyRequest) (*transferapi.DescribeHostKeyResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedHostKey
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		_, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, serverKey(sc, hk.ServerID).Child(kindHostKey, hk.HostKeyID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedHostKey{
-			Arn: api.Ptr(hk.Arn), HostKeyId: api.Ptr(hk.HostKeyID), HostKeyFingerprint: api.Ptr(hk.Fingerprint),
-			Description: hk.Description, Type: api.Ptr(hk.Type), DateImported: api.Epoch(hk.DateImported), Tags: tags,
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (hostKeyRecord, error) {
+			_, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
+			return hk, err
+		},
+		func(hk *hostKeyRecord) store.Key { return serverKey(sc, hk.ServerID).Child(kindHostKey, hk.HostKeyID) },
+		func(hk *hostKeyRecord, tags []transferapi.Tag) *transferapi.DescribedHostKey {
+			return &transferapi.DescribedHostKey{
+				Arn: api.Ptr(hk.Arn), HostKeyId: api.Ptr(hk.HostKeyID), HostKeyFingerprint: api.Ptr(hk.Fingerprint),
+				Description: hk.Description, Type: api.Ptr(hk.Type), DateImported: api.Epoch(hk.DateImported), Tags: tags,
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -227,32 +217,17 @@ func (s *Service) DescribeHostKey(ctx context.Context, in *transferapi.DescribeH
 // ListHostKeys pages through a server's host keys in ascending order of id.
 func (s *Service) ListHostKeys(ctx context.Context, in *transferapi.ListHostKeysRequest) (*transferapi.ListHostKeysResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListHostKeysResponse{ServerId: in.ServerId}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		srv, err := getServer(tx, sc, *in.ServerId)
-		if err != nil {
-			return err
-		}
-		key := serverKey(sc, srv.ServerID)
-		recs, next, err := store.ListJSON[hostKeyRecord](tx,
-			store.Collection{Scope: sc, Parent: key.Path(), Kind: kindHostKey},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, hk := range recs {
-			out.HostKeys = append(out.HostKeys, transferapi.ListedHostKey{
+	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindHostKey), in.NextToken, in.MaxResults, nil,
+		func(hk *hostKeyRecord) transferapi.ListedHostKey {
+			return transferapi.ListedHostKey{
 				Arn: api.Ptr(hk.Arn), HostKeyId: api.Ptr(hk.HostKeyID), Fingerprint: api.Ptr(hk.Fingerprint),
 				Description: hk.Description, Type: api.Ptr(hk.Type), DateImported: api.Epoch(hk.DateImported),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListHostKeysResponse{ServerId: in.ServerId, HostKeys: items, NextToken: next}, nil
 }
 
 // UpdateHostKey changes a host key's description.

@@ -36,14 +36,7 @@ func profileKey(sc store.Scope, id string) store.Key {
 func profileNotFound(id string) error { return notFound(msgUnknownProfile, id, rtProfile) }
 
 func getProfile(tx store.Tx, sc store.Scope, id string) (profileRecord, error) {
-	rec, err := store.GetJSON[profileRecord](tx, profileKey(sc, id))
-	if isNotFound(err) {
-		return rec, profileNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read profile", err)
-	}
-	return rec, nil
+	return getRecord[profileRecord](tx, profileKey(sc, id), profileNotFound, "profile")
 }
 
 // getProfileOfType reads a profile that must be of type want; field names
@@ -91,14 +84,8 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 	}
 	rec.Arn = arn(ctx, "profile/"+rec.ProfileID)
 	key := profileKey(sc, rec.ProfileID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := checkCertificateIDs(tx, sc, rec.CertificateIDs); err != nil {
-			return err
-		}
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create profile", err)
-		}
-		return putTags(tx, key, tags)
+	err = s.create(ctx, key, &rec, tags, "create profile", func(tx store.Tx) error {
+		return checkCertificateIDs(tx, sc, rec.CertificateIDs)
 	})
 	if err != nil {
 		return nil, err
@@ -109,22 +96,15 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 // DescribeProfile returns a profile with its tags.
 func (s *Service) DescribeProfile(ctx context.Context, in *transferapi.DescribeProfileRequest) (*transferapi.DescribeProfileResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedProfile
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getProfile(tx, sc, *in.ProfileId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, profileKey(sc, rec.ProfileID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedProfile{
-			Arn: api.Ptr(rec.Arn), ProfileId: api.Ptr(rec.ProfileID), ProfileType: api.Ptr(rec.ProfileType),
-			As2Id: api.Ptr(rec.As2ID), CertificateIds: rec.CertificateIDs, Tags: tags,
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (profileRecord, error) { return getProfile(tx, sc, *in.ProfileId) },
+		func(rec *profileRecord) store.Key { return profileKey(sc, rec.ProfileID) },
+		func(rec *profileRecord, tags []transferapi.Tag) *transferapi.DescribedProfile {
+			return &transferapi.DescribedProfile{
+				Arn: api.Ptr(rec.Arn), ProfileId: api.Ptr(rec.ProfileID), ProfileType: api.Ptr(rec.ProfileType),
+				As2Id: api.Ptr(rec.As2ID), CertificateIds: rec.CertificateIDs, Tags: tags,
+			}
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -71,14 +71,7 @@ func (r *serverRecord) hasProtocol(p string) bool { return slices.Contains(r.Pro
 
 // getServer reads a server, answering ResourceNotFoundException when missing.
 func getServer(tx store.Tx, sc store.Scope, serverID string) (serverRecord, error) {
-	rec, err := store.GetJSON[serverRecord](tx, serverKey(sc, serverID))
-	if isNotFound(err) {
-		return rec, serverNotFound(serverID)
-	}
-	if err != nil {
-		return rec, storeErr("read server", err)
-	}
-	return rec, nil
+	return getRecord[serverRecord](tx, serverKey(sc, serverID), serverNotFound, "server")
 }
 
 // CreateServer creates a server with AWS's defaults, ONLINE at once.
@@ -163,19 +156,10 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 // and its tags.
 func (s *Service) DescribeServer(ctx context.Context, in *transferapi.DescribeServerRequest) (*transferapi.DescribeServerResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedServer
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getServer(tx, sc, *in.ServerId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, serverKey(sc, rec.ServerID))
-		if err != nil {
-			return err
-		}
-		out = s.describedServer(&rec, tags)
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (serverRecord, error) { return getServer(tx, sc, *in.ServerId) },
+		func(rec *serverRecord) store.Key { return serverKey(sc, rec.ServerID) },
+		s.describedServer)
 	if err != nil {
 		return nil, err
 	}
@@ -218,30 +202,19 @@ func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *tran
 // ListServers pages through the caller's servers in ascending order of id.
 func (s *Service) ListServers(ctx context.Context, in *transferapi.ListServersRequest) (*transferapi.ListServersResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListServersResponse{}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		recs, next, err := store.ListJSON[serverRecord](tx,
-			store.Collection{Scope: sc, Kind: "server"},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		now := s.clock()
-		for i := range recs {
-			r := &recs[i]
-			out.Servers = append(out.Servers, transferapi.ListedServer{
+	now := s.clock()
+	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: "server"}), in.NextToken, in.MaxResults, nil,
+		func(r *serverRecord) transferapi.ListedServer {
+			return transferapi.ListedServer{
 				Arn: api.Ptr(r.Arn), Domain: api.Ptr(r.Domain), IdentityProviderType: api.Ptr(r.IdentityProviderType),
 				EndpointType: api.Ptr(r.EndpointType), LoggingRole: ptrIf(r.LoggingRole), ServerId: api.Ptr(r.ServerID),
 				State: api.Ptr(r.stateAt(now)), UserCount: api.Ptr(r.UserCount),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListServersResponse{Servers: items, NextToken: next}, nil
 }
 
 // UpdateServer changes the members given and validates the server as it

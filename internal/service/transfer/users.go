@@ -29,15 +29,11 @@ func getUser(tx store.Tx, sc store.Scope, serverID, userName string) (serverReco
 	if err != nil {
 		return srv, userRecord{}, err
 	}
-	u, err := store.GetJSON[userRecord](tx, userKey(sc, serverID, userName))
-	if isNotFound(err) {
-		return srv, u, notFound(msgUnknownUser, userName, rtUser)
-	}
-	if err != nil {
-		return srv, u, storeErr("read user", err)
-	}
-	return srv, u, nil
+	u, err := getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound, "user")
+	return srv, u, err
 }
+
+func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
 	if err := store.PutJSON(tx, userKey(sc, u.ServerID, u.UserName), u); err != nil {
@@ -115,28 +111,25 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 // DescribeUser returns a user with its SSH public keys and tags.
 func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUserRequest) (*transferapi.DescribeUserResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedUser
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, userKey(sc, u.ServerID, u.UserName))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedUser{
-			Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
-			HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: ptrIf(u.Policy), PosixProfile: u.PosixProfile,
-			Role: ptrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
-		}
-		for _, k := range u.SshPublicKeys {
-			out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{
-				DateImported: api.Epoch(k.DateImported), SshPublicKeyBody: api.Ptr(k.Body), SshPublicKeyId: api.Ptr(k.ID),
-			})
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (userRecord, error) {
+			_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
+			return u, err
+		},
+		func(u *userRecord) store.Key { return userKey(sc, u.ServerID, u.UserName) },
+		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
+			out := &transferapi.DescribedUser{
+				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
+				HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: ptrIf(u.Policy), PosixProfile: u.PosixProfile,
+				Role: ptrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
+			}
+			for _, k := range u.SshPublicKeys {
+				out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{
+					DateImported: api.Epoch(k.DateImported), SshPublicKeyBody: api.Ptr(k.Body), SshPublicKeyId: api.Ptr(k.ID),
+				})
+			}
+			return out
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -146,31 +139,17 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 // ListUsers pages through a server's users in ascending order of name.
 func (s *Service) ListUsers(ctx context.Context, in *transferapi.ListUsersRequest) (*transferapi.ListUsersResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListUsersResponse{ServerId: in.ServerId}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		srv, err := getServer(tx, sc, *in.ServerId)
-		if err != nil {
-			return err
-		}
-		users, next, err := store.ListJSON[userRecord](tx,
-			store.Collection{Scope: sc, Parent: serverKey(sc, srv.ServerID).Path(), Kind: kindUser},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, u := range users {
-			out.Users = append(out.Users, transferapi.ListedUser{
+	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindUser), in.NextToken, in.MaxResults, nil,
+		func(u *userRecord) transferapi.ListedUser {
+			return transferapi.ListedUser{
 				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryType: api.Ptr(u.HomeDirectoryType),
 				Role: ptrIf(u.Role), SshPublicKeyCount: api.Ptr(int32(len(u.SshPublicKeys))), UserName: api.Ptr(u.UserName),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListUsersResponse{ServerId: in.ServerId, Users: items, NextToken: next}, nil
 }
 
 // UpdateUser changes the members given; a rejected update changes nothing.

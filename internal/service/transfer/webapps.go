@@ -60,14 +60,7 @@ func webAppKey(sc store.Scope, id string) store.Key {
 func webAppNotFound(id string) error { return notFound(msgUnknownWebApp, id, rtWebApp) }
 
 func getWebApp(tx store.Tx, sc store.Scope, id string) (webAppRecord, error) {
-	rec, err := store.GetJSON[webAppRecord](tx, webAppKey(sc, id))
-	if isNotFound(err) {
-		return rec, webAppNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read web app", err)
-	}
-	return rec, nil
+	return getRecord[webAppRecord](tx, webAppKey(sc, id), webAppNotFound, "web app")
 }
 
 func randHex(n int) string {
@@ -119,12 +112,7 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 	instance := rec.InstanceArn[strings.LastIndexByte(rec.InstanceArn, '/')+1:]
 	rec.ApplicationArn = "arn:aws:sso::" + c.Account + ":application/" + instance + "/apl-" + randHex(16)
 	key := webAppKey(scope(ctx), rec.WebAppID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create web app", err)
-		}
-		return putTags(tx, key, tags)
-	})
+	err = s.create(ctx, key, &rec, tags, "create web app", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,34 +122,28 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 // DescribeWebApp returns a web app with its tags.
 func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWebAppRequest) (*transferapi.DescribeWebAppResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedWebApp
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getWebApp(tx, sc, *in.WebAppId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, webAppKey(sc, rec.WebAppID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedWebApp{
-			Arn: api.Ptr(rec.Arn), WebAppId: api.Ptr(rec.WebAppID),
-			DescribedIdentityProviderDetails: &transferapi.DescribedWebAppIdentityProviderDetails{
-				IdentityCenterConfig: &transferapi.DescribedIdentityCenterConfig{
-					ApplicationArn: api.Ptr(rec.ApplicationArn), InstanceArn: api.Ptr(rec.InstanceArn), Role: ptrIf(rec.Role),
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (webAppRecord, error) { return getWebApp(tx, sc, *in.WebAppId) },
+		func(rec *webAppRecord) store.Key { return webAppKey(sc, rec.WebAppID) },
+		func(rec *webAppRecord, tags []transferapi.Tag) *transferapi.DescribedWebApp {
+			out := &transferapi.DescribedWebApp{
+				Arn: api.Ptr(rec.Arn), WebAppId: api.Ptr(rec.WebAppID),
+				DescribedIdentityProviderDetails: &transferapi.DescribedWebAppIdentityProviderDetails{
+					IdentityCenterConfig: &transferapi.DescribedIdentityCenterConfig{
+						ApplicationArn: api.Ptr(rec.ApplicationArn), InstanceArn: api.Ptr(rec.InstanceArn), Role: ptrIf(rec.Role),
+					},
 				},
-			},
-			AccessEndpoint: api.Ptr(rec.AccessEndpoint), WebAppEndpoint: api.Ptr(rec.WebAppEndpoint),
-			WebAppUnits: &transferapi.WebAppUnits{Provisioned: api.Ptr(rec.Units)}, Tags: tags,
-			WebAppEndpointPolicy: api.Ptr(rec.EndpointPolicy), EndpointType: api.Ptr(rec.EndpointType),
-		}
-		if rec.EndpointType == transferapi.WebAppEndpointTypeVpc {
-			out.DescribedEndpointDetails = &transferapi.DescribedWebAppEndpointDetails{Vpc: &transferapi.DescribedWebAppVpcConfig{
-				SubnetIds: rec.SubnetIDs, VpcId: api.Ptr(rec.VpcID), VpcEndpointId: api.Ptr(rec.VpcEndpointID),
-			}}
-		}
-		return nil
-	})
+				AccessEndpoint: api.Ptr(rec.AccessEndpoint), WebAppEndpoint: api.Ptr(rec.WebAppEndpoint),
+				WebAppUnits: &transferapi.WebAppUnits{Provisioned: api.Ptr(rec.Units)}, Tags: tags,
+				WebAppEndpointPolicy: api.Ptr(rec.EndpointPolicy), EndpointType: api.Ptr(rec.EndpointType),
+			}
+			if rec.EndpointType == transferapi.WebAppEndpointTypeVpc {
+				out.DescribedEndpointDetails = &transferapi.DescribedWebAppEndpointDetails{Vpc: &transferapi.DescribedWebAppVpcConfig{
+					SubnetIds: rec.SubnetIDs, VpcId: api.Ptr(rec.VpcID), VpcEndpointId: api.Ptr(rec.VpcEndpointID),
+				}}
+			}
+			return out
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -171,26 +153,17 @@ func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWe
 // ListWebApps pages through the web apps in ascending order of id.
 func (s *Service) ListWebApps(ctx context.Context, in *transferapi.ListWebAppsRequest) (*transferapi.ListWebAppsResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListWebAppsResponse{WebApps: []transferapi.ListedWebApp{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		recs, next, err := store.ListJSON[webAppRecord](tx, store.Collection{Scope: sc, Kind: kindWebApp},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, r := range recs {
-			out.WebApps = append(out.WebApps, transferapi.ListedWebApp{
+	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindWebApp}), in.NextToken, in.MaxResults, []transferapi.ListedWebApp{},
+		func(r *webAppRecord) transferapi.ListedWebApp {
+			return transferapi.ListedWebApp{
 				Arn: api.Ptr(r.Arn), WebAppId: api.Ptr(r.WebAppID), AccessEndpoint: api.Ptr(r.AccessEndpoint),
 				WebAppEndpoint: api.Ptr(r.WebAppEndpoint), EndpointType: api.Ptr(r.EndpointType),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListWebAppsResponse{WebApps: items, NextToken: next}, nil
 }
 
 // UpdateWebApp changes the members given: the Identity Center role, the

@@ -40,14 +40,7 @@ func workflowKey(sc store.Scope, id string) store.Key {
 func workflowNotFound(id string) error { return notFound(msgUnknownWorkflow, id, rtWorkflow) }
 
 func getWorkflow(tx store.Tx, sc store.Scope, id string) (workflowRecord, error) {
-	rec, err := store.GetJSON[workflowRecord](tx, workflowKey(sc, id))
-	if isNotFound(err) {
-		return rec, workflowNotFound(id)
-	}
-	if err != nil {
-		return rec, storeErr("read workflow", err)
-	}
-	return rec, nil
+	return getRecord[workflowRecord](tx, workflowKey(sc, id), workflowNotFound, "workflow")
 }
 
 // validateSteps checks each step of a list (field is "Steps" or
@@ -167,12 +160,7 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 	}
 	rec.Arn = arn(ctx, "workflow/"+rec.WorkflowID)
 	key := workflowKey(scope(ctx), rec.WorkflowID)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create workflow", err)
-		}
-		return putTags(tx, key, tags)
-	})
+	err = s.create(ctx, key, &rec, tags, "create workflow", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -182,22 +170,15 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 // DescribeWorkflow returns a workflow's steps and tags.
 func (s *Service) DescribeWorkflow(ctx context.Context, in *transferapi.DescribeWorkflowRequest) (*transferapi.DescribeWorkflowResponse, error) {
 	sc := scope(ctx)
-	var out *transferapi.DescribedWorkflow
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		rec, err := getWorkflow(tx, sc, *in.WorkflowId)
-		if err != nil {
-			return err
-		}
-		tags, err := getTags(tx, workflowKey(sc, rec.WorkflowID))
-		if err != nil {
-			return err
-		}
-		out = &transferapi.DescribedWorkflow{
-			Arn: api.Ptr(rec.Arn), Description: ptrIf(rec.Description), Steps: rec.Steps,
-			OnExceptionSteps: rec.OnExceptionSteps, WorkflowId: api.Ptr(rec.WorkflowID), Tags: tags,
-		}
-		return nil
-	})
+	out, err := describe(ctx, s.store,
+		func(tx store.Tx) (workflowRecord, error) { return getWorkflow(tx, sc, *in.WorkflowId) },
+		func(rec *workflowRecord) store.Key { return workflowKey(sc, rec.WorkflowID) },
+		func(rec *workflowRecord, tags []transferapi.Tag) *transferapi.DescribedWorkflow {
+			return &transferapi.DescribedWorkflow{
+				Arn: api.Ptr(rec.Arn), Description: ptrIf(rec.Description), Steps: rec.Steps,
+				OnExceptionSteps: rec.OnExceptionSteps, WorkflowId: api.Ptr(rec.WorkflowID), Tags: tags,
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -207,25 +188,16 @@ func (s *Service) DescribeWorkflow(ctx context.Context, in *transferapi.Describe
 // ListWorkflows pages through the workflows in ascending order of id.
 func (s *Service) ListWorkflows(ctx context.Context, in *transferapi.ListWorkflowsRequest) (*transferapi.ListWorkflowsResponse, error) {
 	sc := scope(ctx)
-	out := &transferapi.ListWorkflowsResponse{Workflows: []transferapi.ListedWorkflow{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		recs, next, err := store.ListJSON[workflowRecord](tx, store.Collection{Scope: sc, Kind: kindWorkflow},
-			store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
-		if err != nil {
-			return pageError(err)
-		}
-		for _, r := range recs {
-			out.Workflows = append(out.Workflows, transferapi.ListedWorkflow{
+	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindWorkflow}), in.NextToken, in.MaxResults, []transferapi.ListedWorkflow{},
+		func(r *workflowRecord) transferapi.ListedWorkflow {
+			return transferapi.ListedWorkflow{
 				WorkflowId: api.Ptr(r.WorkflowID), Description: ptrIf(r.Description), Arn: api.Ptr(r.Arn),
-			})
-		}
-		out.NextToken = ptrIf(next)
-		return nil
-	})
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &transferapi.ListWorkflowsResponse{Workflows: items, NextToken: next}, nil
 }
 
 // DeleteWorkflow deletes a workflow with its executions. A workflow a
