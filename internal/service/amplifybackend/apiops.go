@@ -164,11 +164,8 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 		if err := p.err(); err != nil {
 			return err
 		}
-		if a, ok, err := firstResource[apiRecord](tx, r.scope, appID, env, catAPI); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			return badRequest("Backend environment %s already has an API resource (%s); an environment has at most one", env, a.ResourceName)
+		if err := checkNoResource[apiRecord](tx, r.scope, appID, env, catAPI, "an API"); err != nil {
+			return err
 		}
 		rec := &apiRecord{ResourceName: name, Config: cfg, APIID: lowerAlnum(derive(seed, "api"), 26)}
 		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAPI",

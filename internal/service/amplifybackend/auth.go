@@ -202,11 +202,8 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return err
 		}
-		if a, ok, err := firstResource[authRecord](tx, r.scope, appID, env, catAuth); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			return badRequest("Backend environment %s already has an auth resource (%s); an environment has at most one", env, a.ResourceName)
+		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
+			return err
 		}
 		var err error
 		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAuth",
@@ -458,11 +455,8 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return err
 		}
-		if a, ok, err := firstResource[authRecord](tx, r.scope, appID, env, catAuth); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			return badRequest("Backend environment %s already has an auth resource (%s); an environment has at most one", env, a.ResourceName)
+		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
+			return err
 		}
 		var err error
 		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendAuth",

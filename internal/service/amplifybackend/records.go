@@ -85,6 +85,10 @@ type apiRecord struct {
 	CreatedAt    time.Time                   `json:"createdAt"`
 }
 
+func (r authRecord) resourceName() string    { return r.ResourceName }
+func (r storageRecord) resourceName() string { return r.ResourceName }
+func (r apiRecord) resourceName() string     { return r.ResourceName }
+
 // modelsRecord is the output of the last GenerateBackendAPIModels job.
 type modelsRecord struct {
 	Models     string    `json:"models"`
@@ -244,4 +248,15 @@ func firstResource[T any](tx store.Tx, sc store.Scope, appID, env, category stri
 		return v, false, err
 	}
 	return items[0], true, nil
+}
+
+// checkNoResource refuses a resource of category in an environment that
+// already has one (an environment has at most one of each category); what
+// names the category with its article ("an API").
+func checkNoResource[T interface{ resourceName() string }](tx store.Tx, sc store.Scope, appID, env, category, what string) error {
+	v, ok, err := firstResource[T](tx, sc, appID, env, category)
+	if err != nil || !ok {
+		return err
+	}
+	return badRequest("Backend environment %s already has %s resource (%s); an environment has at most one", env, what, v.resourceName())
 }

@@ -98,11 +98,8 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return err
 		}
-		if st, ok, err := firstResource[storageRecord](tx, r.scope, appID, env, catStorage); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			return badRequest("Backend environment %s already has a storage resource (%s); an environment has at most one", env, st.ResourceName)
+		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
+			return err
 		}
 		buckets, err := scopeBuckets(tx, r.scope)
 		if err != nil {
@@ -226,11 +223,8 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return err
 		}
-		if st, ok, err := firstResource[storageRecord](tx, r.scope, appID, env, catStorage); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			return badRequest("Backend environment %s already has a storage resource (%s); an environment has at most one", env, st.ResourceName)
+		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
+			return err
 		}
 		var err error
 		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendStorage",
