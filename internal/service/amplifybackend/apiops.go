@@ -150,30 +150,28 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 	}
 	mergeAPIConfig(&cfg, in.ResourceConfig)
 	jobID, seed := newJobID(r.now), newSeed()
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CreateBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		var p problems
 		checkAPIConfig(&p, "resourceConfig", &cfg, hasAuth)
 		if err := p.err(); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if err := checkNoResource[apiRecord](tx, r.scope, appID, env, catAPI, "an API"); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		rec := &apiRecord{ResourceName: name, Config: cfg, APIID: lowerAlnum(derive(seed, "api"), 26)}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAPI",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, Create: true, API: rec}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAPI",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, Create: true, API: rec}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CreateBackendAPI", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.CreateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -187,28 +185,26 @@ func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIR
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "UpdateBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		mergeAPIConfig(&a.Config, in.ResourceConfig)
 		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		var p problems
 		checkAPIConfig(&p, "resourceConfig", &a.Config, hasAuth)
 		if err := p.err(); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAPI",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, API: &a}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAPI",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, API: &a}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendAPI", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.UpdateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -237,18 +233,15 @@ func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIR
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "DeleteBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAPI",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catAPI, Resource: name}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAPI",
+			Change: &change{Kind: chDeleteResource, Env: env, Category: catAPI, Resource: name}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("DeleteBackendAPI", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.DeleteBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -262,21 +255,19 @@ func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateB
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "GenerateBackendAPIModels", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if strings.TrimSpace(api.Val(a.Config.TransformSchema)) == "" {
-			return badRequest("Invalid request: resourceConfig.transformSchema: API resource %s has no TransformSchema to generate models from", name)
+			return jobSpec{}, badRequest("Invalid request: resourceConfig.transformSchema: API resource %s has no TransformSchema to generate models from", name)
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "GenerateBackendAPIModels",
-			Change: &change{Kind: chGenerateModels, Env: env, Resource: name}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "GenerateBackendAPIModels",
+			Change: &change{Kind: chGenerateModels, Env: env, Resource: name}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("GenerateBackendAPIModels", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.GenerateBackendAPIModelsResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil

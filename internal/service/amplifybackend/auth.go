@@ -197,21 +197,18 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 	ids := newAuthIDs(r.region, derive(seed, "auth"), in.ResourceConfig.IdentityPoolConfigs != nil)
 	rec := &authRecord{ResourceName: name, Config: *in.ResourceConfig, UserPoolID: ids.userPool, WebClientID: ids.webClient,
 		NativeClientID: ids.nativeClient, IdentityPoolID: ids.identityPool}
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CreateBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAuth",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CreateBackendAuth", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.CreateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -324,20 +321,19 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID, seed := newJobID(r.now), newSeed()
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "UpdateBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if a.Imported {
-			return badRequest("Auth resource %s was imported and cannot be updated", name)
+			return jobSpec{}, badRequest("Auth resource %s was imported and cannot be updated", name)
 		}
 		var p problems
 		a.Config = mergeAuthConfig(&p, a.Config, in.ResourceConfig, name)
 		checkAuthConfig(&p, "resourceConfig", &a.Config)
 		if err := p.err(); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		switch {
 		case a.Config.IdentityPoolConfigs == nil:
@@ -345,12 +341,11 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 		case a.IdentityPoolID == "":
 			a.IdentityPoolID = newAuthIDs(r.region, derive(seed, "auth"), true).identityPool
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAuth",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendAuth", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.UpdateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -382,26 +377,24 @@ func (s *Service) DeleteBackendAuth(ctx context.Context, in *ab.DeleteBackendAut
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "DeleteBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		apis, err := listAll[apiRecord](tx, categoryCollection(r.scope, appID, env, catAPI))
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		for _, a := range apis {
 			if usesEnvUserPool(a.Config) {
-				return badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
+				return jobSpec{}, badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
 			}
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAuth",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAuth",
+			Change: &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("DeleteBackendAuth", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.DeleteBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -450,21 +443,18 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	rec := &authRecord{ResourceName: pool, Config: cfg, Imported: true, UserPoolID: pool, WebClientID: web, NativeClientID: native,
 		IdentityPoolID: api.Val(in.IdentityPoolId)}
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "ImportBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendAuth",
+			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("ImportBackendAuth", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.ImportBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil

@@ -29,30 +29,28 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 		return nil, err
 	}
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CreateBackend", func(tx store.Tx) (jobSpec, error) {
 		app, ok, err := getJSON[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 		} else if _, exists, err := getJSON[envRecord](tx, envKey(r.scope, appID, env)); err != nil || exists {
 			if err != nil {
-				return err
+				return jobSpec{}, err
 			}
-			return badRequest("Backend environment %s already exists for app %s", env, appID)
+			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", env, appID)
 		}
 		app.AppName = appName
 		if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "CreateBackend", Change: &change{Kind: chCreateEnv, Env: env}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
+			Operation: "CreateBackend", Change: &change{Kind: chCreateEnv, Env: env}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CreateBackend", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.CreateBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -206,24 +204,21 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 		return nil, err
 	}
 	jobID, seed := newJobID(r.now), newSeed()
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CloneBackend", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if _, exists, err := getJSON[envRecord](tx, envKey(r.scope, appID, target)); err != nil || exists {
 			if err != nil {
-				return err
+				return jobSpec{}, err
 			}
-			return badRequest("Backend environment %s already exists for app %s", target, appID)
+			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", target, appID)
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env, target},
-			Operation: "CloneBackend", Change: &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env, target},
+			Operation: "CloneBackend", Change: &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CloneBackend", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.CloneBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -287,18 +282,15 @@ func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest
 	r := s.begin(ctx)
 	appID, env := api.Val(in.AppId), api.Val(in.BackendEnvironmentName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "DeleteBackend", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "DeleteBackend", Change: &change{Kind: chDeleteEnv, Env: env}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
+			Operation: "DeleteBackend", Change: &change{Kind: chDeleteEnv, Env: env}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("DeleteBackend", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.DeleteBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
@@ -312,18 +304,15 @@ func (s *Service) RemoveAllBackends(ctx context.Context, in *ab.RemoveAllBackend
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "RemoveAllBackends", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadApp(tx, r.scope, appID); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "RemoveAllBackends", Change: &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
+			Operation: "RemoveAllBackends", Change: &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("RemoveAllBackends", err)
+		return nil, err
 	}
 	return &ab.RemoveAllBackendsResponse{AppId: api.Ptr(appID), JobId: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
 }

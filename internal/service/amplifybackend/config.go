@@ -33,36 +33,34 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 		AwsCognitoIdentityPoolId: api.Ptr(ids.identityPool), AwsCognitoRegion: api.Ptr(r.region),
 		AwsUserPoolsId: api.Ptr(ids.userPool), AwsUserPoolsWebClientId: api.Ptr(ids.webClient),
 	}}
-	var j jobRecord
 	var env string
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CreateBackendConfig", func(tx store.Tx) (jobSpec, error) {
 		app, ok, err := getJSON[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 			if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-				return err
+				return jobSpec{}, err
 			}
 		}
 		if app.Config != nil {
-			return badRequest("The Amplify Admin UI is already configured for app %s", appID)
+			return jobSpec{}, badRequest("The Amplify Admin UI is already configured for app %s", appID)
 		}
 		names, err := envNames(tx, r.scope, appID)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		env = ""
 		if len(names) > 0 {
 			env = names[0]
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "CreateBackendConfig", Change: &change{Kind: chCreateConfig, Config: cfg}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
+			Operation: "CreateBackendConfig", Change: &change{Kind: chCreateConfig, Config: cfg}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CreateBackendConfig", err)
+		return nil, err
 	}
 	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: ptrOrNil(env),
 		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil

@@ -127,6 +127,25 @@ type jobSpec struct {
 	Change    *change
 }
 
+// writeJob starts a job in one write transaction (see write), once prepare
+// has checked the request in it and described the job; op names the
+// operation in a store error.
+func (s *Service) writeJob(ctx context.Context, r req, op string, prepare func(tx store.Tx) (jobSpec, error)) (jobRecord, error) {
+	var j jobRecord
+	err := s.write(ctx, r, func(tx store.Tx) error {
+		spec, err := prepare(tx)
+		if err != nil {
+			return err
+		}
+		j, err = s.startJob(tx, r, spec)
+		return err
+	})
+	if err != nil {
+		return jobRecord{}, storeErr(op, err)
+	}
+	return j, nil
+}
+
 // startJob refuses a job while another job of the same app touching the same
 // environment is in progress (as AWS does: "There is already a pending job
 // ..."), then stores the job IN_PROGRESS and indexes it as pending.

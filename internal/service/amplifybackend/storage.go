@@ -93,28 +93,26 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	} else {
 		rec.BucketName = generatedBucketName(name, env, derive(seed, "bucket"))
 	}
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "CreateBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		buckets, err := scopeBuckets(tx, r.scope)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if refs := buckets[rec.BucketName]; len(refs) > 0 {
-			return badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
+			return jobSpec{}, badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
 				rec.BucketName, refs[0].Resource, refs[0].AppID)
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendStorage",
+			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("CreateBackendStorage", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.CreateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
@@ -132,22 +130,20 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 		return nil, err
 	}
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "UpdateBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if svc := api.Val(cfg.ServiceName); svc != st.ServiceName {
-			return badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return jobSpec{}, badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
 		st.Permissions = copyPermissions(cfg.Permissions)
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendStorage",
+			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendStorage", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.UpdateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
@@ -181,21 +177,19 @@ func (s *Service) DeleteBackendStorage(ctx context.Context, in *ab.DeleteBackend
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
 	jobID := newJobID(r.now)
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "DeleteBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if svc := api.Val(in.ServiceName); svc != st.ServiceName {
-			return badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return jobSpec{}, badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendStorage",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendStorage",
+			Change: &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("DeleteBackendStorage", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.DeleteBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
@@ -218,21 +212,18 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	}
 	jobID := newJobID(r.now)
 	rec := &storageRecord{ResourceName: bucket, BucketName: bucket, ServiceName: api.Val(in.ServiceName), Imported: true}
-	var j jobRecord
-	err := s.write(ctx, r, func(tx store.Tx) error {
+	j, err := s.writeJob(ctx, r, "ImportBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return err
+			return jobSpec{}, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return err
+			return jobSpec{}, err
 		}
-		var err error
-		j, err = s.startJob(tx, r, jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}})
-		return err
+		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendStorage",
+			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}}, nil
 	})
 	if err != nil {
-		return nil, storeErr("ImportBackendStorage", err)
+		return nil, err
 	}
 	o := jobOut(j, env)
 	return &ab.ImportBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
