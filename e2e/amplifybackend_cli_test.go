@@ -1,10 +1,8 @@
 package e2e_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -19,22 +17,9 @@ import (
 // stderr.
 func abCLI(t *testing.T, srv *testkit.Server, args ...string) (map[string]any, string) {
 	t.Helper()
-	cmd := exec.Command("aws", append([]string{"--endpoint-url", srv.URL, "--output", "json", "amplifybackend"}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+abAcct1, "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, stderr.String() + err.Error()
-	}
-	var out map[string]any
-	if strings.TrimSpace(stdout.String()) == "" {
-		return out, ""
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("aws amplifybackend %v printed %q: %v", args, stdout.String(), err)
+	out, stderr, err := cliJSON(t, srv.URL, abAcct1, "amplifybackend", args...)
+	if err != nil {
+		return nil, stderr + err.Error()
 	}
 	return out, ""
 }
@@ -43,9 +28,7 @@ func abCLI(t *testing.T, srv *testkit.Server, args ...string) (map[string]any, s
 // (v1): the update goes in as --cli-input-json, the job is polled with
 // get-backend-job, and a bad update is rejected with the storage unchanged.
 func TestAmplifyBackendCLIStorageSeed(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	testkit.RequireAWSCLI(t)
 	srv := testkit.Start(t)
 	must := func(args ...string) map[string]any {
 		t.Helper()

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -444,19 +442,11 @@ func TestAuthBoto(t *testing.T) {
 
 // TestAuthCLI checks the AWS CLI prints the refusal as AWS would.
 func TestAuthCLI(t *testing.T) {
-	cli, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	testkit.RequireAWSCLI(t)
 	s := startAuth(t)
 	run := func(key, secret string, args ...string) (string, error) {
-		cmd := exec.Command(cli, append([]string{"--endpoint-url", s.URL, "--region", authRegion, "--output", "json"}, args...)...)
-		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_SESSION_TOKEN=",
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		return out.String(), err
+		stdout, stderr, err := testkit.AWSCLI{URL: s.URL, AccessKeyID: key, SecretAccessKey: secret, Region: authRegion}.Run(args...)
+		return stdout + stderr, err
 	}
 	if out, err := run(authKeyDigits, "secret", "transfer", "list-servers"); err != nil {
 		t.Fatalf("aws transfer list-servers with the right secret: %v\n%s", err, out)

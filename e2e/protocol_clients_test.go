@@ -1,9 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -41,9 +38,7 @@ func TestValidationThroughBoto(t *testing.T) {
 // TestErrorsThroughCLI checks that the AWS CLI reports Ersatz's errors the way
 // it reports AWS's: code and message on stderr, non-zero exit.
 func TestErrorsThroughCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	testkit.RequireAWSCLI(t)
 	srv := testkit.Start(t)
 	tests := []struct {
 		args []string
@@ -56,18 +51,14 @@ func TestErrorsThroughCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
-			cmd := exec.Command("aws", append([]string{"--endpoint-url", srv.URL}, tt.args...)...)
-			cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
-				"AWS_DEFAULT_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
-				"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Run(); err == nil {
+			cli := testkit.AWSCLI{URL: srv.URL, AccessKeyID: "AKIDEXAMPLE", Region: "us-east-1"}
+			_, stderr, err := cli.Run(tt.args...)
+			if err == nil {
 				t.Fatalf("aws %v succeeded", tt.args)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr %q lacks %q", stderr.String(), w)
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
 				}
 			}
 		})

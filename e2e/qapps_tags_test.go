@@ -2,9 +2,10 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
 func TestQAppsTags(t *testing.T) {
@@ -105,23 +106,13 @@ func TestQAppsPredictRoundTrip(t *testing.T) {
 
 // TestQAppsCLI drives the service with the AWS CLI v1.
 func TestQAppsCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	testkit.RequireAWSCLI(t)
 	e := startQApps(t)
 	run := func(args ...string) map[string]any {
 		t.Helper()
-		cmd := exec.Command("aws", append([]string{"--endpoint-url", e.url, "--region", "us-east-1", "--output", "json", "qapps"}, args...)...)
-		cmd.Env = append(cmd.Environ(), "AWS_ACCESS_KEY_ID="+qaUser1, "AWS_SECRET_ACCESS_KEY=secret", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-		out, err := cmd.CombinedOutput()
+		m, stderr, err := cliJSON(t, e.url, qaUser1, "qapps", args...)
 		if err != nil {
-			t.Fatalf("aws qapps %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		var m map[string]any
-		if len(out) > 0 {
-			if err := json.Unmarshal(out, &m); err != nil {
-				t.Fatalf("aws qapps %s printed %s", args[0], out)
-			}
+			t.Fatalf("aws qapps %s: %v\n%s", strings.Join(args, " "), err, stderr)
 		}
 		return m
 	}

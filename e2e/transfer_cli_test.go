@@ -1,10 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -16,31 +12,13 @@ import (
 // It returns the decoded output, or the CLI's stderr when the command failed.
 func awsCLI(t *testing.T, srv *testkit.Server, args ...string) (map[string]any, string) {
 	t.Helper()
-	cmd := exec.Command("aws", append([]string{"--endpoint-url", srv.URL, "--output", "json", "transfer"}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+acctA, "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, stderr.String()
-	}
-	if strings.TrimSpace(stdout.String()) == "" {
-		return nil, ""
-	}
-	var out map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("aws %v printed %q: %v", args, stdout.String(), err)
-	}
-	return out, ""
+	out, stderr, _ := cliJSON(t, srv.URL, acctA, "transfer", args...)
+	return out, stderr
 }
 
 // TestTransferCLISeedScenario runs the access seed scenario through the AWS CLI.
 func TestTransferCLISeedScenario(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	testkit.RequireAWSCLI(t)
 	srv := testkit.Start(t)
 	must := func(args ...string) map[string]any {
 		t.Helper()
