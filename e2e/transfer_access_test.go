@@ -204,17 +204,11 @@ func TestTransferListAccessesPagination(t *testing.T) {
 	}
 	p := transfer.NewListAccessesPaginator(c, &transfer.ListAccessesInput{ServerId: &id, MaxResults: aws.Int32(2)})
 	var got []string
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := eachPage(ctx, t, p, func(out *transfer.ListAccessesOutput) {
 		for _, a := range out.Accesses {
 			got = append(got, aws.ToString(a.ExternalId))
 		}
-	}
+	})
 	if pages != 3 || len(got) != 5 || got[0] != "S-1-5-21-100" || got[4] != "S-1-5-21-104" {
 		t.Fatalf("%d pages: %v", pages, got)
 	}

@@ -134,20 +134,14 @@ func TestB2BCertificateLifecycle(t *testing.T) {
 	// Pagination.
 	seen := map[string]bool{}
 	p := transfer.NewListCertificatesPaginator(c, &transfer.ListCertificatesInput{MaxResults: aws.Int32(2)})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := eachPage(ctx, t, p, func(out *transfer.ListCertificatesOutput) {
 		for _, ce := range out.Certificates {
 			if ce.Status != types.CertificateStatusTypeActive || ce.Type != types.CertificateTypeCertificate {
 				t.Fatalf("listed %+v", ce)
 			}
 			seen[aws.ToString(ce.CertificateId)] = true
 		}
-	}
+	})
 	if pages != 3 || len(seen) != 5 {
 		t.Fatalf("%d pages, %d certificates", pages, len(seen))
 	}
@@ -231,18 +225,14 @@ func TestB2BProfiles(t *testing.T) {
 	}{{"", 4}, {types.ProfileTypePartner, 3}, {types.ProfileTypeLocal, 1}} {
 		n := 0
 		p := transfer.NewListProfilesPaginator(c, &transfer.ListProfilesInput{ProfileType: tt.typ, MaxResults: aws.Int32(1)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachPage(ctx, t, p, func(page *transfer.ListProfilesOutput) {
 			for _, lp := range page.Profiles {
 				if tt.typ != "" && lp.ProfileType != tt.typ {
 					t.Fatalf("filter %s listed %s", tt.typ, lp.ProfileType)
 				}
 				n++
 			}
-		}
+		})
 		if n != tt.want {
 			t.Fatalf("ListProfiles(%q) = %d, want %d", tt.typ, n, tt.want)
 		}

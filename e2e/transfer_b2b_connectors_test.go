@@ -482,13 +482,9 @@ func TestB2BConnectorValidation(t *testing.T) {
 	// Pagination and deletion.
 	p := transfer.NewListConnectorsPaginator(c, &transfer.ListConnectorsInput{MaxResults: aws.Int32(1)})
 	n := 0
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachPage(ctx, t, p, func(page *transfer.ListConnectorsOutput) {
 		n += len(page.Connectors)
-	}
+	})
 	if n != 2 {
 		t.Fatalf("listed %d connectors, want 2", n)
 	}

@@ -146,15 +146,11 @@ func TestB2BWebApps(t *testing.T) {
 	// Listing, pagination, deletion.
 	var listed []string
 	p := transfer.NewListWebAppsPaginator(c, &transfer.ListWebAppsInput{MaxResults: aws.Int32(1)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachPage(ctx, t, p, func(page *transfer.ListWebAppsOutput) {
 		for _, wa := range page.WebApps {
 			listed = append(listed, aws.ToString(wa.WebAppId))
 		}
-	}
+	})
 	if len(listed) != 2 {
 		t.Fatalf("listed %v", listed)
 	}
@@ -227,15 +223,11 @@ func TestB2BTagsAndIsolation(t *testing.T) {
 			}
 			var got []string
 			p := transfer.NewListTagsForResourcePaginator(c, &transfer.ListTagsForResourceInput{Arn: &arn, MaxResults: aws.Int32(1)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
+			eachPage(ctx, t, p, func(page *transfer.ListTagsForResourceOutput) {
 				for _, tg := range page.Tags {
 					got = append(got, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
 				}
-			}
+			})
 			if fmt.Sprint(got) != "[a=1 c=3]" {
 				t.Fatalf("tags %v", got)
 			}

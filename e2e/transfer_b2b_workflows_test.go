@@ -87,13 +87,9 @@ func TestB2BWorkflowValidation(t *testing.T) {
 	}
 	n := 0
 	p := transfer.NewListWorkflowsPaginator(c, &transfer.ListWorkflowsInput{MaxResults: aws.Int32(2)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachPage(ctx, t, p, func(page *transfer.ListWorkflowsOutput) {
 		n += len(page.Workflows)
-	}
+	})
 	if n != 3 {
 		t.Fatalf("listed %d workflows", n)
 	}

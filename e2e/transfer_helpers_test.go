@@ -147,3 +147,26 @@ func sshKeyPair(t testing.TB, kind string) (pub, privPEM string, fp string) {
 	pub = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " " + kind + "@test"
 	return pub, string(pem.EncodeToMemory(block)), ssh.FingerprintSHA256(signer.PublicKey())
 }
+
+// transferPager is a paginator of the Transfer client
+// (transfer.New...Paginator) whose pages are *O.
+type transferPager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*transfer.Options)) (*O, error)
+}
+
+// eachPage reads every page of p, failing the test on an error, calls fn
+// with each, and returns how many pages there were.
+func eachPage[O any](ctx context.Context, t testing.TB, p transferPager[O], fn func(page *O)) int {
+	t.Helper()
+	pages := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		fn(page)
+	}
+	return pages
+}

@@ -16,16 +16,12 @@ func TestTransferSecurityPolicies(t *testing.T) {
 	ctx := context.Background()
 	p := transfer.NewListSecurityPoliciesPaginator(c, &transfer.ListSecurityPoliciesInput{MaxResults: aws.Int32(5)})
 	var names []string
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachPage(ctx, t, p, func(out *transfer.ListSecurityPoliciesOutput) {
 		if len(out.SecurityPolicyNames) > 5 {
 			t.Fatalf("page of %d names", len(out.SecurityPolicyNames))
 		}
 		names = append(names, out.SecurityPolicyNames...)
-	}
+	})
 	if !slices.IsSorted(names) || len(names) != 18 {
 		t.Fatalf("%d names (sorted: %v): %v", len(names), slices.IsSorted(names), names)
 	}

@@ -350,13 +350,8 @@ func TestTransferListServersPagination(t *testing.T) {
 		want[mustCreateServer(t, c, nil)] = true
 	}
 	p := transfer.NewListServersPaginator(c, &transfer.ListServersInput{MaxResults: aws.Int32(2)})
-	pages, got := 0, map[string]bool{}
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	got := map[string]bool{}
+	pages := eachPage(ctx, t, p, func(out *transfer.ListServersOutput) {
 		if len(out.Servers) > 2 {
 			t.Fatalf("page of %d servers with MaxResults 2", len(out.Servers))
 		}
@@ -369,7 +364,7 @@ func TestTransferListServersPagination(t *testing.T) {
 				t.Fatalf("listed server %+v", s)
 			}
 		}
-	}
+	})
 	if pages != 3 || len(got) != 5 {
 		t.Fatalf("%d pages, %d servers; want 3 pages of the 5 servers", pages, len(got))
 	}

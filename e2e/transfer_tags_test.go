@@ -33,18 +33,14 @@ func TestTransferTags(t *testing.T) {
 		t.Helper()
 		got := map[string]string{}
 		p := transfer.NewListTagsForResourcePaginator(c, &transfer.ListTagsForResourceInput{Arn: &arn, MaxResults: aws.Int32(2)})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachPage(ctx, t, p, func(out *transfer.ListTagsForResourceOutput) {
 			if aws.ToString(out.Arn) != arn || len(out.Tags) > 2 {
 				t.Fatalf("ListTagsForResource page = %+v", out)
 			}
 			for _, tg := range out.Tags {
 				got[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 			}
-		}
+		})
 		return got
 	}
 	for kind, arn := range arns {

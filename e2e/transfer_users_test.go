@@ -238,17 +238,11 @@ func TestTransferListUsersPagination(t *testing.T) {
 	}
 	p := transfer.NewListUsersPaginator(c, &transfer.ListUsersInput{ServerId: &id, MaxResults: aws.Int32(3)})
 	var names []string
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := eachPage(ctx, t, p, func(out *transfer.ListUsersOutput) {
 		for _, u := range out.Users {
 			names = append(names, aws.ToString(u.UserName))
 		}
-	}
+	})
 	if pages != 3 || len(names) != 7 || names[0] != "user00" || names[6] != "user06" {
 		t.Fatalf("%d pages: %v", pages, names)
 	}
