@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -103,76 +102,27 @@ func versions(t *testing.T, s *Store) []int {
 }
 
 func TestMigrations(t *testing.T) {
-	ctx := t.Context()
 	dsn := freshSchema(t)
-	v1 := migrations()[:1]
-	s, err := open(ctx, dsn, v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(srv, []byte(`{"old":true}`)) }); err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
-	s, err = open(ctx, dsn, v1)
-	if err != nil {
-		t.Fatalf("second open: %v", err)
-	}
-	if got := versions(t, s); !slices.Equal(got, []int{1}) {
-		t.Fatalf("versions after second open = %v", got)
-	}
-	_ = s.Close()
-
-	v2 := append(slices.Clone(v1), migration{Version: 2, Name: "test: add column", Stmts: []string{
-		`ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
-	}})
-	s, err = open(ctx, dsn, v2)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	if got := versions(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("versions after upgrade = %v", got)
-	}
-	var note string
-	if err := s.pool.QueryRow(ctx, `SELECT note FROM resources WHERE id = 's-1'`).Scan(&note); err != nil || note != "v2" {
-		t.Fatalf("migration 2 not applied: %q, %v", note, err)
-	}
-	err = s.View(ctx, func(tx store.Tx) error {
-		d, err := tx.Get(srv)
-		if err == nil && string(d) != `{"old":true}` {
-			err = fmt.Errorf("data = %s", d)
-		}
-		return err
+	storetest.RunMigrations(t, storetest.SQLBackend{
+		Migrations: migrations(),
+		Open: func(ms []migration) (store.Store, error) {
+			s, err := open(t.Context(), dsn, ms)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		Versions: func(t *testing.T, s store.Store) []int { return versions(t, s.(*Store)) },
+		QueryString: func(t *testing.T, s store.Store, query string) (v string, err error) {
+			err = s.(*Store).pool.QueryRow(t.Context(), query).Scan(&v)
+			return v, err
+		},
+		HasTable: func(t *testing.T, s store.Store, name string) (bool, error) {
+			var reg *string
+			err := s.(*Store).pool.QueryRow(t.Context(), `SELECT to_regclass($1)::text`, name).Scan(&reg)
+			return reg != nil, err
+		},
 	})
-	if err != nil {
-		t.Fatalf("data after upgrade: %v", err)
-	}
-	_ = s.Close()
-
-	if s, err := open(ctx, dsn, v1); err == nil || !strings.Contains(err.Error(), "newer") {
-		if s != nil {
-			_ = s.Close()
-		}
-		t.Fatalf("old binary opened a newer database: %v", err)
-	}
-	bad := append(slices.Clone(v2), migration{Version: 3, Name: "test: broken", Stmts: []string{
-		`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`,
-	}})
-	if _, err := open(ctx, dsn, bad); err == nil {
-		t.Fatal("broken migration applied")
-	}
-	s, err = open(ctx, dsn, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if got := versions(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("versions after a failed migration = %v", got)
-	}
-	var extra *string
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('extra')::text`).Scan(&extra); err != nil || extra != nil {
-		t.Fatalf("failed migration left table extra: %v, %v", extra, err)
-	}
 }
 
 func BenchmarkStore(b *testing.B) {

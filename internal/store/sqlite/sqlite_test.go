@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,85 +89,27 @@ func schemaVersions(t *testing.T, s *Store) []int {
 }
 
 func TestMigrations(t *testing.T) {
-	ctx := t.Context()
 	dir := t.TempDir()
-	v1 := migrations()[:1]
-	s, err := open(ctx, dir, v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(srv, []byte(`{"old":true}`)) }); err != nil {
-		t.Fatal(err)
-	}
-	if got := schemaVersions(t, s); !slices.Equal(got, []int{1}) {
-		t.Fatalf("versions = %v", got)
-	}
-	_ = s.Close()
-
-	// Opening again is idempotent.
-	s, err = open(ctx, dir, v1)
-	if err != nil {
-		t.Fatalf("second open: %v", err)
-	}
-	if got := schemaVersions(t, s); !slices.Equal(got, []int{1}) {
-		t.Fatalf("versions after second open = %v", got)
-	}
-	_ = s.Close()
-
-	// A newer Ersatz (a second, test-only migration) upgrades the database
-	// and keeps its data.
-	v2 := append(slices.Clone(v1), migration{Version: 2, Name: "test: add column", Stmts: []string{
-		`ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
-	}})
-	s, err = open(ctx, dir, v2)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	if got := schemaVersions(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("versions after upgrade = %v", got)
-	}
-	var note string
-	if err := s.r.QueryRowContext(ctx, `SELECT note FROM resources WHERE id = 's-1'`).Scan(&note); err != nil || note != "v2" {
-		t.Fatalf("migration 2 not applied: %q, %v", note, err)
-	}
-	err = s.View(ctx, func(tx store.Tx) error {
-		d, err := tx.Get(srv)
-		if err == nil && string(d) != `{"old":true}` {
-			err = fmt.Errorf("data = %s", d)
-		}
-		return err
+	storetest.RunMigrations(t, storetest.SQLBackend{
+		Migrations: migrations(),
+		Open: func(ms []migration) (store.Store, error) {
+			s, err := open(t.Context(), dir, ms)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		Versions: func(t *testing.T, s store.Store) []int { return schemaVersions(t, s.(*Store)) },
+		QueryString: func(t *testing.T, s store.Store, query string) (v string, err error) {
+			err = s.(*Store).r.QueryRowContext(t.Context(), query).Scan(&v)
+			return v, err
+		},
+		HasTable: func(t *testing.T, s store.Store, name string) (bool, error) {
+			var n int
+			err := s.(*Store).r.QueryRowContext(t.Context(), `SELECT count(*) FROM sqlite_master WHERE name = ?`, name).Scan(&n)
+			return n != 0, err
+		},
 	})
-	if err != nil {
-		t.Fatalf("data after upgrade: %v", err)
-	}
-	_ = s.Close()
-
-	// An older Ersatz refuses the newer database rather than corrupt it.
-	if s, err := open(ctx, dir, v1); err == nil || !strings.Contains(err.Error(), "newer") {
-		if s != nil {
-			_ = s.Close()
-		}
-		t.Fatalf("old binary opened a newer database: %v", err)
-	}
-	// A failing migration leaves the database at its version.
-	bad := append(slices.Clone(v2), migration{Version: 3, Name: "test: broken", Stmts: []string{
-		`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`,
-	}})
-	if _, err := open(ctx, dir, bad); err == nil {
-		t.Fatal("broken migration applied")
-	}
-	s, err = open(ctx, dir, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if got := schemaVersions(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("versions after a failed migration = %v", got)
-	}
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'extra'`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("failed migration left table extra: %d, %v", n, err)
-	}
 }
 
 func TestPragmas(t *testing.T) {
