@@ -326,6 +326,19 @@ func (f *FS) root(container string, create bool) (*os.Root, error) {
 	return r, nil
 }
 
+// safeRoot is the root of n's container (made when create) once safe has
+// checked n's key in it (a missing component allowed when create).
+func (f *FS) safeRoot(n node, create bool) (*os.Root, error) {
+	root, err := f.root(n.container, create)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.safe(root, n.key, create); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
 // safe checks that no component of key is a symbolic link (so a link planted
 // inside one user's folder cannot reach another's). With allowMissing, a
 // missing component ends the walk without error.
@@ -510,11 +523,8 @@ func (f *FS) Stat(p string) (*FileInfo, error) {
 	if !f.allowStat(n) {
 		return nil, ErrDenied
 	}
-	root, err := f.root(n.container, false)
+	root, err := f.safeRoot(n, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := f.safe(root, n.key, false); err != nil {
 		return nil, err
 	}
 	fi, err := root.Lstat(keyOrDot(n.key))
@@ -580,11 +590,8 @@ func (f *FS) ReadDir(p string) ([]*FileInfo, error) {
 	if !f.allowListDir(n) {
 		return nil, ErrDenied
 	}
-	root, err := f.root(n.container, false)
+	root, err := f.safeRoot(n, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := f.safe(root, n.key, false); err != nil {
 		return nil, err
 	}
 	dir, err := root.Open(keyOrDot(n.key))
@@ -701,11 +708,8 @@ func (f *FS) Open(p string, fl OpenFlags) (*File, error) {
 	if (fl.Read || !write) && !f.allowObject("s3:GetObject", n) {
 		return nil, ErrDenied
 	}
-	root, err := f.root(n.container, write)
+	root, err := f.safeRoot(n, write)
 	if err != nil {
-		return nil, err
-	}
-	if err := f.safe(root, n.key, write); err != nil {
 		return nil, err
 	}
 	flag := os.O_RDONLY
@@ -764,11 +768,8 @@ func (f *FS) Mkdir(p string) error {
 	if !f.allow("s3:PutObject", arnS3+n.container+"/"+n.key+"/", nil) {
 		return ErrDenied
 	}
-	root, err := f.root(n.container, true)
+	root, err := f.safeRoot(n, true)
 	if err != nil {
-		return err
-	}
-	if err := f.safe(root, n.key, true); err != nil {
 		return err
 	}
 	return mapErr(root.Mkdir(n.key, 0o755))
@@ -783,11 +784,8 @@ func (f *FS) Remove(p string) error {
 	if !f.allowObject("s3:DeleteObject", n) {
 		return ErrDenied
 	}
-	root, err := f.root(n.container, false)
+	root, err := f.safeRoot(n, false)
 	if err != nil {
-		return err
-	}
-	if err := f.safe(root, n.key, false); err != nil {
 		return err
 	}
 	fi, err := root.Lstat(n.key)
@@ -809,11 +807,8 @@ func (f *FS) Rmdir(p string) error {
 	if !f.allow("s3:DeleteObject", arnS3+n.container+"/"+n.key+"/", nil) {
 		return ErrDenied
 	}
-	root, err := f.root(n.container, false)
+	root, err := f.safeRoot(n, false)
 	if err != nil {
-		return err
-	}
-	if err := f.safe(root, n.key, false); err != nil {
 		return err
 	}
 	fi, err := root.Lstat(n.key)
@@ -912,11 +907,8 @@ func (f *FS) Setstat(p string, st SetStat) error {
 		_, err := f.Stat(p)
 		return err
 	}
-	root, err := f.root(n.container, false)
+	root, err := f.safeRoot(n, false)
 	if err != nil {
-		return err
-	}
-	if err := f.safe(root, n.key, false); err != nil {
 		return err
 	}
 	if st.Size != nil {
