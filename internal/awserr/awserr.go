@@ -15,7 +15,12 @@ type Error struct {
 	Message string
 	// Fields are further members to send in the body, by JSON key.
 	Fields map[string]any
+	// Cause is the error behind an internal failure, for errors.Is and logs.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // New returns an error with a formatted message.
 func New(status int, code, format string, args ...any) *Error {
@@ -53,5 +58,7 @@ func UnknownOperation(format string, args ...any) *Error {
 
 // Internal is an unexpected failure inside Ersatz.
 func Internal(err error) *Error {
-	return New(http.StatusInternalServerError, "InternalFailure", "internal error: %v", err)
+	e := New(http.StatusInternalServerError, "InternalFailure", "internal error: %v", err)
+	e.Cause = err
+	return e
 }
