@@ -1,11 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -63,38 +58,8 @@ async function wait(JobId) {
 // installed: set ERSATZ_NODE_MODULES to a node_modules folder holding it
 // (npm install @aws-sdk/client-amplifybackend), or install it globally.
 func TestAmplifyBackendJSClient(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed")
-	}
-	nodePath := os.Getenv("ERSATZ_NODE_MODULES")
-	if nodePath == "" {
-		if out, err := exec.Command("npm", "root", "-g").Output(); err == nil {
-			nodePath = strings.TrimSpace(string(out))
-		}
-	}
-	env := append(os.Environ(), "NODE_PATH="+nodePath)
-	probe := exec.Command(node, "-e", `require.resolve("@aws-sdk/client-amplifybackend")`)
-	probe.Env = env
-	if err := probe.Run(); err != nil {
-		t.Skip("@aws-sdk/client-amplifybackend is not installed (set ERSATZ_NODE_MODULES)")
-	}
 	srv := testkit.Start(t)
-	script := filepath.Join(t.TempDir(), "seed.js")
-	if err := os.WriteFile(script, []byte(abJSScript), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Env = append(env, "ERSATZ_ENDPOINT="+srv.URL, "AWS_EC2_METADATA_DISABLED=true")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
-	var got map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("node printed %q: %v", stdout.String(), err)
-	}
+	got := srv.RunNode(t, "@aws-sdk/client-amplifybackend", abJSScript)
 	for _, k := range []string{"createBackend", "createStorage", "updateStorage"} {
 		if got[k] != "COMPLETED" {
 			t.Fatalf("%s job = %v", k, got[k])
