@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -77,6 +78,6 @@ func Epoch(t time.Time) *EpochSeconds { return &EpochSeconds{t.UTC()} }
 func ISO(t time.Time) *DateTime { return &DateTime{t.UTC()} }
 
 var (
-	epochType    = reflectTypeOf[EpochSeconds]()
-	dateTimeType = reflectTypeOf[DateTime]()
+	epochType    = reflect.TypeFor[EpochSeconds]()
+	dateTimeType = reflect.TypeFor[DateTime]()
 )

@@ -105,10 +105,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
-	caller, err := g.authenticate(r)
+	scope, scopeErr := sigv4.RequestScope(r)
+	caller, err := g.authenticate(r, scope, scopeErr)
 	caller.RequestID = reqID
 	caller.Endpoint = endpointOf(r)
-	svc := g.detect(r)
+	svc := g.detect(r, scope, scopeErr)
 	if svc == nil {
 		writeUnrouted(w, r, err)
 		return "", ""
@@ -163,12 +164,12 @@ func (g *Gateway) invoke(ctx context.Context, op *api.Operation, in api.Input) (
 	return op.Handler(ctx, in)
 }
 
-func (g *Gateway) authenticate(r *http.Request) (api.Caller, error) {
+func (g *Gateway) authenticate(r *http.Request, scope sigv4.Scope, scopeErr error) (api.Caller, error) {
 	if g.opts.Auth != nil {
 		return g.opts.Auth.Authenticate(r)
 	}
 	c := api.Caller{Account: DefaultAccount, Region: g.opts.DefaultRegion}
-	if scope, err := sigv4.RequestScope(r); err == nil {
+	if scopeErr == nil {
 		c.AccessKeyID = scope.AccessKeyID
 		c.Account = AccountOf(scope.AccessKeyID)
 		if scope.Region != "" {
@@ -191,8 +192,8 @@ func AccountOf(accessKeyID string) string {
 
 // detect finds the service from, in order: the credential scope's service,
 // the X-Amz-Target prefix, the request path.
-func (g *Gateway) detect(r *http.Request) *service {
-	if scope, err := sigv4.RequestScope(r); err == nil {
+func (g *Gateway) detect(r *http.Request, scope sigv4.Scope, scopeErr error) *service {
+	if scopeErr == nil {
 		if s, ok := g.bySigner[scope.Service]; ok {
 			return s
 		}

@@ -24,10 +24,11 @@ type Report struct {
 // Path joins a member's name onto its parent's path, AWS style: the member
 // name with a lowercase first letter, dot-separated.
 func Path(parent, member string) string {
-	if member != "" {
-		r, n := utf8.DecodeRuneInString(member)
-		member = strings.ToLower(string(r)) + member[n:]
+	if member == "" {
+		return parent
 	}
+	r, n := utf8.DecodeRuneInString(member)
+	member = strings.ToLower(string(r)) + member[n:]
 	if parent == "" {
 		return member
 	}
