@@ -31,17 +31,38 @@ func RequestScope(r *http.Request) (Scope, error) {
 }
 
 func parseAuthorization(h string) (Scope, error) {
-	alg, rest, ok := strings.Cut(h, " ")
-	if !ok || alg != "AWS4-HMAC-SHA256" {
+	alg, params, dup := splitAuthorization(h)
+	if alg != Algorithm {
 		return Scope{}, errors.New("sigv4: unsupported authorization scheme")
 	}
-	for _, part := range strings.Split(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		if k == "Credential" {
-			return parseCredential(v)
-		}
+	if dup != "" {
+		return Scope{}, errors.New("sigv4: authorization header repeats " + dup)
 	}
-	return Scope{}, errors.New("sigv4: authorization header has no Credential")
+	c, ok := params["Credential"]
+	if !ok {
+		return Scope{}, errors.New("sigv4: authorization header has no Credential")
+	}
+	return parseCredential(c)
+}
+
+// splitAuthorization splits an Authorization header into its algorithm and
+// its comma-separated name=value parameters. dup names a parameter given
+// more than once: Parse refuses the header, and RequestScope with it, so the
+// scope the gateway routes by is always the scope that was verified.
+func splitAuthorization(h string) (alg string, params map[string]string, dup string) {
+	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	params = map[string]string{}
+	for _, part := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		if _, seen := params[k]; seen && dup == "" {
+			dup = k
+		}
+		params[k] = v
+	}
+	return alg, params, dup
 }
 
 func parseCredential(c string) (Scope, error) {

@@ -99,16 +99,12 @@ func Parse(r *http.Request) (*Signature, error) {
 }
 
 func parseHeader(r *http.Request, authz string) (*Signature, error) {
-	alg, rest, _ := strings.Cut(strings.TrimSpace(authz), " ")
+	alg, params, dup := splitAuthorization(authz)
 	if alg != Algorithm {
 		return nil, fail(Incomplete, "Unsupported AWS 'algorithm': '%s'. Ersatz verifies %s only", alg, Algorithm)
 	}
-	params := map[string]string{}
-	for _, part := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok {
-			params[k] = v
-		}
+	if dup != "" {
+		return nil, fail(Incomplete, "Authorization header has the '%s' parameter more than once. Authorization=%s", dup, authz)
 	}
 	var missing []string
 	for _, name := range []string{"Credential", "Signature", "SignedHeaders"} {
