@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // DefaultAccount is the account of an access key that names none and is not
@@ -97,6 +98,11 @@ func New(creds ...Credential) (*Credentials, error) {
 			return nil, fmt.Errorf("%s: accessKeyId is missing", where)
 		case strings.ContainsAny(cr.AccessKeyID, "/ \t\r\n,="):
 			return nil, fmt.Errorf("%s: accessKeyId must not contain '/', ',', '=' or spaces", where)
+		case strings.ContainsFunc(cr.AccessKeyID, unicode.IsControl):
+			return nil, fmt.Errorf("%s: accessKeyId must not contain control characters (it could not be sent in a header)", where)
+		case strings.ContainsFunc(cr.SessionToken, unicode.IsControl) || strings.TrimSpace(cr.SessionToken) != cr.SessionToken:
+			return nil, fmt.Errorf("%s: sessionToken must not contain control characters or begin or end with spaces "+
+				"(it could not be sent in the X-Amz-Security-Token header)", where)
 		case cr.SecretAccessKey == "":
 			return nil, fmt.Errorf("%s: secretAccessKey is missing", where)
 		case cr.AccountID != "" && !accountPattern.MatchString(cr.AccountID):
