@@ -223,7 +223,8 @@ func (d *Directory) Authenticate(ctx context.Context, dirID, name, password stri
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("ersatz-no-such-user"), bcryptCost)
 
 // Load adds (or replaces) every user of f. Nothing is written when any user
-// of f is invalid.
+// of f is invalid, or when f lists a user twice (names are case-insensitive),
+// which would leave only the second one able to log in.
 func (d *Directory) Load(ctx context.Context, f *File) (int, error) {
 	type entry struct {
 		dir  string
@@ -231,11 +232,15 @@ func (d *Directory) Load(ctx context.Context, f *File) (int, error) {
 		sids []string
 	}
 	var all []entry
+	seen := map[store.Key]bool{}
 	for _, dir := range f.Directories {
 		groups := map[string]string{}
 		for _, g := range dir.Groups {
 			if !sidPattern.MatchString(g.SID) {
 				return 0, fmt.Errorf("%w: group %q has SID %q", ErrInvalid, g.Name, g.SID)
+			}
+			if sid, dup := groups[strings.ToLower(g.Name)]; dup && sid != g.SID {
+				return 0, fmt.Errorf("%w: group %q of %s is named twice, with SIDs %s and %s", ErrInvalid, g.Name, dir.DirectoryID, sid, g.SID)
 			}
 			groups[strings.ToLower(g.Name)] = g.SID
 		}
@@ -250,6 +255,11 @@ func (d *Directory) Load(ctx context.Context, f *File) (int, error) {
 			if err := checkUser(dir.DirectoryID, u.Name, u.Password, sids); err != nil {
 				return 0, err
 			}
+			k := userKey(dir.DirectoryID, u.Name)
+			if seen[k] {
+				return 0, fmt.Errorf("%w: user %q of %s is listed twice (user names are case-insensitive)", ErrInvalid, u.Name, dir.DirectoryID)
+			}
+			seen[k] = true
 			all = append(all, entry{dir.DirectoryID, u, sids})
 		}
 	}
@@ -280,6 +290,9 @@ func parse(b []byte) (*File, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: unexpected data after the JSON object", ErrInvalid)
 	}
 	return &f, nil
 }
