@@ -78,6 +78,12 @@ func (s *Service) lookupSecret(id string) (connectorSecret, error) {
 		}
 		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: %v", id, err)}
 	}
+	return findSecret(data, id, path)
+}
+
+// findSecret finds the secret id names in data, the content of the secrets
+// file path, and checks its value.
+func findSecret(data []byte, id, path string) (connectorSecret, error) {
 	var f secretsFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: the secrets file %s is not valid JSON: %v", id, path, err)}
