@@ -46,9 +46,8 @@ type Server struct {
 	srv *ftpserver.FtpServer
 	ln  net.Listener
 
-	mu      sync.Mutex
-	clients map[uint32]ftpserver.ClientContext
-	done    chan struct{}
+	done  chan struct{}
+	conns *connTracker
 }
 
 // Serve accepts FTP clients on ln until Close.
@@ -56,7 +55,12 @@ func Serve(ln net.Listener, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, ln: ln, clients: map[uint32]ftpserver.ClientContext{}, done: make(chan struct{})}
+	// The library's ClientContext.Close races with a client's own
+	// disconnect, so Close ends sessions by closing the control connections
+	// it accepted, which is safe from any goroutine.
+	conns := &connTracker{conns: map[net.Conn]struct{}{}}
+	ln = &trackingListener{Listener: ln, t: conns}
+	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: conns}
 	s.srv = ftpserver.NewFtpServer(&driver{s: s})
 	s.srv.Logger = slog.New(slog.DiscardHandler) // Ersatz logs logins itself
 	if err := s.srv.Listen(); err != nil {
@@ -77,11 +81,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Close stops accepting and disconnects every client.
 func (s *Server) Close() error {
 	err := s.srv.Stop()
-	s.mu.Lock()
-	for _, c := range s.clients {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
+	s.conns.closeAll()
 	select {
 	case <-s.done:
 	case <-time.After(5 * time.Second):
@@ -116,9 +116,6 @@ func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 }
 
 func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
-	d.s.mu.Lock()
-	d.s.clients[cc.ID()] = cc
-	d.s.mu.Unlock()
 	if d.s.cfg.Banner != "" {
 		return d.s.cfg.Banner, nil
 	}
@@ -126,9 +123,6 @@ func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 }
 
 func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
-	d.s.mu.Lock()
-	delete(d.s.clients, cc.ID())
-	d.s.mu.Unlock()
 	if fsys, ok := cc.Extra().(*vfs.FS); ok {
 		_ = fsys.Close()
 	}
@@ -289,4 +283,54 @@ func (f *fsDriver) Chown(string, int, int) error {
 
 func (f *fsDriver) Chtimes(name string, atime, mtime time.Time) error {
 	return f.fs.Setstat(name, vfs.SetStat{Atime: &atime, Mtime: &mtime})
+}
+
+// connTracker knows the control connections a listener accepted and not yet closed.
+type connTracker struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (t *connTracker) closeAll() {
+	t.mu.Lock()
+	open := make([]net.Conn, 0, len(t.conns))
+	for c := range t.conns {
+		open = append(open, c)
+	}
+	t.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
+}
+
+type trackingListener struct {
+	net.Listener
+	t *connTracker
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, t: l.t}
+	l.t.mu.Lock()
+	l.t.conns[tc] = struct{}{}
+	l.t.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	t    *connTracker
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.t.mu.Lock()
+		delete(c.t.conns, c)
+		c.t.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
