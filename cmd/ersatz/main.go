@@ -113,7 +113,7 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	fs.StringVar(&c.credentials, "credentials", env("ERSATZ_CREDENTIALS", ""), "JSON credentials file (with --auth sigv4)")
 	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS_FILE", ""), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
+	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS", env("ERSATZ_SECRETS_FILE", "")), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
 	jobDelay, err := envDuration("ERSATZ_AMPLIFY_JOB_DELAY", 100*time.Millisecond)
 	if err != nil {
 		return c, nil, err
