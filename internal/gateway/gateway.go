@@ -128,7 +128,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		return svc.Name, op.Name
 	}
 	in := op.NewInput()
-	if err := g.decode(svc, r, labels, op, in); err != nil {
+	if err := g.decode(svc, r, labels, in); err != nil {
 		g.writeError(w, svc, err)
 		return svc.Name, op.Name
 	}
@@ -225,7 +225,7 @@ func (g *Gateway) route(svc *service, r *http.Request) (*api.Operation, *restjso
 	return op, nil, err
 }
 
-func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, op *api.Operation, in api.Input) error {
+func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, in api.Input) error {
 	if svc.Protocol == api.RESTJSON {
 		return restjson.Decode(r, m, in)
 	}
