@@ -119,7 +119,9 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 		return c, nil, err
 	}
 	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
-	c.transfer = addTransferFlags(fs)
+	if c.transfer, err = addTransferFlags(fs); err != nil {
+		return c, nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,11 +26,46 @@ type transferFlags struct {
 	passivePorts string
 	directory    string
 	disabled     bool
+
+	maxConns, maxUnauth, maxHandles  int
+	idle, unresponsive, loginBackoff time.Duration
 }
 
-// addTransferFlags registers the data plane's flags on fs.
-func addTransferFlags(fs *flag.FlagSet) *transferFlags {
+// addTransferFlags registers the data plane's flags on fs; an environment
+// twin that does not parse is an error.
+func addTransferFlags(fs *flag.FlagSet) (*transferFlags, error) {
 	t := &transferFlags{}
+	var errs []error
+	envInt := func(name string, def int) int {
+		v, ok := os.LookupEnv(name)
+		if !ok || v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", name, v))
+		}
+		return n
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		d, err := envDuration(name, def)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return d
+	}
+	fs.IntVar(&t.maxConns, "transfer-max-connections", envInt("ERSATZ_TRANSFER_MAX_CONNECTIONS", dataplane.DefaultMaxConnections),
+		"open connections one Transfer server accepts (all protocols; 0: no cap)")
+	fs.IntVar(&t.maxUnauth, "transfer-max-unauthenticated", envInt("ERSATZ_TRANSFER_MAX_UNAUTHENTICATED", dataplane.DefaultMaxUnauthenticated),
+		"connections of one Transfer server that have not logged in yet (0: no cap)")
+	fs.IntVar(&t.maxHandles, "transfer-max-handles", envInt("ERSATZ_TRANSFER_MAX_HANDLES", dataplane.DefaultMaxHandles),
+		"files one SFTP connection holds open (0: no cap)")
+	fs.DurationVar(&t.idle, "transfer-idle-timeout", envDur("ERSATZ_TRANSFER_IDLE_TIMEOUT", dataplane.DefaultIdleTimeout),
+		"end SFTP/FTPS/FTP sessions idle for this long (0: never)")
+	fs.DurationVar(&t.unresponsive, "transfer-unresponsive-timeout", envDur("ERSATZ_TRANSFER_UNRESPONSIVE_TIMEOUT", dataplane.DefaultUnresponsiveTimeout),
+		"end SFTP connections that answer no keepalive for this long (0: never)")
+	fs.DurationVar(&t.loginBackoff, "transfer-login-backoff", envDur("ERSATZ_TRANSFER_LOGIN_BACKOFF", dataplane.DefaultLoginBackoff),
+		"first wait imposed on an address after repeated failed logins, doubled per failure (0: none)")
 	fs.StringVar(&t.ports, "transfer-ports", env("ERSATZ_TRANSFER_PORTS", dataplane.DefaultPorts),
 		"port range of the Transfer servers' SFTP/FTPS/FTP listeners")
 	fs.StringVar(&t.passivePorts, "transfer-passive-ports", env("ERSATZ_TRANSFER_PASSIVE_PORTS", dataplane.DefaultPassivePorts),
@@ -36,7 +74,15 @@ func addTransferFlags(fs *flag.FlagSet) *transferFlags {
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
 	fs.BoolVar(&t.disabled, "no-transfer-data-plane", env("ERSATZ_NO_TRANSFER_DATA_PLANE", "") != "",
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
-	return t
+	return t, errors.Join(errs...)
+}
+
+// off maps a flag's "0: none" to the configuration's negative "none".
+func off[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // dataPlane is the data plane's configuration for serve (nil when disabled).
@@ -50,6 +96,8 @@ func (t *transferFlags) dataPlane(dataDir, listen string) *dataplane.Config {
 	}
 	return &dataplane.Config{
 		DataDir: dataDir, Host: host, Ports: t.ports, PassivePorts: t.passivePorts, DirectoryFile: t.directory,
+		MaxConnections: off(t.maxConns), MaxUnauthenticated: off(t.maxUnauth), MaxHandles: off(t.maxHandles),
+		IdleTimeout: off(t.idle), UnresponsiveTimeout: off(t.unresponsive), LoginBackoff: off(t.loginBackoff),
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -48,6 +49,20 @@ const (
 	DefaultPassivePorts = "2300-2399"
 	DefaultTick         = 2 * time.Second
 	DefaultLoginLog     = 1000
+	// DefaultMaxConnections caps the open connections of one server.
+	DefaultMaxConnections = 256
+	// DefaultMaxUnauthenticated caps the connections of one server that
+	// have not logged in (yet).
+	DefaultMaxUnauthenticated = 64
+	// DefaultMaxHandles caps the files one SFTP connection holds open.
+	DefaultMaxHandles = 256
+	// DefaultIdleTimeout and DefaultUnresponsiveTimeout are AWS's documented
+	// timeouts: 1800 s without activity for every protocol, 300 s for an
+	// SFTP client that does not answer at all.
+	DefaultIdleTimeout         = 1800 * time.Second
+	DefaultUnresponsiveTimeout = 300 * time.Second
+	// DefaultLoginGrace is how long a client has to log in.
+	DefaultLoginGrace = 30 * time.Second
 )
 
 // Config is the user-facing configuration (flags).
@@ -65,6 +80,35 @@ type Config struct {
 	Tick time.Duration
 	// LoginLog is how many login attempts GET /_ersatz/transfer/logins keeps.
 	LoginLog int
+	// MaxConnections and MaxUnauthenticated cap the connections of one
+	// server (all its protocols), MaxHandles the open files of one SFTP
+	// connection: 0 takes the default, a negative value removes the cap.
+	MaxConnections     int
+	MaxUnauthenticated int
+	MaxHandles         int
+	// IdleTimeout ends a session without activity for that long (every
+	// protocol); UnresponsiveTimeout an SFTP client that does not answer
+	// keepalives for that long; LoginGrace a connection that has not
+	// logged in after that long. 0 takes the default, a negative value
+	// turns the timeout off (LoginGrace cannot be turned off).
+	IdleTimeout         time.Duration
+	UnresponsiveTimeout time.Duration
+	LoginGrace          time.Duration
+	// LoginBackoff is the first wait of an address after repeated failed
+	// password logins (see backoff.go; 0 takes the default, a negative
+	// value turns the back-off off).
+	LoginBackoff time.Duration
+}
+
+// orDefault is v, def when v is 0, and 0 (none) when v is negative.
+func orDefault[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // PortRange is an inclusive range of TCP ports.
@@ -127,7 +171,8 @@ type Manager struct {
 	uploads   UploadHook
 	now       func() time.Time
 
-	logins *loginLog
+	logins  *loginLog
+	backoff *loginBackoff
 	// closers run at Close, after the sessions and upload hooks end.
 	closers []func() error
 
@@ -147,9 +192,15 @@ type running struct {
 	sig       string
 	listeners map[string]closer // protocol -> server
 	tlsFP     string            // SHA256 fingerprint of the FTPS certificate
+	gate      *listener.Gate    // the connections of all its listeners
 }
 
 type closer interface{ Close() error }
+
+// healthReporter is a listener that knows whether it accepts.
+type healthReporter interface {
+	Health() (time.Time, error)
+}
 
 // Option configures a Manager.
 type Option func(*Manager)
@@ -186,6 +237,15 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 	if cfg.LoginLog <= 0 {
 		cfg.LoginLog = DefaultLoginLog
 	}
+	cfg.MaxConnections = orDefault(cfg.MaxConnections, DefaultMaxConnections)
+	cfg.MaxUnauthenticated = orDefault(cfg.MaxUnauthenticated, DefaultMaxUnauthenticated)
+	cfg.MaxHandles = orDefault(cfg.MaxHandles, DefaultMaxHandles)
+	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.UnresponsiveTimeout = orDefault(cfg.UnresponsiveTimeout, DefaultUnresponsiveTimeout)
+	if cfg.LoginGrace <= 0 {
+		cfg.LoginGrace = DefaultLoginGrace
+	}
+	cfg.LoginBackoff = orDefault(cfg.LoginBackoff, DefaultLoginBackoff)
 	ports, err := ParsePortRange(cfg.Ports)
 	if err != nil {
 		return nil, fmt.Errorf("--transfer-ports: %w", err)
@@ -206,6 +266,7 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 		o(m)
 	}
 	m.logins = newLoginLog(cfg.LoginLog)
+	m.backoff = newLoginBackoff(cfg.LoginBackoff)
 	return m, nil
 }
 
@@ -435,7 +496,9 @@ func (r *running) close() error {
 
 // start opens the listeners of one server on its assigned ports.
 func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[string]int) (*running, []error) {
-	r := &running{sig: signature(s), listeners: map[string]closer{}}
+	r := &running{sig: signature(s), listeners: map[string]closer{}, gate: listener.NewGate(listener.Limits{
+		MaxConnections: m.cfg.MaxConnections, MaxUnauthenticated: m.cfg.MaxUnauthenticated,
+	})}
 	var errs []error
 	for _, proto := range served(s) {
 		port, ok := ports[proto]
@@ -451,10 +514,10 @@ func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[
 		var srv closer
 		switch proto {
 		case ProtoSFTP:
-			srv, err = m.startSFTP(ln, s)
+			srv, err = m.startSFTP(ln, s, r.gate)
 		case ProtoFTPS, ProtoFTP:
 			var fp string
-			srv, fp, err = m.startFTP(ctx, ln, s, proto)
+			srv, fp, err = m.startFTP(ctx, ln, s, proto, r.gate)
 			if fp != "" {
 				r.tlsFP = fp
 			}
@@ -487,12 +550,36 @@ type ServerStatus struct {
 	transitionEnds            time.Time
 }
 
+// withHealth reports a running server's listeners as they are now: a
+// listener whose Accept fails (it retries with back-off) makes the server
+// not listening, with the failure in Errors, until it accepts again.
+func withHealth(s ServerStatus, r *running) ServerStatus {
+	var failing []string
+	for _, proto := range []string{ProtoSFTP, ProtoFTPS, ProtoFTP} {
+		h, ok := r.listeners[proto].(healthReporter)
+		if !ok {
+			continue
+		}
+		if since, err := h.Health(); err != nil {
+			failing = append(failing, fmt.Sprintf("%s: accept failing since %s, retrying: %v", proto, since.UTC().Format(time.RFC3339), err))
+		}
+	}
+	if len(failing) > 0 {
+		s.Listening = false
+		s.Errors = append(slices.Clone(s.Errors), failing...)
+	}
+	return s
+}
+
 // Servers reports every server, sorted by account, region and id.
 func (m *Manager) Servers() []ServerStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]ServerStatus, 0, len(m.status))
-	for _, s := range m.status {
+	for k, s := range m.status {
+		if r := m.running[k]; r != nil {
+			s = withHealth(s, r)
+		}
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {

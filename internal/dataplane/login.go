@@ -36,6 +36,9 @@ type LoginAttempt struct {
 	HomeDirectory string `json:"homeDirectory,omitempty"`
 	// KeyFingerprint is the public key a user offered.
 	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	// Backoff is the wait this failure imposes on the address's next
+	// attempt, or what was left of it when an attempt came too early.
+	Backoff string `json:"backoff,omitempty"`
 }
 
 // loginLog keeps the last attempts.
@@ -179,7 +182,20 @@ func (m *Manager) loginPublicKey(ctx context.Context, id ident, user string, key
 // the access of its groups.
 func (m *Manager) loginPassword(ctx context.Context, id ident, user, password string, remote net.Addr, session string) (*vfs.FS, error) {
 	a := id.attempt(user, "password", remote)
+	key := backoffKey(id, remote)
+	if wait := m.backoff.wait(key, m.now()); wait > 0 {
+		a.Backoff = wait.Round(time.Millisecond).String()
+		err := refuse("too many failed logins from this address: back-off, next attempt checked in %s", a.Backoff)
+		m.record(a, err)
+		return nil, err
+	}
 	f, err := m.passwordLogin(ctx, id, user, password, session, &a)
+	var r *refusal
+	if err == nil || errors.As(err, &r) {
+		if wait := m.backoff.result(key, err == nil, m.now()); wait > 0 {
+			a.Backoff = wait.String()
+		}
+	}
 	m.record(a, err)
 	return f, err
 }

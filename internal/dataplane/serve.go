@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ersatz-dev/ersatz/internal/dataplane/ftpd"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/sftpd"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/vfs"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
@@ -34,7 +36,7 @@ func hostSigners(s *transfer.LoginServer) ([]ssh.Signer, error) {
 	return out, nil
 }
 
-func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, error) {
+func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer, gate *listener.Gate) (closer, error) {
 	signers, err := hostSigners(s)
 	if err != nil {
 		return nil, err
@@ -43,6 +45,8 @@ func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, e
 	cfg := sftpd.Config{
 		HostKeys: signers, Ciphers: s.SshCiphers, KeyExchanges: s.SshKexs, MACs: s.SshMacs,
 		Banner: s.PreAuthenticationLoginBanner, NumericOwners: s.Domain == "EFS", Log: m.log,
+		Name: ProtoSFTP + " " + s.ServerID, Gate: gate, MaxHandles: m.cfg.MaxHandles, LoginGrace: m.cfg.LoginGrace,
+		IdleTimeout: m.cfg.IdleTimeout, UnresponsiveTimeout: m.cfg.UnresponsiveTimeout,
 	}
 	switch s.IdentityProviderType {
 	case "SERVICE_MANAGED":
@@ -77,11 +81,15 @@ func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, e
 	return sftpd.Serve(ln, cfg), nil
 }
 
-func (m *Manager) startFTP(ctx context.Context, ln net.Listener, s *transfer.LoginServer, proto string) (closer, string, error) {
+func (m *Manager) startFTP(ctx context.Context, ln net.Listener, s *transfer.LoginServer, proto string, gate *listener.Gate) (closer, string, error) {
 	id := ident{account: s.Account, region: s.Region, serverID: s.ServerID, protocol: proto}
 	cfg := ftpd.Config{
 		PassiveStart: m.passive.Low, PassiveEnd: m.passive.High,
 		Banner: s.PreAuthenticationLoginBanner, PostAuthBanner: s.PostAuthenticationLoginBanner, Log: m.log,
+		Name: proto + " " + s.ServerID, Gate: gate, LoginGrace: m.cfg.LoginGrace, IdleTimeout: m.cfg.IdleTimeout,
+	}
+	if cfg.IdleTimeout <= 0 { // turned off: the library needs some timeout
+		cfg.IdleTimeout = 100 * 365 * 24 * time.Hour
 	}
 	if ip := net.ParseIP(m.host); ip != nil && !ip.IsUnspecified() {
 		cfg.PublicHost = m.host

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -20,6 +21,7 @@ import (
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
 
+	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/vfs"
 )
 
@@ -38,13 +40,27 @@ type Config struct {
 	// Login authenticates a user with its password and opens its session.
 	Login func(remote net.Addr, user, password string) (*vfs.FS, error)
 	Log   *slog.Logger
+	// Name labels the listener in logs.
+	Name string
+	// Gate, when set, caps the server's connections (shared with its other
+	// listeners).
+	Gate *listener.Gate
+	// LoginGrace is how long a client has to log in (default 30 s).
+	LoginGrace time.Duration
+	// IdleTimeout ends a connection that sends no command for that long
+	// (rounded up to whole seconds; default 1800 s).
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is AWS's idle timeout of every protocol.
+const DefaultIdleTimeout = 1800 * time.Second
 
 // Server is one FTP or FTPS listener.
 type Server struct {
 	cfg Config
 	srv *ftpserver.FtpServer
 	ln  net.Listener
+	bl  *listener.Listener
 
 	done  chan struct{}
 	conns *connTracker
@@ -55,12 +71,22 @@ func Serve(ln net.Listener, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.Gate == nil {
+		cfg.Gate = listener.NewGate(listener.Limits{})
+	}
+	if cfg.LoginGrace <= 0 {
+		cfg.LoginGrace = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	// The library's ClientContext.Close races with a client's own
 	// disconnect, so Close ends sessions by closing the control connections
 	// it accepted, which is safe from any goroutine.
-	conns := &connTracker{conns: map[net.Conn]struct{}{}}
-	ln = &trackingListener{Listener: ln, t: conns}
-	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: conns}
+	conns := &connTracker{conns: map[string]*trackedConn{}}
+	bl := listener.New(ln, cfg.Name, cfg.Log)
+	ln = &trackingListener{Listener: bl, t: conns, gate: cfg.Gate, grace: cfg.LoginGrace, log: cfg.Log, name: cfg.Name}
+	s := &Server{cfg: cfg, ln: ln, bl: bl, done: make(chan struct{}), conns: conns}
 	s.srv = ftpserver.NewFtpServer(&driver{s: s})
 	s.srv.Logger = slog.New(slog.DiscardHandler) // Ersatz logs logins itself
 	if err := s.srv.Listen(); err != nil {
@@ -77,6 +103,10 @@ func Serve(ln net.Listener, cfg Config) (*Server, error) {
 
 // Addr is the listener's address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Health is a nil error while the listener accepts; otherwise since when
+// Accept fails and why.
+func (s *Server) Health() (time.Time, error) { return s.bl.Health() }
 
 // Close stops accepting and disconnects every client.
 func (s *Server) Close() error {
@@ -98,7 +128,7 @@ func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 	st := &ftpserver.Settings{
 		Listener:               d.s.ln,
 		PublicHost:             d.s.cfg.PublicHost,
-		IdleTimeout:            900,
+		IdleTimeout:            int((d.s.cfg.IdleTimeout + time.Second - 1) / time.Second),
 		ConnectionTimeout:      30,
 		DisableActiveMode:      true,
 		DisableSite:            true,
@@ -135,6 +165,7 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	}
 	cc.SetExtra(fsys)
 	cc.SetPath(fsys.Home())
+	d.s.conns.authenticated(cc.RemoteAddr())
 	return &fsDriver{fs: fsys}, nil
 }
 
@@ -285,16 +316,17 @@ func (f *fsDriver) Chtimes(name string, atime, mtime time.Time) error {
 	return f.fs.Setstat(name, vfs.SetStat{Atime: &atime, Mtime: &mtime})
 }
 
-// connTracker knows the control connections a listener accepted and not yet closed.
+// connTracker knows the control connections a listener accepted and not
+// yet closed, by remote address.
 type connTracker struct {
 	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	conns map[string]*trackedConn
 }
 
 func (t *connTracker) closeAll() {
 	t.mu.Lock()
 	open := make([]net.Conn, 0, len(t.conns))
-	for c := range t.conns {
+	for _, c := range t.conns {
 		open = append(open, c)
 	}
 	t.mu.Unlock()
@@ -303,34 +335,78 @@ func (t *connTracker) closeAll() {
 	}
 }
 
+// authenticated marks the connection from remote as logged in.
+func (t *connTracker) authenticated(remote net.Addr) {
+	if remote == nil {
+		return
+	}
+	t.mu.Lock()
+	c := t.conns[remote.String()]
+	t.mu.Unlock()
+	if c != nil {
+		c.slot.Authenticated()
+	}
+}
+
+// trackingListener admits connections through the server's gate, tracks
+// them, and closes those that do not log in within the grace period.
 type trackingListener struct {
 	net.Listener
-	t *connTracker
+	t     *connTracker
+	gate  *listener.Gate
+	grace time.Duration
+	log   *slog.Logger
+	name  string
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		slot, err := l.gate.Admit()
+		if err != nil {
+			l.log.Warn("ftp: connection refused", "listener", l.name, "remote", c.RemoteAddr().String(), "reason", err)
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = io.WriteString(c, "421 Too many connections, try again later\r\n")
+			_ = c.Close()
+			continue
+		}
+		tc := &trackedConn{Conn: c, t: l.t, slot: slot, key: c.RemoteAddr().String()}
+		tc.grace = time.AfterFunc(l.grace, func() {
+			if !slot.IsAuthenticated() {
+				l.log.Info("ftp: connection ended", "listener", l.name, "remote", tc.key, "reason", "no login within "+l.grace.String())
+				_ = tc.Close()
+			}
+		})
+		l.t.mu.Lock()
+		l.t.conns[tc.key] = tc
+		l.t.mu.Unlock()
+		return tc, nil
 	}
-	tc := &trackedConn{Conn: c, t: l.t}
-	l.t.mu.Lock()
-	l.t.conns[tc] = struct{}{}
-	l.t.mu.Unlock()
-	return tc, nil
 }
 
 type trackedConn struct {
 	net.Conn
-	t    *connTracker
-	once sync.Once
+	t     *connTracker
+	key   string
+	slot  *listener.Slot
+	grace *time.Timer
+	once  sync.Once
 }
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.t.mu.Lock()
-		delete(c.t.conns, c)
+		if c.t.conns[c.key] == c {
+			delete(c.t.conns, c.key)
+		}
 		c.t.mu.Unlock()
+		if c.grace != nil {
+			c.grace.Stop()
+		}
+		c.slot.Release()
 	})
 	return c.Conn.Close()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/vfs"
 )
 
@@ -46,7 +47,33 @@ type Config struct {
 	// the numeric id on EFS.
 	NumericOwners bool
 	Log           *slog.Logger
+	// Name labels the listener in logs.
+	Name string
+	// Gate, when set, caps the server's connections (shared with its other
+	// listeners).
+	Gate *listener.Gate
+	// MaxChannels caps the SFTP sessions (channels) of one connection
+	// (default DefaultMaxChannels, AWS's limit).
+	MaxChannels int
+	// MaxHandles caps the files one connection holds open (0: no cap).
+	MaxHandles int
+	// LoginGrace is how long a client has to log in (default 30 s).
+	LoginGrace time.Duration
+	// IdleTimeout ends a logged-in connection that sends no SFTP request
+	// for that long (0: never).
+	IdleTimeout time.Duration
+	// UnresponsiveTimeout ends a connection that does not answer a
+	// keepalive within that long; keepalives go out every third of it
+	// (0: none).
+	UnresponsiveTimeout time.Duration
 }
+
+// DefaultMaxChannels is AWS's "maximum number of concurrent, multiplexed
+// SFTP sessions per connection".
+const DefaultMaxChannels = 10
+
+// DefaultLoginGrace is how long a client has to authenticate.
+const DefaultLoginGrace = 30 * time.Second
 
 // Algorithms intersects a security policy's lists with what x/crypto/ssh
 // implements, keeping the policy's order. An empty result keeps x/crypto's
@@ -71,7 +98,7 @@ func Algorithms(ciphers, kexs, macs []string) (outCiphers, outKexs, outMacs []st
 // Server is one SFTP listener.
 type Server struct {
 	cfg Config
-	ln  net.Listener
+	ln  *listener.Listener
 	log *slog.Logger
 
 	mu     sync.Mutex
@@ -82,10 +109,19 @@ type Server struct {
 
 // Serve accepts SFTP clients on ln until Close.
 func Serve(ln net.Listener, cfg Config) *Server {
-	s := &Server{cfg: cfg, ln: ln, log: cfg.Log, conns: map[net.Conn]struct{}{}}
-	if s.log == nil {
-		s.log = slog.Default()
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
 	}
+	if cfg.MaxChannels <= 0 {
+		cfg.MaxChannels = DefaultMaxChannels
+	}
+	if cfg.LoginGrace <= 0 {
+		cfg.LoginGrace = DefaultLoginGrace
+	}
+	if cfg.Gate == nil {
+		cfg.Gate = listener.NewGate(listener.Limits{})
+	}
+	s := &Server{cfg: cfg, ln: listener.New(ln, cfg.Name, cfg.Log), log: cfg.Log, conns: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s
@@ -93,6 +129,10 @@ func Serve(ln net.Listener, cfg Config) *Server {
 
 // Addr is the listener's address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Health is a nil error while the listener accepts; otherwise since when
+// Accept fails and why.
+func (s *Server) Health() (time.Time, error) { return s.ln.Health() }
 
 // Close stops accepting, ends every session and waits for them.
 func (s *Server) Close() error {
@@ -110,18 +150,20 @@ func (s *Server) Close() error {
 func (s *Server) accept() {
 	defer s.wg.Done()
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := s.ln.Accept() // retries with back-off until closed
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
 			return
+		}
+		slot, err := s.cfg.Gate.Admit()
+		if err != nil {
+			s.log.Warn("sftp: connection refused", "listener", s.cfg.Name, "remote", nc.RemoteAddr().String(), "reason", err)
+			_ = nc.Close()
+			continue
 		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
+			slot.Release()
 			_ = nc.Close()
 			return
 		}
@@ -135,8 +177,9 @@ func (s *Server) accept() {
 				delete(s.conns, nc)
 				s.mu.Unlock()
 				_ = nc.Close()
+				slot.Release()
 			}()
-			s.serveConn(nc)
+			s.serveConn(nc, slot)
 		}()
 	}
 }
@@ -194,14 +237,14 @@ func setFS(dst **vfs.FS, f *vfs.FS) {
 	*dst = f
 }
 
-func (s *Server) serveConn(nc net.Conn) {
+func (s *Server) serveConn(nc net.Conn, slot *listener.Slot) {
 	var fsys *vfs.FS
 	defer func() {
 		if fsys != nil {
 			_ = fsys.Close()
 		}
 	}()
-	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	_ = nc.SetDeadline(time.Now().Add(s.cfg.LoginGrace))
 	conn, chans, reqs, err := ssh.NewServerConn(nc, s.serverConfig(&fsys))
 	if err != nil {
 		s.log.Debug("sftp: handshake failed", "remote", nc.RemoteAddr().String(), "error", err)
@@ -212,28 +255,45 @@ func (s *Server) serveConn(nc net.Conn) {
 	if fsys == nil {
 		return
 	}
+	slot.Authenticated()
 	go ssh.DiscardRequests(reqs)
+	c := &connState{srv: s, conn: conn, fsys: fsys}
+	c.touch()
+	stop := make(chan struct{})
+	defer close(stop)
+	go c.watch(stop)
 	var wg sync.WaitGroup
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "only session channels are served")
 			continue
 		}
+		if !c.openChannel() {
+			s.log.Warn("sftp: channel refused", "listener", s.cfg.Name, "user", conn.User(),
+				"remote", conn.RemoteAddr().String(), "reason", fmt.Sprintf("%d SFTP sessions already open on this connection", s.cfg.MaxChannels))
+			_ = nch.Reject(ssh.ResourceShortage, fmt.Sprintf("at most %d concurrent SFTP sessions per connection", s.cfg.MaxChannels))
+			continue
+		}
 		ch, creqs, err := nch.Accept()
 		if err != nil {
+			c.closeChannel()
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.session(ch, creqs, fsys)
+			defer c.closeChannel()
+			c.session(ch, creqs)
 		}()
 	}
 	wg.Wait()
 }
 
-// session waits for the sftp subsystem request and serves it.
-func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *vfs.FS) {
+// session waits for the sftp subsystem request and serves it; when the
+// client ends it, the channel gets an exit-status (0, or 1 after an error)
+// before it closes, as OpenSSH's sftp-server gives, so scp and sftp exit 0.
+func (c *connState) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	s := c.srv
 	defer ch.Close()
 	started := false
 	for req := range reqs {
@@ -252,11 +312,15 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *vfs.FS)
 					}
 				}
 			}()
-			rs := sftp.NewRequestServer(ch, Handlers(fsys, s.cfg.NumericOwners), sftp.WithStartDirectory(fsys.Home()))
+			h := &handlers{fs: c.fsys, numeric: s.cfg.NumericOwners, open: c.openHandle}
+			rs := sftp.NewRequestServer(activity{Channel: ch, c: c}, h.sftp(), sftp.WithStartDirectory(c.fsys.Home()))
+			status := uint32(0)
 			if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
 				s.log.Debug("sftp: session ended", "error", err)
+				status = 1
 			}
 			_ = rs.Close()
+			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 			return
 		}
 	}
@@ -265,6 +329,10 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *vfs.FS)
 // Handlers are the request server's handlers over one session's file system.
 func Handlers(fsys *vfs.FS, numericOwners bool) sftp.Handlers {
 	h := &handlers{fs: fsys, numeric: numericOwners}
+	return h.sftp()
+}
+
+func (h *handlers) sftp() sftp.Handlers {
 	return sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
 }
 
@@ -298,13 +366,38 @@ func status(err error) error {
 type handlers struct {
 	fs      *vfs.FS
 	numeric bool
+	// open, when set, counts an open file against the connection's cap.
+	open func(p string, fl vfs.OpenFlags) (fileHandle, error)
+}
+
+// fileHandle is an open file as the request server uses it.
+type fileHandle interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Closer
+}
+
+// openFile opens a file through the cap when there is one.
+func (h *handlers) openFile(p string, fl vfs.OpenFlags) (fileHandle, error) {
+	if h.open != nil {
+		f, err := h.open(p, fl)
+		if err != nil {
+			return nil, status(err)
+		}
+		return f, nil
+	}
+	f, err := h.fs.Open(p, fl)
+	if err != nil {
+		return nil, status(err)
+	}
+	return f, nil
 }
 
 // Fileread opens a file for reading.
 func (h *handlers) Fileread(r *sftp.Request) (io.ReaderAt, error) {
-	f, err := h.fs.Open(r.Filepath, vfs.OpenFlags{Read: true})
+	f, err := h.openFile(r.Filepath, vfs.OpenFlags{Read: true})
 	if err != nil {
-		return nil, status(err)
+		return nil, err
 	}
 	return f, nil
 }
@@ -318,9 +411,9 @@ func (h *handlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	fl := openFlags(r.Pflags())
 	fl.Write = true
 	fl.Append = false // WriteAt with O_APPEND is refused by os.File; SFTP clients send offsets
-	f, err := h.fs.Open(r.Filepath, fl)
+	f, err := h.openFile(r.Filepath, fl)
 	if err != nil {
-		return nil, status(err)
+		return nil, err
 	}
 	return f, nil
 }
@@ -329,9 +422,9 @@ func (h *handlers) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 func (h *handlers) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	fl := openFlags(r.Pflags())
 	fl.Append = false
-	f, err := h.fs.Open(r.Filepath, fl)
+	f, err := h.openFile(r.Filepath, fl)
 	if err != nil {
-		return nil, status(err)
+		return nil, err
 	}
 	return f, nil
 }
