@@ -71,6 +71,13 @@ func freePortBlock(t testing.TB, n int) int {
 // ports ("" picks a free block).
 func startDataPlane(t testing.TB, st store.Store, dataDir, ports string) *dpEnv {
 	t.Helper()
+	return startDataPlaneWith(t, st, dataDir, ports, nil)
+}
+
+// startDataPlaneWith is startDataPlane with the data plane's configuration
+// changed by mutate (limits, timeouts).
+func startDataPlaneWith(t testing.TB, st store.Store, dataDir, ports string, mutate func(*dataplane.Config)) *dpEnv {
+	t.Helper()
 	if st == nil {
 		st = memory.New()
 	}
@@ -90,8 +97,11 @@ func startDataPlane(t testing.TB, st store.Store, dataDir, ports string) *dpEnv 
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log,
-		DataPlane: &dataplane.Config{DataDir: dataDir, Ports: ports, PassivePorts: passive, Tick: 250 * time.Millisecond}})
+	dp := &dataplane.Config{DataDir: dataDir, Ports: ports, PassivePorts: passive, Tick: 250 * time.Millisecond}
+	if mutate != nil {
+		mutate(dp)
+	}
+	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataPlane: dp})
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start data plane: %v", err)
 	}

@@ -319,8 +319,9 @@ func (c *connState) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				s.log.Debug("sftp: session ended", "error", err)
 				status = 1
 			}
-			_ = rs.Close()
+			// Before rs.Close, which closes the channel.
 			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+			_ = rs.Close()
 			return
 		}
 	}
