@@ -391,7 +391,7 @@ func signature(s *transfer.LoginServer) string {
 		fps = append(fps, k.Fingerprint)
 	}
 	b, _ := json.Marshal([]any{served(s), fps, s.SshCiphers, s.SshKexs, s.SshMacs, s.TlsCiphers,
-		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType})
+		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType, s.TlsSessionResumptionMode})
 	return string(b)
 }
 

@@ -101,6 +101,7 @@ func (m *Manager) startFTP(ctx context.Context, ln net.Listener, s *transfer.Log
 			return nil, "", err
 		}
 		fp = sum
+		cfg.TLSResumption = s.TlsSessionResumptionMode
 		cfg.TLS = &tls.Config{
 			Certificates: []tls.Certificate{cert},
 			MinVersion:   tls.VersionTLS12,

@@ -30,6 +30,9 @@ type Config struct {
 	// TLS, when set, makes the listener FTPS: clients must send AUTH TLS
 	// before logging in, and data connections are protected (PROT P).
 	TLS *tls.Config
+	// TLSResumption is the server's TlsSessionResumptionMode: ENFORCED
+	// (the default), ENABLED or DISABLED (see datasec.go).
+	TLSResumption string
 	// PassivePorts is the range of passive data ports (inclusive).
 	PassiveStart, PassiveEnd int
 	// PublicHost is the address given in PASV replies ("" uses the
@@ -62,8 +65,10 @@ type Server struct {
 	ln  net.Listener
 	bl  *listener.Listener
 
-	done  chan struct{}
-	conns *connTracker
+	done    chan struct{}
+	conns   *connTracker
+	data    *dataState
+	tlsConf *tls.Config
 }
 
 // Serve accepts FTP clients on ln until Close.
@@ -86,9 +91,14 @@ func Serve(ln net.Listener, cfg Config) (*Server, error) {
 	conns := &connTracker{conns: map[string]*trackedConn{}}
 	bl := listener.New(ln, cfg.Name, cfg.Log)
 	ln = &trackingListener{Listener: bl, t: conns, gate: cfg.Gate, grace: cfg.LoginGrace, log: cfg.Log, name: cfg.Name}
-	s := &Server{cfg: cfg, ln: ln, bl: bl, done: make(chan struct{}), conns: conns}
+	s := &Server{cfg: cfg, ln: ln, bl: bl, done: make(chan struct{}), conns: conns, data: newDataState()}
+	if cfg.TLS != nil {
+		s.tlsConf = s.tlsConfig()
+	}
 	s.srv = ftpserver.NewFtpServer(&driver{s: s})
-	s.srv.Logger = slog.New(slog.DiscardHandler) // Ersatz logs logins itself
+	// Ersatz logs logins itself; the library's log only tells which client
+	// owns which passive port.
+	s.srv.Logger = slog.New(&dataWatch{d: s.data})
 	if err := s.srv.Listen(); err != nil {
 		return nil, fmt.Errorf("ftpd: %w", err)
 	}
@@ -146,6 +156,7 @@ func (d *driver) GetSettings() (*ftpserver.Settings, error) {
 }
 
 func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
+	d.s.clientArrived(cc)
 	if d.s.cfg.Banner != "" {
 		return d.s.cfg.Banner, nil
 	}
@@ -153,6 +164,7 @@ func (d *driver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 }
 
 func (d *driver) ClientDisconnected(cc ftpserver.ClientContext) {
+	d.s.clientLeft(cc)
 	if fsys, ok := cc.Extra().(*vfs.FS); ok {
 		_ = fsys.Close()
 	}
@@ -180,10 +192,10 @@ func (d *driver) PostAuthMessage(_ ftpserver.ClientContext, _ string, authErr er
 }
 
 func (d *driver) GetTLSConfig() (*tls.Config, error) {
-	if d.s.cfg.TLS == nil {
+	if d.s.tlsConf == nil {
 		return nil, errors.New("this server does not offer FTPS on this port")
 	}
-	return d.s.cfg.TLS, nil
+	return d.s.tlsConf, nil
 }
 
 // fsDriver is the afero.Fs a logged-in client works on.
@@ -373,7 +385,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 			_ = c.Close()
 			continue
 		}
-		tc := &trackedConn{Conn: c, t: l.t, slot: slot, key: c.RemoteAddr().String()}
+		tc := &trackedConn{Conn: c, t: l.t, slot: slot, key: c.RemoteAddr().String(), ticketKey: ticketKey()}
 		tc.grace = time.AfterFunc(l.grace, func() {
 			if !slot.IsAuthenticated() {
 				l.log.Info("ftp: connection ended", "listener", l.name, "remote", tc.key, "reason", "no login within "+l.grace.String())
@@ -394,6 +406,9 @@ type trackedConn struct {
 	slot  *listener.Slot
 	grace *time.Timer
 	once  sync.Once
+	// ticketKey encrypts the session tickets of this connection's TLS
+	// session: only its own data connections can resume it.
+	ticketKey [32]byte
 }
 
 func (c *trackedConn) Close() error {

@@ -48,8 +48,10 @@ type LoginServer struct {
 	PostAuthenticationLoginBanner string
 	PassiveIP                     string
 	SetStatOption                 string
-	OnUpload                      []transferapi.WorkflowDetail
-	OnPartialUpload               []transferapi.WorkflowDetail
+	// TlsSessionResumptionMode is ENFORCED (the default), ENABLED or DISABLED.
+	TlsSessionResumptionMode string
+	OnUpload                 []transferapi.WorkflowDetail
+	OnPartialUpload          []transferapi.WorkflowDetail
 }
 
 // LoginHostKey is one host key with its private key PEM.
@@ -279,6 +281,7 @@ func serverInfo(sc store.Scope, r *serverRecord, now time.Time) LoginServer {
 	if pd := r.ProtocolDetails; pd != nil {
 		info.PassiveIP = api.Val(pd.PassiveIp)
 		info.SetStatOption = api.Val(pd.SetStatOption)
+		info.TlsSessionResumptionMode = api.Val(pd.TlsSessionResumptionMode)
 	}
 	if w := r.WorkflowDetails; w != nil {
 		info.OnUpload, info.OnPartialUpload = w.OnUpload, w.OnPartialUpload
