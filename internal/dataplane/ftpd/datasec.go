@@ -239,8 +239,17 @@ func (w *dataWatch) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// passivePort reads the port of a 227 or 229 reply.
+// passivePort reads the port of a 227 or 229 reply (0, false for any
+// other line).
 func passivePort(line string) (int, bool) {
+	p, ok := parsePassive(line)
+	if !ok || p < 1 || p > 65535 {
+		return 0, false
+	}
+	return p, true
+}
+
+func parsePassive(line string) (int, bool) {
 	open, end := strings.LastIndexByte(line, '('), strings.LastIndexByte(line, ')')
 	if open < 0 || end < open {
 		return 0, false
@@ -253,7 +262,7 @@ func passivePort(line string) (int, bool) {
 			return 0, false
 		}
 		p, err := strconv.Atoi(parts[3])
-		return p, err == nil && p > 0 && p < 65536
+		return p, err == nil
 	case strings.HasPrefix(line, "227 "):
 		parts := strings.Split(inner, ",")
 		if len(parts) != 6 {
@@ -264,8 +273,7 @@ func passivePort(line string) (int, bool) {
 		if err1 != nil || err2 != nil || hi < 0 || hi > 255 || lo < 0 || lo > 255 {
 			return 0, false
 		}
-		p := hi<<8 | lo
-		return p, p > 0
+		return hi<<8 | lo, true
 	}
 	return 0, false
 }
