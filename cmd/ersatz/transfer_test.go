@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/dataplane"
 )
 
 func TestTransferEndpoints(t *testing.T) {
@@ -81,5 +84,41 @@ func TestTransferFlags(t *testing.T) {
 	}
 	if cfg.transfer.dataPlane("/data", cfg.listen) != nil {
 		t.Fatal("--no-transfer-data-plane still configures the data plane")
+	}
+}
+
+// TestTransferLimitFlags: the caps and timeouts, their environment twins,
+// their defaults, and 0 as "none".
+func TestTransferLimitFlags(t *testing.T) {
+	var errb bytes.Buffer
+	cfg, _, err := parseFlags("serve", nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := cfg.transfer.dataPlane("/data", cfg.listen)
+	if dp.MaxConnections != dataplane.DefaultMaxConnections || dp.MaxUnauthenticated != dataplane.DefaultMaxUnauthenticated ||
+		dp.MaxHandles != dataplane.DefaultMaxHandles || dp.IdleTimeout != dataplane.DefaultIdleTimeout ||
+		dp.UnresponsiveTimeout != dataplane.DefaultUnresponsiveTimeout || dp.LoginBackoff != dataplane.DefaultLoginBackoff {
+		t.Fatalf("defaults: %+v", dp)
+	}
+	t.Setenv("ERSATZ_TRANSFER_MAX_HANDLES", "7")
+	t.Setenv("ERSATZ_TRANSFER_IDLE_TIMEOUT", "90s")
+	cfg, _, err = parseFlags("serve", []string{"--transfer-max-connections", "5", "--transfer-max-unauthenticated", "0",
+		"--transfer-unresponsive-timeout", "0", "--transfer-login-backoff", "250ms"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp = cfg.transfer.dataPlane("/data", cfg.listen)
+	if dp.MaxConnections != 5 || dp.MaxUnauthenticated >= 0 || dp.MaxHandles != 7 || dp.IdleTimeout != 90*time.Second ||
+		dp.UnresponsiveTimeout >= 0 || dp.LoginBackoff != 250*time.Millisecond {
+		t.Fatalf("flags and environment: %+v", dp)
+	}
+	for name, v := range map[string]string{"ERSATZ_TRANSFER_MAX_CONNECTIONS": "many", "ERSATZ_TRANSFER_LOGIN_BACKOFF": "soon"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, v)
+			if _, _, err := parseFlags("serve", nil, &errb); err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%s: %v", name, v, err)
+			}
+		})
 	}
 }
