@@ -72,15 +72,19 @@ func (s *Server) configFor(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		return c, nil
 	case *dataConn:
 		owner := conn.l.getOwner()
+		enforced := s.mode() == ResumeEnforced
 		if owner == nil {
-			if s.mode() == ResumeEnforced {
+			if enforced {
 				return nil, errors.New("data connection: no control connection announced this port")
 			}
 			c.SetSessionTicketKeys([][32]byte{ticketKey()})
+			c.VerifyConnection = func(tls.ConnectionState) error {
+				_ = conn.SetDeadline(time.Time{}) // the handshake is over: the transfer has no deadline
+				return nil
+			}
 			return c, nil
 		}
 		c.SetSessionTicketKeys([][32]byte{owner.ticketKey})
-		enforced := s.mode() == ResumeEnforced
 		c.VerifyConnection = func(cs tls.ConnectionState) error {
 			if enforced && !cs.DidResume {
 				s.cfg.Log.Warn("ftps: data connection refused", "listener", s.cfg.Name, "remote", conn.RemoteAddr().String(),
