@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -411,5 +412,76 @@ func TestDataplaneLoginBackoff(t *testing.T) {
 	_ = login("wrong")
 	if err := login("right"); err != nil {
 		t.Fatalf("login after a success and one failure: %v", err)
+	}
+}
+
+// TestDataplaneConnectionCap: past a server's cap of open connections, a
+// new one is closed before any login; a closed one frees its place.
+func TestDataplaneConnectionCap(t *testing.T) {
+	t.Parallel()
+	env := startDataPlaneWith(t, nil, "", "", func(c *dataplane.Config) { c.MaxConnections = 2 })
+	addr, key := keyUser(t, env, "cap")
+	a, err := goSSH(t, addr, "cap", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := goSSH(t, addr, "cap", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := goSSH(t, addr, "cap", key); err == nil {
+		c.Close()
+		t.Fatal("a third connection was served past a cap of 2")
+	}
+	_ = b.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := goSSH(t, addr, "cap", key)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection after closing one: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDataplaneLoginGraceAndFTPIdle: a connection that does not log in
+// within the grace period is closed (SFTP and FTP); a logged-in FTP client
+// that sends no command for the idle timeout is told so and disconnected.
+func TestDataplaneLoginGraceAndFTPIdle(t *testing.T) {
+	t.Parallel()
+	env := startDataPlaneWith(t, nil, "", "", func(c *dataplane.Config) {
+		c.LoginGrace, c.IdleTimeout = time.Second, time.Second
+	})
+	sid := ftpServer(t, env.TC, dpDirID, types.ProtocolFtp, types.ProtocolSftp)
+	createAccess(t, env.TC, sid, sidTeamA, "/bucket/grace")
+	env.putDirectoryUser(t, dpDirID, "gus", "gus-pw", sidTeamA)
+	closedWithin := func(c net.Conn, d time.Duration) (string, bool) {
+		_ = c.SetReadDeadline(time.Now().Add(d))
+		b, err := io.ReadAll(c)
+		var ne net.Error
+		return string(b), err == nil || !(errors.As(err, &ne) && ne.Timeout())
+	}
+	for _, proto := range []string{"SFTP", "FTP"} {
+		c, err := net.DialTimeout("tcp", env.waitListening(t, sid, proto), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		got, closed := closedWithin(c, 15*time.Second)
+		_ = c.Close()
+		if !closed {
+			t.Fatalf("%s: a connection that never logs in is open 15 s after a 1 s grace period (%q)", proto, got)
+		}
+		t.Logf("%s: closed %s after connecting without a login", proto, time.Since(start).Round(10*time.Millisecond))
+	}
+	ftp := dialFTP(t, env.waitListening(t, sid, "FTP"), "gus", "gus-pw", false)
+	got, closed := closedWithin(ftp.conn, 15*time.Second)
+	if !closed || !strings.Contains(got, "421") {
+		t.Fatalf("idle FTP session: closed=%v, %q", closed, got)
 	}
 }
