@@ -28,6 +28,7 @@ Usage:
   ersatz version                print the version
   ersatz coverage [--markdown]  list every operation and whether it is implemented
   ersatz state export [flags]   write every resource as a JSON snapshot to stdout
+                                (without secrets unless --with-secrets)
   ersatz state import FILE      replace all state with a snapshot (flags as for serve)
   ersatz transfer endpoints     list the SFTP/FTPS/FTP endpoints of a running Ersatz
 
@@ -98,7 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q (try ersatz --help)", cmd)
 }
 
-func parseFlags(name string, args []string, stderr io.Writer) (config, []string, error) {
+// parseFlags parses the flags of serving, and those extra adds.
+func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config, []string, error) {
 	var c config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -120,6 +122,9 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	}
 	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
 	c.transfer = addTransferFlags(fs)
+	for _, add := range extra {
+		add(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}

@@ -405,3 +405,10 @@ func (d *Directory) httpDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// Secrets are the members a state snapshot leaves out unless asked: the
+// users' password hashes. A user restored without one cannot log in until
+// its password is set again.
+func Secrets() []store.Secret {
+	return []store.Secret{{Service: Scope.Service, Kind: "user", Member: "passwordHash"}}
+}
