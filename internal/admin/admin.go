@@ -70,7 +70,9 @@ func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pa
 // HandlePublic adds an endpoint that needs no admin and does its own checks:
 // Q Apps' download and presigned upload URLs, which AWS serves from S3 and
 // which work unsigned, from a browser too.
-func (h *Handler) HandlePublic(pattern string, handler http.Handler) { h.public.Handle(pattern, handler) }
+func (h *Handler) HandlePublic(pattern string, handler http.Handler) {
+	h.public.Handle(pattern, handler)
+}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if handler, pattern := h.public.Handler(r); pattern != "" {

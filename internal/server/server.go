@@ -33,7 +33,7 @@ type Config struct {
 	// it comes from an admin. Auth is one of them when it is an admin.Prover
 	// (auth.SigV4): with --auth sigv4 the admin endpoints are never open.
 	AdminProvers []admin.Prover
-	Logger        *slog.Logger
+	Logger       *slog.Logger
 	// DataDir holds the files of Transfer's S3 and EFS domains (served by the
 	// data plane, read and written by connectors and workflows); "" keeps
 	// the Transfer service's default.
