@@ -95,6 +95,26 @@ func TestInvalidUnicodeIsRefused(t *testing.T) {
 			}
 		})
 	}
+	// URI labels and query values percent-decoding to bytes that are not UTF-8.
+	for _, c := range []struct{ method, path, want string }{
+		{"POST", "/backend/v%FF%FE/config", "'appId' (in the URI) contains invalid UTF-8"},
+		{"GET", "/apps.list?nextToken=v%FF%FE", "'nextToken' (in the query string) contains invalid UTF-8"},
+	} {
+		t.Run("rest "+c.path, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(ctx, c.method, srv.URL+c.path, strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Instance-Id", "inst-1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "SerializationException" || !strings.Contains(string(body), c.want) {
+				t.Fatalf("got %d %s %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body)
+			}
+		})
+	}
 	// Nothing was stored by any of the refused requests.
 	snap, err := store.Export(ctx, srv.Store)
 	if err != nil {
