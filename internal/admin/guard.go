@@ -21,6 +21,12 @@ type Prover interface {
 	ProveAdmin(r *http.Request) error
 }
 
+// ProverFunc is a function that is a Prover.
+type ProverFunc func(r *http.Request) error
+
+// ProveAdmin calls f.
+func (f ProverFunc) ProveAdmin(r *http.Request) error { return f(r) }
+
 // ErrNoProof is a request without the proof a Prover looks for.
 var ErrNoProof = errors.New("admin: the request carries no proof of this kind")
 
