@@ -15,8 +15,9 @@ type Secret struct {
 }
 
 // WithoutSecrets returns a copy of snap whose resources lack the members
-// secrets name. The result is still a valid snapshot: it restores every
-// resource, each without those members.
+// secrets name (a document of such a kind that is not a JSON object becomes
+// {}). The result is still a valid snapshot: it restores every resource,
+// each without those members.
 func (snap *Snapshot) WithoutSecrets(secrets []Secret) (*Snapshot, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("%w: nil snapshot", ErrInvalidSnapshot)
@@ -34,8 +35,11 @@ func (snap *Snapshot) WithoutSecrets(secrets []Secret) (*Snapshot, error) {
 			continue
 		}
 		var doc map[string]json.RawMessage
-		if err := json.Unmarshal(r.Data, &doc); err != nil {
-			return nil, fmt.Errorf("store: leave secrets out of %s/%s %s: %w", r.Service, r.Kind, r.ID, err)
+		if err := json.Unmarshal(r.Data, &doc); err != nil || doc == nil {
+			// Not an object (an imported oddity): nothing of it can be told
+			// safe, so none of it is kept.
+			out.Resources[i].Data = json.RawMessage(`{}`)
+			continue
 		}
 		removed := false
 		for _, m := range members {
