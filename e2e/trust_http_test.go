@@ -18,7 +18,7 @@ import (
 
 // lowFDErsatz runs the real binary with an open-file limit of nofile (soft
 // and hard, so Go cannot raise it) and short timeouts.
-func lowFDErsatz(t *testing.T, nofile int, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+func lowFDErsatz(t *testing.T, nofile int, args ...string) (*exec.Cmd, string, *logBuffer) {
 	t.Helper()
 	needTool(t, "sh")
 	bin := buildErsatz(t)
@@ -38,8 +38,8 @@ func lowFDErsatz(t *testing.T, nofile int, args ...string) (*exec.Cmd, string, *
 		}
 	}
 	cmd.Env = env
-	var logs bytes.Buffer
-	cmd.Stderr = &syncWriter{w: &logs}
+	logs := &logBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,18 +56,25 @@ func lowFDErsatz(t *testing.T, nofile int, args ...string) (*exec.Cmd, string, *
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return cmd, addr, &logs
+	return cmd, addr, logs
 }
 
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// logBuffer collects a child's log while the test reads it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // healthOnce is one GET /_ersatz/health on a new connection; it returns how
