@@ -232,6 +232,24 @@ func TestAdminEndpointsRefuseCrossSiteRequests(t *testing.T) {
 	if _, err := srv.Transfer().DescribeServer(t.Context(), &transfer.DescribeServerInput{ServerId: created.ServerId}); err != nil {
 		t.Fatalf("a refused request changed state: %v", err)
 	}
+	// DNS rebinding: a page of a name resolved to Ersatz is same-origin with
+	// it; a browser's request to such a Host is refused, reads included.
+	for _, method := range []string{"GET", "POST"} {
+		req, _ := http.NewRequestWithContext(t.Context(), method, srv.URL+"/_ersatz/state", strings.NewReader(`{}`))
+		req.Host = "rebind.example:4566"
+		req.Header.Set("Origin", "http://rebind.example:4566")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || !strings.Contains(string(body), "rebind.example") {
+			t.Fatalf("rebound %s: %d %s", method, resp.StatusCode, body)
+		}
+	}
 	// The same server's own page (same Origin) and plain clients are served.
 	status, body, _ := adminCall{method: "POST", path: "/_ersatz/reset",
 		header: http.Header{"Origin": {srv.URL}, "Sec-Fetch-Site": {"same-origin"}}}.do(t, srv.URL)

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,6 +41,9 @@ func errMissingProof() error {
 // cross-site browser request when it changes state, and, when provers are
 // set (--auth sigv4), one of them must accept it.
 func (h *Handler) authorize(r *http.Request) error {
+	if err := checkBrowserHost(r); err != nil {
+		return err
+	}
 	if err := checkSameSite(r); err != nil {
 		return err
 	}
@@ -97,6 +101,28 @@ func checkSameSite(r *http.Request) error {
 			"Content-Type %q is refused: requests that change state must send Content-Type: application/json", ct)
 	}
 	return nil
+}
+
+// checkBrowserHost refuses a request a browser sent (it carries Origin or a
+// Sec-Fetch-* header) to a Host that is neither an IP address nor localhost:
+// a page of a DNS name made to resolve to Ersatz (DNS rebinding) would
+// otherwise be same-origin with it and pass checkSameSite. Clients other
+// than browsers (the CLI, SDKs, curl) send none of these headers and may
+// use any host name.
+func checkBrowserHost(r *http.Request) error {
+	if r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Sec-Fetch-Mode") == "" {
+		return nil
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return nil
+	}
+	return awserr.New(http.StatusForbidden, "AccessDeniedException",
+		"A browser request to Host %q is refused: open Ersatz's endpoints at an IP address or localhost", r.Host)
 }
 
 // sameOrigin reports whether origin (scheme://host[:port]) names the host the

@@ -58,6 +58,34 @@ func TestCheckSameSite(t *testing.T) {
 	}
 }
 
+func TestCheckBrowserHost(t *testing.T) {
+	for _, c := range []struct {
+		host    string
+		browser bool
+		ok      bool
+	}{
+		{"127.0.0.1:4566", true, true},
+		{"[::1]:4566", true, true},
+		{"localhost:4566", true, true},
+		{"LOCALHOST.", true, true},
+		{"app.localhost:4566", true, true},
+		{"192.168.1.5", true, true},
+		{"rebind.example:4566", true, false},
+		{"ersatz:4566", true, false},
+		{"rebind.example:4566", false, true},
+		{"ersatz:4566", false, true},
+	} {
+		r := httptest.NewRequest("GET", "http://x/_ersatz/state", nil)
+		r.Host = c.host
+		if c.browser {
+			r.Header.Set("Sec-Fetch-Mode", "cors")
+		}
+		if err := checkBrowserHost(r); (err == nil) != c.ok {
+			t.Errorf("host %q browser %v: %v", c.host, c.browser, err)
+		}
+	}
+}
+
 // FuzzCheckSameSite: any Origin, Sec-Fetch-Site and Content-Type give an
 // AWS-shaped 403 or 415 or nothing, and safe methods always pass.
 func FuzzCheckSameSite(f *testing.F) {
