@@ -178,6 +178,7 @@ func (e *dpEnv) putDirectoryUser(t testing.TB, dirID, name, password string, gro
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"password": password, "groups": groups})
 	req, _ := http.NewRequest(http.MethodPut, e.URL+"/_ersatz/directory/"+dirID+"/users/"+name, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

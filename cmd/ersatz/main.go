@@ -10,14 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/coverage"
+	"github.com/ersatz-dev/ersatz/internal/httpserve"
 	"github.com/ersatz-dev/ersatz/internal/server"
 )
 
@@ -28,6 +29,7 @@ Usage:
   ersatz version                print the version
   ersatz coverage [--markdown]  list every operation and whether it is implemented
   ersatz state export [flags]   write every resource as a JSON snapshot to stdout
+                                (without secrets unless --with-secrets)
   ersatz state import FILE      replace all state with a snapshot (flags as for serve)
   ersatz transfer endpoints     list the SFTP/FTPS/FTP endpoints of a running Ersatz
 
@@ -45,6 +47,7 @@ type config struct {
 	logLevel    string
 	secrets     string
 	jobDelay    time.Duration
+	http        httpserve.Config
 	transfer    *transferFlags
 }
 
@@ -98,7 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q (try ersatz --help)", cmd)
 }
 
-func parseFlags(name string, args []string, stderr io.Writer) (config, []string, error) {
+// parseFlags parses the flags of serving, and those extra adds.
+func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config, []string, error) {
 	var c config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -119,11 +123,23 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 		return c, nil, err
 	}
 	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
+	if err := addHTTPFlags(fs, &c.http); err != nil {
+		return c, nil, err
+	}
 	if c.transfer, err = addTransferFlags(fs); err != nil {
 		return c, nil, err
 	}
+	for _, add := range extra {
+		add(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
+	}
+	for name, d := range map[string]time.Duration{"read-header-timeout": c.http.ReadHeaderTimeout, "read-timeout": c.http.ReadTimeout,
+		"write-timeout": c.http.WriteTimeout, "idle-timeout": c.http.IdleTimeout, "shutdown-timeout": c.http.ShutdownTimeout} {
+		if d <= 0 {
+			return c, nil, fmt.Errorf("--%s must be a positive duration, not %s", name, d)
+		}
 	}
 	if c.auth != "off" && c.auth != "sigv4" {
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
@@ -187,23 +203,46 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hcfg := cfg.http
+	hcfg.Logger = log
+	hs := httpserve.New(srv.Handler(), hcfg)
 	endpoint := "http://" + ln.Addr().String()
 	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "version", server.Version,
+		"max_connections", hs.Config().MaxConns,
 		"try", "aws --endpoint-url "+endpoint+" transfer list-servers")
+	err = hs.Serve(ctx, ln)
+	log.Info("stopped")
+	return err
+}
 
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+// addHTTPFlags adds the limits of the HTTP server.
+func addHTTPFlags(fs *flag.FlagSet, c *httpserve.Config) error {
+	durations := []struct {
+		flag, env, usage string
+		to               *time.Duration
+		def              time.Duration
+	}{
+		{"read-header-timeout", "ERSATZ_READ_HEADER_TIMEOUT", "longest time to read a request's headers", &c.ReadHeaderTimeout, httpserve.DefaultReadHeaderTimeout},
+		{"read-timeout", "ERSATZ_READ_TIMEOUT", "longest time to read a whole request, body included", &c.ReadTimeout, httpserve.DefaultReadTimeout},
+		{"write-timeout", "ERSATZ_WRITE_TIMEOUT", "longest time to answer a request, from the end of its headers", &c.WriteTimeout, httpserve.DefaultWriteTimeout},
+		{"idle-timeout", "ERSATZ_IDLE_TIMEOUT", "how long a keep-alive connection may wait for its next request", &c.IdleTimeout, httpserve.DefaultIdleTimeout},
+		{"shutdown-timeout", "ERSATZ_SHUTDOWN_TIMEOUT", "how long SIGTERM lets in-flight requests finish", &c.ShutdownTimeout, httpserve.DefaultShutdownTimeout},
 	}
-	log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, d := range durations {
+		def, err := envDuration(d.env, d.def)
+		if err != nil {
+			return err
+		}
+		fs.DurationVar(d.to, d.flag, def, d.usage)
 	}
+	maxConns := 0
+	if v := env("ERSATZ_MAX_CONNECTIONS", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("ERSATZ_MAX_CONNECTIONS: %q is not a number of connections", v)
+		}
+		maxConns = n
+	}
+	fs.IntVar(&c.MaxConns, "max-connections", maxConns, "most open HTTP connections (0: three quarters of the open-file limit)")
 	return nil
 }

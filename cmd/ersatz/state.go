@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/open"
 )
@@ -23,10 +24,17 @@ func openStore(ctx context.Context, cfg config) (store.Store, error) {
 // stateCommand runs `ersatz state export|import`.
 func stateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: ersatz state export [flags] > state.json | ersatz state import [flags] FILE")
+		return errors.New("usage: ersatz state export [--with-secrets] [flags] > state.json | ersatz state import [flags] FILE")
 	}
 	sub, args := args[0], args[1:]
-	cfg, rest, err := parseFlags("state "+sub, args, stderr)
+	withSecrets := false
+	var extra []func(*flag.FlagSet)
+	if sub == "export" {
+		extra = append(extra, func(fs *flag.FlagSet) {
+			fs.BoolVar(&withSecrets, "with-secrets", false, "keep private keys and password hashes in the snapshot")
+		})
+	}
+	cfg, rest, err := parseFlags("state "+sub, args, stderr, extra...)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -41,6 +49,9 @@ func stateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	switch sub {
 	case "export":
 		snap, err := store.Export(ctx, st)
+		if err == nil && !withSecrets {
+			snap, err = snap.WithoutSecrets(server.Secrets())
+		}
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}

@@ -17,6 +17,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
 )
 
@@ -106,7 +110,10 @@ const transferUsage = `Usage:
 
 Lists the SFTP/FTPS/FTP endpoints of a running Ersatz's Transfer servers
 (GET /_ersatz/transfer/servers): server id, account, region, state,
-protocol, host:port and host key fingerprint.
+protocol, host:port and host key fingerprint. When AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY are set, the request is signed with them (service
+"ersatz", region AWS_REGION): an Ersatz running with --auth sigv4 answers
+only a key its credentials file marks "admin".
 `
 
 // transferCommand runs "ersatz transfer ...".
@@ -141,6 +148,9 @@ func transferCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		return err
+	}
+	if err := signAdmin(ctx, req); err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -186,4 +196,24 @@ func writeEndpoints(w io.Writer, servers []dataplane.ServerStatus) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// emptyPayload is the SHA-256 of an empty body.
+const emptyPayload = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// signAdmin signs a bodiless request to Ersatz's own endpoints with the
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of the environment (and
+// AWS_SESSION_TOKEN), for the credential scope's service "ersatz"; without
+// them the request goes unsigned.
+func signAdmin(ctx context.Context, req *http.Request) error {
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		return nil
+	}
+	region := env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1"))
+	creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptyPayload, auth.AdminService, region, time.Now()); err != nil {
+		return fmt.Errorf("sign %s: %w", req.URL, err)
+	}
+	return nil
 }

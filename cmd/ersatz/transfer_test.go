@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/server"
+	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
 
 func TestTransferEndpoints(t *testing.T) {
@@ -120,5 +125,33 @@ func TestTransferLimitFlags(t *testing.T) {
 				t.Fatalf("%s=%s: %v", name, v, err)
 			}
 		})
+	}
+}
+
+// TestTransferEndpointsSignsForAdmin: under --auth sigv4 the command is
+// refused unsigned and served when AWS_ACCESS_KEY_ID names an admin key.
+func TestTransferEndpointsSignsForAdmin(t *testing.T) {
+	creds, err := auth.New(auth.Credential{AccessKeyID: "AKIDOPS", SecretAccessKey: "ops-secret", Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Store: memory.New(), Auth: auth.NewSigV4(creds, server.Services(nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DataPlane: &dataplane.Config{DataDir: t.TempDir(), Ports: "1-1", PassivePorts: "2-2"}})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	err = run(context.Background(), []string{"transfer", "endpoints", "--endpoint", hs.URL}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "Missing Authentication Token") {
+		t.Fatalf("unsigned: %v", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDOPS")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "ops-secret")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"transfer", "endpoints", "--endpoint", hs.URL}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("signed as admin: %v", err)
+	}
+	if !strings.Contains(out.String(), "SERVER") {
+		t.Fatalf("output: %s", out.String())
 	}
 }

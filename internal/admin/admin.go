@@ -1,5 +1,9 @@
 // Package admin serves Ersatz's own endpoints under /_ersatz/: health, reset
-// and state snapshots.
+// and state snapshots, and those other parts of Ersatz add (the data plane's
+// servers, logins and directory). Every endpoint but health and the public
+// ones (HandlePublic) is guarded: with provers set (--auth sigv4) only an
+// admin may call it, and in every mode one that changes state refuses
+// cross-site browser requests (see authorize).
 package admin
 
 import (
@@ -7,37 +11,85 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/awserr"
 	"github.com/ersatz-dev/ersatz/internal/coverage"
+	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
 // Handler serves the admin endpoints.
 type Handler struct {
-	mux      *http.ServeMux
+	mux      *http.ServeMux // guarded endpoints
+	public   *http.ServeMux // health and HandlePublic's
 	store    store.Store
 	services []*api.Service
 	version  string
 	started  time.Time
 	log      *slog.Logger
+	provers  []Prover
+	secrets  []store.Secret
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithProvers requires every guarded request to be proven an admin by one of
+// ps (none: --auth off, no proof needed).
+func WithProvers(ps ...Prover) Option {
+	return func(h *Handler) { h.provers = append(h.provers, ps...) }
+}
+
+// WithSecrets names the members GET /_ersatz/state leaves out unless asked
+// for them with ?includeSecrets=true.
+func WithSecrets(secrets ...store.Secret) Option {
+	return func(h *Handler) { h.secrets = append(h.secrets, secrets...) }
 }
 
 // New returns the admin handler.
-func New(st store.Store, services []*api.Service, version string, started time.Time, log *slog.Logger) *Handler {
-	h := &Handler{mux: http.NewServeMux(), store: st, services: services, version: version, started: started, log: log}
-	h.mux.HandleFunc("GET /_ersatz/health", h.health)
+func New(st store.Store, services []*api.Service, version string, started time.Time, log *slog.Logger, opts ...Option) *Handler {
+	h := &Handler{mux: http.NewServeMux(), public: http.NewServeMux(), store: st, services: services,
+		version: version, started: started, log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	h.public.HandleFunc("GET /_ersatz/health", h.health)
 	h.mux.HandleFunc("POST /_ersatz/reset", h.reset)
 	h.mux.HandleFunc("GET /_ersatz/state", h.exportState)
 	h.mux.HandleFunc("POST /_ersatz/state", h.importState)
 	return h
 }
 
-// Handle adds an endpoint, for parts of Ersatz with admin endpoints of their own.
+// Handle adds a guarded endpoint, for parts of Ersatz with admin endpoints
+// of their own.
 func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// HandlePublic adds an endpoint that needs no admin and does its own checks:
+// Q Apps' download and presigned upload URLs, which AWS serves from S3 and
+// which work unsigned, from a browser too.
+func (h *Handler) HandlePublic(pattern string, handler http.Handler) {
+	h.public.Handle(pattern, handler)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if handler, pattern := h.public.Handler(r); pattern != "" {
+		handler.ServeHTTP(w, r)
+		return
+	}
+	if err := h.authorize(r); err != nil {
+		restjson.EncodeError(w, err)
+		return
+	}
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		restjson.EncodeError(w, awserr.New(http.StatusNotFound, "NotFoundException",
+			"No Ersatz endpoint serves %s %s", r.Method, r.URL.Path))
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // Health is the body of GET /_ersatz/health.
 type Health struct {
@@ -61,7 +113,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	if err := h.store.Reset(r.Context()); err != nil {
 		h.log.Error("reset failed", "error", err)
-		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		restjson.EncodeError(w, awserr.Internal(err))
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "reset"})
@@ -76,12 +128,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// exportState writes every resource as a snapshot document.
+// exportState writes every resource as a snapshot document, without the
+// secrets unless ?includeSecrets=true asks for them.
 func (h *Handler) exportState(w http.ResponseWriter, r *http.Request) {
+	withSecrets := false
+	if v := r.URL.Query().Get("includeSecrets"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			restjson.EncodeError(w, awserr.New(http.StatusBadRequest, "ValidationException",
+				"includeSecrets must be true or false, not %q", v))
+			return
+		}
+		withSecrets = b
+	}
 	snap, err := store.Export(r.Context(), h.store)
+	if err == nil && !withSecrets {
+		snap, err = snap.WithoutSecrets(h.secrets)
+	}
 	if err != nil {
 		h.log.Error("state export failed", "error", err)
-		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		restjson.EncodeError(w, awserr.Internal(err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -102,11 +168,12 @@ func (h *Handler) importState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := store.Import(r.Context(), h.store, snap); err != nil {
-		status := http.StatusInternalServerError
 		if errors.Is(err, store.ErrInvalidSnapshot) {
-			status = http.StatusBadRequest
+			WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
 		}
-		WriteJSON(w, status, map[string]string{"error": err.Error()})
+		h.log.Error("state import failed", "error", err)
+		restjson.EncodeError(w, awserr.Internal(err))
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"status": "imported", "resources": len(snap.Resources)})

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
 	"github.com/ersatz-dev/ersatz/internal/protocol"
@@ -115,36 +117,18 @@ func (a *SigV4) Authenticate(r *http.Request) (api.Caller, error) {
 	if len(candidates) > 0 {
 		proto = candidates[0].Protocol
 	}
-	sig, err := sigv4.Parse(r)
-	if err != nil {
-		return api.Caller{}, refusal(proto, err)
-	}
-	scoped := a.detect.byName[sig.Scope.Service]
-	if len(candidates) == 0 && scoped != nil {
-		proto = scoped.Protocol
-	}
-	if err := sig.CheckScope(); err != nil {
-		return api.Caller{}, refusal(proto, err)
-	}
-	if err := checkService(sig.Scope.Service, scoped, candidates); err != nil {
-		return api.Caller{}, refusal(proto, err)
-	}
-	cred, ok := a.creds.Lookup(sig.Scope.AccessKeyID)
-	if !ok {
-		return api.Caller{}, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
-	}
-	if subtle.ConstantTimeCompare([]byte(cred.SessionToken), []byte(sig.SecurityToken)) != 1 {
-		return api.Caller{}, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
-	}
-	if err := sig.CheckTime(a.now()); err != nil {
-		return api.Caller{}, refusal(proto, err)
-	}
-	body, err := readBody(r)
+	cred, sig, err := a.verify(r, proto, func(sig *sigv4.Signature, proto *api.Protocol) error {
+		scoped := a.detect.byName[sig.Scope.Service]
+		if len(candidates) == 0 && scoped != nil {
+			*proto = scoped.Protocol
+		}
+		if err := sig.CheckScope(); err != nil {
+			return err
+		}
+		return checkService(sig.Scope.Service, scoped, candidates)
+	})
 	if err != nil {
 		return api.Caller{}, err
-	}
-	if err := sig.Verify(r, body, cred.SecretAccessKey); err != nil {
-		return api.Caller{}, refusal(proto, err)
 	}
 	return api.Caller{
 		AccessKeyID: cred.AccessKeyID,
@@ -153,6 +137,73 @@ func (a *SigV4) Authenticate(r *http.Request) (api.Caller, error) {
 		UserID:      cred.UserID,
 		Email:       cred.Email,
 	}, nil
+}
+
+// AdminService is the credential scope's service of requests to Ersatz's own
+// endpoints (/_ersatz/...).
+const AdminService = "ersatz"
+
+// ProveAdmin checks the SigV4 signature of a request to Ersatz's own
+// endpoints: it must be signed for the service AdminService with a key of
+// the credentials file marked admin. A request without a signature carries
+// no proof (admin.ErrNoProof); every other failure is the 403 the REST
+// services answer, and a valid signature of a key that is not an admin is a
+// 403 AccessDeniedException.
+func (a *SigV4) ProveAdmin(r *http.Request) error {
+	if _, err := sigv4.Parse(r); err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) && se.Kind == sigv4.Missing {
+			return fmt.Errorf("%w: no signature", admin.ErrNoProof)
+		}
+	}
+	cred, _, err := a.verify(r, api.RESTJSON, func(sig *sigv4.Signature, _ *api.Protocol) error {
+		if err := sig.CheckScope(); err != nil {
+			return err
+		}
+		if sig.Scope.Service != AdminService {
+			return &sigv4.Error{Kind: sigv4.Invalid, Message: "Credential should be scoped to correct service: '" + AdminService + "'. "}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !cred.Admin {
+		return awserr.New(http.StatusForbidden, "AccessDeniedException",
+			"The access key %s is not an admin of Ersatz: its endpoints need a credential marked \"admin\": true in the credentials file", cred.AccessKeyID)
+	}
+	return nil
+}
+
+// verify checks r's signature: parse, then scope (checkScope, which may
+// change the protocol of refusals), key, session token, time, signature.
+// Refusals are AWS-shaped errors of proto.
+func (a *SigV4) verify(r *http.Request, proto api.Protocol, checkScope func(*sigv4.Signature, *api.Protocol) error) (Credential, *sigv4.Signature, error) {
+	sig, err := sigv4.Parse(r)
+	if err != nil {
+		return Credential{}, nil, refusal(proto, err)
+	}
+	if err := checkScope(sig, &proto); err != nil {
+		return Credential{}, nil, refusal(proto, err)
+	}
+	cred, ok := a.creds.Lookup(sig.Scope.AccessKeyID)
+	if !ok {
+		return Credential{}, nil, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
+	}
+	if subtle.ConstantTimeCompare([]byte(cred.SessionToken), []byte(sig.SecurityToken)) != 1 {
+		return Credential{}, nil, refusal(proto, &sigv4.Error{Kind: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
+	}
+	if err := sig.CheckTime(a.now()); err != nil {
+		return Credential{}, nil, refusal(proto, err)
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return Credential{}, nil, err
+	}
+	if err := sig.Verify(r, body, cred.SecretAccessKey); err != nil {
+		return Credential{}, nil, refusal(proto, err)
+	}
+	return cred, sig, nil
 }
 
 // checkService requires the scope's service to be one Ersatz serves and, when

@@ -33,6 +33,9 @@ type Credential struct {
 	// UserID and Email name the Amazon Q Apps user of the key.
 	UserID string `json:"userId,omitempty"`
 	Email  string `json:"email,omitempty"`
+	// Admin lets the key call Ersatz's own endpoints (/_ersatz/...) under
+	// --auth sigv4, signing with the credential scope's service "ersatz".
+	Admin bool `json:"admin,omitempty"`
 }
 
 // Credentials are the keys of a credentials file, by access key id.
@@ -45,7 +48,7 @@ type Credentials struct {
 // File is the credentials file format:
 //
 //	{"credentials": [{"accessKeyId": "...", "secretAccessKey": "...", "accountId": "111111111111",
-//	                  "sessionToken": "...", "userId": "...", "email": "..."}]}
+//	                  "sessionToken": "...", "userId": "...", "email": "...", "admin": true}]}
 type File struct {
 	Credentials []Credential `json:"credentials"`
 }

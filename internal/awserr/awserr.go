@@ -27,7 +27,14 @@ func New(status int, code, format string, args ...any) *Error {
 	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error is the code and message, and the cause of an internal failure (for
+// logs: the cause is never sent to the client).
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
 
 // ErrorCode is the error's code, e.g. "ValidationException".
 func (e *Error) ErrorCode() string { return e.Code }
@@ -56,9 +63,15 @@ func UnknownOperation(format string, args ...any) *Error {
 	return New(http.StatusBadRequest, "UnknownOperationException", format, args...)
 }
 
-// Internal is an unexpected failure inside Ersatz.
+// InternalMessage is the message of every internal failure: AWS's words for
+// InternalFailure. The cause is logged, never sent (it may name a database,
+// a file or a driver's error).
+const InternalMessage = "The request processing has failed because of an unknown error, exception or failure."
+
+// Internal is an unexpected failure inside Ersatz. Its message is
+// InternalMessage; err is kept as the cause for errors.Is and logs.
 func Internal(err error) *Error {
-	e := New(http.StatusInternalServerError, "InternalFailure", "internal error: %v", err)
+	e := New(http.StatusInternalServerError, "InternalFailure", "%s", InternalMessage)
 	e.Cause = err
 	return e
 }

@@ -134,18 +134,29 @@ type certRecord struct {
 	KeyPEM  string `json:"keyPem"`
 }
 
+// Secrets are the members a state snapshot leaves out unless asked: the
+// private keys of the FTPS certificates (a new certificate is made when one
+// is missing).
+func Secrets() []store.Secret {
+	return []store.Secret{{Service: Scope.Service, Kind: "tls", Member: "keyPem"}}
+}
+
 func certKey(account, region, serverID string) store.Key {
 	return store.Key{Scope: Scope, Kind: "tls", ID: account + ":" + region + ":" + serverID}
 }
 
 // certificate returns the server's FTPS certificate, generating and
-// storing it the first time.
+// storing it the first time, and again when a snapshot restored it without
+// its private key (store.Snapshot.WithoutSecrets).
 func (m *Manager) certificate(ctx context.Context, s *transfer.LoginServer) (tls.Certificate, string, error) {
 	key := certKey(s.Account, s.Region, s.ServerID)
 	var rec certRecord
 	err := m.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		rec, err = store.GetJSON[certRecord](tx, key)
+		if err == nil && rec.KeyPEM == "" {
+			return store.ErrNotFound
+		}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -155,11 +166,11 @@ func (m *Manager) certificate(ctx context.Context, s *transfer.LoginServer) (tls
 		}
 		err = m.st.Update(ctx, func(tx store.Tx) error {
 			cur, err := store.GetJSON[certRecord](tx, key)
-			if err == nil {
+			if err == nil && cur.KeyPEM != "" {
 				rec = cur // another process was first
 				return nil
 			}
-			if !errors.Is(err, store.ErrNotFound) {
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			rec = fresh

@@ -2,6 +2,8 @@ package dataplane
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
@@ -19,11 +21,16 @@ import (
 )
 
 // hostSigners parses a server's host keys: the primary last, so it wins
-// over another key of the same algorithm.
+// over another key of the same algorithm. Keys restored from a snapshot
+// without their private half are skipped; a server left with none presents
+// an ED25519 key made for this listener.
 func hostSigners(s *transfer.LoginServer) ([]ssh.Signer, error) {
 	var out []ssh.Signer
 	for i := len(s.HostKeys) - 1; i >= 0; i-- {
 		k := s.HostKeys[i]
+		if k.PrivateKeyPEM == "" {
+			continue
+		}
 		signer, err := ssh.ParsePrivateKey([]byte(k.PrivateKeyPEM))
 		if err != nil {
 			return nil, fmt.Errorf("host key %s: %w", k.ID, err)
@@ -31,7 +38,15 @@ func hostSigners(s *transfer.LoginServer) ([]ssh.Signer, error) {
 		out = append(out, signer)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("server %s has no host key", s.ServerID)
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("host key of %s: %w", s.ServerID, err)
+		}
+		signer, err := ssh.NewSignerFromKey(priv)
+		if err != nil {
+			return nil, fmt.Errorf("host key of %s: %w", s.ServerID, err)
+		}
+		out = append(out, signer)
 	}
 	return out, nil
 }

@@ -28,6 +28,7 @@ func BenchmarkDecodeValidateEncode(b *testing.B) {
 				req := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.body))
 				if c.target != "" {
 					req.Header.Set("X-Amz-Target", c.target)
+					req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 				}
 				if c.instance != "" {
 					req.Header.Set("instance-id", c.instance)

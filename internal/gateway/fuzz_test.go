@@ -44,6 +44,7 @@ func TestEchoGatewayAnswersEveryOperation(t *testing.T) {
 	gw := echoGateway()
 	req := httptest.NewRequest("POST", "/", bytes.NewReader([]byte(`{"ServerId":"s-0123456789abcdef0"}`)))
 	req.Header.Set("X-Amz-Target", "TransferService.DescribeServer")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	rec := httptest.NewRecorder()
 	gw.ServeHTTP(rec, req)
 	if rec.Code != 200 || rec.Body.String() != "{}" {
@@ -65,6 +66,7 @@ func FuzzAWSJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target string, body []byte) {
 		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		rec := httptest.NewRecorder()
 		gw.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

@@ -91,7 +91,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	if strings.HasPrefix(r.URL.Path, "/_ersatz/") {
 		if g.opts.Admin == nil {
-			http.NotFound(w, r)
+			restjson.EncodeError(w, awserr.New(http.StatusNotFound, "NotFoundException", "No Ersatz endpoint serves %s", r.URL.Path))
 			return
 		}
 		g.opts.Admin.ServeHTTP(w, r)

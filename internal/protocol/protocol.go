@@ -36,7 +36,8 @@ func ReadBody(r *http.Request) ([]byte, error) {
 
 // DecodeJSON decodes a JSON object body into v. Unknown members are ignored
 // (newer clients send members older models lack); a body that is not a JSON
-// object of the right member types is a SerializationException naming the member.
+// object of the right member types, or holds a string that is not valid
+// Unicode (CheckStrings), is a SerializationException naming the member.
 func DecodeJSON(body []byte, v any) error {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
@@ -44,6 +45,9 @@ func DecodeJSON(body []byte, v any) error {
 	}
 	if !strings.HasPrefix(trimmed, "{") {
 		return awserr.Serialization("The request body must be a JSON object")
+	}
+	if err := CheckStrings(body); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -147,6 +151,13 @@ func WriteOutput(w http.ResponseWriter, status int, contentType string, out any)
 // withType), header-bound members as headers.
 func WriteError(w http.ResponseWriter, err error, contentType, messageKey string, withType bool) {
 	fields, code, status := ErrorBody(err, messageKey)
+	if code == "InternalFailure" {
+		// The detail is in the log; the client gets the id to find it by.
+		fields[messageKey] = awserr.InternalMessage
+		if id := w.Header().Get("X-Amzn-RequestId"); id != "" {
+			fields[messageKey] = awserr.InternalMessage + " Request id: " + id + "."
+		}
+	}
 	if withType {
 		fields["__type"] = code
 	}

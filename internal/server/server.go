@@ -12,6 +12,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
@@ -28,7 +29,11 @@ type Config struct {
 	Store         store.Store
 	DefaultRegion string
 	Auth          gateway.Authenticator // nil: --auth off
-	Logger        *slog.Logger
+	// AdminProvers are the ways a request to the admin endpoints may prove
+	// it comes from an admin. Auth is one of them when it is an admin.Prover
+	// (auth.SigV4): with --auth sigv4 the admin endpoints are never open.
+	AdminProvers []admin.Prover
+	Logger       *slog.Logger
 	// DataDir holds the files of Transfer's S3 and EFS domains (served by the
 	// data plane, read and written by connectors and workflows); "" keeps
 	// the Transfer service's default.
@@ -88,6 +93,16 @@ func Services(st store.Store) []*api.Service {
 	return newServices(Config{Store: st}).apis()
 }
 
+// Secrets are the members of resources that a state snapshot leaves out
+// unless asked: private keys and password hashes.
+func Secrets() []store.Secret {
+	var out []store.Secret
+	out = append(out, transfer.Secrets()...)
+	out = append(out, dataplane.Secrets()...)
+	out = append(out, directory.Secrets()...)
+	return out
+}
+
 // New builds a server over cfg.Store.
 func New(cfg Config) *Server {
 	log := cfg.Logger
@@ -107,14 +122,19 @@ func New(cfg Config) *Server {
 	}
 	svcs := newServices(cfg)
 	services := svcs.apis()
-	adm := admin.New(cfg.Store, services, Version, time.Now(), log)
+	provers := cfg.AdminProvers
+	if p, ok := cfg.Auth.(admin.Prover); ok {
+		provers = append([]admin.Prover{p}, provers...)
+	}
+	adm := admin.New(cfg.Store, services, Version, time.Now(), log,
+		admin.WithProvers(provers...), admin.WithSecrets(Secrets()...))
 	s := &Server{services: services, transfer: svcs.transfer}
 	if cfg.DataPlane != nil {
 		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, services, adm, log)
 	}
 	// Q Apps hands out download and upload URLs served here, unsigned like
 	// S3 presigned URLs.
-	adm.Handle(qapps.RoutePrefix, svcs.qapps.Routes())
+	adm.HandlePublic(qapps.RoutePrefix, svcs.qapps.Routes())
 	gw := gateway.New(gateway.Options{
 		Services:      services,
 		DefaultRegion: cfg.DefaultRegion,

@@ -330,7 +330,8 @@ func httpErr(w http.ResponseWriter, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such user"})
 	default:
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		// The cause may name the database; the client gets no detail.
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 	}
 }
 
@@ -403,4 +404,11 @@ func (d *Directory) httpDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// Secrets are the members a state snapshot leaves out unless asked: the
+// users' password hashes. A user restored without one cannot log in until
+// its password is set again.
+func Secrets() []store.Secret {
+	return []store.Secret{{Service: Scope.Service, Kind: "user", Member: "passwordHash"}}
 }

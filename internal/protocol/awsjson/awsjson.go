@@ -3,6 +3,7 @@
 package awsjson
 
 import (
+	"mime"
 	"net/http"
 	"strings"
 
@@ -34,8 +35,30 @@ func Route(svc *api.Service, r *http.Request) (*api.Operation, error) {
 	return op, nil
 }
 
-// Decode reads the request body into in.
+// CheckContentType refuses a request whose Content-Type is not the
+// protocol's (application/x-amz-json-1.1, or 1.0 which AWS's JSON front ends
+// also read; parameters such as charset are allowed): a missing type, or
+// text/plain, which a browser's form or fetch sends cross-site without asking,
+// is a 415 UnsupportedMediaTypeException.
+func CheckContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == ContentType || mt == "application/x-amz-json-1.0") {
+		return nil
+	}
+	if ct == "" {
+		return awserr.New(http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException",
+			"The request has no Content-Type; it must be %s", ContentType)
+	}
+	return awserr.New(http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException",
+		"Content-Type %q is not supported; it must be %s", ct, ContentType)
+}
+
+// Decode checks the request's Content-Type and reads its body into in.
 func Decode(r *http.Request, in api.Input) error {
+	if err := CheckContentType(r); err != nil {
+		return err
+	}
 	body, err := protocol.ReadBody(r)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
@@ -182,7 +183,41 @@ func Decode(r *http.Request, m *Match, in api.Input) error {
 	if err != nil {
 		return awserr.Serialization("The query string is malformed: %v", err)
 	}
+	if err := checkUnicode(m.Labels, q); err != nil {
+		return err
+	}
 	return bi.Bind(bindings{r: r, labels: m.Labels, query: q})
+}
+
+// checkUnicode refuses URI labels and query values that percent-decode to
+// bytes that are not UTF-8, as CheckStrings does for the body.
+func checkUnicode(labels map[string]string, q url.Values) error {
+	names := make([]string, 0, len(labels))
+	for name := range labels {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !utf8.ValidString(labels[name]) {
+			return awserr.Serialization("Value at '%s' (in the URI) contains invalid UTF-8; it must be valid UTF-8", name)
+		}
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !utf8.ValidString(k) {
+			return awserr.Serialization("A query parameter name contains invalid UTF-8; it must be valid UTF-8")
+		}
+		for _, v := range q[k] {
+			if !utf8.ValidString(v) {
+				return awserr.Serialization("Value at '%s' (in the query string) contains invalid UTF-8; it must be valid UTF-8", k)
+			}
+		}
+	}
+	return nil
 }
 
 // Encode writes a successful response with the operation's status.

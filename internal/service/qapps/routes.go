@@ -67,7 +67,7 @@ func (s *Service) serveExport(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusNotFound, "NoSuchKey", "The export "+id+" does not exist")
 		return
 	case err != nil:
-		writeS3Error(w, http.StatusInternalServerError, "InternalError", err.Error())
+		writeS3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
 	case !s.clock().Before(exp.ExpiresAt):
 		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Request has expired")
@@ -135,7 +135,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusNotFound, "NoSuchUpload", "No presigned upload "+id+" was handed out")
 		return
 	case err != nil:
-		writeS3Error(w, http.StatusInternalServerError, "InternalError", err.Error())
+		writeS3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
 	case !s.clock().Before(up.ExpiresAt):
 		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Request has expired")
@@ -187,7 +187,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusNotFound, "NoSuchBucket", "The app or session of this upload no longer exists")
 		return
 	case err != nil:
-		writeS3Error(w, http.StatusInternalServerError, "InternalError", err.Error())
+		writeS3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
 	}
 	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
