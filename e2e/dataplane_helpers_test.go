@@ -68,8 +68,8 @@ func freePortBlock(t testing.TB, n int) int {
 
 // startDataPlane runs Ersatz over st (memory when nil) with the data plane,
 // its files under dataDir (a new temporary folder when "") and ports from
-// ports ("" picks a free block).
-func startDataPlane(t testing.TB, st store.Store, dataDir, ports string) *dpEnv {
+// ports ("" picks a free block); opts change the server's configuration.
+func startDataPlane(t testing.TB, st store.Store, dataDir, ports string, opts ...func(*server.Config)) *dpEnv {
 	t.Helper()
 	if st == nil {
 		st = memory.New()
@@ -90,8 +90,12 @@ func startDataPlane(t testing.TB, st store.Store, dataDir, ports string) *dpEnv 
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log,
-		DataPlane: &dataplane.Config{DataDir: dataDir, Ports: ports, PassivePorts: passive, Tick: 250 * time.Millisecond}})
+	cfg := server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log,
+		DataPlane: &dataplane.Config{DataDir: dataDir, Ports: ports, PassivePorts: passive, Tick: 250 * time.Millisecond}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := server.New(cfg)
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start data plane: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 )
 
 // transferFlags are serve's flags of the Transfer data plane.
@@ -23,6 +24,12 @@ type transferFlags struct {
 	passivePorts string
 	directory    string
 	disabled     bool
+	// lambdaEndpoint and idpTimeout configure the calls of custom
+	// identity providers; envErr is an unreadable
+	// ERSATZ_IDENTITY_PROVIDER_TIMEOUT.
+	lambdaEndpoint string
+	idpTimeout     time.Duration
+	envErr         error
 }
 
 // addTransferFlags registers the data plane's flags on fs.
@@ -36,7 +43,29 @@ func addTransferFlags(fs *flag.FlagSet) *transferFlags {
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
 	fs.BoolVar(&t.disabled, "no-transfer-data-plane", env("ERSATZ_NO_TRANSFER_DATA_PLANE", "") != "",
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
+	fs.StringVar(&t.lambdaEndpoint, "lambda-endpoint", env("ERSATZ_LAMBDA_ENDPOINT", ""),
+		"URL of a Lambda Invoke API that runs the functions of AWS_LAMBDA identity providers (docs/identity-providers.md)")
+	timeout, err := envDuration("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", idp.DefaultTimeout)
+	if err != nil {
+		t.envErr, timeout = err, idp.DefaultTimeout
+	}
+	fs.DurationVar(&t.idpTimeout, "identity-provider-timeout", timeout,
+		"how long a login waits for an API_GATEWAY or AWS_LAMBDA identity provider")
 	return t
+}
+
+// identityProviders is the client that calls custom identity providers.
+func (t *transferFlags) identityProviders() (*idp.Client, error) {
+	if t == nil {
+		return idp.New(idp.Options{})
+	}
+	if t.envErr != nil {
+		return nil, t.envErr
+	}
+	if t.idpTimeout <= 0 {
+		return nil, fmt.Errorf("--identity-provider-timeout must be positive, not %s", t.idpTimeout)
+	}
+	return idp.New(idp.Options{LambdaEndpoint: t.lambdaEndpoint, Timeout: t.idpTimeout})
 }
 
 // dataPlane is the data plane's configuration for serve (nil when disabled).

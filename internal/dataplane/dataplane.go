@@ -29,6 +29,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -126,6 +127,9 @@ type Manager struct {
 	log       *slog.Logger
 	uploads   UploadHook
 	now       func() time.Time
+	// idp calls the identity providers of API_GATEWAY and AWS_LAMBDA
+	// servers (external.go).
+	idp *idp.Client
 
 	logins *loginLog
 	// closers run at Close, after the sessions and upload hooks end.
@@ -204,6 +208,11 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 	}
 	for _, o := range opts {
 		o(m)
+	}
+	if m.idp == nil {
+		if m.idp, err = idp.New(idp.Options{}); err != nil {
+			return nil, err
+		}
 	}
 	m.logins = newLoginLog(cfg.LoginLog)
 	return m, nil
@@ -321,8 +330,9 @@ func served(s *transfer.LoginServer) []string {
 	return out
 }
 
-// signature captures what a server's listeners are built from: a change
-// restarts them. Users, accesses, the identity provider, the domain and
+// signature captures what a server's listeners are built from (with the
+// SFTP methods of a custom identity provider): a change restarts them.
+// Users, accesses, the identity provider's Url or Function, the domain and
 // the SetStat option are read at each login instead.
 func signature(s *transfer.LoginServer) string {
 	var fps []string
@@ -330,7 +340,8 @@ func signature(s *transfer.LoginServer) string {
 		fps = append(fps, k.Fingerprint)
 	}
 	b, _ := json.Marshal([]any{served(s), fps, s.SshCiphers, s.SshKexs, s.SshMacs, s.TlsCiphers,
-		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType})
+		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType,
+		s.IdentityProvider.SftpAuthenticationMethods})
 	return string(b)
 }
 

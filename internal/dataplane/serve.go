@@ -55,17 +55,11 @@ func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, e
 			}
 			return err
 		}
+	case "API_GATEWAY", "AWS_LAMBDA":
+		cfg.Custom = m.externalSFTP(s, id)
 	default:
-		// Directory users log in with a password; for API_GATEWAY and
-		// AWS_LAMBDA both methods are offered so the refusal is logged.
+		// Directory users log in with a password.
 		cfg.PasswordAuth = true
-		if s.IdentityProviderType != "AWS_DIRECTORY_SERVICE" {
-			cfg.PublicKey = func(meta ssh.ConnMetadata, key ssh.PublicKey) error {
-				err := refuse("identity provider %s is not emulated by Ersatz (no API Gateway or Lambda to call)", s.IdentityProviderType)
-				m.record(id.attempt(meta.User(), "publickey", meta.RemoteAddr()), err)
-				return err
-			}
-		}
 	}
 	cfg.Login = func(meta ssh.ConnMetadata, method string, key ssh.PublicKey, password []byte) (*vfs.FS, error) {
 		session := hex.EncodeToString(meta.SessionID())
