@@ -170,12 +170,12 @@ func (c *Client) Call(ctx context.Context, p Provider, r Request) (Result, error
 func GatewayURL(base string, r Request) (string, error) {
 	u, err := httpURL(base)
 	if err != nil {
-		return "", fmt.Errorf("Url %q: %w", base, err)
+		return "", fmt.Errorf("the Url %q: %w", base, err)
 	}
 	raw := strings.TrimRight(u.EscapedPath(), "/") + "/servers/" + url.PathEscape(r.ServerID) +
 		"/users/" + url.PathEscape(r.UserName) + "/config"
 	if u.Path, err = url.PathUnescape(raw); err != nil {
-		return "", fmt.Errorf("Url %q: %w", base, err)
+		return "", fmt.Errorf("the Url %q: %w", base, err)
 	}
 	u.RawPath = raw
 	q := u.Query()

@@ -28,7 +28,7 @@ type event struct {
 func FunctionARN(arn string) (region, account string, err error) {
 	parts := strings.Split(arn, ":")
 	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[3] == "" || parts[5] != "function" || parts[6] == "" {
-		return "", "", fmt.Errorf("Function %q is not a Lambda function ARN (arn:aws:lambda:region:account:function:name)", arn)
+		return "", "", fmt.Errorf("the Function %q is not a Lambda function ARN (arn:aws:lambda:region:account:function:name)", arn)
 	}
 	return parts[3], parts[4], nil
 }
@@ -83,7 +83,7 @@ func (c *Client) callLambda(ctx context.Context, fn string, r Request) (Result, 
 func lambdaReason(err error) error {
 	var re interface{ ErrorCode() string }
 	if errors.As(err, &re) {
-		return fmt.Errorf("Lambda Invoke failed (%s): %w", re.ErrorCode(), err)
+		return fmt.Errorf("the Lambda Invoke API failed (%s): %w", re.ErrorCode(), err)
 	}
 	return err
 }
