@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/aws-sdk-go-v2/service/transfer/types"
 )
 
@@ -298,6 +300,48 @@ func TestIdentityProviderLambdaLogins(t *testing.T) {
 		t.Fatalf("a wrong password logged in:\n%s", out)
 	}
 	if a := env.lastLogin(t, sid, "erin"); a.Success || !strings.Contains(a.Reason, "AWS_LAMBDA identity provider refused") {
+		t.Fatalf("login log %+v", a)
+	}
+}
+
+// TestIdentityProviderEFS: on an EFS server the answer's PosixProfile owns
+// the user's files, and an answer without one is refused.
+func TestIdentityProviderEFS(t *testing.T) {
+	t.Parallel()
+	needTool(t, "sftp")
+	p := newTestIDP(t)
+	gw := p.gateway(t)
+	env := startDataPlane(t, nil, "", "", withIdentityProviders(t, "", 5*time.Second))
+	sid := mustCreateServer(t, env.TC, &transfer.CreateServerInput{Domain: types.DomainEfs, IdentityProviderType: types.IdentityProviderTypeApiGateway,
+		IdentityProviderDetails: &types.IdentityProviderDetails{Url: aws.String(gw.URL + "/prod"), InvocationRole: aws.String(testRole)}})
+	p.set("fran", idpUser{password: "fran-pw", answer: map[string]any{"HomeDirectory": "/fs-0123456789abcdef0/home/fran",
+		"PosixProfile": map[string]any{"Uid": "2001", "Gid": 3001, "SecondaryGids": []int{4001}}}})
+	p.set("gus", idpUser{password: "gus-pw", answer: map[string]any{"HomeDirectory": "/fs-0123456789abcdef0/home/gus"}})
+	addr := env.waitListening(t, sid, "SFTP")
+	src := filepath.Join(t.TempDir(), "f.txt")
+	if err := os.WriteFile(src, []byte("efs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sftpPassword(t, addr, "fran", "fran-pw", "put "+src+" f.txt\nls -ln\n")
+	if err != nil {
+		t.Fatalf("sftp: %v\n%s", err, out)
+	}
+	owned := false
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 9 && f[8] == "f.txt" {
+			owned = f[2] == "2001" && f[3] == "3001"
+		}
+	}
+	if !owned {
+		t.Fatalf("f.txt is not owned by 2001:3001:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(env.DataDir, "files", "efs", "fs-0123456789abcdef0", "home", "fran", "f.txt")); err != nil || string(b) != "efs" {
+		t.Fatalf("EFS file: %q %v", b, err)
+	}
+	if out, err := sftpPassword(t, addr, "gus", "gus-pw", "ls\n"); err == nil {
+		t.Fatalf("an EFS answer without PosixProfile logged in:\n%s", out)
+	}
+	if a := env.lastLogin(t, sid, "gus"); a.Success || !strings.Contains(a.Reason, "PosixProfile") {
 		t.Fatalf("login log %+v", a)
 	}
 }
