@@ -5,6 +5,10 @@ package e2e_test
 // through it.
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -344,4 +348,97 @@ func TestIdentityProviderEFS(t *testing.T) {
 	if a := env.lastLogin(t, sid, "gus"); a.Success || !strings.Contains(a.Reason, "PosixProfile") {
 		t.Fatalf("login log %+v", a)
 	}
+}
+
+// TestIdentityProviderStopWhileWaiting: StopServer closes the listeners of
+// a server at once even while a login waits for its provider, and the
+// waiting login is refused.
+func TestIdentityProviderStopWhileWaiting(t *testing.T) {
+	t.Parallel()
+	needTool(t, "sftp")
+	p := newTestIDP(t)
+	gw := p.gateway(t)
+	// A provider timeout far beyond the wait below: only the stop can end
+	// the login in time.
+	env := startDataPlane(t, nil, "", "", withIdentityProviders(t, "", 90*time.Second))
+	sid := idpServer(t, env.TC, types.IdentityProviderTypeApiGateway, gw.URL+"/prod", "", types.ProtocolSftp)
+	p.set("slow", idpUser{hang: true})
+	addr := env.waitListening(t, sid, "SFTP")
+	done := make(chan error, 1)
+	go func() {
+		_, err := sftpPassword(t, addr, "slow", "x", "ls\n")
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.callsOf("slow")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the provider was never asked about slow")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := env.TC.StopServer(context.Background(), &transfer.StopServerInput{ServerId: aws.String(sid)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("slow logged in")
+	}
+	// The listeners close and the waiting login is refused well before
+	// the provider's timeout (the endpoints are read in the background so
+	// a manager stuck closing fails the test instead of hanging it).
+	settled := make(chan error, 1)
+	go func() {
+		for end := time.Now().Add(time.Minute); time.Now().Before(end); {
+			var servers struct {
+				Servers []struct {
+					ServerID  string `json:"serverId"`
+					Listening bool   `json:"listening"`
+				} `json:"servers"`
+			}
+			var logins struct {
+				Logins []struct {
+					UserName, Reason string
+					Success          bool
+				} `json:"logins"`
+			}
+			if err := getJSON(env.URL+"/_ersatz/transfer/servers?serverId="+sid, &servers); err != nil {
+				settled <- err
+				return
+			}
+			if err := getJSON(env.URL+"/_ersatz/transfer/logins?serverId="+sid, &logins); err != nil {
+				settled <- err
+				return
+			}
+			stopped := len(servers.Servers) == 1 && !servers.Servers[0].Listening
+			refused := false
+			for _, a := range logins.Logins {
+				refused = refused || (a.UserName == "slow" && !a.Success && strings.Contains(a.Reason, "canceled"))
+			}
+			if stopped && refused {
+				settled <- nil
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	select {
+	case err := <-settled:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("a minute after StopServer the server still listens or slow's login still waits: %+v", env.logins(t, sid))
+	}
+}
+
+// getJSON decodes the JSON answer of a GET.
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }

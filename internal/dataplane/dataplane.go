@@ -151,6 +151,9 @@ type running struct {
 	sig       string
 	listeners map[string]closer // protocol -> server
 	tlsFP     string            // SHA256 fingerprint of the FTPS certificate
+	// cancel ends the logins still waiting (for an identity provider)
+	// when the listeners close.
+	cancel context.CancelFunc
 }
 
 type closer interface{ Close() error }
@@ -437,6 +440,9 @@ func samePorts(r *running, ports map[string]int) bool {
 }
 
 func (r *running) close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
 	var errs []error
 	for _, l := range r.listeners {
 		errs = append(errs, l.Close())
@@ -446,7 +452,15 @@ func (r *running) close() error {
 
 // start opens the listeners of one server on its assigned ports.
 func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[string]int) (*running, []error) {
-	r := &running{sig: signature(s), listeners: map[string]closer{}}
+	// Logins run under lctx: closing the listeners cancels a login still
+	// waiting for its identity provider.
+	lctx, cancel := context.WithCancel(m.providerContext())
+	r := &running{sig: signature(s), listeners: map[string]closer{}, cancel: cancel}
+	defer func() {
+		if len(r.listeners) == 0 {
+			cancel()
+		}
+	}()
 	var errs []error
 	for _, proto := range served(s) {
 		port, ok := ports[proto]
@@ -462,10 +476,10 @@ func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[
 		var srv closer
 		switch proto {
 		case ProtoSFTP:
-			srv, err = m.startSFTP(ln, s)
+			srv, err = m.startSFTP(lctx, ln, s)
 		case ProtoFTPS, ProtoFTP:
 			var fp string
-			srv, fp, err = m.startFTP(ctx, ln, s, proto)
+			srv, fp, err = m.startFTP(lctx, ln, s, proto)
 			if fp != "" {
 				r.tlsFP = fp
 			}

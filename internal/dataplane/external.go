@@ -39,11 +39,12 @@ type externalUser struct {
 
 // externalSFTP is the SFTP authentication of a custom identity provider
 // server: SftpAuthenticationMethods decides what is offered.
-func (m *Manager) externalSFTP(s *transfer.LoginServer, id ident) *sftpd.CustomAuth {
+// Provider calls run under ctx.
+func (m *Manager) externalSFTP(ctx context.Context, s *transfer.LoginServer, id ident) *sftpd.CustomAuth {
 	return &sftpd.CustomAuth{
 		Methods: s.IdentityProvider.SftpAuthenticationMethods,
 		Key: func(meta ssh.ConnMetadata, key ssh.PublicKey) (any, error) {
-			eu, err := m.externalKey(m.providerContext(), id, meta.User(), key, meta.RemoteAddr())
+			eu, err := m.externalKey(ctx, id, meta.User(), key, meta.RemoteAddr())
 			if err != nil {
 				a := id.attempt(meta.User(), "publickey", meta.RemoteAddr())
 				a.KeyFingerprint = ssh.FingerprintSHA256(key)
@@ -61,13 +62,13 @@ func (m *Manager) externalSFTP(s *transfer.LoginServer, id ident) *sftpd.CustomA
 		},
 		Password: func(meta ssh.ConnMetadata, password []byte, keyState any) (*vfs.FS, error) {
 			if keyState == nil {
-				return m.loginPassword(m.providerContext(), id, meta.User(), string(password), meta.RemoteAddr(), sessionOf(meta))
+				return m.loginPassword(ctx, id, meta.User(), string(password), meta.RemoteAddr(), sessionOf(meta))
 			}
 			a := id.attempt(meta.User(), "publickey+password", meta.RemoteAddr())
 			if ku, ok := keyState.(*externalUser); ok {
 				a.KeyFingerprint = ku.keyFingerprint
 			}
-			f, err := m.externalPassword(m.providerContext(), id, meta.User(), string(password), sessionOf(meta), &a)
+			f, err := m.externalPassword(ctx, id, meta.User(), string(password), sessionOf(meta), &a)
 			m.record(a, err)
 			return f, err
 		},
@@ -75,7 +76,8 @@ func (m *Manager) externalSFTP(s *transfer.LoginServer, id ident) *sftpd.CustomA
 }
 
 // providerContext bounds provider calls by the manager's life: Close
-// cancels a call still waiting for its provider.
+// cancels a call still waiting for its provider (each server's listeners
+// derive their own, which closing them cancels).
 func (m *Manager) providerContext() context.Context {
 	if m.ctx != nil {
 		return m.ctx

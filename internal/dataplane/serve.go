@@ -34,7 +34,9 @@ func hostSigners(s *transfer.LoginServer) ([]ssh.Signer, error) {
 	return out, nil
 }
 
-func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, error) {
+// startSFTP serves SFTP on ln; logins through a custom identity provider
+// run under ctx (cancelled when the listeners close).
+func (m *Manager) startSFTP(ctx context.Context, ln net.Listener, s *transfer.LoginServer) (closer, error) {
 	signers, err := hostSigners(s)
 	if err != nil {
 		return nil, err
@@ -56,7 +58,7 @@ func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer) (closer, e
 			return err
 		}
 	case "API_GATEWAY", "AWS_LAMBDA":
-		cfg.Custom = m.externalSFTP(s, id)
+		cfg.Custom = m.externalSFTP(ctx, s, id)
 	default:
 		// Directory users log in with a password.
 		cfg.PasswordAuth = true
@@ -96,7 +98,7 @@ func (m *Manager) startFTP(ctx context.Context, ln net.Listener, s *transfer.Log
 	var n atomic.Uint64
 	cfg.Login = func(remote net.Addr, user, password string) (*vfs.FS, error) {
 		session := fmt.Sprintf("%s-%s-%d", proto, remote, n.Add(1))
-		return m.loginPassword(m.baseContext(), id, user, password, remote, session)
+		return m.loginPassword(ctx, id, user, password, remote, session)
 	}
 	srv, err := ftpd.Serve(ln, cfg)
 	if err != nil {
