@@ -291,3 +291,23 @@ func TestNewChecksEndpoint(t *testing.T) {
 		t.Fatalf("default timeout %s", c.Timeout())
 	}
 }
+
+// BenchmarkGatewayAuthenticate: one password authentication against an API
+// Gateway-style provider on loopback (request, answer, parse).
+func BenchmarkGatewayAuthenticate(b *testing.B) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"Role": "`+role+`", "HomeDirectoryType": "LOGICAL", "HomeDirectoryDetails": "[{\"Entry\": \"/\", \"Target\": \"/bucket/alice\"}]"}`)
+	}))
+	defer hs.Close()
+	c, err := New(Options{Timeout: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := Provider{Type: TypeAPIGateway, URL: hs.URL + "/prod"}
+	r := Request{ServerID: "s-0123456789abcdef0", UserName: "alice", Password: ptr("pw"), Protocol: "SFTP", SourceIP: "127.0.0.1"}
+	for b.Loop() {
+		if _, _, err := c.Authenticate(context.Background(), p, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
