@@ -68,15 +68,15 @@ func freePortBlock(t testing.TB, n int) int {
 
 // startDataPlane runs Ersatz over st (memory when nil) with the data plane,
 // its files under dataDir (a new temporary folder when "") and ports from
-// ports ("" picks a free block).
-func startDataPlane(t testing.TB, st store.Store, dataDir, ports string) *dpEnv {
+// ports ("" picks a free block); opts change the server's configuration.
+func startDataPlane(t testing.TB, st store.Store, dataDir, ports string, opts ...func(*server.Config)) *dpEnv {
 	t.Helper()
-	return startDataPlaneWith(t, st, dataDir, ports, nil)
+	return startDataPlaneWith(t, st, dataDir, ports, nil, opts...)
 }
 
 // startDataPlaneWith is startDataPlane with the data plane's configuration
 // changed by mutate (limits, timeouts).
-func startDataPlaneWith(t testing.TB, st store.Store, dataDir, ports string, mutate func(*dataplane.Config)) *dpEnv {
+func startDataPlaneWith(t testing.TB, st store.Store, dataDir, ports string, mutate func(*dataplane.Config), opts ...func(*server.Config)) *dpEnv {
 	t.Helper()
 	if st == nil {
 		st = memory.New()
@@ -101,7 +101,11 @@ func startDataPlaneWith(t testing.TB, st store.Store, dataDir, ports string, mut
 	if mutate != nil {
 		mutate(dp)
 	}
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataPlane: dp})
+	cfg := server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataPlane: dp}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := server.New(cfg)
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start data plane: %v", err)
 	}

@@ -343,9 +343,9 @@ func TestDataplaneEFSOwner(t *testing.T) {
 	}
 }
 
-// TestDataplaneRefusesOtherProviders: API_GATEWAY and AWS_LAMBDA servers
-// refuse logins, and the log says why.
-func TestDataplaneRefusesOtherProviders(t *testing.T) {
+// TestDataplaneLambdaNeedsEndpoint: without --lambda-endpoint an
+// AWS_LAMBDA server refuses logins, and the log names the flag.
+func TestDataplaneLambdaNeedsEndpoint(t *testing.T) {
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, _ := sshKey(t, "ed25519")
@@ -355,10 +355,10 @@ func TestDataplaneRefusesOtherProviders(t *testing.T) {
 	})
 	addr := env.waitListening(t, sid, "SFTP")
 	if out, err := sftpBatch(t, addr, key, "anyone", "ls\n"); err == nil {
-		t.Fatalf("logged in through a Lambda provider: %s", out)
+		t.Fatalf("logged in through a Lambda provider with no Lambda endpoint: %s", out)
 	}
 	logins := env.logins(t, sid)
-	if len(logins) == 0 || logins[len(logins)-1].Success || !strings.Contains(logins[len(logins)-1].Reason, "AWS_LAMBDA is not emulated") {
+	if len(logins) == 0 || logins[len(logins)-1].Success || !strings.Contains(logins[len(logins)-1].Reason, "--lambda-endpoint") {
 		t.Fatalf("login log: %+v", logins)
 	}
 }

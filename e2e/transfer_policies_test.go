@@ -90,18 +90,14 @@ func TestTransferTestIdentityProvider(t *testing.T) {
 	_, err = c.TestIdentityProvider(ctx, &transfer.TestIdentityProviderInput{ServerId: aws.String("s-00000000000000000"), UserName: aws.String("alice")})
 	wantNotFound(t, err, "s-00000000000000000", "Server")
 
-	url := "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
-	fn := "arn:aws:lambda:us-east-1:111111111111:function:idp"
+	// API_GATEWAY and AWS_LAMBDA providers are called for real: see
+	// TestIdentityProviderTest (dataplane_idp_test.go).
 	cases := []struct {
 		name    string
 		in      transfer.CreateServerInput
 		wantURL string
 		mention string
 	}{
-		{"API_GATEWAY", transfer.CreateServerInput{IdentityProviderType: "API_GATEWAY",
-			IdentityProviderDetails: &types.IdentityProviderDetails{Url: aws.String(url), InvocationRole: aws.String(testRole)}}, url, url},
-		{"AWS_LAMBDA", transfer.CreateServerInput{IdentityProviderType: "AWS_LAMBDA",
-			IdentityProviderDetails: &types.IdentityProviderDetails{Function: aws.String(fn)}}, fn, fn},
 		{"AWS_DIRECTORY_SERVICE", transfer.CreateServerInput{IdentityProviderType: "AWS_DIRECTORY_SERVICE",
 			IdentityProviderDetails: &types.IdentityProviderDetails{DirectoryId: aws.String("d-1234567890")}}, "", "d-1234567890"},
 	}

@@ -186,6 +186,10 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	idps, err := cfg.transfer.identityProviders()
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -193,7 +197,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	defer st.Close()
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
-		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay,
+		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay, IdentityProviders: idps,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
 	if err := srv.Start(ctx); err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 )
 
 // transferFlags are serve's flags of the Transfer data plane.
@@ -33,6 +34,12 @@ type transferFlags struct {
 
 	maxConns, maxUnauth, maxHandles  int
 	idle, unresponsive, loginBackoff time.Duration
+	// lambdaEndpoint and idpTimeout configure the calls of custom
+	// identity providers; envErr is an unreadable
+	// ERSATZ_IDENTITY_PROVIDER_TIMEOUT.
+	lambdaEndpoint string
+	idpTimeout     time.Duration
+	envErr         error
 }
 
 // addTransferFlags registers the data plane's flags on fs; an environment
@@ -78,6 +85,14 @@ func addTransferFlags(fs *flag.FlagSet) (*transferFlags, error) {
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
 	fs.BoolVar(&t.disabled, "no-transfer-data-plane", env("ERSATZ_NO_TRANSFER_DATA_PLANE", "") != "",
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
+	fs.StringVar(&t.lambdaEndpoint, "lambda-endpoint", env("ERSATZ_LAMBDA_ENDPOINT", ""),
+		"URL of a Lambda Invoke API that runs the functions of AWS_LAMBDA identity providers (docs/identity-providers.md)")
+	timeout, err := envDuration("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", idp.DefaultTimeout)
+	if err != nil {
+		t.envErr, timeout = err, idp.DefaultTimeout
+	}
+	fs.DurationVar(&t.idpTimeout, "identity-provider-timeout", timeout,
+		"how long a login waits for an API_GATEWAY or AWS_LAMBDA identity provider")
 	return t, errors.Join(errs...)
 }
 
@@ -87,6 +102,20 @@ func off[T int | time.Duration](v T) T {
 		return -1
 	}
 	return v
+}
+
+// identityProviders is the client that calls custom identity providers.
+func (t *transferFlags) identityProviders() (*idp.Client, error) {
+	if t == nil {
+		return idp.New(idp.Options{})
+	}
+	if t.envErr != nil {
+		return nil, t.envErr
+	}
+	if t.idpTimeout <= 0 {
+		return nil, fmt.Errorf("--identity-provider-timeout must be positive, not %s", t.idpTimeout)
+	}
+	return idp.New(idp.Options{LambdaEndpoint: t.lambdaEndpoint, Timeout: t.idpTimeout})
 }
 
 // dataPlane is the data plane's configuration for serve (nil when disabled).

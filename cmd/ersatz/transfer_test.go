@@ -13,6 +13,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -153,5 +154,57 @@ func TestTransferEndpointsSignsForAdmin(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "SERVER") {
 		t.Fatalf("output: %s", out.String())
+	}
+}
+
+func TestIdentityProviderFlags(t *testing.T) {
+	var errb bytes.Buffer
+	cfg, _, err := parseFlags("serve", []string{"--lambda-endpoint", "http://127.0.0.1:9001/", "--identity-provider-timeout", "2s"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.transfer.identityProviders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LambdaEndpoint() != "http://127.0.0.1:9001" || c.Timeout() != 2*time.Second {
+		t.Fatalf("client endpoint %q timeout %s", c.LambdaEndpoint(), c.Timeout())
+	}
+	cfg, _, err = parseFlags("serve", nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = cfg.transfer.identityProviders(); err != nil || c.LambdaEndpoint() != "" || c.Timeout() != idp.DefaultTimeout {
+		t.Fatalf("defaults: %v %+v", err, c)
+	}
+	for _, args := range [][]string{
+		{"--lambda-endpoint", "ftp://127.0.0.1:9001"},
+		{"--lambda-endpoint", "127.0.0.1:9001"},
+		{"--identity-provider-timeout", "0s"},
+	} {
+		cfg, _, err := parseFlags("serve", args, &errb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cfg.transfer.identityProviders(); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	t.Setenv("ERSATZ_LAMBDA_ENDPOINT", "http://localhost:3001")
+	t.Setenv("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", "750ms")
+	cfg, _, err = parseFlags("serve", nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = cfg.transfer.identityProviders(); err != nil || c.LambdaEndpoint() != "http://localhost:3001" || c.Timeout() != 750*time.Millisecond {
+		t.Fatalf("environment: %v %+v", err, c)
+	}
+	t.Setenv("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", "soon")
+	cfg, _, err = parseFlags("serve", nil, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.transfer.identityProviders(); err == nil || !strings.Contains(err.Error(), "ERSATZ_IDENTITY_PROVIDER_TIMEOUT") {
+		t.Fatalf("a bad ERSATZ_IDENTITY_PROVIDER_TIMEOUT: %v", err)
 	}
 }

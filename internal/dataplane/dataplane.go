@@ -29,6 +29,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
@@ -84,6 +85,9 @@ type Manager struct {
 	log       *slog.Logger
 	uploads   UploadHook
 	now       func() time.Time
+	// idp calls the identity providers of API_GATEWAY and AWS_LAMBDA
+	// servers (external.go).
+	idp *idp.Client
 
 	logins  *loginLog
 	backoff *loginBackoff
@@ -107,6 +111,9 @@ type running struct {
 	listeners map[string]closer // protocol -> server
 	tlsFP     string            // SHA256 fingerprint of the FTPS certificate
 	gate      *listener.Gate    // the connections of all its listeners
+	// cancel ends the logins still waiting (for an identity provider)
+	// when the listeners close.
+	cancel context.CancelFunc
 }
 
 type closer interface{ Close() error }
@@ -178,6 +185,11 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 	}
 	for _, o := range opts {
 		o(m)
+	}
+	if m.idp == nil {
+		if m.idp, err = idp.New(idp.Options{}); err != nil {
+			return nil, err
+		}
 	}
 	m.logins = newLoginLog(cfg.LoginLog)
 	m.backoff = newLoginBackoff(cfg.LoginBackoff)
@@ -296,8 +308,9 @@ func served(s *transfer.LoginServer) []string {
 	return out
 }
 
-// signature captures what a server's listeners are built from: a change
-// restarts them. Users, accesses, the identity provider, the domain and
+// signature captures what a server's listeners are built from (with the
+// SFTP methods of a custom identity provider): a change restarts them.
+// Users, accesses, the identity provider's Url or Function, the domain and
 // the SetStat option are read at each login instead.
 func signature(s *transfer.LoginServer) string {
 	var fps []string
@@ -305,7 +318,8 @@ func signature(s *transfer.LoginServer) string {
 		fps = append(fps, k.Fingerprint)
 	}
 	b, _ := json.Marshal([]any{served(s), fps, s.SshCiphers, s.SshKexs, s.SshMacs, s.TlsCiphers,
-		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType, s.TlsSessionResumptionMode})
+		s.PreAuthenticationLoginBanner, s.PostAuthenticationLoginBanner, s.IdentityProviderType, s.TlsSessionResumptionMode,
+		s.IdentityProvider.SftpAuthenticationMethods})
 	return string(b)
 }
 
@@ -401,6 +415,9 @@ func samePorts(r *running, ports map[string]int) bool {
 }
 
 func (r *running) close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
 	var errs []error
 	for _, l := range r.listeners {
 		errs = append(errs, l.Close())
@@ -410,9 +427,17 @@ func (r *running) close() error {
 
 // start opens the listeners of one server on its assigned ports.
 func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[string]int) (*running, []error) {
-	r := &running{sig: signature(s), listeners: map[string]closer{}, gate: listener.NewGate(listener.Limits{
+	// Logins run under lctx: closing the listeners cancels a login still
+	// waiting for its identity provider.
+	lctx, cancel := context.WithCancel(m.providerContext())
+	r := &running{sig: signature(s), listeners: map[string]closer{}, cancel: cancel, gate: listener.NewGate(listener.Limits{
 		MaxConnections: m.cfg.MaxConnections, MaxUnauthenticated: m.cfg.MaxUnauthenticated,
 	})}
+	defer func() {
+		if len(r.listeners) == 0 {
+			cancel()
+		}
+	}()
 	var errs []error
 	for _, proto := range served(s) {
 		port, ok := ports[proto]
@@ -428,10 +453,10 @@ func (m *Manager) start(ctx context.Context, s *transfer.LoginServer, ports map[
 		var srv closer
 		switch proto {
 		case ProtoSFTP:
-			srv, err = m.startSFTP(ln, s, r.gate)
+			srv, err = m.startSFTP(lctx, ln, s, r.gate)
 		case ProtoFTPS, ProtoFTP:
 			var fp string
-			srv, fp, err = m.startFTP(ctx, ln, s, proto, r.gate)
+			srv, fp, err = m.startFTP(lctx, ln, s, proto, r.gate)
 			if fp != "" {
 				r.tlsFP = fp
 			}

@@ -215,8 +215,10 @@ func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, s
 	case "AWS_DIRECTORY_SERVICE":
 	case "SERVICE_MANAGED":
 		return nil, refuse("service-managed users log in with an SSH key, not a password")
+	case "API_GATEWAY", "AWS_LAMBDA":
+		return m.externalPassword(ctx, id, user, password, session, a)
 	default:
-		return nil, refuse("identity provider %s is not emulated by Ersatz (no API Gateway or Lambda to call)", srv.IdentityProviderType)
+		return nil, refuse("identity provider %s does not take passwords", srv.IdentityProviderType)
 	}
 	du, err := m.directory.Authenticate(ctx, srv.DirectoryID, user, password)
 	if errors.Is(err, directory.ErrBadCredentials) {

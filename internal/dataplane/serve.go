@@ -51,7 +51,9 @@ func hostSigners(s *transfer.LoginServer) ([]ssh.Signer, error) {
 	return out, nil
 }
 
-func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer, gate *listener.Gate) (closer, error) {
+// startSFTP serves SFTP on ln; logins through a custom identity provider
+// run under ctx (cancelled when the listeners close).
+func (m *Manager) startSFTP(ctx context.Context, ln net.Listener, s *transfer.LoginServer, gate *listener.Gate) (closer, error) {
 	signers, err := hostSigners(s)
 	if err != nil {
 		return nil, err
@@ -74,17 +76,11 @@ func (m *Manager) startSFTP(ln net.Listener, s *transfer.LoginServer, gate *list
 			}
 			return err
 		}
+	case "API_GATEWAY", "AWS_LAMBDA":
+		cfg.Custom = m.externalSFTP(ctx, s, id)
 	default:
-		// Directory users log in with a password; for API_GATEWAY and
-		// AWS_LAMBDA both methods are offered so the refusal is logged.
+		// Directory users log in with a password.
 		cfg.PasswordAuth = true
-		if s.IdentityProviderType != "AWS_DIRECTORY_SERVICE" {
-			cfg.PublicKey = func(meta ssh.ConnMetadata, key ssh.PublicKey) error {
-				err := refuse("identity provider %s is not emulated by Ersatz (no API Gateway or Lambda to call)", s.IdentityProviderType)
-				m.record(id.attempt(meta.User(), "publickey", meta.RemoteAddr()), err)
-				return err
-			}
-		}
 	}
 	cfg.Login = func(meta ssh.ConnMetadata, method string, key ssh.PublicKey, password []byte) (*vfs.FS, error) {
 		session := hex.EncodeToString(meta.SessionID())
@@ -126,7 +122,7 @@ func (m *Manager) startFTP(ctx context.Context, ln net.Listener, s *transfer.Log
 	var n atomic.Uint64
 	cfg.Login = func(remote net.Addr, user, password string) (*vfs.FS, error) {
 		session := fmt.Sprintf("%s-%s-%d", proto, remote, n.Add(1))
-		return m.loginPassword(m.baseContext(), id, user, password, remote, session)
+		return m.loginPassword(ctx, id, user, password, remote, session)
 	}
 	srv, err := ftpd.Serve(ln, cfg)
 	if err != nil {

@@ -18,12 +18,13 @@ type Router interface {
 // through ts, the server's Transfer service (whose workflows must work on
 // the same files, under cfg.DataDir), sends uploads to its FileUploaded,
 // reconciles after every state-changing Transfer operation of services, and
-// serves its endpoints on router. The caller closes ts after the manager.
+// serves its endpoints on router; logins call custom identity providers
+// with ts's client. The caller closes ts after the manager.
 func Wire(cfg Config, st store.Store, ts *transfer.Service, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "."
 	}
-	var opts []Option
+	opts := []Option{WithIdentityProviders(ts.IdentityProviders())}
 	if n, ok := any(ts).(UploadNotifier); ok {
 		opts = append(opts, WithUploadHook(UploadHookFor(n)))
 	}

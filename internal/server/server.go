@@ -13,6 +13,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
@@ -44,6 +45,10 @@ type Config struct {
 	// AmplifyJobDelay is how long an Amplify Backend job stays in progress
 	// (0 keeps the default).
 	AmplifyJobDelay time.Duration
+	// IdentityProviders calls the custom identity providers of Transfer
+	// servers (API_GATEWAY, AWS_LAMBDA) at logins and TestIdentityProvider;
+	// nil uses one with no Lambda endpoint and the default timeout.
+	IdentityProviders *idp.Client
 	// DataPlane, when set, runs the Transfer data plane (SFTP, FTPS and FTP
 	// listeners of ONLINE servers) between Start and Close.
 	DataPlane *dataplane.Config
@@ -72,6 +77,9 @@ func newServices(cfg Config) services {
 	}
 	if cfg.SecretsFile != "" {
 		topts = append(topts, transfer.WithSecretsFile(cfg.SecretsFile))
+	}
+	if cfg.IdentityProviders != nil {
+		topts = append(topts, transfer.WithIdentityProviders(cfg.IdentityProviders))
 	}
 	var aopts []amplifybackend.Option
 	if cfg.AmplifyJobDelay > 0 {

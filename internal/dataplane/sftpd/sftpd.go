@@ -43,6 +43,9 @@ type Config struct {
 	Login func(meta ssh.ConnMetadata, method string, key ssh.PublicKey, password []byte) (*vfs.FS, error)
 	// PasswordAuth offers the password method.
 	PasswordAuth bool
+	// Custom, when set, authenticates through a custom identity provider
+	// instead of PublicKey, Login and PasswordAuth (custom.go).
+	Custom *CustomAuth
 	// Owner names owners in long listings: "-" on S3 (as AWS lists them),
 	// the numeric id on EFS.
 	NumericOwners bool
@@ -198,6 +201,10 @@ func (s *Server) serverConfig(fsys **vfs.FS) *ssh.ServerConfig {
 	if s.cfg.Banner != "" {
 		banner := s.cfg.Banner
 		c.BannerCallback = func(ssh.ConnMetadata) string { return banner }
+	}
+	if s.cfg.Custom != nil {
+		s.customCallbacks(c, fsys)
+		return c
 	}
 	if s.cfg.PublicKey != nil && s.cfg.Login != nil {
 		c.PublicKeyCallback = func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {

@@ -34,11 +34,14 @@ type LoginServer struct {
 	Domain               string
 	IdentityProviderType string
 	DirectoryID          string
-	SecurityPolicyName   string
-	SshCiphers           []string
-	SshKexs              []string
-	SshMacs              []string
-	TlsCiphers           []string
+	// IdentityProvider is the custom identity provider of an API_GATEWAY
+	// or AWS_LAMBDA server.
+	IdentityProvider   LoginIdentityProvider
+	SecurityPolicyName string
+	SshCiphers         []string
+	SshKexs            []string
+	SshMacs            []string
+	TlsCiphers         []string
 	// HostKeys are every host key of the server, the primary one (the one
 	// DescribeServer fingerprints) first, then the others oldest first.
 	HostKeys                      []LoginHostKey
@@ -52,6 +55,17 @@ type LoginServer struct {
 	TlsSessionResumptionMode string
 	OnUpload                 []transferapi.WorkflowDetail
 	OnPartialUpload          []transferapi.WorkflowDetail
+}
+
+// LoginIdentityProvider is a server's custom identity provider: the
+// API_GATEWAY Url or the AWS_LAMBDA Function, and the SFTP methods allowed.
+type LoginIdentityProvider struct {
+	URL            string
+	InvocationRole string
+	Function       string
+	// SftpAuthenticationMethods is PASSWORD, PUBLIC_KEY,
+	// PUBLIC_KEY_OR_PASSWORD (the default) or PUBLIC_KEY_AND_PASSWORD.
+	SftpAuthenticationMethods string
 }
 
 // LoginHostKey is one host key with its private key PEM.
@@ -274,6 +288,10 @@ func serverInfo(sc store.Scope, r *serverRecord, now time.Time) LoginServer {
 	}
 	if d := r.IdentityProviderDetails; d != nil {
 		info.DirectoryID = api.Val(d.DirectoryId)
+		info.IdentityProvider = LoginIdentityProvider{
+			URL: api.Val(d.Url), InvocationRole: api.Val(d.InvocationRole), Function: api.Val(d.Function),
+			SftpAuthenticationMethods: api.Val(d.SftpAuthenticationMethods),
+		}
 	}
 	if pol, ok := findPolicy(r.SecurityPolicyName); ok {
 		info.SshCiphers, info.SshKexs, info.SshMacs, info.TlsCiphers = pol.Ciphers, pol.Kexs, pol.Macs, pol.TLS

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -46,6 +47,8 @@ type Service struct {
 	// b2b configures the connectors, workflows and the rest of the B2B
 	// half and runs their background work (see b2b.go).
 	b2b *b2b
+	// idp calls custom identity providers (see identityprovider.go).
+	idp *idp.Client
 }
 
 // Option configures a Service.
@@ -79,6 +82,7 @@ func New(st store.Store, opts ...Option) *Service {
 	}
 	s.tagKinds = coreTagKinds()
 	s.initB2B()
+	s.initIdentityProviders()
 	return s
 }
 
