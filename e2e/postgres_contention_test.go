@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/transfer"
+	"github.com/aws/smithy-go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ersatz-dev/ersatz/internal/bench"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
@@ -201,4 +209,91 @@ func TestPostgresRestartRetriesDeadConnections(t *testing.T) {
 	t.Logf("%d writers, PostgreSQL restarted after %d grants each, %d more each after it: %d of %d requests failed",
 		pgWriters, before, after, len(failures), g.sent.Load())
 	g.check(t, granted, failures)
+}
+
+// TestPostgresBusyAnswersThrottling: while another session holds a lock on
+// the resources table longer than lock_timeout, writes through each service
+// answer its modelled throttling error (retryable by the SDKs), never 500,
+// and keep nothing; once the lock is gone the same requests succeed.
+func TestPostgresBusyAnswersThrottling(t *testing.T) {
+	t.Parallel()
+	schema := testkit.PostgresSchema(t)
+	u, err := url.Parse(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("lock_timeout", "300") // milliseconds
+	u.RawQuery = q.Encode()
+	p := startErsatz(t, buildErsatz(t), "--store", u.String())
+	g := newPgGrants(t, p.url)
+	tc := p.client()
+	qa := g.clients[0]
+	ab := bench.NewClient(p.url, bench.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Region: "us-east-1"}, 1, nil)
+
+	conn, err := pgx.Connect(t.Context(), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	hold, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SHARE lets readers in and keeps every writer waiting.
+	if _, err := hold.Exec(t.Context(), `LOCK TABLE resources IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	grant := map[string]any{"appId": g.appID, "grantPermissions": []any{map[string]any{"action": "read", "principal": "busy-user"}}}
+	backend := map[string]any{"appId": "dbusyapp", "appName": "busy", "backendEnvironmentName": "dev"}
+
+	_, err = tc.CreateServer(ctx, &transfer.CreateServerInput{})
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ThrottlingException" || !errors.As(err, &re) || re.HTTPStatusCode() != 429 {
+		t.Errorf("transfer CreateServer behind the lock: %v, want 429 ThrottlingException", err)
+	} else if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) != aws.TrueTernary {
+		t.Errorf("the Go SDK does not take %v for throttling", err)
+	}
+	for _, c := range []struct {
+		name string
+		o    bench.Outcome
+		code string
+	}{
+		{"qapps UpdateQAppPermissions", qa.REST(ctx, "qapps", "POST", "/apps.updateQAppPermissions", pgHeader(), grant, nil), "ThrottlingException"},
+		{"amplifybackend CreateBackend", ab.REST(ctx, "amplifybackend", "POST", "/backend", nil, backend, nil), "TooManyRequestsException"},
+	} {
+		if c.o.Status != 429 || c.o.Code != c.code {
+			t.Errorf("%s behind the lock: %s, want 429 %s", c.name, c.o, c.code)
+		}
+	}
+	if err := hold.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing was kept; now the same requests succeed.
+	list, err := tc.ListServers(ctx, &transfer.ListServersInput{})
+	if err != nil || len(list.Servers) != 0 {
+		t.Fatalf("servers after the throttled CreateServer: %+v %v, want none", list, err)
+	}
+	var perms struct {
+		Permissions []any `json:"permissions"`
+	}
+	if o := qa.REST(ctx, "qapps", "GET", "/apps.describeQAppPermissions?appId="+url.QueryEscape(g.appID), pgHeader(), nil, &perms); !o.OK() || len(perms.Permissions) != 1 {
+		t.Fatalf("permissions after the throttled grant: %s %v, want the owner only", o, perms.Permissions)
+	}
+	if o := ab.REST(ctx, "amplifybackend", "POST", "/backend/dbusyapp/details", nil, map[string]any{"backendEnvironmentName": "dev"}, nil); o.Status != 404 {
+		t.Fatalf("GetBackend after the throttled CreateBackend: %s, want 404", o)
+	}
+	if _, err := tc.CreateServer(ctx, &transfer.CreateServerInput{}); err != nil {
+		t.Errorf("CreateServer once the lock is gone: %v", err)
+	}
+	if o := qa.REST(ctx, "qapps", "POST", "/apps.updateQAppPermissions", pgHeader(), grant, nil); !o.OK() {
+		t.Errorf("UpdateQAppPermissions once the lock is gone: %s", o)
+	}
+	if o := ab.REST(ctx, "amplifybackend", "POST", "/backend", nil, backend, nil); !o.OK() {
+		t.Errorf("CreateBackend once the lock is gone: %s", o)
+	}
 }
