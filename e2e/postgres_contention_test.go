@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,14 +152,23 @@ func (g *pgGrants) check(t *testing.T, granted, failures []string) {
 
 // TestPostgresContentionOneResource: 64 writers update one Q App through two
 // processes on one database; every request succeeds and no grant is lost.
+// ERSATZ_PG_CONTENTION_ROUNDS=N has each writer send N requests (the long
+// run; default 8).
 func TestPostgresContentionOneResource(t *testing.T) {
 	t.Parallel()
+	rounds := 8
+	if v := os.Getenv("ERSATZ_PG_CONTENTION_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("ERSATZ_PG_CONTENTION_ROUNDS=%q is not a positive number", v)
+		}
+		rounds = n
+	}
 	dsn := withPool(t, testkit.PostgresSchema(t), pgPoolConn)
 	bin := buildErsatz(t)
 	a := startErsatz(t, bin, "--store", dsn)
 	b := startErsatz(t, bin, "--store", dsn)
 	g := newPgGrants(t, a.url, b.url)
-	const rounds = 8
 	begin := time.Now()
 	granted, failures := g.run(t.Context(), func(_, r int) bool { return r == rounds })
 	t.Logf("%d writers x %d grants on one app through 2 processes: %d failed, %v (%.0f requests/s)",
