@@ -55,6 +55,9 @@ type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	once   sync.Once
+	// lostWindow is how long a transaction keeps trying after losing its
+	// connection (defaultLostWindow; tests shorten it).
+	lostWindow time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,7 +83,7 @@ func open(ctx context.Context, dsn string, ms []migration) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, lostWindow: defaultLostWindow}
 	if err := s.migrate(ctx, ms); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

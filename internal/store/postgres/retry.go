@@ -22,13 +22,13 @@ package postgres
 // A lost connection (PostgreSQL restarted or shut down, a pooled connection
 // it closed, a refused connection while it starts) ends the attempt without a
 // commit; the pool drops the connection and the attempt runs again on a new
-// one, with backoff, for up to lostWindow. When the connection drops during
+// one, with backoff, for up to defaultLostWindow. When the connection drops during
 // the COMMIT of a transaction that wrote, the outcome is asked of the server
 // (txid_status) instead of guessed, so a committed transaction never runs
 // twice and an aborted one is not reported as done.
 //
 // When a budget runs out (lock_timeout waiting for a lock, maxConflicts
-// conflicts, lostWindow without a connection or without the outcome of a
+// conflicts, defaultLostWindow without a connection or without the outcome of a
 // COMMIT) the error wraps store.ErrBusy: nothing is kept (for an unknown
 // COMMIT outcome: nothing is known to be kept), and the call may be repeated.
 
@@ -50,9 +50,9 @@ const (
 	// maxConflicts bounds the attempts that end in a conflict; only the
 	// first should, the rest are locked.
 	maxConflicts = 8
-	// lostWindow is how long an Update or View keeps trying to reach the
-	// database after losing its connection.
-	lostWindow = 20 * time.Second
+	// defaultLostWindow is how long an Update or View keeps trying to reach
+	// the database after losing its connection.
+	defaultLostWindow = 20 * time.Second
 	// lockTimeout is the longest a statement waits for a lock (a locked
 	// attempt for the table lock, a write for a row another transaction
 	// is writing), unless the DSN sets lock_timeout.
@@ -122,8 +122,8 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn f
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil || errors.Is(err, store.ErrBusy) {
+			return err // ErrBusy: a COMMIT of unknown outcome is not run again
 		}
 		if s.closed.Load() {
 			return fmt.Errorf("%w: %w", store.ErrClosed, err)
@@ -144,7 +144,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn f
 		case lost:
 			losses++
 			wait = backoff(losses, lostBase, lostCap)
-			if time.Since(start)+wait > lostWindow {
+			if time.Since(start)+wait > s.lostWindow {
 				return busy(attempt, start, err)
 			}
 		}
@@ -203,8 +203,12 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locke
 		}
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		err = t.fail("commit", err)
-		if t.abort == nil || classify(err) != lost || !t.wrote {
+		// Commit has given the connection back to the pool: classify without it.
+		if !isPgError(err) && ctx.Err() == nil && !errors.Is(err, pgx.ErrTxCommitRollback) {
+			err = &lostError{err}
+		}
+		err = fmt.Errorf("postgres: commit: %w", err)
+		if classify(err) != lost || !t.wrote {
 			return err
 		}
 		done, oerr := s.outcome(ctx, xid)
@@ -223,10 +227,10 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locke
 }
 
 // outcome asks the server whether transaction xid committed, after its
-// connection was lost during COMMIT. It waits up to lostWindow for the server
+// connection was lost during COMMIT. It waits up to s.lostWindow for the server
 // to answer and for the transaction to end.
 func (s *Store) outcome(ctx context.Context, xid int64) (committed bool, err error) {
-	deadline := time.Now().Add(lostWindow)
+	deadline := time.Now().Add(s.lostWindow)
 	for n := 1; ; n++ {
 		var status *string
 		err := s.pool.QueryRow(ctx, `SELECT txid_status($1)`, xid).Scan(&status)

@@ -271,6 +271,29 @@ func TestCommitLost(t *testing.T) {
 	}
 }
 
+// TestCommitOutcomeUnknownIsBusy: the connection drops after the server
+// committed, and the server cannot be reached to ask about it: Update gives
+// up with ErrBusy and does not run fn again (the write is there once the
+// server can be reached).
+func TestCommitOutcomeUnknownIsBusy(t *testing.T) {
+	u := withParams(t, freshSchema(t), "sslmode", "disable", "pool_max_conns", "1")
+	p := startCutter(t, u.Host)
+	u.Host = p.addr()
+	s := openT(t, u.String())
+	s.lostWindow = 300 * time.Millisecond
+	p.refuseAfterCut.Store(true)
+	p.mode.Store(cutAfterCommit)
+	var runs atomic.Int32
+	err := increment(t.Context(), s, &runs)
+	if !errors.Is(err, store.ErrBusy) || runs.Load() != 1 {
+		t.Fatalf("Update = %v after fn ran %d times; want ErrBusy after 1", err, runs.Load())
+	}
+	p.refusing.Store(false)
+	if got := readCounter(t, s); got != 1 {
+		t.Fatalf("counter = %d, want the 1 the server committed", got)
+	}
+}
+
 // A cutter is a TCP proxy in front of PostgreSQL that, once armed, drops
 // one connection at its COMMIT: before forwarding the client's COMMIT, or
 // instead of forwarding the server's answer to it.
@@ -278,6 +301,9 @@ type cutter struct {
 	ln     net.Listener
 	target string
 	mode   atomic.Int32 // cutBeforeCommit, cutAfterCommit or 0 (forward all)
+	// refuseAfterCut: once a connection is cut, refuse new ones (refusing)
+	// until the test says otherwise.
+	refuseAfterCut, refusing atomic.Bool
 }
 
 const (
@@ -308,6 +334,10 @@ func startCutter(t *testing.T, target string) *cutter {
 			client, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if p.refusing.Load() {
+				_ = client.Close()
+				continue
 			}
 			server, err := net.Dial("tcp", target)
 			if err != nil {
@@ -368,5 +398,11 @@ func (p *cutter) cut(fromClient bool, typ byte, body []byte) bool {
 	default:
 		return false
 	}
-	return p.mode.CompareAndSwap(mode, 0)
+	if !p.mode.CompareAndSwap(mode, 0) {
+		return false
+	}
+	if p.refuseAfterCut.Load() {
+		p.refusing.Store(true)
+	}
+	return true
 }
