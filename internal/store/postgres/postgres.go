@@ -125,7 +125,8 @@ const (
 	qGet = `SELECT data FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
 	qPut = `INSERT INTO resources (account, region, service, path, parent, kind, id, data, created, updated)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated`
+		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated
+		RETURNING txid_current()`
 	qDelete = `DELETE FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
 	// Everything below a path: path > p||'/' AND path < p||'0' ('0' is '/'+1),
 	// a range scan of the primary key, unlike LIKE.
@@ -145,6 +146,7 @@ type tx struct {
 	writable bool
 	done     bool
 	wrote    bool  // a Put or Delete ran: COMMIT's outcome matters
+	xid      int64 // the transaction's id once known (txid_current), for that outcome
 	now      int64 // unix microseconds, for created/updated
 	// abort is the first failure that ends the attempt however fn handles
 	// it: a conflict, a lost connection or a lock timeout (see classify).
@@ -201,8 +203,8 @@ func (t *tx) Put(key store.Key, data []byte) error {
 		return err
 	}
 	t.wrote = true
-	_, err := t.tx.Exec(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
-		key.Parent, key.Kind, key.ID, data, t.now)
+	err := t.tx.QueryRow(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
+		key.Parent, key.Kind, key.ID, data, t.now).Scan(&t.xid)
 	if err != nil {
 		return t.fail("put "+key.Path(), err)
 	}

@@ -64,7 +64,9 @@ const (
 	lostCap      = time.Second           // no wait after a lost connection is longer
 )
 
-const qLock = `LOCK TABLE resources IN SHARE ROW EXCLUSIVE MODE`
+// qLockedBegin begins a locked attempt: one round trip, the lock before any
+// query fixes the snapshot.
+const qLockedBegin = `BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE resources IN SHARE ROW EXCLUSIVE MODE`
 
 // failure is how an attempt failed, as far as running it again goes.
 type failure int
@@ -160,11 +162,15 @@ func busy(attempts int, start time.Time, err error) error {
 }
 
 // attempt runs fn once in a transaction; locked takes the table lock first.
+// BeginTx fails with the lock's errors: a lock timeout, a deadlock.
 // A conflict or lost connection seen by any statement is returned even when
 // fn swallowed it, so that run retries.
 func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locked bool, fn func(store.Tx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
+	}
+	if locked {
+		opts.BeginQuery = qLockedBegin
 	}
 	ptx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
@@ -183,11 +189,6 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locke
 			_ = ptx.Rollback(rctx)
 		}
 	}()
-	if locked {
-		if _, err := ptx.Exec(ctx, qLock); err != nil {
-			return t.fail("lock", err)
-		}
-	}
 	err = fn(t)
 	if t.abort != nil {
 		return t.abort
@@ -196,9 +197,8 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locke
 		return err
 	}
 	t.done = true
-	var xid int64
-	if t.wrote {
-		if err := ptx.QueryRow(ctx, `SELECT txid_current()`).Scan(&xid); err != nil {
+	if t.wrote && t.xid == 0 { // a Put returns it; a Delete does not
+		if err := ptx.QueryRow(ctx, `SELECT txid_current()`).Scan(&t.xid); err != nil {
 			return t.fail("txid", err)
 		}
 	}
@@ -211,7 +211,7 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable, locke
 		if classify(err) != lost || !t.wrote {
 			return err
 		}
-		done, oerr := s.outcome(ctx, xid)
+		done, oerr := s.outcome(ctx, t.xid)
 		if oerr != nil {
 			if ctx.Err() != nil {
 				return oerr
