@@ -4,8 +4,8 @@ package postgres
 //
 // Update's first attempt is optimistic: SERIALIZABLE, taking no lock beyond
 // what its statements take. When PostgreSQL aborts it for a serialization
-// failure or a deadlock (40001, 40P01), every later attempt is locked: its
-// first statement, before any query fixes its snapshot, is
+// failure or a deadlock (40001, 40P01), every later attempt is locked: it
+// begins with, before any query fixes its snapshot,
 //
 //	LOCK TABLE resources IN SHARE ROW EXCLUSIVE MODE
 //
@@ -22,15 +22,16 @@ package postgres
 // A lost connection (PostgreSQL restarted or shut down, a pooled connection
 // it closed, a refused connection while it starts) ends the attempt without a
 // commit; the pool drops the connection and the attempt runs again on a new
-// one, with backoff, for up to defaultLostWindow. When the connection drops during
-// the COMMIT of a transaction that wrote, the outcome is asked of the server
-// (txid_status) instead of guessed, so a committed transaction never runs
-// twice and an aborted one is not reported as done.
+// one, with backoff, for up to defaultLostWindow. When the connection drops
+// during the COMMIT of a transaction that wrote, the outcome is asked of the
+// server (txid_status) instead of guessed, so a committed transaction never
+// runs twice and an aborted one is not reported as done.
 //
 // When a budget runs out (lock_timeout waiting for a lock, maxConflicts
-// conflicts, defaultLostWindow without a connection or without the outcome of a
-// COMMIT) the error wraps store.ErrBusy: nothing is kept (for an unknown
-// COMMIT outcome: nothing is known to be kept), and the call may be repeated.
+// conflicts, defaultLostWindow without a connection or without the outcome
+// of a COMMIT) the error wraps store.ErrBusy: nothing is kept (for a COMMIT
+// of unknown outcome: nothing is known to be kept), and the call may be
+// repeated.
 
 import (
 	"context"
