@@ -6,6 +6,7 @@
 #   source .ci/postgres.sh            # the same
 #   go test ./internal/store/...      # now runs the PostgreSQL tests too
 #   bash .ci/postgres.sh stop         # stop the cluster in $ERSATZ_PG_DIR and delete it
+#   bash .ci/postgres.sh restart DIR  # restart the cluster in DIR (fast shutdown, same port)
 #
 # stdout carries only `export NAME=value` lines (or, on failure, a command that
 # fails, so that `eval "$(...)"` under `set -e` stops too); logs go to stderr.
@@ -80,6 +81,24 @@ stop_cluster() {
 	run_as "$owner" "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop || log "stop: pg_ctl stop failed (already stopped?)"
 	rm -rf -- "$dir"
 	log "stopped and removed $dir"
+}
+
+restart_cluster() {
+	local dir=${1:-${ERSATZ_PG_DIR:-}}
+	if [[ -z $dir || ! -f $dir/data/PG_VERSION || $(basename "$dir") != ersatz-pg.* ]]; then
+		log "restart: ${dir:-(no directory)} is not a cluster made by this script"
+		exit 2
+	fi
+	local bindir owner
+	bindir=$(find_bindir) || {
+		log "restart: pg_ctl not found"
+		exit 1
+	}
+	owner=$(stat -c %U "$dir/data")
+	# pg_ctl restart starts the server with the options of the last start
+	# (postmaster.opts); -l keeps its output away from pg_ctl's stdout.
+	run_as "$owner" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 restart >/dev/null
+	log "restarted $dir"
 }
 
 emit() { # emit NAME VALUE: print a single-quoted export line for eval
@@ -175,8 +194,9 @@ start)
 	start_cluster
 	;;
 stop) stop_cluster "${2:-}" ;;
+restart) restart_cluster "${2:-}" ;;
 *)
-	log "usage: $0 [start|stop [DIR]]"
+	log "usage: $0 [start|stop [DIR]|restart [DIR]]"
 	exit 2
 	;;
 esac

@@ -30,6 +30,10 @@ type Service struct {
 	// constraints: "ValidationException", or a service's modelled 400.
 	ValidationCode string
 	Operations     []*Operation
+	// Busy returns the service's modelled throttling error: the answer to a
+	// request the state store could not run within its retry budget
+	// (store.ErrBusy). Nil answers 400 ThrottlingException.
+	Busy func() error
 }
 
 // Operation finds an operation by name, or nil.

@@ -23,6 +23,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/protocol/awsjson"
 	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
 	"github.com/ersatz-dev/ersatz/internal/sigv4"
+	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
 
@@ -141,7 +142,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	ctx := api.WithCaller(r.Context(), caller)
 	out, err := g.invoke(ctx, op, in)
 	if err != nil {
-		g.writeError(w, svc, err)
+		g.writeError(w, svc, g.throttle(svc, op, err))
 		return svc.Name, op.Name
 	}
 	if svc.Protocol == api.RESTJSON {
@@ -162,6 +163,20 @@ func (g *Gateway) invoke(ctx context.Context, op *api.Operation, in api.Input) (
 		}
 	}()
 	return op.Handler(ctx, in)
+}
+
+// throttle turns a store too busy to run the request (store.ErrBusy) into
+// the service's modelled throttling error, which clients retry; other errors
+// pass through.
+func (g *Gateway) throttle(svc *service, op *api.Operation, err error) error {
+	if !errors.Is(err, store.ErrBusy) {
+		return err
+	}
+	g.log.Warn("request throttled: the store is busy", "service", svc.Name, "operation", op.Name, "error", err)
+	if svc.Busy != nil {
+		return svc.Busy()
+	}
+	return awserr.New(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 }
 
 func (g *Gateway) authenticate(r *http.Request, scope sigv4.Scope, scopeErr error) (api.Caller, error) {

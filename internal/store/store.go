@@ -23,6 +23,13 @@ var ErrNotFound = errors.New("store: resource not found")
 // tampered with, or was issued for another scope.
 var ErrInvalidToken = errors.New("store: invalid page token")
 
+// ErrBusy is returned by View and Update when a shared backend could not run
+// the transaction within its retry budget (conflicting writers, a lock held
+// too long, or the database unreachable for too long): nothing fn wrote is
+// kept, and the same call may succeed later. The services answer it with
+// their modelled throttling error, which the AWS SDKs retry.
+var ErrBusy = errors.New("store: busy")
+
 // Scope is the isolation boundary: nothing crosses from one scope to another.
 type Scope struct {
 	Account string

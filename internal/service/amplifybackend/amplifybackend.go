@@ -135,7 +135,9 @@ func (s *Service) API() *api.Service {
 		UpdateBackendJob:         s.UpdateBackendJob,
 		UpdateBackendStorage:     s.UpdateBackendStorage,
 	}
-	return h.Service()
+	svc := h.Service()
+	svc.Busy = throttled
+	return svc
 }
 
 // serviceName scopes every resource of this service in the store.
@@ -195,6 +197,13 @@ func (s *Service) write(ctx context.Context, r req, fn func(tx store.Tx) error) 
 
 func badRequest(format string, args ...any) error {
 	return &ab.BadRequestException{Message: api.Ptr(fmt.Sprintf(format, args...))}
+}
+
+// throttled is the answer to a request the state store was too busy to run:
+// the modelled 429 TooManyRequestsException, which the SDKs retry.
+func throttled() error {
+	return &ab.TooManyRequestsException{LimitType: api.Ptr("ConcurrentWrites"),
+		Message: api.Ptr("Too many concurrent writes: the request was not applied, retry it")}
 }
 
 func notFound(resourceType, format string, args ...any) error {

@@ -150,7 +150,18 @@ func (s *Service) API() *api.Service {
 		UpdateQAppSessionMetadata:     s.UpdateQAppSessionMetadata,
 	}
 	svc := h.Service()
+	svc.Busy = throttled
 	return svc
+}
+
+// throttled is the answer to a request the state store was too busy to run:
+// the modelled 429 ThrottlingException (with Retry-After), which the SDKs
+// retry.
+func throttled() error {
+	return &qappsapi.ThrottlingException{
+		Message:     api.Ptr("Too many concurrent writes: the request was not applied, retry it"),
+		ServiceCode: api.Ptr("qapps"), QuotaCode: api.Ptr("ConcurrentWrites"), RetryAfterSeconds: api.Ptr(int32(1)),
+	}
 }
 
 // ---- identity ----

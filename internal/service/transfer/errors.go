@@ -46,6 +46,13 @@ func exists(message, resource, resourceType string) error {
 
 func serverNotFound(serverID string) error { return notFound(msgUnknownSrv, serverID, rtServer) }
 
+// throttled is the answer to a request the state store was too busy to run:
+// the modelled ThrottlingException (HTTP 429; its only member is
+// RetryAfterSeconds), which the SDKs retry.
+func throttled() error {
+	return &transferapi.ThrottlingException{RetryAfterSeconds: api.Ptr("1")}
+}
+
 // isNotFound reports whether a store error is "no such resource".
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 

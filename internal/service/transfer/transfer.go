@@ -128,7 +128,9 @@ func (s *Service) API() *api.Service {
 		TestIdentityProvider: s.TestIdentityProvider,
 	}
 	s.registerB2B(h)
-	return h.Service()
+	svc := h.Service()
+	svc.Busy = throttled
+	return svc
 }
 
 // scope is the store scope of the request's caller.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,6 +49,8 @@ func migrations() []migration {
 	}
 }
 
+const migrateAttempts = 30 // processes starting together race at most this often
+
 // migrate applies, in one SERIALIZABLE transaction, the migrations the
 // database has not seen yet, and refuses a database whose schema is newer
 // than ms. Processes that start together may race to create the tables: the
@@ -63,10 +66,10 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 		if err == nil || !migrationRace(err) {
 			return err
 		}
-		if attempt == maxAttempts {
+		if attempt == migrateAttempts {
 			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := sleep(ctx, backoff(attempt, 2*time.Millisecond, 200*time.Millisecond)); err != nil {
 			return err
 		}
 	}
@@ -80,7 +83,8 @@ func migrationRace(err error) bool {
 	switch pe.Code {
 	case "40001", "40P01", // serialization failure, deadlock
 		"23505",          // unique_violation: a concurrent CREATE in the catalog
-		"42P07", "42710": // duplicate_table, duplicate_object
+		"42P07", "42710", // duplicate_table, duplicate_object
+		"55P03": // lock_not_available: a concurrent migration took long
 		return true
 	}
 	return false

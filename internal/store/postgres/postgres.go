@@ -2,20 +2,22 @@
 // github.com/jackc/pgx/v5 (pgxpool), that several Ersatz processes can use at
 // once.
 //
-// Every Update runs at SERIALIZABLE isolation. When PostgreSQL aborts one for
-// a serialization failure or a deadlock (SQLSTATE 40001, 40P01) the whole
-// transaction, fn included, is retried (at most maxAttempts times, with
-// jittered exponential backoff), so concurrent read-modify-writes from any
-// number of processes never lose an update. Views run at REPEATABLE READ,
+// Every Update runs at SERIALIZABLE isolation, so concurrent
+// read-modify-writes from any number of processes never lose an update. When
+// PostgreSQL aborts one for a serialization failure or a deadlock (SQLSTATE
+// 40001, 40P01) the whole transaction, fn included, runs again under a table
+// lock that no second conflict can abort; a transaction whose connection was
+// lost runs again on a new one (see retry.go). Views run at REPEATABLE READ,
 // read only: one consistent snapshot, never blocked by writers.
 //
 // Portability: the SQL is kept to what CockroachDB also runs, where that costs
 // nothing: plain tables and indexes, INSERT ... ON CONFLICT, row-value
 // comparisons, no stored procedures, triggers, advisory locks or LISTEN. The
-// one PostgreSQL-specific choice is COLLATE "C" on the text columns, which
+// PostgreSQL-specific choices are COLLATE "C" on the text columns, which
 // makes PostgreSQL compare them bytewise whatever the database's locale (List
-// order, the cascade-delete range and Export depend on it); CockroachDB's
-// STRING columns already compare bytewise.
+// order, the cascade-delete range and Export depend on it; CockroachDB's
+// STRING columns already compare bytewise), and, after a conflict, LOCK TABLE
+// and txid_status (retry.go), which CockroachDB lacks.
 //
 // To keep several deployments apart in one database, give each its own
 // schema: add search_path=<schema> to the DSN (the schema must exist).
@@ -32,24 +34,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
 const (
-	maxAttempts = 30                     // per transaction, serialization failures included
-	backoffBase = 2 * time.Millisecond   // first retry waits up to this long
-	backoffCap  = 200 * time.Millisecond // no retry waits longer
-	allBatch    = 1000                   // rows per query of Tx.All
-	rollbackTTL = 5 * time.Second        // for rollbacks after ctx is done
+	allBatch    = 1000            // rows per query of Tx.All
+	rollbackTTL = 5 * time.Second // for rollbacks after ctx is done
 )
 
 // Store is the PostgreSQL backend.
@@ -57,13 +55,18 @@ type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	once   sync.Once
+	// lostWindow is how long a transaction keeps trying after losing its
+	// connection (defaultLostWindow; tests shorten it).
+	lostWindow time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database dsn ("postgres://user:pass@host:port/db?..."
-// or key=value form; pgxpool options such as pool_max_conns are honoured) and
-// brings its schema up to date.
+// or key=value form; pgxpool options such as pool_max_conns are honoured, and
+// other parameters, such as lock_timeout, are set on every connection) and
+// brings its schema up to date. Unless the DSN sets lock_timeout, no statement
+// waits longer than lockTimeout for a lock.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	return open(ctx, dsn, migrations())
 }
@@ -73,11 +76,14 @@ func open(ctx context.Context, dsn string, ms []migration) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DSN: %w", err)
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(lockTimeout.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, lostWindow: defaultLostWindow}
 	if err := s.migrate(ctx, ms); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -102,8 +108,8 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
 }
 
-// Update runs fn in a SERIALIZABLE transaction, retrying it on serialization
-// failures and deadlocks.
+// Update runs fn in a SERIALIZABLE transaction, running it again after a
+// serialization failure, a deadlock or a lost connection (see retry.go).
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
 }
@@ -113,91 +119,14 @@ func (s *Store) Reset(ctx context.Context) error {
 	return s.Update(ctx, func(t store.Tx) error { return t.(*tx).DeleteAll() })
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.attempt(ctx, opts, writable, fn)
-		if err == nil || !retryable(err) {
-			return err
-		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("postgres: giving up after %d attempts: %w", attempt, err)
-		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
-		}
-	}
-}
-
-// attempt runs fn once in a transaction. A serialization failure seen by any
-// statement is returned even when fn swallowed it, so that run retries.
-func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, writable bool, fn func(store.Tx) error) error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
-	ptx, err := s.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	t := &tx{ctx: ctx, tx: ptx, writable: writable, now: time.Now().UnixMicro()}
-	committed := false
-	defer func() {
-		t.done = true
-		if !committed {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTTL)
-			defer cancel()
-			_ = ptx.Rollback(rctx)
-		}
-	}()
-	err = fn(t)
-	if t.conflict != nil {
-		return t.conflict
-	}
-	if err != nil {
-		return err
-	}
-	t.done = true
-	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	committed = true
-	return nil
-}
-
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	return pe.Code == "40001" || pe.Code == "40P01"
-}
-
-// backoff is "full jitter": a random wait up to base*2^(attempt-1), capped.
-func backoff(attempt int) time.Duration {
-	d := backoffCap
-	if attempt < 10 {
-		d = min(backoffBase<<(attempt-1), backoffCap)
-	}
-	return rand.N(d) + time.Millisecond/4
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // ---- transactions ----
 
 const (
 	qGet = `SELECT data FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
 	qPut = `INSERT INTO resources (account, region, service, path, parent, kind, id, data, created, updated)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated`
+		ON CONFLICT (account, region, service, path) DO UPDATE SET data = excluded.data, updated = excluded.updated
+		RETURNING txid_current()`
 	qDelete = `DELETE FROM resources WHERE account = $1 AND region = $2 AND service = $3 AND path = $4`
 	// Everything below a path: path > p||'/' AND path < p||'0' ('0' is '/'+1),
 	// a range scan of the primary key, unlike LIKE.
@@ -216,8 +145,12 @@ type tx struct {
 	tx       pgx.Tx
 	writable bool
 	done     bool
+	wrote    bool  // a Put or Delete ran: COMMIT's outcome matters
+	xid      int64 // the transaction's id once known (txid_current), for that outcome
 	now      int64 // unix microseconds, for created/updated
-	conflict error // the first serialization failure or deadlock
+	// abort is the first failure that ends the attempt however fn handles
+	// it: a conflict, a lost connection or a lock timeout (see classify).
+	abort error
 }
 
 var _ store.BulkTx = (*tx)(nil)
@@ -232,11 +165,14 @@ func (t *tx) check(write bool) error {
 	return nil
 }
 
-// fail wraps a database error, and remembers it if it calls for a retry.
+// fail wraps a database error, and remembers it if it ends the attempt.
 func (t *tx) fail(op string, err error) error {
+	if !isPgError(err) && t.ctx.Err() == nil && t.tx.Conn().IsClosed() {
+		err = &lostError{err}
+	}
 	err = fmt.Errorf("postgres: %s: %w", op, err)
-	if t.conflict == nil && retryable(err) {
-		t.conflict = err
+	if t.abort == nil && classify(err) != fatal {
+		t.abort = err
 	}
 	return err
 }
@@ -266,8 +202,9 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	if err := store.ValidatePut("postgres", key, data); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
-		key.Parent, key.Kind, key.ID, data, t.now)
+	t.wrote = true
+	err := t.tx.QueryRow(t.ctx, qPut, key.Account, key.Region, key.Service, key.Path(),
+		key.Parent, key.Kind, key.ID, data, t.now).Scan(&t.xid)
 	if err != nil {
 		return t.fail("put "+key.Path(), err)
 	}
@@ -282,6 +219,7 @@ func (t *tx) Delete(key store.Key) error {
 		return err
 	}
 	path := key.Path()
+	t.wrote = true
 	tag, err := t.tx.Exec(t.ctx, qDelete, key.Account, key.Region, key.Service, path)
 	if err != nil {
 		return t.fail("delete "+path, err)
@@ -344,6 +282,7 @@ func (t *tx) DeleteAll() error {
 	if err := t.check(true); err != nil {
 		return err
 	}
+	t.wrote = true
 	if _, err := t.tx.Exec(t.ctx, qDeleteAll); err != nil {
 		return t.fail("delete all", err)
 	}

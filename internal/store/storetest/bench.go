@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -93,6 +94,61 @@ func Bench(b *testing.B, open BenchOpener) {
 			Writes(b, open(b), writers)
 		})
 	}
+	b.Run("Increments/writers=64", func(b *testing.B) {
+		Increments(b, open(b), 64)
+	})
+}
+
+// Increments measures read-modify-writes of one resource (a counter) by
+// writers concurrent goroutines, the most contended case, and reports
+// increments/s. Every increment must succeed, and none may be lost.
+func Increments(b *testing.B, s store.Store, writers int) {
+	b.Helper()
+	b.ReportAllocs()
+	k := key(scopeA, "", "counter", "hot")
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	begin := time.Now()
+	b.ResetTimer()
+	for w := range writers {
+		n := b.N / writers
+		if w < b.N%writers {
+			n++
+		}
+		wg.Go(func() {
+			for range n {
+				err := s.Update(context.Background(), func(tx store.Tx) error {
+					c, err := store.GetJSON[counter](tx, k)
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						return err
+					}
+					c.N++
+					return store.PutJSON(tx, k, c)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	elapsed := time.Since(begin)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	var c counter
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		c, err = store.GetJSON[counter](tx, k)
+		return err
+	})
+	if err != nil || c.N != b.N {
+		b.Fatalf("counter = %d after %d increments: %v", c.N, b.N, err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "increments/s")
 }
 
 // ListPages measures one View listing a page of size resources of c (which
