@@ -36,6 +36,9 @@ type LoginAttempt struct {
 	HomeDirectory string `json:"homeDirectory,omitempty"`
 	// KeyFingerprint is the public key a user offered.
 	KeyFingerprint string `json:"keyFingerprint,omitempty"`
+	// Event is "session-ended" for an open session the control plane ended
+	// (Reason says why); it is empty for a login attempt.
+	Event string `json:"event,omitempty"`
 }
 
 // loginLog keeps the last attempts.
@@ -169,7 +172,8 @@ func (m *Manager) loginPublicKey(ctx context.Context, id ident, user string, key
 	var f *vfs.FS
 	if err == nil {
 		a.HomeDirectory = u.HomeDirectory
-		f, err = m.openFS(&srv, id, user, u.LoginProfile, session)
+		track := &openSession{id: id, user: user, method: "publickey", remote: remoteString(remote), key: key.Marshal()}
+		f, err = m.openFS(&srv, id, user, u.LoginProfile, session, track)
 	}
 	m.record(a, err)
 	return f, err
@@ -218,7 +222,8 @@ func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, s
 		return nil, refuse("none of the user's %d groups has an access to this server", len(du.Groups))
 	}
 	a.ExternalID, a.HomeDirectory = acc.ExternalID, acc.HomeDirectory
-	return m.openFS(&srv, id, du.Name, acc.LoginProfile, session)
+	track := &openSession{id: id, user: user, method: "password", remote: a.Remote, groups: du.Groups, externalID: acc.ExternalID}
+	return m.openFS(&srv, id, du.Name, acc.LoginProfile, session, track)
 }
 
 // SelectAccess picks the access of a directory user: among the accesses
@@ -239,8 +244,9 @@ func SelectAccess(accesses []transfer.LoginAccess, groups []string) (transfer.Lo
 	return best, found
 }
 
-// openFS builds the session's file system from a user's or access's profile.
-func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p transfer.LoginProfile, session string) (*vfs.FS, error) {
+// openFS builds the session's file system from a user's or access's
+// profile, and keeps track of it (track) until it closes.
+func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p transfer.LoginProfile, session string, track *openSession) (*vfs.FS, error) {
 	cfg := vfs.Config{
 		Files: m.files, Domain: files.S3, UserName: user,
 		HomeDirectory: p.HomeDirectory, HomeDirectoryType: p.HomeDirectoryType,
@@ -265,10 +271,14 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 			})
 		}
 	}
+	sid, untrack := m.sessions.reserve()
+	cfg.OnClose = untrack
 	f, err := vfs.New(cfg)
 	if err != nil {
 		return nil, refuse("home directory: %v", err)
 	}
+	track.fs, track.profile = f, profileSignature(p)
+	m.sessions.add(sid, track)
 	return f, nil
 }
 

@@ -135,6 +135,14 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	}
 	cc.SetExtra(fsys)
 	cc.SetPath(fsys.Home())
+	// A session the control plane ends (vfs.FS.End) is disconnected; Done
+	// is also closed when the client leaves (ClientDisconnected).
+	go func() {
+		<-fsys.Done()
+		if fsys.Ended() != "" {
+			d.s.conns.closeRemote(cc.RemoteAddr())
+		}
+	}()
 	return &fsDriver{fs: fsys}, nil
 }
 
@@ -299,6 +307,24 @@ func (t *connTracker) closeAll() {
 	}
 	t.mu.Unlock()
 	for _, c := range open {
+		_ = c.Close()
+	}
+}
+
+// closeRemote closes the control connection from remote.
+func (t *connTracker) closeRemote(remote net.Addr) {
+	if remote == nil {
+		return
+	}
+	t.mu.Lock()
+	var match []net.Conn
+	for c := range t.conns {
+		if c.RemoteAddr().String() == remote.String() {
+			match = append(match, c)
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range match {
 		_ = c.Close()
 	}
 }

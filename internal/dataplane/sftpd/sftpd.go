@@ -212,6 +212,19 @@ func (s *Server) serveConn(nc net.Conn) {
 	if fsys == nil {
 		return
 	}
+	// A session the control plane ends (vfs.FS.End) is disconnected.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-fsys.Done():
+			if fsys.Ended() != "" {
+				s.log.Info("sftp: session ended", "remote", nc.RemoteAddr().String(), "reason", fsys.Ended())
+				_ = conn.Close()
+			}
+		case <-stop:
+		}
+	}()
 	go ssh.DiscardRequests(reqs)
 	var wg sync.WaitGroup
 	for nch := range chans {

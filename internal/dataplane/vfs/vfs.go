@@ -75,6 +75,8 @@ type Config struct {
 	// OnUpload is called after a file written through the session is closed
 	// (Partial when the transfer was interrupted).
 	OnUpload func(Upload)
+	// OnClose is called once, when the session's file system is closed.
+	OnClose func()
 }
 
 // Errors. They wrap the os errors the SFTP and FTP servers translate.
@@ -106,6 +108,8 @@ type FS struct {
 
 	mu    sync.Mutex
 	roots map[string]*beneath.Dir
+
+	life lifecycle
 }
 
 // New builds the session's file system and creates its home directory (and
@@ -118,7 +122,7 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Domain == "" {
 		cfg.Domain = files.S3
 	}
-	f := &FS{cfg: cfg, roots: map[string]*beneath.Dir{}}
+	f := &FS{cfg: cfg, roots: map[string]*beneath.Dir{}, life: newLifecycle()}
 	f.vars = Variables(cfg.UserName, cfg.HomeDirectory, cfg.HomeDirectoryType, cfg.Mappings)
 	switch cfg.HomeDirectoryType {
 	case TypeLogical:
@@ -228,11 +232,12 @@ func (f *FS) Vars() map[string]string { return f.vars }
 // Close releases the session's open folders.
 func (f *FS) Close() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	for k, r := range f.roots {
 		_ = r.Close()
 		delete(f.roots, k)
 	}
+	f.mu.Unlock()
+	f.life.close(f.cfg.OnClose)
 	return nil
 }
 
@@ -263,6 +268,9 @@ const (
 
 // resolve maps a virtual path to its node.
 func (f *FS) resolve(p string) (node, error) {
+	if err := f.life.err(); err != nil {
+		return node{}, err
+	}
 	v, err := cleanAbs(p)
 	if err != nil {
 		return node{}, err
