@@ -172,8 +172,9 @@ func (m *Manager) loginPublicKey(ctx context.Context, id ident, user string, key
 	var f *vfs.FS
 	if err == nil {
 		a.HomeDirectory = u.HomeDirectory
-		track := &openSession{id: id, user: user, method: "publickey", remote: remoteString(remote), key: key.Marshal()}
-		f, err = m.openFS(&srv, id, user, u.LoginProfile, session, track)
+		f, err = m.openFS(&srv, id, user, u.LoginProfile, session)
+		m.sessions.add(f, &openSession{id: id, user: user, method: "publickey", remote: remoteString(remote),
+			key: key.Marshal(), profile: profileSignature(u.LoginProfile)})
 	}
 	m.record(a, err)
 	return f, err
@@ -222,8 +223,10 @@ func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, s
 		return nil, refuse("none of the user's %d groups has an access to this server", len(du.Groups))
 	}
 	a.ExternalID, a.HomeDirectory = acc.ExternalID, acc.HomeDirectory
-	track := &openSession{id: id, user: user, method: "password", remote: a.Remote, groups: du.Groups, externalID: acc.ExternalID}
-	return m.openFS(&srv, id, du.Name, acc.LoginProfile, session, track)
+	f, err := m.openFS(&srv, id, du.Name, acc.LoginProfile, session)
+	m.sessions.add(f, &openSession{id: id, user: user, method: "password", remote: a.Remote,
+		groups: du.Groups, externalID: acc.ExternalID, profile: profileSignature(acc.LoginProfile)})
+	return f, err
 }
 
 // SelectAccess picks the access of a directory user: among the accesses
@@ -244,9 +247,8 @@ func SelectAccess(accesses []transfer.LoginAccess, groups []string) (transfer.Lo
 	return best, found
 }
 
-// openFS builds the session's file system from a user's or access's
-// profile, and keeps track of it (track) until it closes.
-func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p transfer.LoginProfile, session string, track *openSession) (*vfs.FS, error) {
+// openFS builds the session's file system from a user's or access's profile.
+func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p transfer.LoginProfile, session string) (*vfs.FS, error) {
 	cfg := vfs.Config{
 		Files: m.files, Domain: files.S3, UserName: user,
 		HomeDirectory: p.HomeDirectory, HomeDirectoryType: p.HomeDirectoryType,
@@ -271,14 +273,12 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 			})
 		}
 	}
-	sid, untrack := m.sessions.reserve()
-	cfg.OnClose = untrack
+	var f *vfs.FS
+	cfg.OnClose = func() { m.sessions.remove(f) }
 	f, err := vfs.New(cfg)
 	if err != nil {
 		return nil, refuse("home directory: %v", err)
 	}
-	track.fs, track.profile = f, profileSignature(p)
-	m.sessions.add(sid, track)
 	return f, nil
 }
 

@@ -40,34 +40,31 @@ type openSession struct {
 	fs      *vfs.FS
 }
 
-// sessions is the set of open sessions.
+// sessions is the set of open sessions, by file system.
 type sessions struct {
 	mu   sync.Mutex
-	next uint64
-	open map[uint64]*openSession
+	open map[*vfs.FS]*openSession
 }
 
-// reserve returns the id of a session about to open and the function its
-// file system calls when it closes.
-func (s *sessions) reserve() (uint64, func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.next++
-	id := s.next
-	return id, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		delete(s.open, id)
+// add keeps the session of f (nothing for a nil f: the login failed) until
+// f closes (remove, its OnClose).
+func (s *sessions) add(f *vfs.FS, o *openSession) {
+	if f == nil {
+		return
 	}
-}
-
-func (s *sessions) add(id uint64, o *openSession) {
+	o.fs = f
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.open == nil {
-		s.open = map[uint64]*openSession{}
+		s.open = map[*vfs.FS]*openSession{}
 	}
-	s.open[id] = o
+	s.open[f] = o
+}
+
+func (s *sessions) remove(f *vfs.FS) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.open, f)
 }
 
 func (s *sessions) list() []*openSession {
