@@ -86,18 +86,33 @@ func (s *Store) ContainerDir(d Domain, name string) (string, error) {
 
 // OpenContainer opens the folder of one bucket or file system as an os.Root;
 // when it is missing, it is created if create is set, and otherwise the
-// error wraps os.ErrNotExist.
+// error wraps os.ErrNotExist. A container folder that is a link leaving the
+// store's folder is refused; os.Root follows links that stay inside the
+// container (the data plane uses OpenContainerBeneath, which follows none).
 func (s *Store) OpenContainer(d Domain, name string, create bool) (*os.Root, error) {
 	dir, err := s.ContainerDir(d, name)
 	if err != nil {
 		return nil, err
 	}
+	// The container is opened through the store's folder, so a domain or
+	// container folder that is a link out of it is refused.
 	if create {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("files: create %s: %w", s.dir, err)
+		}
+	}
+	top, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("files: open %s: %w", dir, err)
+	}
+	defer top.Close()
+	rel := strings.ToLower(string(d)) + "/" + name
+	if create {
+		if err := top.MkdirAll(rel, 0o755); err != nil {
 			return nil, fmt.Errorf("files: create %s: %w", dir, err)
 		}
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := top.OpenRoot(rel)
 	if err != nil {
 		return nil, fmt.Errorf("files: open %s: %w", dir, err)
 	}
