@@ -103,7 +103,7 @@ func (l *liveSFTP) finish() error {
 // waitFile waits until a file exists with the given content.
 func waitFile(t testing.TB, path, want string, l *liveSFTP) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(path); err == nil && string(b) == want {
 			return
@@ -116,7 +116,7 @@ func waitFile(t testing.TB, path, want string, l *liveSFTP) {
 // waitEnded waits for the login log's session-ended entry of user.
 func (e *dpEnv) waitEnded(t testing.TB, serverID, user string) dataplane.LoginAttempt {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, l := range e.logins(t, serverID) {
 			if l.Event == dataplane.EventSessionEnded && l.UserName == user {
@@ -279,7 +279,7 @@ func TestDataplaneSessionEndedByAccessChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sftpEnded, ftpEnded bool
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) && !(sftpEnded && ftpEnded) {
 		for _, l := range env.logins(t, sid) {
 			if l.Event == dataplane.EventSessionEnded && strings.Contains(l.Reason, "home directory") && l.ExternalID == sidTeamA {
@@ -290,7 +290,7 @@ func TestDataplaneSessionEndedByAccessChange(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if !sftpEnded || !ftpEnded {
-		t.Fatalf("session-ended entries (SFTP %v, FTP %v): %+v", sftpEnded, ftpEnded, env.logins(t, sid))
+		t.Fatalf("session-ended entries (SFTP %v, FTP %v): %+v\nsftp said:\n%s", sftpEnded, ftpEnded, env.logins(t, sid), s.out.String())
 	}
 	// The FTP control connection is closed by the server.
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))

@@ -91,12 +91,12 @@ func profileSignature(p transfer.LoginProfile) string {
 func (m *Manager) recheckSessions(ctx context.Context) {
 	open := m.sessions.list()
 	sort.Slice(open, func(i, j int) bool { return open[i].remote < open[j].remote })
-	accesses := map[ident][]transfer.LoginAccess{}
+	c := &recheckCache{accesses: map[ident][]transfer.LoginAccess{}, users: map[userRef]userLookup{}}
 	for _, o := range open {
 		if o.fs.Ended() != "" {
 			continue
 		}
-		reason, err := m.endReason(ctx, o, accesses)
+		reason, err := m.endReason(ctx, o, c)
 		if err != nil {
 			m.log.Debug("transfer data plane: session check", "server", o.id.serverID, "user", o.user, "error", err)
 			continue
@@ -122,9 +122,15 @@ func (m *Manager) recheckSessions(ctx context.Context) {
 // key it logged in with was deleted, or its profile changed; for a
 // directory user, no access of its groups remains, another access now
 // applies, or the access's profile changed.
-func (m *Manager) endReason(ctx context.Context, o *openSession, cache map[ident][]transfer.LoginAccess) (string, error) {
+func (m *Manager) endReason(ctx context.Context, o *openSession, c *recheckCache) (string, error) {
 	if o.method == "publickey" {
-		_, u, err := m.cp.LoginInfo(ctx, o.id.account, o.id.region, o.id.serverID, o.user)
+		ref := userRef{o.id, o.user}
+		l, ok := c.users[ref]
+		if !ok {
+			_, l.user, l.err = m.cp.LoginInfo(ctx, o.id.account, o.id.region, o.id.serverID, o.user)
+			c.users[ref] = l
+		}
+		u, err := l.user, l.err
 		if transfer.IsLoginNotFound(err) {
 			return "the user was deleted", nil
 		}
@@ -139,7 +145,7 @@ func (m *Manager) endReason(ctx context.Context, o *openSession, cache map[ident
 		}
 		return "", nil
 	}
-	accesses, ok := cache[o.id]
+	accesses, ok := c.accesses[o.id]
 	if !ok {
 		_, list, err := m.cp.LoginAccesses(ctx, o.id.account, o.id.region, o.id.serverID)
 		if transfer.IsLoginNotFound(err) {
@@ -148,7 +154,7 @@ func (m *Manager) endReason(ctx context.Context, o *openSession, cache map[ident
 		if err != nil {
 			return "", err
 		}
-		accesses, cache[o.id] = list, list
+		accesses, c.accesses[o.id] = list, list
 	}
 	acc, ok := SelectAccess(accesses, o.groups)
 	switch {
@@ -160,6 +166,23 @@ func (m *Manager) endReason(ctx context.Context, o *openSession, cache map[ident
 		return "the access's home directory, mappings, policy or POSIX profile changed", nil
 	}
 	return "", nil
+}
+
+// recheckCache keeps what one recheck read of the store, so sessions of
+// one user or server read it once.
+type recheckCache struct {
+	accesses map[ident][]transfer.LoginAccess
+	users    map[userRef]userLookup
+}
+
+type userRef struct {
+	id   ident
+	user string
+}
+
+type userLookup struct {
+	user transfer.LoginUser
+	err  error
 }
 
 func hasKey(bodies []string, key []byte) bool {

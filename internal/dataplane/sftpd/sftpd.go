@@ -219,7 +219,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		select {
 		case <-fsys.Done():
 			if fsys.Ended() != "" {
-				s.log.Info("sftp: session ended", "remote", nc.RemoteAddr().String(), "reason", fsys.Ended())
+				s.log.Debug("sftp: session ended", "remote", nc.RemoteAddr().String(), "reason", fsys.Ended())
 				_ = conn.Close()
 			}
 		case <-stop:
