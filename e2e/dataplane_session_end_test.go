@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/textproto"
 	"os"
 	"os/exec"
@@ -302,5 +303,63 @@ func TestDataplaneSessionEndedByAccessChange(t *testing.T) {
 	_ = s.finish()
 	if _, err := os.Stat(env.file("/bucket/teamA/second.txt")); err == nil {
 		t.Fatalf("the SFTP session wrote after the change:\n%s", s.out.String())
+	}
+}
+
+// TestDataplaneSessionEndedByDirectoryChange: a directory user's open SFTP
+// session ends when the user is removed from the directory, or when its
+// groups now select another access; a new password leaves it open.
+func TestDataplaneSessionEndedByDirectoryChange(t *testing.T) {
+	t.Parallel()
+	needTool(t, "sftp")
+	env := startDataPlane(t, nil, "", "")
+	sid := ftpServer(t, env.TC, dpDirID, types.ProtocolSftp)
+	createAccess(t, env.TC, sid, sidTeamA, "/bucket/teamA")
+	createAccess(t, env.TC, sid, sidTeamB, "/bucket/teamB")
+	addr := env.waitListening(t, sid, "SFTP")
+	payload := filepath.Join(t.TempDir(), "payload")
+	if err := os.WriteFile(payload, []byte("PAYLOAD"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deleteUser := func(name string) {
+		req, _ := http.NewRequest(http.MethodDelete, env.URL+"/_ersatz/directory/"+dpDirID+"/users/"+name, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("DELETE directory user: %d", resp.StatusCode)
+		}
+	}
+	tests := []struct {
+		user   string
+		change func(user string)
+		reason string // "" keeps the session
+	}{
+		{"bob", deleteUser, "removed from directory " + dpDirID},
+		{"carol", func(user string) { env.putDirectoryUser(t, dpDirID, user, "pw", sidTeamB) }, "another access"},
+		{"dave", func(user string) { env.putDirectoryUser(t, dpDirID, user, "new password", sidTeamA) }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			t.Parallel()
+			env.putDirectoryUser(t, dpDirID, tc.user, "pw", sidTeamA)
+			s := startSFTP(t, addr, "", tc.user, "pw")
+			s.send("put " + payload + " " + tc.user + "-1.txt")
+			waitFile(t, env.file("/bucket/teamA/"+tc.user+"-1.txt"), "PAYLOAD", s)
+			tc.change(tc.user)
+			if tc.reason == "" {
+				time.Sleep(time.Second) // several 250 ms reconciliations
+			} else if ended := env.waitEnded(t, sid, tc.user); !strings.Contains(ended.Reason, tc.reason) {
+				t.Errorf("session-ended entry: %+v, want a reason with %q", ended, tc.reason)
+			}
+			s.send("put " + payload + " " + tc.user + "-2.txt")
+			_ = s.finish()
+			_, err := os.Stat(env.file("/bucket/teamA/" + tc.user + "-2.txt"))
+			if (err == nil) != (tc.reason == "") {
+				t.Fatalf("second put: %v (want written: %v)\n%s", err, tc.reason == "", s.out.String())
+			}
+		})
 	}
 }

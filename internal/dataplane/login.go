@@ -224,8 +224,8 @@ func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, s
 	}
 	a.ExternalID, a.HomeDirectory = acc.ExternalID, acc.HomeDirectory
 	f, err := m.openFS(&srv, id, du.Name, acc.LoginProfile, session)
-	m.sessions.add(f, &openSession{id: id, user: user, method: "password", remote: a.Remote,
-		groups: du.Groups, externalID: acc.ExternalID, profile: profileSignature(acc.LoginProfile)})
+	m.sessions.add(f, &openSession{id: id, user: user, method: "password", remote: a.Remote, directoryID: du.DirectoryID,
+		dirUser: du.Name, groups: du.Groups, externalID: acc.ExternalID, profile: profileSignature(acc.LoginProfile)})
 	return f, err
 }
 

@@ -11,10 +11,12 @@ import (
 	"encoding/json"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/vfs"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 )
@@ -31,10 +33,12 @@ type openSession struct {
 	// key is the wire form of the public key a service-managed user logged
 	// in with.
 	key []byte
-	// groups and externalID are a directory user's group SIDs and the
-	// access they selected.
-	groups     []string
-	externalID string
+	// directoryID, dirUser, groups and externalID are a directory user's
+	// directory, name there, group SIDs and the access they selected.
+	directoryID string
+	dirUser     string
+	groups      []string
+	externalID  string
 	// profile is profileSignature of the profile the session was opened with.
 	profile string
 	fs      *vfs.FS
@@ -91,7 +95,8 @@ func profileSignature(p transfer.LoginProfile) string {
 func (m *Manager) recheckSessions(ctx context.Context) {
 	open := m.sessions.list()
 	sort.Slice(open, func(i, j int) bool { return open[i].remote < open[j].remote })
-	c := &recheckCache{accesses: map[ident][]transfer.LoginAccess{}, users: map[userRef]userLookup{}}
+	c := &recheckCache{accesses: map[ident][]transfer.LoginAccess{}, users: map[userRef]userLookup{},
+		directories: map[string][]directory.User{}}
 	for _, o := range open {
 		if o.fs.Ended() != "" {
 			continue
@@ -120,8 +125,9 @@ func (m *Manager) recheckSessions(ctx context.Context) {
 // endReason says why the control plane no longer allows a session ("" if
 // it still does): for a service-managed user, the user was deleted, the
 // key it logged in with was deleted, or its profile changed; for a
-// directory user, no access of its groups remains, another access now
-// applies, or the access's profile changed.
+// directory user, it was removed from its directory, no access of its
+// (current) groups remains, another access now applies, or the access's
+// profile changed.
 func (m *Manager) endReason(ctx context.Context, o *openSession, c *recheckCache) (string, error) {
 	if o.method == "publickey" {
 		ref := userRef{o.id, o.user}
@@ -156,7 +162,24 @@ func (m *Manager) endReason(ctx context.Context, o *openSession, c *recheckCache
 		}
 		accesses, c.accesses[o.id] = list, list
 	}
-	acc, ok := SelectAccess(accesses, o.groups)
+	dirUsers, ok := c.directories[o.directoryID]
+	if !ok {
+		list, err := m.directory.Users(ctx, o.directoryID)
+		if err != nil {
+			return "", err
+		}
+		dirUsers, c.directories[o.directoryID] = list, list
+	}
+	groups, found := []string(nil), false
+	for _, du := range dirUsers {
+		if strings.EqualFold(du.Name, o.dirUser) {
+			groups, found = du.Groups, true
+		}
+	}
+	if !found {
+		return "the user was removed from directory " + o.directoryID, nil
+	}
+	acc, ok := SelectAccess(accesses, groups)
 	switch {
 	case !ok:
 		return "no access of the user's groups remains", nil
@@ -171,8 +194,9 @@ func (m *Manager) endReason(ctx context.Context, o *openSession, c *recheckCache
 // recheckCache keeps what one recheck read of the store, so sessions of
 // one user or server read it once.
 type recheckCache struct {
-	accesses map[ident][]transfer.LoginAccess
-	users    map[userRef]userLookup
+	accesses    map[ident][]transfer.LoginAccess
+	users       map[userRef]userLookup
+	directories map[string][]directory.User
 }
 
 type userRef struct {
