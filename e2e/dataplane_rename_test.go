@@ -135,7 +135,7 @@ func TestDataplaneMappingTargets(t *testing.T) {
 		t.Errorf("the /deep target: %v, %v", fi, err)
 	}
 	// Ordinary folders and files still move, into and out of targets.
-	out, err := sftpBatch(t, addr, key, "alice", "mkdir /work\nrename /work /done\nrename /shared/team.txt /team.txt\nput "+empty+" /deep/x.txt\nrm /deep/x.txt\n")
+	out, err := sftpBatch(t, addr, key, "alice", "mkdir /jobs\nrename /jobs /done\nrename /shared/team.txt /team.txt\nput "+empty+" /deep/x.txt\nrm /deep/x.txt\n")
 	if err != nil {
 		t.Fatalf("sftp: %v\n%s", err, out)
 	}
