@@ -91,6 +91,8 @@ type Manager struct {
 
 	logins  *loginLog
 	backoff *loginBackoff
+	// sessions are the open sessions, checked at every reconciliation.
+	sessions sessions
 	// closers run at Close, after the sessions and upload hooks end.
 	closers []func() error
 
@@ -269,6 +271,7 @@ func (m *Manager) loop() {
 		if err := m.Reconcile(m.ctx); err != nil && m.ctx.Err() == nil {
 			m.log.Error("transfer data plane: reconcile", "error", err)
 		}
+		m.recheckSessions(m.ctx)
 		// Wake up when the next STARTING or STOPPING server settles.
 		if next := m.nextTransition(); !next.IsZero() {
 			d := time.Until(next) + 5*time.Millisecond

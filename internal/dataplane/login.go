@@ -39,6 +39,9 @@ type LoginAttempt struct {
 	// Backoff is the wait this failure imposes on the address's next
 	// attempt, or what was left of it when an attempt came too early.
 	Backoff string `json:"backoff,omitempty"`
+	// Event is "session-ended" for an open session the control plane ended
+	// (Reason says why); it is empty for a login attempt.
+	Event string `json:"event,omitempty"`
 }
 
 // loginLog keeps the last attempts.
@@ -173,6 +176,8 @@ func (m *Manager) loginPublicKey(ctx context.Context, id ident, user string, key
 	if err == nil {
 		a.HomeDirectory = u.HomeDirectory
 		f, err = m.openFS(&srv, id, user, u.LoginProfile, session)
+		m.sessions.add(f, &openSession{id: id, user: user, method: "publickey", remote: remoteString(remote),
+			key: key.Marshal(), profile: profileSignature(u.LoginProfile)})
 	}
 	m.record(a, err)
 	return f, err
@@ -236,7 +241,10 @@ func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, s
 		return nil, refuse("none of the user's %d groups has an access to this server", len(du.Groups))
 	}
 	a.ExternalID, a.HomeDirectory = acc.ExternalID, acc.HomeDirectory
-	return m.openFS(&srv, id, du.Name, acc.LoginProfile, session)
+	f, err := m.openFS(&srv, id, du.Name, acc.LoginProfile, session)
+	m.sessions.add(f, &openSession{id: id, user: user, method: "password", remote: a.Remote, directoryID: du.DirectoryID,
+		dirUser: du.Name, groups: du.Groups, externalID: acc.ExternalID, profile: profileSignature(acc.LoginProfile)})
+	return f, err
 }
 
 // SelectAccess picks the access of a directory user: among the accesses
@@ -283,6 +291,8 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 			})
 		}
 	}
+	var f *vfs.FS
+	cfg.OnClose = func() { m.sessions.remove(f) }
 	f, err := vfs.New(cfg)
 	if err != nil {
 		return nil, refuse("home directory: %v", err)

@@ -7,7 +7,9 @@
 //	<data-dir>/files/efs/<fs-id>/<path...>    the EFS domain: "/fs-id/path"
 //
 // Paths are confined with os.Root: nothing outside a bucket or file system
-// folder can be reached, whatever the path says.
+// folder can be reached, whatever the path says. The data plane opens its
+// folders with OpenContainerBeneath, which follows no symbolic link at any
+// component below <data-dir>/files (package beneath).
 package files
 
 import (
@@ -16,7 +18,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	"github.com/ersatz-dev/ersatz/internal/files/beneath"
 )
 
 // Domain is the storage domain of a Transfer server.
@@ -81,22 +86,63 @@ func (s *Store) ContainerDir(d Domain, name string) (string, error) {
 
 // OpenContainer opens the folder of one bucket or file system as an os.Root;
 // when it is missing, it is created if create is set, and otherwise the
-// error wraps os.ErrNotExist.
+// error wraps os.ErrNotExist. A container folder that is a link leaving the
+// store's folder is refused; os.Root follows links that stay inside the
+// container (the data plane uses OpenContainerBeneath, which follows none).
 func (s *Store) OpenContainer(d Domain, name string, create bool) (*os.Root, error) {
 	dir, err := s.ContainerDir(d, name)
 	if err != nil {
 		return nil, err
 	}
+	// The container is opened through the store's folder, so a domain or
+	// container folder that is a link out of it is refused.
 	if create {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("files: create %s: %w", s.dir, err)
+		}
+	}
+	top, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("files: open %s: %w", dir, err)
+	}
+	defer top.Close()
+	rel := strings.ToLower(string(d)) + "/" + name
+	if create {
+		if err := top.MkdirAll(rel, 0o755); err != nil {
 			return nil, fmt.Errorf("files: create %s: %w", dir, err)
 		}
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := top.OpenRoot(rel)
 	if err != nil {
 		return nil, fmt.Errorf("files: open %s: %w", dir, err)
 	}
 	return root, nil
+}
+
+// OpenContainerBeneath opens the folder of one bucket or file system
+// without following a symbolic link at any component below the store's
+// folder (the domain's folder and the container's own included); when it
+// is missing, it is created if create is set, and otherwise the error wraps
+// os.ErrNotExist. A link wraps beneath.ErrLink.
+func (s *Store) OpenContainerBeneath(d Domain, name string, create bool) (*beneath.Dir, error) {
+	if _, err := s.ContainerDir(d, name); err != nil {
+		return nil, err
+	}
+	if create {
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("files: create %s: %w", s.dir, err)
+		}
+	}
+	root, err := beneath.OpenRoot(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("files: open %s: %w", s.dir, err)
+	}
+	defer root.Close()
+	dir, err := root.OpenDir(strings.ToLower(string(d))+"/"+name, create)
+	if err != nil {
+		return nil, fmt.Errorf("files: open %s container %s: %w", d, name, err)
+	}
+	return dir, nil
 }
 
 // Buckets lists the S3 buckets that have a folder.
@@ -105,7 +151,15 @@ func (s *Store) Buckets() ([]string, error) { return s.Containers(S3) }
 // Containers lists the buckets or file systems of a domain that have a
 // folder, in ascending order.
 func (s *Store) Containers(d Domain) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, strings.ToLower(string(d))))
+	root, err := beneath.OpenRoot(s.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("files: list %s containers: %w", d, err)
+	}
+	defer root.Close()
+	entries, err := root.ReadDir(strings.ToLower(string(d)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -114,9 +168,10 @@ func (s *Store) Containers(d Domain) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() { // a link is not a container
 			out = append(out, e.Name())
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }

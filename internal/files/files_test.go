@@ -49,3 +49,30 @@ func TestContainerConfines(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLinkedContainerRefused: a container folder that is a symbolic link
+// out of the store's folder is opened by neither OpenContainer nor
+// OpenContainerBeneath, nor listed.
+func TestLinkedContainerRefused(t *testing.T) {
+	s := New(t.TempDir())
+	if _, err := s.Container(S3, "real"); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	if err := os.Symlink(outside, s.Dir()+"/s3/linked"); err != nil {
+		t.Fatal(err)
+	}
+	for _, create := range []bool{false, true} {
+		if r, err := s.OpenContainer(S3, "linked", create); err == nil {
+			r.Close()
+			t.Errorf("OpenContainer(linked, %v) opened the link", create)
+		}
+		if d, err := s.OpenContainerBeneath(S3, "linked", create); err == nil {
+			d.Close()
+			t.Errorf("OpenContainerBeneath(linked, %v) opened the link", create)
+		}
+	}
+	if b, err := s.Buckets(); err != nil || len(b) != 1 || b[0] != "real" {
+		t.Fatalf("Buckets = %v, %v", b, err)
+	}
+}

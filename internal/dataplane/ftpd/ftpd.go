@@ -178,6 +178,14 @@ func (d *driver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpser
 	cc.SetExtra(fsys)
 	cc.SetPath(fsys.Home())
 	d.s.conns.authenticated(cc.RemoteAddr())
+	// A session the control plane ends (vfs.FS.End) is disconnected; Done
+	// is also closed when the client leaves (ClientDisconnected).
+	go func() {
+		<-fsys.Done()
+		if fsys.Ended() != "" {
+			d.s.conns.closeRemote(cc.RemoteAddr())
+		}
+	}()
 	return &fsDriver{fs: fsys}, nil
 }
 
@@ -357,6 +365,19 @@ func (t *connTracker) authenticated(remote net.Addr) {
 	t.mu.Unlock()
 	if c != nil {
 		c.slot.Authenticated()
+	}
+}
+
+// closeRemote closes the control connection from remote.
+func (t *connTracker) closeRemote(remote net.Addr) {
+	if remote == nil {
+		return
+	}
+	t.mu.Lock()
+	c := t.conns[remote.String()]
+	t.mu.Unlock()
+	if c != nil {
+		_ = c.Close()
 	}
 }
 

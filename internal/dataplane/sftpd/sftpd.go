@@ -263,6 +263,19 @@ func (s *Server) serveConn(nc net.Conn, slot *listener.Slot) {
 		return
 	}
 	slot.Authenticated()
+	// A session the control plane ends (vfs.FS.End) is disconnected.
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		select {
+		case <-fsys.Done():
+			if fsys.Ended() != "" {
+				s.log.Debug("sftp: session ended", "remote", nc.RemoteAddr().String(), "reason", fsys.Ended())
+				_ = conn.Close()
+			}
+		case <-ended:
+		}
+	}()
 	go ssh.DiscardRequests(reqs)
 	c := &connState{srv: s, conn: conn, fsys: fsys}
 	c.touch()

@@ -6,25 +6,25 @@
 // Every path a client sends goes through resolve: it is cleaned as an
 // absolute path ("..", "." and repeated slashes cannot climb above "/"),
 // refused when it holds a NUL byte, mapped to one bucket or file system and
-// a key inside it, and walked component by component without following a
-// symbolic link. The bucket's folder is opened with os.Root, so no path can
-// leave it whatever the key says.
+// a key inside it, and opened beneath the bucket's folder without following
+// a symbolic link at any component (package files/beneath: openat2 with
+// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS on Linux), so no path can leave the
+// folder whatever the key says and a link planted on the host is never
+// followed. A file with several hard links is never written.
 package vfs
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/dataplane/policy"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/files/beneath"
 )
 
 // Home directory types.
@@ -75,6 +75,8 @@ type Config struct {
 	// OnUpload is called after a file written through the session is closed
 	// (Partial when the transfer was interrupted).
 	OnUpload func(Upload)
+	// OnClose is called once, when the session's file system is closed.
+	OnClose func()
 }
 
 // Errors. They wrap the os errors the SFTP and FTP servers translate.
@@ -88,6 +90,12 @@ var (
 	ErrNotEmpty  = fmt.Errorf("directory not empty: %w", os.ErrInvalid)
 	ErrReadOnly  = fmt.Errorf("cannot change this virtual directory: %w", os.ErrPermission)
 	ErrNoSetStat = fmt.Errorf("SETSTAT is not supported on this server (SetStatOption DEFAULT on S3): %w", errors.ErrUnsupported)
+	// ErrFolderRename: S3 has no folders to rename.
+	ErrFolderRename = fmt.Errorf("renaming a folder is not supported on S3: %w", errors.ErrUnsupported)
+	// ErrMapped: a mapping's target stays where the mapping says.
+	ErrMapped = fmt.Errorf("a mapped folder or file cannot be renamed or removed: %w", os.ErrPermission)
+	// ErrHardLink: a file with several hard links is never written.
+	ErrHardLink = fmt.Errorf("file has several hard links: %w", os.ErrPermission)
 )
 
 // FS is one session's file system. It is safe for concurrent use.
@@ -99,7 +107,9 @@ type FS struct {
 	vars     map[string]string
 
 	mu    sync.Mutex
-	roots map[string]*os.Root
+	roots map[string]*beneath.Dir
+
+	life lifecycle
 }
 
 // New builds the session's file system and creates its home directory (and
@@ -112,7 +122,7 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Domain == "" {
 		cfg.Domain = files.S3
 	}
-	f := &FS{cfg: cfg, roots: map[string]*os.Root{}}
+	f := &FS{cfg: cfg, roots: map[string]*beneath.Dir{}, life: newLifecycle()}
 	f.vars = Variables(cfg.UserName, cfg.HomeDirectory, cfg.HomeDirectoryType, cfg.Mappings)
 	switch cfg.HomeDirectoryType {
 	case TypeLogical:
@@ -209,9 +219,7 @@ func (f *FS) prepare() {
 		if err != nil || key == "" {
 			continue
 		}
-		if f.safe(root, key, true) == nil {
-			_ = root.MkdirAll(key, 0o755)
-		}
+		_ = root.MkdirAll(key, 0o755)
 	}
 }
 
@@ -224,11 +232,12 @@ func (f *FS) Vars() map[string]string { return f.vars }
 // Close releases the session's open folders.
 func (f *FS) Close() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	for k, r := range f.roots {
 		_ = r.Close()
 		delete(f.roots, k)
 	}
+	f.mu.Unlock()
+	f.life.close(f.cfg.OnClose)
 	return nil
 }
 
@@ -259,6 +268,9 @@ const (
 
 // resolve maps a virtual path to its node.
 func (f *FS) resolve(p string) (node, error) {
+	if err := f.life.err(); err != nil {
+		return node{}, err
+	}
 	v, err := cleanAbs(p)
 	if err != nil {
 		return node{}, err
@@ -306,67 +318,27 @@ func (f *FS) resolve(p string) (node, error) {
 }
 
 // root opens (and caches) a container's folder.
-func (f *FS) root(container string, create bool) (*os.Root, error) {
+func (f *FS) root(container string, create bool) (*beneath.Dir, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, ok := f.roots[container]; ok {
 		return r, nil
 	}
-	r, err := f.cfg.Files.OpenContainer(f.cfg.Domain, container, create)
+	r, err := f.cfg.Files.OpenContainerBeneath(f.cfg.Domain, container, create)
 	if err != nil {
+		if errors.Is(err, beneath.ErrLink) {
+			return nil, ErrDenied
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrNotFound
 		}
 		if errors.Is(err, files.ErrBadContainer) {
 			return nil, ErrBadPath
 		}
-		return nil, err
+		return nil, mapErr(err)
 	}
 	f.roots[container] = r
 	return r, nil
-}
-
-// safeRoot is the root of n's container (made when create) once safe has
-// checked n's key in it (a missing component allowed when create).
-func (f *FS) safeRoot(n node, create bool) (*os.Root, error) {
-	root, err := f.root(n.container, create)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.safe(root, n.key, create); err != nil {
-		return nil, err
-	}
-	return root, nil
-}
-
-// safe checks that no component of key is a symbolic link (so a link planted
-// inside one user's folder cannot reach another's). With allowMissing, a
-// missing component ends the walk without error.
-func (f *FS) safe(root *os.Root, key string, allowMissing bool) error {
-	if key == "" {
-		return nil
-	}
-	cur := ""
-	for _, part := range strings.Split(key, "/") {
-		if part == "" || part == "." || part == ".." {
-			return ErrBadPath
-		}
-		cur = path.Join(cur, part)
-		fi, err := root.Lstat(cur)
-		if errors.Is(err, os.ErrNotExist) {
-			if allowMissing {
-				return nil
-			}
-			return ErrNotFound
-		}
-		if err != nil {
-			return mapErr(err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return ErrDenied
-		}
-	}
-	return nil
 }
 
 // mapErr turns a file-system error into one of the package's errors,
@@ -375,6 +347,10 @@ func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, beneath.ErrLink):
+		return ErrDenied
+	case errors.Is(err, beneath.ErrInvalid):
+		return ErrBadPath
 	case errors.Is(err, os.ErrNotExist):
 		return ErrNotFound
 	case errors.Is(err, os.ErrExist):
@@ -448,509 +424,4 @@ func (f *FS) allowStat(n node) bool {
 		return f.allowList(n.container, "")
 	}
 	return f.allowObject("s3:GetObject", n) || f.allowList(n.container, n.key) || f.allowList(n.container, n.key+"/")
-}
-
-// --- file info -----------------------------------------------------------
-
-// FileInfo is what Stat and ReadDir report: the file's own facts with the
-// session's owner.
-type FileInfo struct {
-	name    string
-	size    int64
-	mode    fs.FileMode
-	modTime time.Time
-	uid     uint32
-	gid     uint32
-}
-
-func (i *FileInfo) Name() string       { return i.name }
-func (i *FileInfo) Size() int64        { return i.size }
-func (i *FileInfo) Mode() fs.FileMode  { return i.mode }
-func (i *FileInfo) ModTime() time.Time { return i.modTime }
-func (i *FileInfo) IsDir() bool        { return i.mode.IsDir() }
-func (i *FileInfo) Sys() any           { return nil }
-
-// Uid and Gid are the owner reported to SFTP clients.
-func (i *FileInfo) Uid() uint32 { return i.uid }
-func (i *FileInfo) Gid() uint32 { return i.gid }
-
-func (f *FS) info(name string, fi fs.FileInfo) *FileInfo {
-	out := &FileInfo{name: name, size: fi.Size(), mode: fi.Mode(), modTime: fi.ModTime()}
-	if fi.IsDir() {
-		out.size = 0
-	}
-	if o := f.cfg.Owner; o != nil {
-		out.uid, out.gid = o.Uid, o.Gid
-	}
-	return out
-}
-
-func (f *FS) virtualDir(name string) *FileInfo {
-	out := &FileInfo{name: name, mode: fs.ModeDir | 0o744}
-	if o := f.cfg.Owner; o != nil {
-		out.uid, out.gid = o.Uid, o.Gid
-	}
-	return out
-}
-
-func baseName(v string) string {
-	if v == "/" {
-		return "/"
-	}
-	return path.Base(v)
-}
-
-// --- operations ----------------------------------------------------------
-
-// RealPath cleans p relative to dir (the session's working directory).
-func RealPath(dir, p string) string {
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	return path.Clean(path.Join("/", dir, p))
-}
-
-// Stat reports one virtual path.
-func (f *FS) Stat(p string) (*FileInfo, error) {
-	n, err := f.resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	switch n.kind {
-	case kindContainers, kindVirtual:
-		return f.virtualDir(baseName(n.virtual)), nil
-	}
-	if !f.allowStat(n) {
-		return nil, ErrDenied
-	}
-	root, err := f.safeRoot(n, false)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := root.Lstat(keyOrDot(n.key))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	if n.fileOnly && fi.IsDir() {
-		return nil, ErrNotFound
-	}
-	return f.info(baseName(n.virtual), fi), nil
-}
-
-func keyOrDot(k string) string {
-	if k == "" {
-		return "."
-	}
-	return k
-}
-
-// ReadDir lists a virtual folder, in ascending order of name. Symbolic
-// links are not listed.
-func (f *FS) ReadDir(p string) ([]*FileInfo, error) {
-	n, err := f.resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	switch n.kind {
-	case kindContainers:
-		if !f.allow("s3:ListAllMyBuckets", arnS3+"*", nil) {
-			return nil, ErrDenied
-		}
-		names, err := f.cfg.Files.Containers(f.cfg.Domain)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		out := make([]*FileInfo, 0, len(names))
-		for _, name := range names {
-			out = append(out, f.virtualDir(name))
-		}
-		return out, nil
-	case kindVirtual:
-		seen := map[string]bool{}
-		var out []*FileInfo
-		prefix := strings.TrimSuffix(n.virtual, "/") + "/"
-		for _, m := range f.mappings {
-			if !strings.HasPrefix(m.Entry, prefix) {
-				continue
-			}
-			child, _, _ := strings.Cut(m.Entry[len(prefix):], "/")
-			if child == "" || seen[child] {
-				continue
-			}
-			seen[child] = true
-			if fi, err := f.Stat(prefix + child); err == nil {
-				out = append(out, fi)
-			} else if errors.Is(err, os.ErrNotExist) && m.Type == "DIRECTORY" {
-				out = append(out, f.virtualDir(child))
-			}
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-		return out, nil
-	}
-	if !f.allowListDir(n) {
-		return nil, ErrDenied
-	}
-	root, err := f.safeRoot(n, false)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := root.Open(keyOrDot(n.key))
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer dir.Close()
-	st, err := dir.Stat()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	if !st.IsDir() {
-		return nil, ErrNotDir
-	}
-	entries, err := dir.ReadDir(-1)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]*FileInfo, 0, len(entries))
-	for _, e := range entries {
-		if e.Type()&fs.ModeSymlink != 0 {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue
-		}
-		out = append(out, f.info(e.Name(), fi))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
-}
-
-// real resolves p to a real node, refusing virtual folders with err.
-func (f *FS) real(p string, virtualErr error) (node, error) {
-	n, err := f.resolve(p)
-	if err != nil {
-		return n, err
-	}
-	if n.kind != kindReal {
-		return n, virtualErr
-	}
-	if n.key == "" && virtualErr == ErrReadOnly {
-		// A bucket or file system root cannot be written, removed or renamed.
-		return n, ErrReadOnly
-	}
-	return n, nil
-}
-
-// OpenFlags say how a file is opened.
-type OpenFlags struct {
-	Read, Write, Create, Truncate, Exclusive, Append bool
-}
-
-// File is an open file of a session.
-type File struct {
-	*os.File
-	fs       *FS
-	n        node
-	name     string
-	write    bool
-	failed   atomic.Bool
-	once     sync.Once
-	closeErr error
-}
-
-// Name is the file's virtual path.
-func (h *File) Name() string { return h.name }
-
-// Stat reports the open file with the session's owner.
-func (h *File) Stat() (os.FileInfo, error) {
-	fi, err := h.File.Stat()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return h.fs.info(baseName(h.n.virtual), fi), nil
-}
-
-// TransferError marks the transfer as interrupted (the SFTP and FTP servers
-// call it when a session ends mid-transfer): Close then reports a partial
-// upload.
-func (h *File) TransferError(error) { h.failed.Store(true) }
-
-// Close closes the file; a file opened for writing reports an upload.
-func (h *File) Close() error {
-	h.once.Do(func() {
-		var size int64 = -1
-		if h.write {
-			if st, err := h.File.Stat(); err == nil {
-				size = st.Size()
-			}
-		}
-		h.closeErr = h.File.Close()
-		if h.write && h.closeErr == nil && h.fs.cfg.OnUpload != nil {
-			h.fs.cfg.OnUpload(Upload{Path: h.n.virtual, Container: h.n.container, Key: h.n.key, Size: size, Partial: h.failed.Load()})
-		}
-	})
-	return h.closeErr
-}
-
-// Open opens a file for reading and/or writing.
-func (f *FS) Open(p string, fl OpenFlags) (*File, error) {
-	n, err := f.real(p, ErrIsDir)
-	if err != nil {
-		return nil, err
-	}
-	if n.key == "" {
-		return nil, ErrIsDir
-	}
-	write := fl.Write || fl.Append || fl.Create || fl.Truncate
-	if write && !f.allowObject("s3:PutObject", n) {
-		return nil, ErrDenied
-	}
-	if (fl.Read || !write) && !f.allowObject("s3:GetObject", n) {
-		return nil, ErrDenied
-	}
-	root, err := f.safeRoot(n, write)
-	if err != nil {
-		return nil, err
-	}
-	flag := os.O_RDONLY
-	switch {
-	case write && (fl.Read):
-		flag = os.O_RDWR
-	case write:
-		flag = os.O_WRONLY
-	}
-	if fl.Create {
-		flag |= os.O_CREATE
-	}
-	if fl.Truncate {
-		flag |= os.O_TRUNC
-	}
-	if fl.Exclusive {
-		flag |= os.O_EXCL
-	}
-	if fl.Append {
-		flag |= os.O_APPEND
-	}
-	if write && f.cfg.Domain == files.S3 {
-		// S3 has no folders to create first: a key's prefixes exist as soon
-		// as the key does.
-		if dir := path.Dir(n.key); dir != "." {
-			if err := root.MkdirAll(dir, 0o755); err != nil {
-				return nil, mapErr(err)
-			}
-		}
-	}
-	file, err := root.OpenFile(n.key, flag|syscallNoFollow, 0o644)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	st, err := file.Stat()
-	if err != nil {
-		file.Close()
-		return nil, mapErr(err)
-	}
-	if st.IsDir() {
-		file.Close()
-		return nil, ErrIsDir
-	}
-	return &File{File: file, fs: f, n: n, name: n.virtual, write: write}, nil
-}
-
-// Mkdir creates a folder. Its parent must exist.
-func (f *FS) Mkdir(p string) error {
-	n, err := f.real(p, ErrReadOnly)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrReadOnly
-		}
-		return err
-	}
-	if !f.allow("s3:PutObject", arnS3+n.container+"/"+n.key+"/", nil) {
-		return ErrDenied
-	}
-	root, err := f.safeRoot(n, true)
-	if err != nil {
-		return err
-	}
-	return mapErr(root.Mkdir(n.key, 0o755))
-}
-
-// Remove deletes a file.
-func (f *FS) Remove(p string) error {
-	n, err := f.real(p, ErrReadOnly)
-	if err != nil {
-		return err
-	}
-	if !f.allowObject("s3:DeleteObject", n) {
-		return ErrDenied
-	}
-	root, err := f.safeRoot(n, false)
-	if err != nil {
-		return err
-	}
-	fi, err := root.Lstat(n.key)
-	if err != nil {
-		return mapErr(err)
-	}
-	if fi.IsDir() {
-		return ErrIsDir
-	}
-	return mapErr(root.Remove(n.key))
-}
-
-// Rmdir deletes an empty folder.
-func (f *FS) Rmdir(p string) error {
-	n, err := f.real(p, ErrReadOnly)
-	if err != nil {
-		return err
-	}
-	if !f.allow("s3:DeleteObject", arnS3+n.container+"/"+n.key+"/", nil) {
-		return ErrDenied
-	}
-	root, err := f.safeRoot(n, false)
-	if err != nil {
-		return err
-	}
-	fi, err := root.Lstat(n.key)
-	if err != nil {
-		return mapErr(err)
-	}
-	if !fi.IsDir() {
-		return ErrNotDir
-	}
-	if n.fileOnly {
-		return ErrNotDir
-	}
-	return mapErr(root.Remove(n.key))
-}
-
-// Rename moves a file or folder. With overwrite an existing target file is
-// replaced (posix-rename); without, an existing target is refused (SFTP v3
-// RENAME).
-func (f *FS) Rename(from, to string, overwrite bool) error {
-	src, err := f.real(from, ErrReadOnly)
-	if err != nil {
-		return err
-	}
-	dst, err := f.real(to, ErrReadOnly)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrReadOnly
-		}
-		return err
-	}
-	sroot, err := f.root(src.container, false)
-	if err != nil {
-		return err
-	}
-	if err := f.safe(sroot, src.key, false); err != nil {
-		return err
-	}
-	fi, err := sroot.Lstat(src.key)
-	if err != nil {
-		return mapErr(err)
-	}
-	srcKey, dstKey := src.key, dst.key
-	if fi.IsDir() {
-		srcKey, dstKey = srcKey+"/", dstKey+"/"
-	}
-	// S3 renames are a copy and a delete.
-	if !f.allow("s3:GetObject", arnS3+src.container+"/"+srcKey, nil) ||
-		!f.allow("s3:DeleteObject", arnS3+src.container+"/"+srcKey, nil) ||
-		!f.allow("s3:PutObject", arnS3+dst.container+"/"+dstKey, nil) {
-		return ErrDenied
-	}
-	droot, err := f.root(dst.container, true)
-	if err != nil {
-		return err
-	}
-	if err := f.safe(droot, dst.key, true); err != nil {
-		return err
-	}
-	if dfi, err := droot.Lstat(dst.key); err == nil {
-		if !overwrite || dfi.IsDir() || fi.IsDir() {
-			return ErrExists
-		}
-	}
-	if src.container == dst.container {
-		return mapErr(sroot.Rename(src.key, dst.key))
-	}
-	sdir, err := f.cfg.Files.ContainerDir(f.cfg.Domain, src.container)
-	if err != nil {
-		return ErrBadPath
-	}
-	ddir, err := f.cfg.Files.ContainerDir(f.cfg.Domain, dst.container)
-	if err != nil {
-		return ErrBadPath
-	}
-	return mapErr(os.Rename(sdir+"/"+src.key, ddir+"/"+dst.key))
-}
-
-// SetStat changes a file's mode, size or times where the server allows it.
-type SetStat struct {
-	Mode  *fs.FileMode
-	Size  *int64
-	Atime *time.Time
-	Mtime *time.Time
-}
-
-// Setstat applies attributes: a no-op with SetStatNoOp; refused on S3
-// otherwise (AWS: SETSTAT fails on S3 unless SetStatOption is
-// ENABLE_NO_OP), except a size change, which is a truncate and needs
-// PutObject; applied on EFS.
-func (f *FS) Setstat(p string, st SetStat) error {
-	n, err := f.real(p, ErrReadOnly)
-	if err != nil {
-		return err
-	}
-	if f.cfg.SetStatNoOp {
-		_, err := f.Stat(p)
-		return err
-	}
-	root, err := f.safeRoot(n, false)
-	if err != nil {
-		return err
-	}
-	if st.Size != nil {
-		if !f.allowObject("s3:PutObject", n) {
-			return ErrDenied
-		}
-		file, err := root.OpenFile(n.key, os.O_WRONLY|syscallNoFollow, 0)
-		if err != nil {
-			return mapErr(err)
-		}
-		err = file.Truncate(*st.Size)
-		file.Close()
-		if err != nil {
-			return mapErr(err)
-		}
-	}
-	if st.Mode == nil && st.Mtime == nil && st.Atime == nil {
-		return nil
-	}
-	if f.cfg.Domain == files.S3 {
-		return ErrNoSetStat
-	}
-	if st.Mode != nil {
-		if err := root.Chmod(n.key, *st.Mode&fs.ModePerm); err != nil {
-			return mapErr(err)
-		}
-	}
-	if st.Mtime != nil || st.Atime != nil {
-		fi, err := root.Lstat(n.key)
-		if err != nil {
-			return mapErr(err)
-		}
-		at, mt := fi.ModTime(), fi.ModTime()
-		if st.Atime != nil {
-			at = *st.Atime
-		}
-		if st.Mtime != nil {
-			mt = *st.Mtime
-		}
-		if err := root.Chtimes(n.key, at, mt); err != nil {
-			return mapErr(err)
-		}
-	}
-	return nil
 }

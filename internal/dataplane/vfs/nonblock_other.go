@@ -1,0 +1,6 @@
+//go:build !unix
+
+package vfs
+
+// nonBlock: named pipes are Unix's.
+const nonBlock = 0
