@@ -455,7 +455,7 @@ func TestDataplaneConnectionCap(t *testing.T) {
 func TestDataplaneLoginGraceAndFTPIdle(t *testing.T) {
 	t.Parallel()
 	env := startDataPlaneWith(t, nil, "", "", func(c *dataplane.Config) {
-		c.LoginGrace, c.IdleTimeout = time.Second, time.Second
+		c.LoginGrace, c.IdleTimeout = 3*time.Second, 3*time.Second
 	})
 	sid := ftpServer(t, env.TC, dpDirID, types.ProtocolFtp, types.ProtocolSftp)
 	createAccess(t, env.TC, sid, sidTeamA, "/bucket/grace")
@@ -475,7 +475,7 @@ func TestDataplaneLoginGraceAndFTPIdle(t *testing.T) {
 		got, closed := closedWithin(c, 15*time.Second)
 		_ = c.Close()
 		if !closed {
-			t.Fatalf("%s: a connection that never logs in is open 15 s after a 1 s grace period (%q)", proto, got)
+			t.Fatalf("%s: a connection that never logs in is open 15 s after a 3 s grace period (%q)", proto, got)
 		}
 		t.Logf("%s: closed %s after connecting without a login", proto, time.Since(start).Round(10*time.Millisecond))
 	}

@@ -323,6 +323,7 @@ func TestDataplaneSessionEndedByDirectoryChange(t *testing.T) {
 	}
 	deleteUser := func(name string) {
 		req, _ := http.NewRequest(http.MethodDelete, env.URL+"/_ersatz/directory/"+dpDirID+"/users/"+name, nil)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
