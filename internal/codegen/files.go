@@ -35,6 +35,8 @@ var imports = map[string]string{
 	"json":     "encoding/json",
 	"http":     "net/http",
 	"regexp":   "regexp",
+	"slices":   "slices",
+	"utf8":     "unicode/utf8",
 	"strconv":  "strconv",
 	"api":      "github.com/ersatz-dev/ersatz/internal/api",
 	"awserr":   "github.com/ersatz-dev/ersatz/internal/awserr",

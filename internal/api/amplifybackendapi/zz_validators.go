@@ -3,6 +3,8 @@
 package amplifybackendapi
 
 import (
+	"slices"
+
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
@@ -13,109 +15,79 @@ func (s *BackendAPIAppSyncAuthSettings) Validate(r *validate.Report, path string
 
 // Validate checks the model's constraints on BackendAPIAuthType.
 func (s *BackendAPIAuthType) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Mode")
-		if s.Mode != nil {
-			r.Enum(p, *s.Mode, ModeValues)
+	if s.Mode != nil {
+		if !slices.Contains(ModeValues, *s.Mode) {
+			r.Enum(validate.Path(path, "mode"), *s.Mode, ModeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Settings")
-		if s.Settings != nil {
-			s.Settings.Validate(r, p)
-		}
+	if s.Settings != nil {
+		p := validate.Path(path, "settings")
+		s.Settings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on BackendAPICodegenReqObj.
 func (s *BackendAPICodegenReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on BackendAPICodegenRespObj.
 func (s *BackendAPICodegenRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
 // Validate checks the model's constraints on BackendAPIConflictResolution.
 func (s *BackendAPIConflictResolution) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResolutionStrategy")
-		if s.ResolutionStrategy != nil {
-			r.Enum(p, *s.ResolutionStrategy, ResolutionStrategyValues)
+	if s.ResolutionStrategy != nil {
+		if !slices.Contains(ResolutionStrategyValues, *s.ResolutionStrategy) {
+			r.Enum(validate.Path(path, "resolutionStrategy"), *s.ResolutionStrategy, ResolutionStrategyValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on BackendAPIReqObj.
 func (s *BackendAPIReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on BackendAPIResourceConfig.
 func (s *BackendAPIResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AdditionalAuthTypes")
-		if s.AdditionalAuthTypes != nil {
-			for i, v := range s.AdditionalAuthTypes {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.AdditionalAuthTypes != nil {
+		p := validate.Path(path, "additionalAuthTypes")
+		for i := range s.AdditionalAuthTypes {
+			s.AdditionalAuthTypes[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "ConflictResolution")
-		if s.ConflictResolution != nil {
-			s.ConflictResolution.Validate(r, p)
-		}
+	if s.ConflictResolution != nil {
+		p := validate.Path(path, "conflictResolution")
+		s.ConflictResolution.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "DefaultAuthType")
-		if s.DefaultAuthType != nil {
-			s.DefaultAuthType.Validate(r, p)
-		}
+	if s.DefaultAuthType != nil {
+		p := validate.Path(path, "defaultAuthType")
+		s.DefaultAuthType.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on BackendAPIRespObj.
 func (s *BackendAPIRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
@@ -125,17 +97,11 @@ func (s *BackendAuthAppleProviderConfig) Validate(r *validate.Report, path strin
 
 // Validate checks the model's constraints on BackendAuthRespObj.
 func (s *BackendAuthRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
@@ -145,11 +111,9 @@ func (s *BackendAuthSocialProviderConfig) Validate(r *validate.Report, path stri
 
 // Validate checks the model's constraints on BackendConfigRespObj.
 func (s *BackendConfigRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "LoginAuthConfig")
-		if s.LoginAuthConfig != nil {
-			s.LoginAuthConfig.Validate(r, p)
-		}
+	if s.LoginAuthConfig != nil {
+		p := validate.Path(path, "loginAuthConfig")
+		s.LoginAuthConfig.Validate(r, p)
 	}
 }
 
@@ -159,35 +123,29 @@ func (s *BackendJobReqObj) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on BackendJobRespObj.
 func (s *BackendJobRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
 // Validate checks the model's constraints on BackendStoragePermissions.
 func (s *BackendStoragePermissions) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Authenticated")
-		if r.Required(p, s.Authenticated != nil) {
-			for i, v := range s.Authenticated {
-				r.Enum(validate.Index(p, i), v, AuthenticatedElementValues)
+	if s.Authenticated == nil {
+		r.Required(validate.Path(path, "authenticated"), false)
+	} else {
+		for i := range s.Authenticated {
+			if !slices.Contains(AuthenticatedElementValues, s.Authenticated[i]) {
+				r.Enum(validate.Index(validate.Path(path, "authenticated"), i), s.Authenticated[i], AuthenticatedElementValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "UnAuthenticated")
-		if s.UnAuthenticated != nil {
-			for i, v := range s.UnAuthenticated {
-				r.Enum(validate.Index(p, i), v, UnAuthenticatedElementValues)
+	if s.UnAuthenticated != nil {
+		for i := range s.UnAuthenticated {
+			if !slices.Contains(UnAuthenticatedElementValues, s.UnAuthenticated[i]) {
+				r.Enum(validate.Index(validate.Path(path, "unAuthenticated"), i), s.UnAuthenticated[i], UnAuthenticatedElementValues)
 			}
 		}
 	}
@@ -195,29 +153,17 @@ func (s *BackendStoragePermissions) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on BackendStorageRespObj.
 func (s *BackendStorageRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "JobId")
-		if r.Required(p, s.JobId != nil) {
-			_ = p
-		}
+	if s.JobId == nil {
+		r.Required(validate.Path(path, "jobId"), false)
 	}
-	{
-		p := validate.Path(path, "Status")
-		if r.Required(p, s.Status != nil) {
-			_ = p
-		}
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
 	}
 }
 
@@ -227,49 +173,31 @@ func (s *BadRequestException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CloneBackendReqObj.
 func (s *CloneBackendReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "TargetEnvironmentName")
-		if r.Required(p, s.TargetEnvironmentName != nil) {
-			_ = p
-		}
+	if s.TargetEnvironmentName == nil {
+		r.Required(validate.Path(path, "targetEnvironmentName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CloneBackendRequest.
 func (s *CloneBackendRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "TargetEnvironmentName")
-		if r.Required(p, s.TargetEnvironmentName != nil) {
-			_ = p
-		}
+	if s.TargetEnvironmentName == nil {
+		r.Required(validate.Path(path, "targetEnvironmentName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CloneBackendRespObj.
 func (s *CloneBackendRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
@@ -279,51 +207,36 @@ func (s *CloneBackendResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateBackendAPIReqObj.
 func (s *CreateBackendAPIReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAPIRequest.
 func (s *CreateBackendAPIRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
@@ -333,187 +246,152 @@ func (s *CreateBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateBackendAuthForgotPasswordConfig.
 func (s *CreateBackendAuthForgotPasswordConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DeliveryMethod")
-		if r.Required(p, s.DeliveryMethod != nil) {
-			r.Enum(p, *s.DeliveryMethod, DeliveryMethodValues)
+	if s.DeliveryMethod == nil {
+		r.Required(validate.Path(path, "deliveryMethod"), false)
+	} else {
+		if !slices.Contains(DeliveryMethodValues, *s.DeliveryMethod) {
+			r.Enum(validate.Path(path, "deliveryMethod"), *s.DeliveryMethod, DeliveryMethodValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EmailSettings")
-		if s.EmailSettings != nil {
-			s.EmailSettings.Validate(r, p)
-		}
+	if s.EmailSettings != nil {
+		p := validate.Path(path, "emailSettings")
+		s.EmailSettings.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SmsSettings")
-		if s.SmsSettings != nil {
-			s.SmsSettings.Validate(r, p)
-		}
+	if s.SmsSettings != nil {
+		p := validate.Path(path, "smsSettings")
+		s.SmsSettings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthIdentityPoolConfig.
 func (s *CreateBackendAuthIdentityPoolConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "IdentityPoolName")
-		if r.Required(p, s.IdentityPoolName != nil) {
-			_ = p
-		}
+	if s.IdentityPoolName == nil {
+		r.Required(validate.Path(path, "identityPoolName"), false)
 	}
-	{
-		p := validate.Path(path, "UnauthenticatedLogin")
-		if r.Required(p, s.UnauthenticatedLogin != nil) {
-			_ = p
-		}
+	if s.UnauthenticatedLogin == nil {
+		r.Required(validate.Path(path, "unauthenticatedLogin"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthMFAConfig.
 func (s *CreateBackendAuthMFAConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MFAMode")
-		if r.Required(p, s.MFAMode != nil) {
-			r.Enum(p, *s.MFAMode, MFAModeValues)
+	if s.MFAMode == nil {
+		r.Required(validate.Path(path, "mFAMode"), false)
+	} else {
+		if !slices.Contains(MFAModeValues, *s.MFAMode) {
+			r.Enum(validate.Path(path, "mFAMode"), *s.MFAMode, MFAModeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Settings")
-		if s.Settings != nil {
-			s.Settings.Validate(r, p)
-		}
+	if s.Settings != nil {
+		p := validate.Path(path, "settings")
+		s.Settings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthOAuthConfig.
 func (s *CreateBackendAuthOAuthConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "OAuthGrantType")
-		if r.Required(p, s.OAuthGrantType != nil) {
-			r.Enum(p, *s.OAuthGrantType, OAuthGrantTypeValues)
+	if s.OAuthGrantType == nil {
+		r.Required(validate.Path(path, "oAuthGrantType"), false)
+	} else {
+		if !slices.Contains(OAuthGrantTypeValues, *s.OAuthGrantType) {
+			r.Enum(validate.Path(path, "oAuthGrantType"), *s.OAuthGrantType, OAuthGrantTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "OAuthScopes")
-		if r.Required(p, s.OAuthScopes != nil) {
-			for i, v := range s.OAuthScopes {
-				r.Enum(validate.Index(p, i), v, OAuthScopesElementValues)
+	if s.OAuthScopes == nil {
+		r.Required(validate.Path(path, "oAuthScopes"), false)
+	} else {
+		for i := range s.OAuthScopes {
+			if !slices.Contains(OAuthScopesElementValues, s.OAuthScopes[i]) {
+				r.Enum(validate.Index(validate.Path(path, "oAuthScopes"), i), s.OAuthScopes[i], OAuthScopesElementValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "RedirectSignInURIs")
-		if r.Required(p, s.RedirectSignInURIs != nil) {
-			_ = p
-		}
+	if s.RedirectSignInURIs == nil {
+		r.Required(validate.Path(path, "redirectSignInURIs"), false)
 	}
-	{
-		p := validate.Path(path, "RedirectSignOutURIs")
-		if r.Required(p, s.RedirectSignOutURIs != nil) {
-			_ = p
-		}
+	if s.RedirectSignOutURIs == nil {
+		r.Required(validate.Path(path, "redirectSignOutURIs"), false)
 	}
-	{
-		p := validate.Path(path, "SocialProviderSettings")
-		if s.SocialProviderSettings != nil {
-			s.SocialProviderSettings.Validate(r, p)
-		}
+	if s.SocialProviderSettings != nil {
+		p := validate.Path(path, "socialProviderSettings")
+		s.SocialProviderSettings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthPasswordPolicyConfig.
 func (s *CreateBackendAuthPasswordPolicyConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AdditionalConstraints")
-		if s.AdditionalConstraints != nil {
-			for i, v := range s.AdditionalConstraints {
-				r.Enum(validate.Index(p, i), v, AdditionalConstraintsElementValues)
+	if s.AdditionalConstraints != nil {
+		for i := range s.AdditionalConstraints {
+			if !slices.Contains(AdditionalConstraintsElementValues, s.AdditionalConstraints[i]) {
+				r.Enum(validate.Index(validate.Path(path, "additionalConstraints"), i), s.AdditionalConstraints[i], AdditionalConstraintsElementValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "MinimumLength")
-		if r.Required(p, s.MinimumLength != nil) {
-			_ = p
-		}
+	if s.MinimumLength == nil {
+		r.Required(validate.Path(path, "minimumLength"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthReqObj.
 func (s *CreateBackendAuthReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthRequest.
 func (s *CreateBackendAuthRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthResourceConfig.
 func (s *CreateBackendAuthResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AuthResources")
-		if r.Required(p, s.AuthResources != nil) {
-			r.Enum(p, *s.AuthResources, AuthResourcesValues)
+	if s.AuthResources == nil {
+		r.Required(validate.Path(path, "authResources"), false)
+	} else {
+		if !slices.Contains(AuthResourcesValues, *s.AuthResources) {
+			r.Enum(validate.Path(path, "authResources"), *s.AuthResources, AuthResourcesValues)
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityPoolConfigs")
-		if s.IdentityPoolConfigs != nil {
-			s.IdentityPoolConfigs.Validate(r, p)
+	if s.IdentityPoolConfigs != nil {
+		p := validate.Path(path, "identityPoolConfigs")
+		s.IdentityPoolConfigs.Validate(r, p)
+	}
+	if s.Service == nil {
+		r.Required(validate.Path(path, "service"), false)
+	} else {
+		if !slices.Contains(ServiceValues, *s.Service) {
+			r.Enum(validate.Path(path, "service"), *s.Service, ServiceValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Service")
-		if r.Required(p, s.Service != nil) {
-			r.Enum(p, *s.Service, ServiceValues)
-		}
-	}
-	{
-		p := validate.Path(path, "UserPoolConfigs")
-		if r.Required(p, s.UserPoolConfigs != nil) {
-			s.UserPoolConfigs.Validate(r, p)
-		}
+	if s.UserPoolConfigs == nil {
+		r.Required(validate.Path(path, "userPoolConfigs"), false)
+	} else {
+		p := validate.Path(path, "userPoolConfigs")
+		s.UserPoolConfigs.Validate(r, p)
 	}
 }
 
@@ -523,77 +401,63 @@ func (s *CreateBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateBackendAuthUserPoolConfig.
 func (s *CreateBackendAuthUserPoolConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ForgotPassword")
-		if s.ForgotPassword != nil {
-			s.ForgotPassword.Validate(r, p)
-		}
+	if s.ForgotPassword != nil {
+		p := validate.Path(path, "forgotPassword")
+		s.ForgotPassword.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "Mfa")
-		if s.Mfa != nil {
-			s.Mfa.Validate(r, p)
-		}
+	if s.Mfa != nil {
+		p := validate.Path(path, "mfa")
+		s.Mfa.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "OAuth")
-		if s.OAuth != nil {
-			s.OAuth.Validate(r, p)
-		}
+	if s.OAuth != nil {
+		p := validate.Path(path, "oAuth")
+		s.OAuth.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "PasswordPolicy")
-		if s.PasswordPolicy != nil {
-			s.PasswordPolicy.Validate(r, p)
-		}
+	if s.PasswordPolicy != nil {
+		p := validate.Path(path, "passwordPolicy")
+		s.PasswordPolicy.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "RequiredSignUpAttributes")
-		if r.Required(p, s.RequiredSignUpAttributes != nil) {
-			for i, v := range s.RequiredSignUpAttributes {
-				r.Enum(validate.Index(p, i), v, RequiredSignUpAttributesElementValues)
+	if s.RequiredSignUpAttributes == nil {
+		r.Required(validate.Path(path, "requiredSignUpAttributes"), false)
+	} else {
+		for i := range s.RequiredSignUpAttributes {
+			if !slices.Contains(RequiredSignUpAttributesElementValues, s.RequiredSignUpAttributes[i]) {
+				r.Enum(validate.Index(validate.Path(path, "requiredSignUpAttributes"), i), s.RequiredSignUpAttributes[i], RequiredSignUpAttributesElementValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SignInMethod")
-		if r.Required(p, s.SignInMethod != nil) {
-			r.Enum(p, *s.SignInMethod, SignInMethodValues)
+	if s.SignInMethod == nil {
+		r.Required(validate.Path(path, "signInMethod"), false)
+	} else {
+		if !slices.Contains(SignInMethodValues, *s.SignInMethod) {
+			r.Enum(validate.Path(path, "signInMethod"), *s.SignInMethod, SignInMethodValues)
 		}
 	}
-	{
-		p := validate.Path(path, "UserPoolName")
-		if r.Required(p, s.UserPoolName != nil) {
-			_ = p
-		}
+	if s.UserPoolName == nil {
+		r.Required(validate.Path(path, "userPoolName"), false)
 	}
-	{
-		p := validate.Path(path, "VerificationMessage")
-		if s.VerificationMessage != nil {
-			s.VerificationMessage.Validate(r, p)
-		}
+	if s.VerificationMessage != nil {
+		p := validate.Path(path, "verificationMessage")
+		s.VerificationMessage.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendAuthVerificationMessageConfig.
 func (s *CreateBackendAuthVerificationMessageConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DeliveryMethod")
-		if r.Required(p, s.DeliveryMethod != nil) {
-			r.Enum(p, *s.DeliveryMethod, DeliveryMethodValues)
+	if s.DeliveryMethod == nil {
+		r.Required(validate.Path(path, "deliveryMethod"), false)
+	} else {
+		if !slices.Contains(DeliveryMethodValues, *s.DeliveryMethod) {
+			r.Enum(validate.Path(path, "deliveryMethod"), *s.DeliveryMethod, DeliveryMethodValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EmailSettings")
-		if s.EmailSettings != nil {
-			s.EmailSettings.Validate(r, p)
-		}
+	if s.EmailSettings != nil {
+		p := validate.Path(path, "emailSettings")
+		s.EmailSettings.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SmsSettings")
-		if s.SmsSettings != nil {
-			s.SmsSettings.Validate(r, p)
-		}
+	if s.SmsSettings != nil {
+		p := validate.Path(path, "smsSettings")
+		s.SmsSettings.Validate(r, p)
 	}
 }
 
@@ -603,21 +467,15 @@ func (s *CreateBackendConfigReqObj) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateBackendConfigRequest.
 func (s *CreateBackendConfigRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendConfigRespObj.
 func (s *CreateBackendConfigRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
@@ -627,73 +485,45 @@ func (s *CreateBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // Validate checks the model's constraints on CreateBackendReqObj.
 func (s *CreateBackendReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "AppName")
-		if r.Required(p, s.AppName != nil) {
-			_ = p
-		}
+	if s.AppName == nil {
+		r.Required(validate.Path(path, "appName"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendRequest.
 func (s *CreateBackendRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "AppName")
-		if r.Required(p, s.AppName != nil) {
-			_ = p
-		}
+	if s.AppName == nil {
+		r.Required(validate.Path(path, "appName"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendRespObj.
 func (s *CreateBackendRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
@@ -703,66 +533,52 @@ func (s *CreateBackendResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateBackendStorageReqObj.
 func (s *CreateBackendStorageReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendStorageRequest.
 func (s *CreateBackendStorageRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateBackendStorageResourceConfig.
 func (s *CreateBackendStorageResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Permissions")
-		if r.Required(p, s.Permissions != nil) {
-			s.Permissions.Validate(r, p)
-		}
+	if s.Permissions == nil {
+		r.Required(validate.Path(path, "permissions"), false)
+	} else {
+		p := validate.Path(path, "permissions")
+		s.Permissions.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
@@ -773,39 +589,24 @@ func (s *CreateBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // Validate checks the model's constraints on CreateTokenRequest.
 func (s *CreateTokenRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateTokenRespObj.
 func (s *CreateTokenRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "ChallengeCode")
-		if r.Required(p, s.ChallengeCode != nil) {
-			_ = p
-		}
+	if s.ChallengeCode == nil {
+		r.Required(validate.Path(path, "challengeCode"), false)
 	}
-	{
-		p := validate.Path(path, "SessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
-	{
-		p := validate.Path(path, "Ttl")
-		if r.Required(p, s.Ttl != nil) {
-			_ = p
-		}
+	if s.Ttl == nil {
+		r.Required(validate.Path(path, "ttl"), false)
 	}
 }
 
@@ -815,29 +616,18 @@ func (s *CreateTokenResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DeleteBackendAPIRequest.
 func (s *DeleteBackendAPIRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
@@ -847,23 +637,14 @@ func (s *DeleteBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DeleteBackendAuthRequest.
 func (s *DeleteBackendAuthRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
@@ -873,33 +654,21 @@ func (s *DeleteBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DeleteBackendRequest.
 func (s *DeleteBackendRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
 // Validate checks the model's constraints on DeleteBackendRespObj.
 func (s *DeleteBackendRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
 }
 
@@ -909,28 +678,20 @@ func (s *DeleteBackendResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DeleteBackendStorageRequest.
 func (s *DeleteBackendStorageRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
@@ -941,27 +702,18 @@ func (s *DeleteBackendStorageResponse) Validate(r *validate.Report, path string)
 
 // Validate checks the model's constraints on DeleteTokenRequest.
 func (s *DeleteTokenRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "SessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
 }
 
 // Validate checks the model's constraints on DeleteTokenRespObj.
 func (s *DeleteTokenRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "IsSuccess")
-		if r.Required(p, s.IsSuccess != nil) {
-			_ = p
-		}
+	if s.IsSuccess == nil {
+		r.Required(validate.Path(path, "isSuccess"), false)
 	}
 }
 
@@ -979,23 +731,14 @@ func (s *GatewayTimeoutException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on GenerateBackendAPIModelsRequest.
 func (s *GenerateBackendAPIModelsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
@@ -1005,179 +748,117 @@ func (s *GenerateBackendAPIModelsResponse) Validate(r *validate.Report, path str
 
 // Validate checks the model's constraints on GetBackendAPIModelsRequest.
 func (s *GetBackendAPIModelsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAPIModelsResponse.
 func (s *GetBackendAPIModelsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, StatusValues)
+	if s.Status != nil {
+		if !slices.Contains(StatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, StatusValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAPIRequest.
 func (s *GetBackendAPIRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAPIRespObj.
 func (s *GetBackendAPIRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAPIResponse.
 func (s *GetBackendAPIResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAuthReqObj.
 func (s *GetBackendAuthReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAuthRequest.
 func (s *GetBackendAuthRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAuthRespObj.
 func (s *GetBackendAuthRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendAuthResponse.
 func (s *GetBackendAuthResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendJobRequest.
 func (s *GetBackendJobRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "JobId")
-		if r.Required(p, s.JobId != nil) {
-			_ = p
-		}
+	if s.JobId == nil {
+		r.Required(validate.Path(path, "jobId"), false)
 	}
 }
 
@@ -1191,21 +872,15 @@ func (s *GetBackendReqObj) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on GetBackendRequest.
 func (s *GetBackendRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendRespObj.
 func (s *GetBackendRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
@@ -1215,131 +890,87 @@ func (s *GetBackendResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on GetBackendStorageReqObj.
 func (s *GetBackendStorageReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendStorageRequest.
 func (s *GetBackendStorageRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendStorageResourceConfig.
 func (s *GetBackendStorageResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Imported")
-		if r.Required(p, s.Imported != nil) {
-			_ = p
-		}
+	if s.Imported == nil {
+		r.Required(validate.Path(path, "imported"), false)
 	}
-	{
-		p := validate.Path(path, "Permissions")
-		if s.Permissions != nil {
-			s.Permissions.Validate(r, p)
-		}
+	if s.Permissions != nil {
+		p := validate.Path(path, "permissions")
+		s.Permissions.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetBackendStorageRespObj.
 func (s *GetBackendStorageRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetBackendStorageResponse.
 func (s *GetBackendStorageResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetTokenRequest.
 func (s *GetTokenRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "SessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetTokenRespObj.
 func (s *GetTokenRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "ChallengeCode")
-		if r.Required(p, s.ChallengeCode != nil) {
-			_ = p
-		}
+	if s.ChallengeCode == nil {
+		r.Required(validate.Path(path, "challengeCode"), false)
 	}
-	{
-		p := validate.Path(path, "SessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
-	{
-		p := validate.Path(path, "Ttl")
-		if r.Required(p, s.Ttl != nil) {
-			_ = p
-		}
+	if s.Ttl == nil {
+		r.Required(validate.Path(path, "ttl"), false)
 	}
 }
 
@@ -1349,57 +980,33 @@ func (s *GetTokenResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ImportBackendAuthReqObj.
 func (s *ImportBackendAuthReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NativeClientId")
-		if r.Required(p, s.NativeClientId != nil) {
-			_ = p
-		}
+	if s.NativeClientId == nil {
+		r.Required(validate.Path(path, "nativeClientId"), false)
 	}
-	{
-		p := validate.Path(path, "UserPoolId")
-		if r.Required(p, s.UserPoolId != nil) {
-			_ = p
-		}
+	if s.UserPoolId == nil {
+		r.Required(validate.Path(path, "userPoolId"), false)
 	}
-	{
-		p := validate.Path(path, "WebClientId")
-		if r.Required(p, s.WebClientId != nil) {
-			_ = p
-		}
+	if s.WebClientId == nil {
+		r.Required(validate.Path(path, "webClientId"), false)
 	}
 }
 
 // Validate checks the model's constraints on ImportBackendAuthRequest.
 func (s *ImportBackendAuthRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "NativeClientId")
-		if r.Required(p, s.NativeClientId != nil) {
-			_ = p
-		}
+	if s.NativeClientId == nil {
+		r.Required(validate.Path(path, "nativeClientId"), false)
 	}
-	{
-		p := validate.Path(path, "UserPoolId")
-		if r.Required(p, s.UserPoolId != nil) {
-			_ = p
-		}
+	if s.UserPoolId == nil {
+		r.Required(validate.Path(path, "userPoolId"), false)
 	}
-	{
-		p := validate.Path(path, "WebClientId")
-		if r.Required(p, s.WebClientId != nil) {
-			_ = p
-		}
+	if s.WebClientId == nil {
+		r.Required(validate.Path(path, "webClientId"), false)
 	}
 }
 
@@ -1409,32 +1016,28 @@ func (s *ImportBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ImportBackendStorageReqObj.
 func (s *ImportBackendStorageReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportBackendStorageRequest.
 func (s *ImportBackendStorageRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
@@ -1453,56 +1056,44 @@ func (s *LimitExceededException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ListBackendJobReqObj.
 func (s *ListBackendJobReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(25)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(25) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(25)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListBackendJobRespObj.
 func (s *ListBackendJobRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Jobs")
-		if s.Jobs != nil {
-			for i, v := range s.Jobs {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Jobs != nil {
+		p := validate.Path(path, "jobs")
+		for i := range s.Jobs {
+			s.Jobs[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListBackendJobsRequest.
 func (s *ListBackendJobsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(25)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(25) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(25)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListBackendJobsResponse.
 func (s *ListBackendJobsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Jobs")
-		if s.Jobs != nil {
-			for i, v := range s.Jobs {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Jobs != nil {
+		p := validate.Path(path, "jobs")
+		for i := range s.Jobs {
+			s.Jobs[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
@@ -1517,24 +1108,22 @@ func (s *ListS3BucketsRequest) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ListS3BucketsRespObj.
 func (s *ListS3BucketsRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Buckets")
-		if r.Required(p, s.Buckets != nil) {
-			for i, v := range s.Buckets {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Buckets == nil {
+		r.Required(validate.Path(path, "buckets"), false)
+	} else {
+		p := validate.Path(path, "buckets")
+		for i := range s.Buckets {
+			s.Buckets[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListS3BucketsResponse.
 func (s *ListS3BucketsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Buckets")
-		if s.Buckets != nil {
-			for i, v := range s.Buckets {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Buckets != nil {
+		p := validate.Path(path, "buckets")
+		for i := range s.Buckets {
+			s.Buckets[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
@@ -1553,21 +1142,15 @@ func (s *RemoveAllBackendsReqObj) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on RemoveAllBackendsRequest.
 func (s *RemoveAllBackendsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
 // Validate checks the model's constraints on RemoveAllBackendsRespObj.
 func (s *RemoveAllBackendsRespObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
@@ -1577,21 +1160,15 @@ func (s *RemoveAllBackendsResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on RemoveBackendAuthReqObj.
 func (s *RemoveBackendAuthReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on RemoveBackendConfigRequest.
 func (s *RemoveBackendConfigRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
 }
 
@@ -1605,16 +1182,14 @@ func (s *RemoveBackendConfigResponse) Validate(r *validate.Report, path string) 
 
 // Validate checks the model's constraints on RemoveBackendStorageReqObj.
 func (s *RemoveBackendStorageReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }
@@ -1629,11 +1204,10 @@ func (s *S3BucketInfo) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on Settings.
 func (s *Settings) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MfaTypes")
-		if s.MfaTypes != nil {
-			for i, v := range s.MfaTypes {
-				r.Enum(validate.Index(p, i), v, MfaTypesElementValues)
+	if s.MfaTypes != nil {
+		for i := range s.MfaTypes {
+			if !slices.Contains(MfaTypesElementValues, s.MfaTypes[i]) {
+				r.Enum(validate.Index(validate.Path(path, "mfaTypes"), i), s.MfaTypes[i], MfaTypesElementValues)
 			}
 		}
 	}
@@ -1645,29 +1219,21 @@ func (s *SmsSettings) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on SocialProviderSettings.
 func (s *SocialProviderSettings) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Facebook")
-		if s.Facebook != nil {
-			s.Facebook.Validate(r, p)
-		}
+	if s.Facebook != nil {
+		p := validate.Path(path, "facebook")
+		s.Facebook.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "Google")
-		if s.Google != nil {
-			s.Google.Validate(r, p)
-		}
+	if s.Google != nil {
+		p := validate.Path(path, "google")
+		s.Google.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "LoginWithAmazon")
-		if s.LoginWithAmazon != nil {
-			s.LoginWithAmazon.Validate(r, p)
-		}
+	if s.LoginWithAmazon != nil {
+		p := validate.Path(path, "loginWithAmazon")
+		s.LoginWithAmazon.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SignInWithApple")
-		if s.SignInWithApple != nil {
-			s.SignInWithApple.Validate(r, p)
-		}
+	if s.SignInWithApple != nil {
+		p := validate.Path(path, "signInWithApple")
+		s.SignInWithApple.Validate(r, p)
 	}
 }
 
@@ -1677,29 +1243,18 @@ func (s *TooManyRequestsException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateBackendAPIRequest.
 func (s *UpdateBackendAPIRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if s.ResourceConfig != nil {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig != nil {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
@@ -1709,23 +1264,18 @@ func (s *UpdateBackendAPIResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateBackendAuthForgotPasswordConfig.
 func (s *UpdateBackendAuthForgotPasswordConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DeliveryMethod")
-		if s.DeliveryMethod != nil {
-			r.Enum(p, *s.DeliveryMethod, DeliveryMethodValues)
+	if s.DeliveryMethod != nil {
+		if !slices.Contains(DeliveryMethodValues, *s.DeliveryMethod) {
+			r.Enum(validate.Path(path, "deliveryMethod"), *s.DeliveryMethod, DeliveryMethodValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EmailSettings")
-		if s.EmailSettings != nil {
-			s.EmailSettings.Validate(r, p)
-		}
+	if s.EmailSettings != nil {
+		p := validate.Path(path, "emailSettings")
+		s.EmailSettings.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SmsSettings")
-		if s.SmsSettings != nil {
-			s.SmsSettings.Validate(r, p)
-		}
+	if s.SmsSettings != nil {
+		p := validate.Path(path, "smsSettings")
+		s.SmsSettings.Validate(r, p)
 	}
 }
 
@@ -1735,51 +1285,43 @@ func (s *UpdateBackendAuthIdentityPoolConfig) Validate(r *validate.Report, path 
 
 // Validate checks the model's constraints on UpdateBackendAuthMFAConfig.
 func (s *UpdateBackendAuthMFAConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MFAMode")
-		if s.MFAMode != nil {
-			r.Enum(p, *s.MFAMode, MFAModeValues)
+	if s.MFAMode != nil {
+		if !slices.Contains(MFAModeValues, *s.MFAMode) {
+			r.Enum(validate.Path(path, "mFAMode"), *s.MFAMode, MFAModeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Settings")
-		if s.Settings != nil {
-			s.Settings.Validate(r, p)
-		}
+	if s.Settings != nil {
+		p := validate.Path(path, "settings")
+		s.Settings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthOAuthConfig.
 func (s *UpdateBackendAuthOAuthConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "OAuthGrantType")
-		if s.OAuthGrantType != nil {
-			r.Enum(p, *s.OAuthGrantType, OAuthGrantTypeValues)
+	if s.OAuthGrantType != nil {
+		if !slices.Contains(OAuthGrantTypeValues, *s.OAuthGrantType) {
+			r.Enum(validate.Path(path, "oAuthGrantType"), *s.OAuthGrantType, OAuthGrantTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "OAuthScopes")
-		if s.OAuthScopes != nil {
-			for i, v := range s.OAuthScopes {
-				r.Enum(validate.Index(p, i), v, OAuthScopesElementValues)
+	if s.OAuthScopes != nil {
+		for i := range s.OAuthScopes {
+			if !slices.Contains(OAuthScopesElementValues, s.OAuthScopes[i]) {
+				r.Enum(validate.Index(validate.Path(path, "oAuthScopes"), i), s.OAuthScopes[i], OAuthScopesElementValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SocialProviderSettings")
-		if s.SocialProviderSettings != nil {
-			s.SocialProviderSettings.Validate(r, p)
-		}
+	if s.SocialProviderSettings != nil {
+		p := validate.Path(path, "socialProviderSettings")
+		s.SocialProviderSettings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthPasswordPolicyConfig.
 func (s *UpdateBackendAuthPasswordPolicyConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AdditionalConstraints")
-		if s.AdditionalConstraints != nil {
-			for i, v := range s.AdditionalConstraints {
-				r.Enum(validate.Index(p, i), v, AdditionalConstraintsElementValues)
+	if s.AdditionalConstraints != nil {
+		for i := range s.AdditionalConstraints {
+			if !slices.Contains(AdditionalConstraintsElementValues, s.AdditionalConstraints[i]) {
+				r.Enum(validate.Index(validate.Path(path, "additionalConstraints"), i), s.AdditionalConstraints[i], AdditionalConstraintsElementValues)
 			}
 		}
 	}
@@ -1787,73 +1329,61 @@ func (s *UpdateBackendAuthPasswordPolicyConfig) Validate(r *validate.Report, pat
 
 // Validate checks the model's constraints on UpdateBackendAuthReqObj.
 func (s *UpdateBackendAuthReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthRequest.
 func (s *UpdateBackendAuthRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthResourceConfig.
 func (s *UpdateBackendAuthResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AuthResources")
-		if r.Required(p, s.AuthResources != nil) {
-			r.Enum(p, *s.AuthResources, AuthResourcesValues)
+	if s.AuthResources == nil {
+		r.Required(validate.Path(path, "authResources"), false)
+	} else {
+		if !slices.Contains(AuthResourcesValues, *s.AuthResources) {
+			r.Enum(validate.Path(path, "authResources"), *s.AuthResources, AuthResourcesValues)
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityPoolConfigs")
-		if s.IdentityPoolConfigs != nil {
-			s.IdentityPoolConfigs.Validate(r, p)
+	if s.IdentityPoolConfigs != nil {
+		p := validate.Path(path, "identityPoolConfigs")
+		s.IdentityPoolConfigs.Validate(r, p)
+	}
+	if s.Service == nil {
+		r.Required(validate.Path(path, "service"), false)
+	} else {
+		if !slices.Contains(ServiceValues, *s.Service) {
+			r.Enum(validate.Path(path, "service"), *s.Service, ServiceValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Service")
-		if r.Required(p, s.Service != nil) {
-			r.Enum(p, *s.Service, ServiceValues)
-		}
-	}
-	{
-		p := validate.Path(path, "UserPoolConfigs")
-		if r.Required(p, s.UserPoolConfigs != nil) {
-			s.UserPoolConfigs.Validate(r, p)
-		}
+	if s.UserPoolConfigs == nil {
+		r.Required(validate.Path(path, "userPoolConfigs"), false)
+	} else {
+		p := validate.Path(path, "userPoolConfigs")
+		s.UserPoolConfigs.Validate(r, p)
 	}
 }
 
@@ -1863,115 +1393,84 @@ func (s *UpdateBackendAuthResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateBackendAuthUserPoolConfig.
 func (s *UpdateBackendAuthUserPoolConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ForgotPassword")
-		if s.ForgotPassword != nil {
-			s.ForgotPassword.Validate(r, p)
-		}
+	if s.ForgotPassword != nil {
+		p := validate.Path(path, "forgotPassword")
+		s.ForgotPassword.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "Mfa")
-		if s.Mfa != nil {
-			s.Mfa.Validate(r, p)
-		}
+	if s.Mfa != nil {
+		p := validate.Path(path, "mfa")
+		s.Mfa.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "OAuth")
-		if s.OAuth != nil {
-			s.OAuth.Validate(r, p)
-		}
+	if s.OAuth != nil {
+		p := validate.Path(path, "oAuth")
+		s.OAuth.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "PasswordPolicy")
-		if s.PasswordPolicy != nil {
-			s.PasswordPolicy.Validate(r, p)
-		}
+	if s.PasswordPolicy != nil {
+		p := validate.Path(path, "passwordPolicy")
+		s.PasswordPolicy.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "VerificationMessage")
-		if s.VerificationMessage != nil {
-			s.VerificationMessage.Validate(r, p)
-		}
+	if s.VerificationMessage != nil {
+		p := validate.Path(path, "verificationMessage")
+		s.VerificationMessage.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendAuthVerificationMessageConfig.
 func (s *UpdateBackendAuthVerificationMessageConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DeliveryMethod")
-		if r.Required(p, s.DeliveryMethod != nil) {
-			r.Enum(p, *s.DeliveryMethod, DeliveryMethodValues)
+	if s.DeliveryMethod == nil {
+		r.Required(validate.Path(path, "deliveryMethod"), false)
+	} else {
+		if !slices.Contains(DeliveryMethodValues, *s.DeliveryMethod) {
+			r.Enum(validate.Path(path, "deliveryMethod"), *s.DeliveryMethod, DeliveryMethodValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EmailSettings")
-		if s.EmailSettings != nil {
-			s.EmailSettings.Validate(r, p)
-		}
+	if s.EmailSettings != nil {
+		p := validate.Path(path, "emailSettings")
+		s.EmailSettings.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SmsSettings")
-		if s.SmsSettings != nil {
-			s.SmsSettings.Validate(r, p)
-		}
+	if s.SmsSettings != nil {
+		p := validate.Path(path, "smsSettings")
+		s.SmsSettings.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigReqObj.
 func (s *UpdateBackendConfigReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "LoginAuthConfig")
-		if s.LoginAuthConfig != nil {
-			s.LoginAuthConfig.Validate(r, p)
-		}
+	if s.LoginAuthConfig != nil {
+		p := validate.Path(path, "loginAuthConfig")
+		s.LoginAuthConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigRequest.
 func (s *UpdateBackendConfigRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "LoginAuthConfig")
-		if s.LoginAuthConfig != nil {
-			s.LoginAuthConfig.Validate(r, p)
-		}
+	if s.LoginAuthConfig != nil {
+		p := validate.Path(path, "loginAuthConfig")
+		s.LoginAuthConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendConfigResponse.
 func (s *UpdateBackendConfigResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "LoginAuthConfig")
-		if s.LoginAuthConfig != nil {
-			s.LoginAuthConfig.Validate(r, p)
-		}
+	if s.LoginAuthConfig != nil {
+		p := validate.Path(path, "loginAuthConfig")
+		s.LoginAuthConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendJobRequest.
 func (s *UpdateBackendJobRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "JobId")
-		if r.Required(p, s.JobId != nil) {
-			_ = p
-		}
+	if s.JobId == nil {
+		r.Required(validate.Path(path, "jobId"), false)
 	}
 }
 
@@ -1981,60 +1480,49 @@ func (s *UpdateBackendJobResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateBackendStorageReqObj.
 func (s *UpdateBackendStorageReqObj) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageRequest.
 func (s *UpdateBackendStorageRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AppId")
-		if r.Required(p, s.AppId != nil) {
-			_ = p
-		}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
 	}
-	{
-		p := validate.Path(path, "BackendEnvironmentName")
-		if r.Required(p, s.BackendEnvironmentName != nil) {
-			_ = p
-		}
+	if s.BackendEnvironmentName == nil {
+		r.Required(validate.Path(path, "backendEnvironmentName"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceConfig")
-		if r.Required(p, s.ResourceConfig != nil) {
-			s.ResourceConfig.Validate(r, p)
-		}
+	if s.ResourceConfig == nil {
+		r.Required(validate.Path(path, "resourceConfig"), false)
+	} else {
+		p := validate.Path(path, "resourceConfig")
+		s.ResourceConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ResourceName")
-		if r.Required(p, s.ResourceName != nil) {
-			_ = p
-		}
+	if s.ResourceName == nil {
+		r.Required(validate.Path(path, "resourceName"), false)
 	}
 }
 
 // Validate checks the model's constraints on UpdateBackendStorageResourceConfig.
 func (s *UpdateBackendStorageResourceConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Permissions")
-		if r.Required(p, s.Permissions != nil) {
-			s.Permissions.Validate(r, p)
-		}
+	if s.Permissions == nil {
+		r.Required(validate.Path(path, "permissions"), false)
+	} else {
+		p := validate.Path(path, "permissions")
+		s.Permissions.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ServiceName")
-		if r.Required(p, s.ServiceName != nil) {
-			r.Enum(p, *s.ServiceName, ServiceNameValues)
+	if s.ServiceName == nil {
+		r.Required(validate.Path(path, "serviceName"), false)
+	} else {
+		if !slices.Contains(ServiceNameValues, *s.ServiceName) {
+			r.Enum(validate.Path(path, "serviceName"), *s.ServiceName, ServiceNameValues)
 		}
 	}
 }

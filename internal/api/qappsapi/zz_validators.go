@@ -4,6 +4,8 @@ package qappsapi
 
 import (
 	"regexp"
+	"slices"
+	"unicode/utf8"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/validate"
@@ -11,209 +13,184 @@ import (
 
 // Validate checks the model's constraints on AccessDeniedException.
 func (s *AccessDeniedException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on AppDefinition.
 func (s *AppDefinition) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "appDefinitionVersion")
-		if r.Required(p, s.AppDefinitionVersion != nil) {
-			_ = p
-		}
+	if s.AppDefinitionVersion == nil {
+		r.Required(validate.Path(path, "appDefinitionVersion"), false)
 	}
-	{
+	if s.Cards == nil {
+		r.Required(validate.Path(path, "cards"), false)
+	} else {
 		p := validate.Path(path, "cards")
-		if r.Required(p, s.Cards != nil) {
-			r.Length(p, validate.ListValue(len(s.Cards)), len(s.Cards), 0, 20)
-			for i, v := range s.Cards {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Cards); n > 20 {
+			r.Length(p, validate.ListValue(n), n, 0, 20)
+		}
+		for i := range s.Cards {
+			s.Cards[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on AppDefinitionInput.
 func (s *AppDefinitionInput) Validate(r *validate.Report, path string) {
-	{
+	if s.Cards == nil {
+		r.Required(validate.Path(path, "cards"), false)
+	} else {
 		p := validate.Path(path, "cards")
-		if r.Required(p, s.Cards != nil) {
-			r.Length(p, validate.ListValue(len(s.Cards)), len(s.Cards), 0, 20)
-			for i, v := range s.Cards {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Cards); n > 20 {
+			r.Length(p, validate.ListValue(n), n, 0, 20)
+		}
+		for i := range s.Cards {
+			s.Cards[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "initialPrompt")
-		if s.InitialPrompt != nil {
-			r.StringLength(p, *s.InitialPrompt, false, 0, 10000)
+	if s.InitialPrompt != nil {
+		if n := utf8.RuneCountInString(*s.InitialPrompt); n > 10000 {
+			r.StringLength(validate.Path(path, "initialPrompt"), *s.InitialPrompt, false, 0, 10000)
 		}
 	}
 }
 
 // Validate checks the model's constraints on AssociateLibraryItemReviewInput.
 func (s *AssociateLibraryItemReviewInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on AssociateQAppWithUserInput.
 func (s *AssociateQAppWithUserInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on AttributeFilter.
 func (s *AttributeFilter) Validate(r *validate.Report, path string) {
-	{
+	if s.AndAllFilters != nil {
 		p := validate.Path(path, "andAllFilters")
-		if s.AndAllFilters != nil {
-			for i, v := range s.AndAllFilters {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.AndAllFilters {
+			s.AndAllFilters[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
+	if s.OrAllFilters != nil {
 		p := validate.Path(path, "orAllFilters")
-		if s.OrAllFilters != nil {
-			for i, v := range s.OrAllFilters {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.OrAllFilters {
+			s.OrAllFilters[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
+	if s.NotFilter != nil {
 		p := validate.Path(path, "notFilter")
-		if s.NotFilter != nil {
-			s.NotFilter.Validate(r, p)
-		}
+		s.NotFilter.Validate(r, p)
 	}
-	{
+	if s.EqualsTo != nil {
 		p := validate.Path(path, "equalsTo")
-		if s.EqualsTo != nil {
-			s.EqualsTo.Validate(r, p)
-		}
+		s.EqualsTo.Validate(r, p)
 	}
-	{
+	if s.ContainsAll != nil {
 		p := validate.Path(path, "containsAll")
-		if s.ContainsAll != nil {
-			s.ContainsAll.Validate(r, p)
-		}
+		s.ContainsAll.Validate(r, p)
 	}
-	{
+	if s.ContainsAny != nil {
 		p := validate.Path(path, "containsAny")
-		if s.ContainsAny != nil {
-			s.ContainsAny.Validate(r, p)
-		}
+		s.ContainsAny.Validate(r, p)
 	}
-	{
+	if s.GreaterThan != nil {
 		p := validate.Path(path, "greaterThan")
-		if s.GreaterThan != nil {
-			s.GreaterThan.Validate(r, p)
-		}
+		s.GreaterThan.Validate(r, p)
 	}
-	{
+	if s.GreaterThanOrEquals != nil {
 		p := validate.Path(path, "greaterThanOrEquals")
-		if s.GreaterThanOrEquals != nil {
-			s.GreaterThanOrEquals.Validate(r, p)
-		}
+		s.GreaterThanOrEquals.Validate(r, p)
 	}
-	{
+	if s.LessThan != nil {
 		p := validate.Path(path, "lessThan")
-		if s.LessThan != nil {
-			s.LessThan.Validate(r, p)
-		}
+		s.LessThan.Validate(r, p)
 	}
-	{
+	if s.LessThanOrEquals != nil {
 		p := validate.Path(path, "lessThanOrEquals")
-		if s.LessThanOrEquals != nil {
-			s.LessThanOrEquals.Validate(r, p)
-		}
+		s.LessThanOrEquals.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on BatchCreateCategoryInput.
 func (s *BatchCreateCategoryInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
 		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 10)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 10 {
+			r.Length(p, validate.ListValue(n), n, 0, 10)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on BatchCreateCategoryInputCategory.
 func (s *BatchCreateCategoryInputCategory) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if s.Id != nil {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id != nil {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 1, 30)
-			r.Pattern(p, *s.Title, false, pattern1, "[a-zA-Z0-9_]+( [a-zA-Z0-9_]+)*")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n < 1 || n > 30 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 1, 30)
+		}
+		if !pattern1.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern1, "[a-zA-Z0-9_]+( [a-zA-Z0-9_]+)*")
 		}
 	}
-	{
-		p := validate.Path(path, "color")
-		if s.Color != nil {
-			r.StringLength(p, *s.Color, false, 4, 7)
-			r.Pattern(p, *s.Color, false, pattern2, "#([A-Fa-f0-9]{3}|[A-Fa-f0-9]{6})")
+	if s.Color != nil {
+		if n := utf8.RuneCountInString(*s.Color); n < 4 || n > 7 {
+			r.StringLength(validate.Path(path, "color"), *s.Color, false, 4, 7)
+		}
+		if !pattern2.MatchString(*s.Color) {
+			r.Pattern(validate.Path(path, "color"), *s.Color, false, pattern2, "#([A-Fa-f0-9]{3}|[A-Fa-f0-9]{6})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on BatchDeleteCategoryInput.
 func (s *BatchDeleteCategoryInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 10)
-			for i, v := range s.Categories {
-				r.Pattern(validate.Index(p, i), v, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
+		if n := len(s.Categories); n > 10 {
+			r.Length(validate.Path(path, "categories"), validate.ListValue(n), n, 0, 10)
+		}
+		for i := range s.Categories {
+			if !pattern0.MatchString(s.Categories[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "categories"), i), s.Categories[i], false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 			}
 		}
 	}
@@ -221,19 +198,18 @@ func (s *BatchDeleteCategoryInput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on BatchUpdateCategoryInput.
 func (s *BatchUpdateCategoryInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
 		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 10)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 10 {
+			r.Length(p, validate.ListValue(n), n, 0, 10)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
@@ -256,36 +232,28 @@ func (s *Card) Validate(r *validate.Report, path string) {
 	if s.FormInput != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.TextInput != nil {
 		p := validate.Path(path, "textInput")
-		if s.TextInput != nil {
-			s.TextInput.Validate(r, p)
-		}
+		s.TextInput.Validate(r, p)
 	}
-	{
+	if s.QQuery != nil {
 		p := validate.Path(path, "qQuery")
-		if s.QQuery != nil {
-			s.QQuery.Validate(r, p)
-		}
+		s.QQuery.Validate(r, p)
 	}
-	{
+	if s.QPlugin != nil {
 		p := validate.Path(path, "qPlugin")
-		if s.QPlugin != nil {
-			s.QPlugin.Validate(r, p)
-		}
+		s.QPlugin.Validate(r, p)
 	}
-	{
+	if s.FileUpload != nil {
 		p := validate.Path(path, "fileUpload")
-		if s.FileUpload != nil {
-			s.FileUpload.Validate(r, p)
-		}
+		s.FileUpload.Validate(r, p)
 	}
-	{
+	if s.FormInput != nil {
 		p := validate.Path(path, "formInput")
-		if s.FormInput != nil {
-			s.FormInput.Validate(r, p)
-		}
+		s.FormInput.Validate(r, p)
 	}
 }
 
@@ -307,211 +275,188 @@ func (s *CardInput) Validate(r *validate.Report, path string) {
 	if s.FormInput != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.TextInput != nil {
 		p := validate.Path(path, "textInput")
-		if s.TextInput != nil {
-			s.TextInput.Validate(r, p)
-		}
+		s.TextInput.Validate(r, p)
 	}
-	{
+	if s.QQuery != nil {
 		p := validate.Path(path, "qQuery")
-		if s.QQuery != nil {
-			s.QQuery.Validate(r, p)
-		}
+		s.QQuery.Validate(r, p)
 	}
-	{
+	if s.QPlugin != nil {
 		p := validate.Path(path, "qPlugin")
-		if s.QPlugin != nil {
-			s.QPlugin.Validate(r, p)
-		}
+		s.QPlugin.Validate(r, p)
 	}
-	{
+	if s.FileUpload != nil {
 		p := validate.Path(path, "fileUpload")
-		if s.FileUpload != nil {
-			s.FileUpload.Validate(r, p)
-		}
+		s.FileUpload.Validate(r, p)
 	}
-	{
+	if s.FormInput != nil {
 		p := validate.Path(path, "formInput")
-		if s.FormInput != nil {
-			s.FormInput.Validate(r, p)
-		}
+		s.FormInput.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CardStatus.
 func (s *CardStatus) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "currentState")
-		if r.Required(p, s.CurrentState != nil) {
-			r.Enum(p, *s.CurrentState, ExecutionStatusValues)
+	if s.CurrentState == nil {
+		r.Required(validate.Path(path, "currentState"), false)
+	} else {
+		if !slices.Contains(ExecutionStatusValues, *s.CurrentState) {
+			r.Enum(validate.Path(path, "currentState"), *s.CurrentState, ExecutionStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "currentValue")
-		if r.Required(p, s.CurrentValue != nil) {
-			_ = p
-		}
+	if s.CurrentValue == nil {
+		r.Required(validate.Path(path, "currentValue"), false)
 	}
-	{
+	if s.Submissions != nil {
 		p := validate.Path(path, "submissions")
-		if s.Submissions != nil {
-			for i, v := range s.Submissions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.Submissions {
+			s.Submissions[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on CardValue.
 func (s *CardValue) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "cardId")
-		if r.Required(p, s.CardId != nil) {
-			r.Pattern(p, *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.CardId == nil {
+		r.Required(validate.Path(path, "cardId"), false)
+	} else {
+		if !pattern0.MatchString(*s.CardId) {
+			r.Pattern(validate.Path(path, "cardId"), *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "value")
-		if r.Required(p, s.Value != nil) {
-			r.StringLength(p, *s.Value, false, 0, 40000)
+	if s.Value == nil {
+		r.Required(validate.Path(path, "value"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Value); n > 40000 {
+			r.StringLength(validate.Path(path, "value"), *s.Value, false, 0, 40000)
 		}
 	}
-	{
+	if s.SubmissionMutation != nil {
 		p := validate.Path(path, "submissionMutation")
-		if s.SubmissionMutation != nil {
-			s.SubmissionMutation.Validate(r, p)
-		}
+		s.SubmissionMutation.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on Category.
 func (s *Category) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			_ = p
-		}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
 	}
 }
 
 // Validate checks the model's constraints on CategoryInput.
 func (s *CategoryInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 1, 30)
-			r.Pattern(p, *s.Title, false, pattern1, "[a-zA-Z0-9_]+( [a-zA-Z0-9_]+)*")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n < 1 || n > 30 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 1, 30)
+		}
+		if !pattern1.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern1, "[a-zA-Z0-9_]+( [a-zA-Z0-9_]+)*")
 		}
 	}
-	{
-		p := validate.Path(path, "color")
-		if s.Color != nil {
-			r.StringLength(p, *s.Color, false, 4, 7)
-			r.Pattern(p, *s.Color, false, pattern2, "#([A-Fa-f0-9]{3}|[A-Fa-f0-9]{6})")
+	if s.Color != nil {
+		if n := utf8.RuneCountInString(*s.Color); n < 4 || n > 7 {
+			r.StringLength(validate.Path(path, "color"), *s.Color, false, 4, 7)
+		}
+		if !pattern2.MatchString(*s.Color) {
+			r.Pattern(validate.Path(path, "color"), *s.Color, false, pattern2, "#([A-Fa-f0-9]{3}|[A-Fa-f0-9]{6})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ConflictException.
 func (s *ConflictException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "resourceId")
-		if r.Required(p, s.ResourceId != nil) {
-			_ = p
-		}
+	if s.ResourceId == nil {
+		r.Required(validate.Path(path, "resourceId"), false)
 	}
-	{
-		p := validate.Path(path, "resourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
 }
 
 // Validate checks the model's constraints on ContentTooLargeException.
 func (s *ContentTooLargeException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "resourceId")
-		if r.Required(p, s.ResourceId != nil) {
-			_ = p
-		}
+	if s.ResourceId == nil {
+		r.Required(validate.Path(path, "resourceId"), false)
 	}
-	{
-		p := validate.Path(path, "resourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
 }
 
 // Validate checks the model's constraints on ConversationMessage.
 func (s *ConversationMessage) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "body")
-		if r.Required(p, s.Body != nil) {
-			r.StringLength(p, *s.Body, false, 0, 7000)
+	if s.Body == nil {
+		r.Required(validate.Path(path, "body"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Body); n > 7000 {
+			r.StringLength(validate.Path(path, "body"), *s.Body, false, 0, 7000)
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, SenderValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(SenderValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, SenderValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateLibraryItemInput.
 func (s *CreateLibraryItemInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
+		if n := len(s.Categories); n > 3 {
+			r.Length(validate.Path(path, "categories"), validate.ListValue(n), n, 0, 3)
 		}
-	}
-	{
-		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 3)
-			for i, v := range s.Categories {
-				r.Pattern(validate.Index(p, i), v, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+		for i := range s.Categories {
+			if !pattern0.MatchString(s.Categories[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "categories"), i), s.Categories[i], false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 			}
 		}
 	}
@@ -519,215 +464,180 @@ func (s *CreateLibraryItemInput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on CreateLibraryItemOutput.
 func (s *CreateLibraryItemOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			_ = p
-		}
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "ratingCount")
-		if r.Required(p, s.RatingCount != nil) {
-			_ = p
-		}
+	if s.RatingCount == nil {
+		r.Required(validate.Path(path, "ratingCount"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreatePresignedUrlInput.
 func (s *CreatePresignedUrlInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.CardId == nil {
+		r.Required(validate.Path(path, "cardId"), false)
+	} else {
+		if !pattern0.MatchString(*s.CardId) {
+			r.Pattern(validate.Path(path, "cardId"), *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "cardId")
-		if r.Required(p, s.CardId != nil) {
-			r.Pattern(p, *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.FileContentsSha256 == nil {
+		r.Required(validate.Path(path, "fileContentsSha256"), false)
+	} else {
+		if !pattern3.MatchString(*s.FileContentsSha256) {
+			r.Pattern(validate.Path(path, "fileContentsSha256"), *s.FileContentsSha256, false, pattern3, "[A-Za-z0-9+/]{43}=$|^[A-Za-z0-9+/]{42}==$|^[A-Za-z0-9+/]{44}")
 		}
 	}
-	{
-		p := validate.Path(path, "fileContentsSha256")
-		if r.Required(p, s.FileContentsSha256 != nil) {
-			r.Pattern(p, *s.FileContentsSha256, false, pattern3, "[A-Za-z0-9+/]{43}=$|^[A-Za-z0-9+/]{42}==$|^[A-Za-z0-9+/]{44}")
+	if s.FileName == nil {
+		r.Required(validate.Path(path, "fileName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.FileName); n > 100 {
+			r.StringLength(validate.Path(path, "fileName"), *s.FileName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "fileName")
-		if r.Required(p, s.FileName != nil) {
-			r.StringLength(p, *s.FileName, false, 0, 100)
+	if s.Scope == nil {
+		r.Required(validate.Path(path, "scope"), false)
+	} else {
+		if !slices.Contains(DocumentScopeValues, *s.Scope) {
+			r.Enum(validate.Path(path, "scope"), *s.Scope, DocumentScopeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "scope")
-		if r.Required(p, s.Scope != nil) {
-			r.Enum(p, *s.Scope, DocumentScopeValues)
-		}
-	}
-	{
-		p := validate.Path(path, "sessionId")
-		if s.SessionId != nil {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId != nil {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreatePresignedUrlOutput.
 func (s *CreatePresignedUrlOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "fileId")
-		if r.Required(p, s.FileId != nil) {
-			_ = p
-		}
+	if s.FileId == nil {
+		r.Required(validate.Path(path, "fileId"), false)
 	}
-	{
-		p := validate.Path(path, "presignedUrl")
-		if r.Required(p, s.PresignedUrl != nil) {
-			_ = p
-		}
+	if s.PresignedUrl == nil {
+		r.Required(validate.Path(path, "presignedUrl"), false)
 	}
-	{
-		p := validate.Path(path, "presignedUrlFields")
-		if r.Required(p, s.PresignedUrlFields != nil) {
-			_ = p
-		}
+	if s.PresignedUrlFields == nil {
+		r.Required(validate.Path(path, "presignedUrlFields"), false)
 	}
-	{
-		p := validate.Path(path, "presignedUrlExpiration")
-		if r.Required(p, s.PresignedUrlExpiration != nil) {
-			_ = p
-		}
+	if s.PresignedUrlExpiration == nil {
+		r.Required(validate.Path(path, "presignedUrlExpiration"), false)
 	}
 }
 
 // Validate checks the model's constraints on CreateQAppInput.
 func (s *CreateQAppInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
-		}
-	}
-	{
+	if s.AppDefinition == nil {
+		r.Required(validate.Path(path, "appDefinition"), false)
+	} else {
 		p := validate.Path(path, "appDefinition")
-		if r.Required(p, s.AppDefinition != nil) {
-			s.AppDefinition.Validate(r, p)
-		}
+		s.AppDefinition.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateQAppOutput.
 func (s *CreateQAppOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appArn")
-		if r.Required(p, s.AppArn != nil) {
-			_ = p
+	if s.AppArn == nil {
+		r.Required(validate.Path(path, "appArn"), false)
+	}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
+	if s.InitialPrompt != nil {
+		if n := utf8.RuneCountInString(*s.InitialPrompt); n > 10000 {
+			r.StringLength(validate.Path(path, "initialPrompt"), *s.InitialPrompt, false, 0, 10000)
 		}
 	}
-	{
-		p := validate.Path(path, "initialPrompt")
-		if s.InitialPrompt != nil {
-			r.StringLength(p, *s.InitialPrompt, false, 0, 10000)
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(AppStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AppStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, AppStatusValues)
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.UpdatedAt == nil {
+		r.Required(validate.Path(path, "updatedAt"), false)
 	}
-	{
-		p := validate.Path(path, "updatedAt")
-		if r.Required(p, s.UpdatedAt != nil) {
-			_ = p
-		}
+	if s.UpdatedBy == nil {
+		r.Required(validate.Path(path, "updatedBy"), false)
 	}
-	{
-		p := validate.Path(path, "updatedBy")
-		if r.Required(p, s.UpdatedBy != nil) {
-			_ = p
-		}
-	}
-	{
-		p := validate.Path(path, "requiredCapabilities")
-		if s.RequiredCapabilities != nil {
-			for i, v := range s.RequiredCapabilities {
-				r.Enum(validate.Index(p, i), v, AppRequiredCapabilityValues)
+	if s.RequiredCapabilities != nil {
+		for i := range s.RequiredCapabilities {
+			if !slices.Contains(AppRequiredCapabilityValues, s.RequiredCapabilities[i]) {
+				r.Enum(validate.Index(validate.Path(path, "requiredCapabilities"), i), s.RequiredCapabilities[i], AppRequiredCapabilityValues)
 			}
 		}
 	}
@@ -735,110 +645,101 @@ func (s *CreateQAppOutput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DeleteLibraryItemInput.
 func (s *DeleteLibraryItemInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteQAppInput.
 func (s *DeleteQAppInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeQAppPermissionsInput.
 func (s *DescribeQAppPermissionsInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeQAppPermissionsOutput.
 func (s *DescribeQAppPermissionsOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.Permissions != nil {
 		p := validate.Path(path, "permissions")
-		if s.Permissions != nil {
-			for i, v := range s.Permissions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.Permissions {
+			s.Permissions[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on DisassociateLibraryItemReviewInput.
 func (s *DisassociateLibraryItemReviewInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DisassociateQAppFromUserInput.
 func (s *DisassociateQAppFromUserInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DocumentAttribute.
 func (s *DocumentAttribute) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "name")
-		if r.Required(p, s.Name != nil) {
-			r.StringLength(p, *s.Name, false, 1, 200)
-			r.Pattern(p, *s.Name, false, pattern5, "[a-zA-Z0-9_][a-zA-Z0-9_-]*")
+	if s.Name == nil {
+		r.Required(validate.Path(path, "name"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Name); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 1, 200)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[a-zA-Z0-9_][a-zA-Z0-9_-]*")
 		}
 	}
-	{
+	if s.Value == nil {
+		r.Required(validate.Path(path, "value"), false)
+	} else {
 		p := validate.Path(path, "value")
-		if r.Required(p, s.Value != nil) {
-			s.Value.Validate(r, p)
-		}
+		s.Value.Validate(r, p)
 	}
 }
 
@@ -857,18 +758,18 @@ func (s *DocumentAttributeValue) Validate(r *validate.Report, path string) {
 	if s.DateValue != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "stringValue")
-		if s.StringValue != nil {
-			r.StringLength(p, *s.StringValue, false, 0, 2048)
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.StringValue != nil {
+		if n := utf8.RuneCountInString(*s.StringValue); n > 2048 {
+			r.StringLength(validate.Path(path, "stringValue"), *s.StringValue, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "stringListValue")
-		if s.StringListValue != nil {
-			for i, v := range s.StringListValue {
-				r.StringLength(validate.Index(p, i), v, false, 1, 2048)
+	if s.StringListValue != nil {
+		for i := range s.StringListValue {
+			if n := utf8.RuneCountInString(s.StringListValue[i]); n < 1 || n > 2048 {
+				r.StringLength(validate.Index(validate.Path(path, "stringListValue"), i), s.StringListValue[i], false, 1, 2048)
 			}
 		}
 	}
@@ -876,528 +777,483 @@ func (s *DocumentAttributeValue) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ExportQAppSessionDataInput.
 func (s *ExportQAppSessionDataInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ExportQAppSessionDataOutput.
 func (s *ExportQAppSessionDataOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "csvFileLink")
-		if r.Required(p, s.CsvFileLink != nil) {
-			_ = p
-		}
+	if s.CsvFileLink == nil {
+		r.Required(validate.Path(path, "csvFileLink"), false)
 	}
-	{
-		p := validate.Path(path, "expiresAt")
-		if r.Required(p, s.ExpiresAt != nil) {
-			_ = p
-		}
+	if s.ExpiresAt == nil {
+		r.Required(validate.Path(path, "expiresAt"), false)
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
-		}
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
 	}
 }
 
 // Validate checks the model's constraints on FileUploadCard.
 func (s *FileUploadCard) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "dependencies")
-		if r.Required(p, s.Dependencies != nil) {
-			_ = p
-		}
+	if s.Dependencies == nil {
+		r.Required(validate.Path(path, "dependencies"), false)
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on FileUploadCardInput.
 func (s *FileUploadCardInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "filename")
-		if s.Filename != nil {
-			r.StringLength(p, *s.Filename, false, 0, 100)
+	if s.Filename != nil {
+		if n := utf8.RuneCountInString(*s.Filename); n > 100 {
+			r.StringLength(validate.Path(path, "filename"), *s.Filename, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "fileId")
-		if s.FileId != nil {
-			r.Pattern(p, *s.FileId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.FileId != nil {
+		if !pattern0.MatchString(*s.FileId) {
+			r.Pattern(validate.Path(path, "fileId"), *s.FileId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on FormInputCard.
 func (s *FormInputCard) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "dependencies")
-		if r.Required(p, s.Dependencies != nil) {
-			_ = p
+	if s.Dependencies == nil {
+		r.Required(validate.Path(path, "dependencies"), false)
+	}
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
-		}
-	}
-	{
+	if s.Metadata == nil {
+		r.Required(validate.Path(path, "metadata"), false)
+	} else {
 		p := validate.Path(path, "metadata")
-		if r.Required(p, s.Metadata != nil) {
-			s.Metadata.Validate(r, p)
-		}
+		s.Metadata.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "computeMode")
-		if s.ComputeMode != nil {
-			r.Enum(p, *s.ComputeMode, InputCardComputeModeValues)
+	if s.ComputeMode != nil {
+		if !slices.Contains(InputCardComputeModeValues, *s.ComputeMode) {
+			r.Enum(validate.Path(path, "computeMode"), *s.ComputeMode, InputCardComputeModeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on FormInputCardInput.
 func (s *FormInputCardInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
+	if s.Metadata == nil {
+		r.Required(validate.Path(path, "metadata"), false)
+	} else {
 		p := validate.Path(path, "metadata")
-		if r.Required(p, s.Metadata != nil) {
-			s.Metadata.Validate(r, p)
-		}
+		s.Metadata.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "computeMode")
-		if s.ComputeMode != nil {
-			r.Enum(p, *s.ComputeMode, InputCardComputeModeValues)
+	if s.ComputeMode != nil {
+		if !slices.Contains(InputCardComputeModeValues, *s.ComputeMode) {
+			r.Enum(validate.Path(path, "computeMode"), *s.ComputeMode, InputCardComputeModeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on FormInputCardMetadata.
 func (s *FormInputCardMetadata) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "schema")
-		if r.Required(p, s.Schema != nil) {
-			_ = p
-		}
+	if s.Schema == nil {
+		r.Required(validate.Path(path, "schema"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetLibraryItemInput.
 func (s *GetLibraryItemInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
-		}
-	}
-	{
-		p := validate.Path(path, "appId")
-		if s.AppId != nil {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId != nil {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetLibraryItemOutput.
 func (s *GetLibraryItemOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
 		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 3)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 3 {
+			r.Length(p, validate.ListValue(n), n, 0, 3)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			_ = p
-		}
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "ratingCount")
-		if r.Required(p, s.RatingCount != nil) {
-			_ = p
-		}
+	if s.RatingCount == nil {
+		r.Required(validate.Path(path, "ratingCount"), false)
 	}
 }
 
 // Validate checks the model's constraints on GetQAppInput.
 func (s *GetQAppInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
-		}
-	}
-	{
-		p := validate.Path(path, "appVersion")
-		if s.AppVersion != nil {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.AppVersion != nil {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetQAppOutput.
 func (s *GetQAppOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appArn")
-		if r.Required(p, s.AppArn != nil) {
-			_ = p
+	if s.AppArn == nil {
+		r.Required(validate.Path(path, "appArn"), false)
+	}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
+	if s.InitialPrompt != nil {
+		if n := utf8.RuneCountInString(*s.InitialPrompt); n > 10000 {
+			r.StringLength(validate.Path(path, "initialPrompt"), *s.InitialPrompt, false, 0, 10000)
 		}
 	}
-	{
-		p := validate.Path(path, "initialPrompt")
-		if s.InitialPrompt != nil {
-			r.StringLength(p, *s.InitialPrompt, false, 0, 10000)
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(AppStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AppStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, AppStatusValues)
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.UpdatedAt == nil {
+		r.Required(validate.Path(path, "updatedAt"), false)
 	}
-	{
-		p := validate.Path(path, "updatedAt")
-		if r.Required(p, s.UpdatedAt != nil) {
-			_ = p
-		}
+	if s.UpdatedBy == nil {
+		r.Required(validate.Path(path, "updatedBy"), false)
 	}
-	{
-		p := validate.Path(path, "updatedBy")
-		if r.Required(p, s.UpdatedBy != nil) {
-			_ = p
-		}
-	}
-	{
-		p := validate.Path(path, "requiredCapabilities")
-		if s.RequiredCapabilities != nil {
-			for i, v := range s.RequiredCapabilities {
-				r.Enum(validate.Index(p, i), v, AppRequiredCapabilityValues)
+	if s.RequiredCapabilities != nil {
+		for i := range s.RequiredCapabilities {
+			if !slices.Contains(AppRequiredCapabilityValues, s.RequiredCapabilities[i]) {
+				r.Enum(validate.Index(validate.Path(path, "requiredCapabilities"), i), s.RequiredCapabilities[i], AppRequiredCapabilityValues)
 			}
 		}
 	}
-	{
+	if s.AppDefinition == nil {
+		r.Required(validate.Path(path, "appDefinition"), false)
+	} else {
 		p := validate.Path(path, "appDefinition")
-		if r.Required(p, s.AppDefinition != nil) {
-			s.AppDefinition.Validate(r, p)
-		}
+		s.AppDefinition.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetQAppSessionInput.
 func (s *GetQAppSessionInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetQAppSessionMetadataInput.
 func (s *GetQAppSessionMetadataInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on GetQAppSessionMetadataOutput.
 func (s *GetQAppSessionMetadataOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
+	}
+	if s.SessionName != nil {
+		if n := utf8.RuneCountInString(*s.SessionName); n > 100 {
+			r.StringLength(validate.Path(path, "sessionName"), *s.SessionName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "sessionName")
-		if s.SessionName != nil {
-			r.StringLength(p, *s.SessionName, false, 0, 100)
-		}
-	}
-	{
+	if s.SharingConfiguration == nil {
+		r.Required(validate.Path(path, "sharingConfiguration"), false)
+	} else {
 		p := validate.Path(path, "sharingConfiguration")
-		if r.Required(p, s.SharingConfiguration != nil) {
-			s.SharingConfiguration.Validate(r, p)
-		}
+		s.SharingConfiguration.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on GetQAppSessionOutput.
 func (s *GetQAppSessionOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	}
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
+	}
+	if s.SessionName != nil {
+		if n := utf8.RuneCountInString(*s.SessionName); n > 100 {
+			r.StringLength(validate.Path(path, "sessionName"), *s.SessionName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
+	if s.AppVersion != nil {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "sessionName")
-		if s.SessionName != nil {
-			r.StringLength(p, *s.SessionName, false, 0, 100)
+	if s.LatestPublishedAppVersion != nil {
+		if float64(*s.LatestPublishedAppVersion) < float64(0) || float64(*s.LatestPublishedAppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "latestPublishedAppVersion"), float64(*s.LatestPublishedAppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if s.AppVersion != nil {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(ExecutionStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, ExecutionStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "latestPublishedAppVersion")
-		if s.LatestPublishedAppVersion != nil {
-			r.Range(p, float64(*s.LatestPublishedAppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
-		}
-	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, ExecutionStatusValues)
-		}
-	}
-	{
+	if s.CardStatus == nil {
+		r.Required(validate.Path(path, "cardStatus"), false)
+	} else {
 		p := validate.Path(path, "cardStatus")
-		if r.Required(p, s.CardStatus != nil) {
-			for k, v := range s.CardStatus {
-				_, _ = k, v
+		for k, v := range s.CardStatus {
+			_, _ = k, v
+			if !pattern0.MatchString(k) {
 				r.Pattern(validate.MapKey(p, k), k, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
-				(&v).Validate(r, validate.MapKey(p, k))
 			}
+			v.Validate(r, validate.MapKey(p, k))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportDocumentInput.
 func (s *ImportDocumentInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.CardId == nil {
+		r.Required(validate.Path(path, "cardId"), false)
+	} else {
+		if !pattern0.MatchString(*s.CardId) {
+			r.Pattern(validate.Path(path, "cardId"), *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "cardId")
-		if r.Required(p, s.CardId != nil) {
-			r.Pattern(p, *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.FileContentsBase64 == nil {
+		r.Required(validate.Path(path, "fileContentsBase64"), false)
+	}
+	if s.FileName == nil {
+		r.Required(validate.Path(path, "fileName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.FileName); n > 100 {
+			r.StringLength(validate.Path(path, "fileName"), *s.FileName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "fileContentsBase64")
-		if r.Required(p, s.FileContentsBase64 != nil) {
-			_ = p
+	if s.Scope == nil {
+		r.Required(validate.Path(path, "scope"), false)
+	} else {
+		if !slices.Contains(DocumentScopeValues, *s.Scope) {
+			r.Enum(validate.Path(path, "scope"), *s.Scope, DocumentScopeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "fileName")
-		if r.Required(p, s.FileName != nil) {
-			r.StringLength(p, *s.FileName, false, 0, 100)
-		}
-	}
-	{
-		p := validate.Path(path, "scope")
-		if r.Required(p, s.Scope != nil) {
-			r.Enum(p, *s.Scope, DocumentScopeValues)
-		}
-	}
-	{
-		p := validate.Path(path, "sessionId")
-		if s.SessionId != nil {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId != nil {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
@@ -1408,225 +1264,195 @@ func (s *ImportDocumentOutput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on InternalServerException.
 func (s *InternalServerException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on LibraryItemMember.
 func (s *LibraryItemMember) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
 		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 3)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 3 {
+			r.Length(p, validate.ListValue(n), n, 0, 3)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			_ = p
-		}
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "ratingCount")
-		if r.Required(p, s.RatingCount != nil) {
-			_ = p
-		}
+	if s.RatingCount == nil {
+		r.Required(validate.Path(path, "ratingCount"), false)
 	}
 }
 
 // Validate checks the model's constraints on ListCategoriesInput.
 func (s *ListCategoriesInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
 }
 
 // Validate checks the model's constraints on ListCategoriesOutput.
 func (s *ListCategoriesOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.Categories != nil {
 		p := validate.Path(path, "categories")
-		if s.Categories != nil {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 10)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 10 {
+			r.Length(p, validate.ListValue(n), n, 0, 10)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListLibraryItemsInput.
 func (s *ListLibraryItemsInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.Limit != nil {
+		if float64(*s.Limit) < float64(1) || float64(*s.Limit) > float64(100) {
+			r.Range(validate.Path(path, "limit"), float64(*s.Limit), api.Ptr(float64(1)), api.Ptr(float64(100)))
 		}
 	}
-	{
-		p := validate.Path(path, "limit")
-		if s.Limit != nil {
-			r.Range(p, float64(*s.Limit), api.Ptr(float64(1)), api.Ptr(float64(100)))
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n > 300 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 0, 300)
 		}
 	}
-	{
-		p := validate.Path(path, "nextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 0, 300)
-		}
-	}
-	{
-		p := validate.Path(path, "categoryId")
-		if s.CategoryId != nil {
-			r.Pattern(p, *s.CategoryId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.CategoryId != nil {
+		if !pattern0.MatchString(*s.CategoryId) {
+			r.Pattern(validate.Path(path, "categoryId"), *s.CategoryId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListLibraryItemsOutput.
 func (s *ListLibraryItemsOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.LibraryItems != nil {
 		p := validate.Path(path, "libraryItems")
-		if s.LibraryItems != nil {
-			for i, v := range s.LibraryItems {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.LibraryItems {
+			s.LibraryItems[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListQAppSessionDataInput.
 func (s *ListQAppSessionDataInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListQAppSessionDataOutput.
 func (s *ListQAppSessionDataOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
-		}
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
 	}
-	{
+	if s.SessionData != nil {
 		p := validate.Path(path, "sessionData")
-		if s.SessionData != nil {
-			for i, v := range s.SessionData {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.SessionData {
+			s.SessionData[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListQAppsInput.
 func (s *ListQAppsInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.Limit != nil {
+		if float64(*s.Limit) < float64(1) || float64(*s.Limit) > float64(100) {
+			r.Range(validate.Path(path, "limit"), float64(*s.Limit), api.Ptr(float64(1)), api.Ptr(float64(100)))
 		}
 	}
-	{
-		p := validate.Path(path, "limit")
-		if s.Limit != nil {
-			r.Range(p, float64(*s.Limit), api.Ptr(float64(1)), api.Ptr(float64(100)))
-		}
-	}
-	{
-		p := validate.Path(path, "nextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 0, 300)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n > 300 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 0, 300)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListQAppsOutput.
 func (s *ListQAppsOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.Apps == nil {
+		r.Required(validate.Path(path, "apps"), false)
+	} else {
 		p := validate.Path(path, "apps")
-		if r.Required(p, s.Apps != nil) {
-			for i, v := range s.Apps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.Apps {
+			s.Apps[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListTagsForResourceRequest.
 func (s *ListTagsForResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "resourceARN")
-		if r.Required(p, s.ResourceARN != nil) {
-			r.StringLength(p, *s.ResourceARN, false, 1, 1011)
+	if s.ResourceARN == nil {
+		r.Required(validate.Path(path, "resourceARN"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ResourceARN); n < 1 || n > 1011 {
+			r.StringLength(validate.Path(path, "resourceARN"), *s.ResourceARN, false, 1, 1011)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListTagsForResourceResponse.
 func (s *ListTagsForResourceResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "tags")
-		if s.Tags != nil {
-			for k, v := range s.Tags {
-				_, _ = k, v
-				r.StringLength(validate.MapKey(p, k), k, false, 1, 128)
-				r.StringLength(validate.MapKey(p, k), v, false, 0, 256)
+	if s.Tags != nil {
+		for k, v := range s.Tags {
+			_, _ = k, v
+			if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
+				r.StringLength(validate.MapKey(validate.Path(path, "tags"), k), k, false, 1, 128)
+			}
+			if n := utf8.RuneCountInString(v); n > 256 {
+				r.StringLength(validate.MapKey(validate.Path(path, "tags"), k), v, false, 0, 256)
 			}
 		}
 	}
@@ -1634,74 +1460,78 @@ func (s *ListTagsForResourceResponse) Validate(r *validate.Report, path string) 
 
 // Validate checks the model's constraints on PermissionInput.
 func (s *PermissionInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "action")
-		if r.Required(p, s.Action != nil) {
-			r.StringLength(p, *s.Action, false, 1, 20)
-			r.Enum(p, *s.Action, PermissionInputActionEnumValues)
+	if s.Action == nil {
+		r.Required(validate.Path(path, "action"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Action); n < 1 || n > 20 {
+			r.StringLength(validate.Path(path, "action"), *s.Action, false, 1, 20)
+		}
+		if !slices.Contains(PermissionInputActionEnumValues, *s.Action) {
+			r.Enum(validate.Path(path, "action"), *s.Action, PermissionInputActionEnumValues)
 		}
 	}
-	{
-		p := validate.Path(path, "principal")
-		if r.Required(p, s.Principal != nil) {
-			r.StringLength(p, *s.Principal, false, 1, 256)
+	if s.Principal == nil {
+		r.Required(validate.Path(path, "principal"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Principal); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "principal"), *s.Principal, false, 1, 256)
 		}
 	}
 }
 
 // Validate checks the model's constraints on PermissionOutput.
 func (s *PermissionOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "action")
-		if r.Required(p, s.Action != nil) {
-			r.StringLength(p, *s.Action, false, 1, 20)
-			r.Enum(p, *s.Action, PermissionOutputActionEnumValues)
+	if s.Action == nil {
+		r.Required(validate.Path(path, "action"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Action); n < 1 || n > 20 {
+			r.StringLength(validate.Path(path, "action"), *s.Action, false, 1, 20)
+		}
+		if !slices.Contains(PermissionOutputActionEnumValues, *s.Action) {
+			r.Enum(validate.Path(path, "action"), *s.Action, PermissionOutputActionEnumValues)
 		}
 	}
-	{
+	if s.Principal == nil {
+		r.Required(validate.Path(path, "principal"), false)
+	} else {
 		p := validate.Path(path, "principal")
-		if r.Required(p, s.Principal != nil) {
-			s.Principal.Validate(r, p)
-		}
+		s.Principal.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on PredictAppDefinition.
 func (s *PredictAppDefinition) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
+	if s.AppDefinition == nil {
+		r.Required(validate.Path(path, "appDefinition"), false)
+	} else {
 		p := validate.Path(path, "appDefinition")
-		if r.Required(p, s.AppDefinition != nil) {
-			s.AppDefinition.Validate(r, p)
-		}
+		s.AppDefinition.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on PredictQAppInput.
 func (s *PredictQAppInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
+	if s.Options != nil {
 		p := validate.Path(path, "options")
-		if s.Options != nil {
-			s.Options.Validate(r, p)
-		}
+		s.Options.Validate(r, p)
 	}
 }
 
@@ -1714,437 +1544,414 @@ func (s *PredictQAppInputOptions) Validate(r *validate.Report, path string) {
 	if s.ProblemStatement != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.Conversation != nil {
 		p := validate.Path(path, "conversation")
-		if s.Conversation != nil {
-			r.Length(p, validate.ListValue(len(s.Conversation)), len(s.Conversation), 1, 25)
-			for i, v := range s.Conversation {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Conversation); n < 1 || n > 25 {
+			r.Length(p, validate.ListValue(n), n, 1, 25)
+		}
+		for i := range s.Conversation {
+			s.Conversation[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "problemStatement")
-		if s.ProblemStatement != nil {
-			r.StringLength(p, *s.ProblemStatement, false, 0, 10000)
+	if s.ProblemStatement != nil {
+		if n := utf8.RuneCountInString(*s.ProblemStatement); n > 10000 {
+			r.StringLength(validate.Path(path, "problemStatement"), *s.ProblemStatement, false, 0, 10000)
 		}
 	}
 }
 
 // Validate checks the model's constraints on PredictQAppOutput.
 func (s *PredictQAppOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.App == nil {
+		r.Required(validate.Path(path, "app"), false)
+	} else {
 		p := validate.Path(path, "app")
-		if r.Required(p, s.App != nil) {
-			s.App.Validate(r, p)
-		}
+		s.App.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "problemStatement")
-		if r.Required(p, s.ProblemStatement != nil) {
-			_ = p
-		}
+	if s.ProblemStatement == nil {
+		r.Required(validate.Path(path, "problemStatement"), false)
 	}
 }
 
 // Validate checks the model's constraints on PrincipalOutput.
 func (s *PrincipalOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "userId")
-		if s.UserId != nil {
-			r.StringLength(p, *s.UserId, false, 1, 256)
+	if s.UserId != nil {
+		if n := utf8.RuneCountInString(*s.UserId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "userId"), *s.UserId, false, 1, 256)
 		}
 	}
-	{
-		p := validate.Path(path, "userType")
-		if s.UserType != nil {
-			r.StringLength(p, *s.UserType, false, 1, 256)
-			r.Enum(p, *s.UserType, PrincipalOutputUserTypeEnumValues)
+	if s.UserType != nil {
+		if n := utf8.RuneCountInString(*s.UserType); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "userType"), *s.UserType, false, 1, 256)
+		}
+		if !slices.Contains(PrincipalOutputUserTypeEnumValues, *s.UserType) {
+			r.Enum(validate.Path(path, "userType"), *s.UserType, PrincipalOutputUserTypeEnumValues)
 		}
 	}
-	{
-		p := validate.Path(path, "email")
-		if s.Email != nil {
-			r.StringLength(p, *s.Email, false, 1, 256)
+	if s.Email != nil {
+		if n := utf8.RuneCountInString(*s.Email); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "email"), *s.Email, false, 1, 256)
 		}
 	}
 }
 
 // Validate checks the model's constraints on QAppSessionData.
 func (s *QAppSessionData) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "cardId")
-		if r.Required(p, s.CardId != nil) {
-			r.Pattern(p, *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.CardId == nil {
+		r.Required(validate.Path(path, "cardId"), false)
+	} else {
+		if !pattern0.MatchString(*s.CardId) {
+			r.Pattern(validate.Path(path, "cardId"), *s.CardId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
+	if s.User == nil {
+		r.Required(validate.Path(path, "user"), false)
+	} else {
 		p := validate.Path(path, "user")
-		if r.Required(p, s.User != nil) {
-			s.User.Validate(r, p)
-		}
+		s.User.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "submissionId")
-		if s.SubmissionId != nil {
-			r.Pattern(p, *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SubmissionId != nil {
+		if !pattern0.MatchString(*s.SubmissionId) {
+			r.Pattern(validate.Path(path, "submissionId"), *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on QPluginCard.
 func (s *QPluginCard) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "dependencies")
-		if r.Required(p, s.Dependencies != nil) {
-			_ = p
+	if s.Dependencies == nil {
+		r.Required(validate.Path(path, "dependencies"), false)
+	}
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Prompt == nil {
+		r.Required(validate.Path(path, "prompt"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Prompt); n > 50000 {
+			r.StringLength(validate.Path(path, "prompt"), *s.Prompt, false, 0, 50000)
 		}
 	}
-	{
-		p := validate.Path(path, "prompt")
-		if r.Required(p, s.Prompt != nil) {
-			r.StringLength(p, *s.Prompt, false, 0, 50000)
+	if s.PluginType == nil {
+		r.Required(validate.Path(path, "pluginType"), false)
+	} else {
+		if !slices.Contains(PluginTypeValues, *s.PluginType) {
+			r.Enum(validate.Path(path, "pluginType"), *s.PluginType, PluginTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "pluginType")
-		if r.Required(p, s.PluginType != nil) {
-			r.Enum(p, *s.PluginType, PluginTypeValues)
-		}
+	if s.PluginId == nil {
+		r.Required(validate.Path(path, "pluginId"), false)
 	}
-	{
-		p := validate.Path(path, "pluginId")
-		if r.Required(p, s.PluginId != nil) {
-			_ = p
-		}
-	}
-	{
-		p := validate.Path(path, "actionIdentifier")
-		if s.ActionIdentifier != nil {
-			r.StringLength(p, *s.ActionIdentifier, false, 1, 256)
+	if s.ActionIdentifier != nil {
+		if n := utf8.RuneCountInString(*s.ActionIdentifier); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "actionIdentifier"), *s.ActionIdentifier, false, 1, 256)
 		}
 	}
 }
 
 // Validate checks the model's constraints on QPluginCardInput.
 func (s *QPluginCardInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "prompt")
-		if r.Required(p, s.Prompt != nil) {
-			r.StringLength(p, *s.Prompt, false, 0, 50000)
+	if s.Prompt == nil {
+		r.Required(validate.Path(path, "prompt"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Prompt); n > 50000 {
+			r.StringLength(validate.Path(path, "prompt"), *s.Prompt, false, 0, 50000)
 		}
 	}
-	{
-		p := validate.Path(path, "pluginId")
-		if r.Required(p, s.PluginId != nil) {
-			r.StringLength(p, *s.PluginId, false, 36, 36)
+	if s.PluginId == nil {
+		r.Required(validate.Path(path, "pluginId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.PluginId); n < 36 || n > 36 {
+			r.StringLength(validate.Path(path, "pluginId"), *s.PluginId, false, 36, 36)
 		}
 	}
-	{
-		p := validate.Path(path, "actionIdentifier")
-		if s.ActionIdentifier != nil {
-			r.StringLength(p, *s.ActionIdentifier, false, 1, 256)
+	if s.ActionIdentifier != nil {
+		if n := utf8.RuneCountInString(*s.ActionIdentifier); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "actionIdentifier"), *s.ActionIdentifier, false, 1, 256)
 		}
 	}
 }
 
 // Validate checks the model's constraints on QQueryCard.
 func (s *QQueryCard) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "dependencies")
-		if r.Required(p, s.Dependencies != nil) {
-			_ = p
+	if s.Dependencies == nil {
+		r.Required(validate.Path(path, "dependencies"), false)
+	}
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Prompt == nil {
+		r.Required(validate.Path(path, "prompt"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Prompt); n > 50000 {
+			r.StringLength(validate.Path(path, "prompt"), *s.Prompt, false, 0, 50000)
 		}
 	}
-	{
-		p := validate.Path(path, "prompt")
-		if r.Required(p, s.Prompt != nil) {
-			r.StringLength(p, *s.Prompt, false, 0, 50000)
+	if s.OutputSource == nil {
+		r.Required(validate.Path(path, "outputSource"), false)
+	} else {
+		if !slices.Contains(CardOutputSourceValues, *s.OutputSource) {
+			r.Enum(validate.Path(path, "outputSource"), *s.OutputSource, CardOutputSourceValues)
 		}
 	}
-	{
-		p := validate.Path(path, "outputSource")
-		if r.Required(p, s.OutputSource != nil) {
-			r.Enum(p, *s.OutputSource, CardOutputSourceValues)
-		}
-	}
-	{
+	if s.AttributeFilter != nil {
 		p := validate.Path(path, "attributeFilter")
-		if s.AttributeFilter != nil {
-			s.AttributeFilter.Validate(r, p)
-		}
+		s.AttributeFilter.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on QQueryCardInput.
 func (s *QQueryCardInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "prompt")
-		if r.Required(p, s.Prompt != nil) {
-			r.StringLength(p, *s.Prompt, false, 0, 50000)
+	if s.Prompt == nil {
+		r.Required(validate.Path(path, "prompt"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Prompt); n > 50000 {
+			r.StringLength(validate.Path(path, "prompt"), *s.Prompt, false, 0, 50000)
 		}
 	}
-	{
-		p := validate.Path(path, "outputSource")
-		if s.OutputSource != nil {
-			r.Enum(p, *s.OutputSource, CardOutputSourceValues)
+	if s.OutputSource != nil {
+		if !slices.Contains(CardOutputSourceValues, *s.OutputSource) {
+			r.Enum(validate.Path(path, "outputSource"), *s.OutputSource, CardOutputSourceValues)
 		}
 	}
-	{
+	if s.AttributeFilter != nil {
 		p := validate.Path(path, "attributeFilter")
-		if s.AttributeFilter != nil {
-			s.AttributeFilter.Validate(r, p)
-		}
+		s.AttributeFilter.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on ResourceNotFoundException.
 func (s *ResourceNotFoundException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "resourceId")
-		if r.Required(p, s.ResourceId != nil) {
-			_ = p
-		}
+	if s.ResourceId == nil {
+		r.Required(validate.Path(path, "resourceId"), false)
 	}
-	{
-		p := validate.Path(path, "resourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
 }
 
 // Validate checks the model's constraints on ServiceQuotaExceededException.
 func (s *ServiceQuotaExceededException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "resourceId")
-		if r.Required(p, s.ResourceId != nil) {
-			_ = p
-		}
+	if s.ResourceId == nil {
+		r.Required(validate.Path(path, "resourceId"), false)
 	}
-	{
-		p := validate.Path(path, "resourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
-	{
-		p := validate.Path(path, "serviceCode")
-		if r.Required(p, s.ServiceCode != nil) {
-			_ = p
-		}
+	if s.ServiceCode == nil {
+		r.Required(validate.Path(path, "serviceCode"), false)
 	}
-	{
-		p := validate.Path(path, "quotaCode")
-		if r.Required(p, s.QuotaCode != nil) {
-			_ = p
-		}
+	if s.QuotaCode == nil {
+		r.Required(validate.Path(path, "quotaCode"), false)
 	}
 }
 
 // Validate checks the model's constraints on SessionSharingConfiguration.
 func (s *SessionSharingConfiguration) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "enabled")
-		if r.Required(p, s.Enabled != nil) {
-			_ = p
-		}
+	if s.Enabled == nil {
+		r.Required(validate.Path(path, "enabled"), false)
 	}
 }
 
 // Validate checks the model's constraints on StartQAppSessionInput.
 func (s *StartQAppSessionInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
-		}
-	}
-	{
+	if s.InitialValues != nil {
 		p := validate.Path(path, "initialValues")
-		if s.InitialValues != nil {
-			r.Length(p, validate.ListValue(len(s.InitialValues)), len(s.InitialValues), 0, 20)
-			for i, v := range s.InitialValues {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.InitialValues); n > 20 {
+			r.Length(p, validate.ListValue(n), n, 0, 20)
+		}
+		for i := range s.InitialValues {
+			s.InitialValues[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartQAppSessionOutput.
 func (s *StartQAppSessionOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
-		}
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
 	}
 }
 
 // Validate checks the model's constraints on StopQAppSessionInput.
 func (s *StopQAppSessionInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on Submission.
 func (s *Submission) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "submissionId")
-		if s.SubmissionId != nil {
-			r.Pattern(p, *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SubmissionId != nil {
+		if !pattern0.MatchString(*s.SubmissionId) {
+			r.Pattern(validate.Path(path, "submissionId"), *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on SubmissionMutation.
 func (s *SubmissionMutation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "submissionId")
-		if r.Required(p, s.SubmissionId != nil) {
-			r.Pattern(p, *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SubmissionId == nil {
+		r.Required(validate.Path(path, "submissionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SubmissionId) {
+			r.Pattern(validate.Path(path, "submissionId"), *s.SubmissionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "mutationType")
-		if r.Required(p, s.MutationType != nil) {
-			r.Enum(p, *s.MutationType, SubmissionMutationKindValues)
+	if s.MutationType == nil {
+		r.Required(validate.Path(path, "mutationType"), false)
+	} else {
+		if !slices.Contains(SubmissionMutationKindValues, *s.MutationType) {
+			r.Enum(validate.Path(path, "mutationType"), *s.MutationType, SubmissionMutationKindValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on TagResourceRequest.
 func (s *TagResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "resourceARN")
-		if r.Required(p, s.ResourceARN != nil) {
-			r.StringLength(p, *s.ResourceARN, false, 1, 1011)
+	if s.ResourceARN == nil {
+		r.Required(validate.Path(path, "resourceARN"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ResourceARN); n < 1 || n > 1011 {
+			r.StringLength(validate.Path(path, "resourceARN"), *s.ResourceARN, false, 1, 1011)
 		}
 	}
-	{
-		p := validate.Path(path, "tags")
-		if r.Required(p, s.Tags != nil) {
-			for k, v := range s.Tags {
-				_, _ = k, v
-				r.StringLength(validate.MapKey(p, k), k, false, 1, 128)
-				r.StringLength(validate.MapKey(p, k), v, false, 0, 256)
+	if s.Tags == nil {
+		r.Required(validate.Path(path, "tags"), false)
+	} else {
+		for k, v := range s.Tags {
+			_, _ = k, v
+			if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
+				r.StringLength(validate.MapKey(validate.Path(path, "tags"), k), k, false, 1, 128)
+			}
+			if n := utf8.RuneCountInString(v); n > 256 {
+				r.StringLength(validate.MapKey(validate.Path(path, "tags"), k), v, false, 0, 256)
 			}
 		}
 	}
@@ -2156,126 +1963,121 @@ func (s *TagResourceResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on TextInputCard.
 func (s *TextInputCard) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "dependencies")
-		if r.Required(p, s.Dependencies != nil) {
-			_ = p
+	if s.Dependencies == nil {
+		r.Required(validate.Path(path, "dependencies"), false)
+	}
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Placeholder != nil {
+		if n := utf8.RuneCountInString(*s.Placeholder); n > 500 {
+			r.StringLength(validate.Path(path, "placeholder"), *s.Placeholder, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "placeholder")
-		if s.Placeholder != nil {
-			r.StringLength(p, *s.Placeholder, false, 0, 500)
-		}
-	}
-	{
-		p := validate.Path(path, "defaultValue")
-		if s.DefaultValue != nil {
-			r.StringLength(p, *s.DefaultValue, false, 0, 500)
+	if s.DefaultValue != nil {
+		if n := utf8.RuneCountInString(*s.DefaultValue); n > 500 {
+			r.StringLength(validate.Path(path, "defaultValue"), *s.DefaultValue, false, 0, 500)
 		}
 	}
 }
 
 // Validate checks the model's constraints on TextInputCardInput.
 func (s *TextInputCardInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "id")
-		if r.Required(p, s.Id != nil) {
-			r.Pattern(p, *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Id == nil {
+		r.Required(validate.Path(path, "id"), false)
+	} else {
+		if !pattern0.MatchString(*s.Id) {
+			r.Pattern(validate.Path(path, "id"), *s.Id, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, CardTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(CardTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CardTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "placeholder")
-		if s.Placeholder != nil {
-			r.StringLength(p, *s.Placeholder, false, 0, 500)
+	if s.Placeholder != nil {
+		if n := utf8.RuneCountInString(*s.Placeholder); n > 500 {
+			r.StringLength(validate.Path(path, "placeholder"), *s.Placeholder, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "defaultValue")
-		if s.DefaultValue != nil {
-			r.StringLength(p, *s.DefaultValue, false, 0, 500)
+	if s.DefaultValue != nil {
+		if n := utf8.RuneCountInString(*s.DefaultValue); n > 500 {
+			r.StringLength(validate.Path(path, "defaultValue"), *s.DefaultValue, false, 0, 500)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ThrottlingException.
 func (s *ThrottlingException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "serviceCode")
-		if r.Required(p, s.ServiceCode != nil) {
-			_ = p
-		}
+	if s.ServiceCode == nil {
+		r.Required(validate.Path(path, "serviceCode"), false)
 	}
-	{
-		p := validate.Path(path, "quotaCode")
-		if r.Required(p, s.QuotaCode != nil) {
-			_ = p
-		}
+	if s.QuotaCode == nil {
+		r.Required(validate.Path(path, "quotaCode"), false)
 	}
 }
 
 // Validate checks the model's constraints on UnauthorizedException.
 func (s *UnauthorizedException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on UntagResourceRequest.
 func (s *UntagResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "resourceARN")
-		if r.Required(p, s.ResourceARN != nil) {
-			r.StringLength(p, *s.ResourceARN, false, 1, 1011)
+	if s.ResourceARN == nil {
+		r.Required(validate.Path(path, "resourceARN"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ResourceARN); n < 1 || n > 1011 {
+			r.StringLength(validate.Path(path, "resourceARN"), *s.ResourceARN, false, 1, 1011)
 		}
 	}
-	{
-		p := validate.Path(path, "tagKeys")
-		if r.Required(p, s.TagKeys != nil) {
-			r.Length(p, validate.ListValue(len(s.TagKeys)), len(s.TagKeys), 0, 200)
-			for i, v := range s.TagKeys {
-				r.StringLength(validate.Index(p, i), v, false, 1, 128)
+	if s.TagKeys == nil {
+		r.Required(validate.Path(path, "tagKeys"), false)
+	} else {
+		if n := len(s.TagKeys); n > 200 {
+			r.Length(validate.Path(path, "tagKeys"), validate.ListValue(n), n, 0, 200)
+		}
+		for i := range s.TagKeys {
+			if n := utf8.RuneCountInString(s.TagKeys[i]); n < 1 || n > 128 {
+				r.StringLength(validate.Index(validate.Path(path, "tagKeys"), i), s.TagKeys[i], false, 1, 128)
 			}
 		}
 	}
@@ -2287,30 +2089,28 @@ func (s *UntagResourceResponse) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateLibraryItemInput.
 func (s *UpdateLibraryItemInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Status != nil {
+		if !slices.Contains(LibraryItemStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, LibraryItemStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, LibraryItemStatusValues)
+	if s.Categories != nil {
+		if n := len(s.Categories); n > 3 {
+			r.Length(validate.Path(path, "categories"), validate.ListValue(n), n, 0, 3)
 		}
-	}
-	{
-		p := validate.Path(path, "categories")
-		if s.Categories != nil {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 3)
-			for i, v := range s.Categories {
-				r.Pattern(validate.Index(p, i), v, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+		for i := range s.Categories {
+			if !pattern0.MatchString(s.Categories[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "categories"), i), s.Categories[i], false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 			}
 		}
 	}
@@ -2318,184 +2118,159 @@ func (s *UpdateLibraryItemInput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateLibraryItemMetadataInput.
 func (s *UpdateLibraryItemMetadataInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
-		}
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
 	}
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateLibraryItemOutput.
 func (s *UpdateLibraryItemOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "libraryItemId")
-		if r.Required(p, s.LibraryItemId != nil) {
-			r.Pattern(p, *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.LibraryItemId == nil {
+		r.Required(validate.Path(path, "libraryItemId"), false)
+	} else {
+		if !pattern0.MatchString(*s.LibraryItemId) {
+			r.Pattern(validate.Path(path, "libraryItemId"), *s.LibraryItemId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
+	if s.Categories == nil {
+		r.Required(validate.Path(path, "categories"), false)
+	} else {
 		p := validate.Path(path, "categories")
-		if r.Required(p, s.Categories != nil) {
-			r.Length(p, validate.ListValue(len(s.Categories)), len(s.Categories), 0, 3)
-			for i, v := range s.Categories {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Categories); n > 3 {
+			r.Length(p, validate.ListValue(n), n, 0, 3)
+		}
+		for i := range s.Categories {
+			s.Categories[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			_ = p
-		}
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "ratingCount")
-		if r.Required(p, s.RatingCount != nil) {
-			_ = p
-		}
+	if s.RatingCount == nil {
+		r.Required(validate.Path(path, "ratingCount"), false)
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppInput.
 func (s *UpdateQAppInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.Title != nil {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if s.Title != nil {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
-		}
-	}
-	{
+	if s.AppDefinition != nil {
 		p := validate.Path(path, "appDefinition")
-		if s.AppDefinition != nil {
-			s.AppDefinition.Validate(r, p)
-		}
+		s.AppDefinition.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppOutput.
 func (s *UpdateQAppOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appArn")
-		if r.Required(p, s.AppArn != nil) {
-			_ = p
+	if s.AppArn == nil {
+		r.Required(validate.Path(path, "appArn"), false)
+	}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
+	if s.InitialPrompt != nil {
+		if n := utf8.RuneCountInString(*s.InitialPrompt); n > 10000 {
+			r.StringLength(validate.Path(path, "initialPrompt"), *s.InitialPrompt, false, 0, 10000)
 		}
 	}
-	{
-		p := validate.Path(path, "initialPrompt")
-		if s.InitialPrompt != nil {
-			r.StringLength(p, *s.InitialPrompt, false, 0, 10000)
+	if s.AppVersion == nil {
+		r.Required(validate.Path(path, "appVersion"), false)
+	} else {
+		if float64(*s.AppVersion) < float64(0) || float64(*s.AppVersion) > float64(2147483647) {
+			r.Range(validate.Path(path, "appVersion"), float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
 		}
 	}
-	{
-		p := validate.Path(path, "appVersion")
-		if r.Required(p, s.AppVersion != nil) {
-			r.Range(p, float64(*s.AppVersion), api.Ptr(float64(0)), api.Ptr(float64(2147483647)))
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(AppStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AppStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, AppStatusValues)
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedBy == nil {
+		r.Required(validate.Path(path, "createdBy"), false)
 	}
-	{
-		p := validate.Path(path, "createdBy")
-		if r.Required(p, s.CreatedBy != nil) {
-			_ = p
-		}
+	if s.UpdatedAt == nil {
+		r.Required(validate.Path(path, "updatedAt"), false)
 	}
-	{
-		p := validate.Path(path, "updatedAt")
-		if r.Required(p, s.UpdatedAt != nil) {
-			_ = p
-		}
+	if s.UpdatedBy == nil {
+		r.Required(validate.Path(path, "updatedBy"), false)
 	}
-	{
-		p := validate.Path(path, "updatedBy")
-		if r.Required(p, s.UpdatedBy != nil) {
-			_ = p
-		}
-	}
-	{
-		p := validate.Path(path, "requiredCapabilities")
-		if s.RequiredCapabilities != nil {
-			for i, v := range s.RequiredCapabilities {
-				r.Enum(validate.Index(p, i), v, AppRequiredCapabilityValues)
+	if s.RequiredCapabilities != nil {
+		for i := range s.RequiredCapabilities {
+			if !slices.Contains(AppRequiredCapabilityValues, s.RequiredCapabilities[i]) {
+				r.Enum(validate.Index(validate.Path(path, "requiredCapabilities"), i), s.RequiredCapabilities[i], AppRequiredCapabilityValues)
 			}
 		}
 	}
@@ -2503,144 +2278,126 @@ func (s *UpdateQAppOutput) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateQAppPermissionsInput.
 func (s *UpdateQAppPermissionsInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
-		}
-	}
-	{
+	if s.GrantPermissions != nil {
 		p := validate.Path(path, "grantPermissions")
-		if s.GrantPermissions != nil {
-			r.Length(p, validate.ListValue(len(s.GrantPermissions)), len(s.GrantPermissions), 0, 100)
-			for i, v := range s.GrantPermissions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.GrantPermissions); n > 100 {
+			r.Length(p, validate.ListValue(n), n, 0, 100)
+		}
+		for i := range s.GrantPermissions {
+			s.GrantPermissions[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
+	if s.RevokePermissions != nil {
 		p := validate.Path(path, "revokePermissions")
-		if s.RevokePermissions != nil {
-			r.Length(p, validate.ListValue(len(s.RevokePermissions)), len(s.RevokePermissions), 0, 100)
-			for i, v := range s.RevokePermissions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.RevokePermissions); n > 100 {
+			r.Length(p, validate.ListValue(n), n, 0, 100)
+		}
+		for i := range s.RevokePermissions {
+			s.RevokePermissions[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppPermissionsOutput.
 func (s *UpdateQAppPermissionsOutput) Validate(r *validate.Report, path string) {
-	{
+	if s.Permissions != nil {
 		p := validate.Path(path, "permissions")
-		if s.Permissions != nil {
-			for i, v := range s.Permissions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		for i := range s.Permissions {
+			s.Permissions[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionInput.
 func (s *UpdateQAppSessionInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
-		}
-	}
-	{
+	if s.Values != nil {
 		p := validate.Path(path, "values")
-		if s.Values != nil {
-			r.Length(p, validate.ListValue(len(s.Values)), len(s.Values), 0, 20)
-			for i, v := range s.Values {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+		if n := len(s.Values); n > 20 {
+			r.Length(p, validate.ListValue(n), n, 0, 20)
+		}
+		for i := range s.Values {
+			s.Values[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionMetadataInput.
 func (s *UpdateQAppSessionMetadataInput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "instanceId")
-		if r.Required(p, s.InstanceId != nil) {
-			_ = p
+	if s.InstanceId == nil {
+		r.Required(validate.Path(path, "instanceId"), false)
+	}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionName != nil {
+		if n := utf8.RuneCountInString(*s.SessionName); n > 100 {
+			r.StringLength(validate.Path(path, "sessionName"), *s.SessionName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "sessionName")
-		if s.SessionName != nil {
-			r.StringLength(p, *s.SessionName, false, 0, 100)
-		}
-	}
-	{
+	if s.SharingConfiguration == nil {
+		r.Required(validate.Path(path, "sharingConfiguration"), false)
+	} else {
 		p := validate.Path(path, "sharingConfiguration")
-		if r.Required(p, s.SharingConfiguration != nil) {
-			s.SharingConfiguration.Validate(r, p)
-		}
+		s.SharingConfiguration.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionMetadataOutput.
 func (s *UpdateQAppSessionMetadataOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			r.Pattern(p, *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
+	} else {
+		if !pattern0.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
+	}
+	if s.SessionName != nil {
+		if n := utf8.RuneCountInString(*s.SessionName); n > 100 {
+			r.StringLength(validate.Path(path, "sessionName"), *s.SessionName, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "sessionName")
-		if s.SessionName != nil {
-			r.StringLength(p, *s.SessionName, false, 0, 100)
-		}
-	}
-	{
+	if s.SharingConfiguration == nil {
+		r.Required(validate.Path(path, "sharingConfiguration"), false)
+	} else {
 		p := validate.Path(path, "sharingConfiguration")
-		if r.Required(p, s.SharingConfiguration != nil) {
-			s.SharingConfiguration.Validate(r, p)
-		}
+		s.SharingConfiguration.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateQAppSessionOutput.
 func (s *UpdateQAppSessionOutput) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "sessionId")
-		if r.Required(p, s.SessionId != nil) {
-			_ = p
-		}
+	if s.SessionId == nil {
+		r.Required(validate.Path(path, "sessionId"), false)
 	}
-	{
-		p := validate.Path(path, "sessionArn")
-		if r.Required(p, s.SessionArn != nil) {
-			_ = p
-		}
+	if s.SessionArn == nil {
+		r.Required(validate.Path(path, "sessionArn"), false)
 	}
 }
 
@@ -2650,46 +2407,40 @@ func (s *User) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UserAppItem.
 func (s *UserAppItem) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "appId")
-		if r.Required(p, s.AppId != nil) {
-			r.Pattern(p, *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
+	if s.AppId == nil {
+		r.Required(validate.Path(path, "appId"), false)
+	} else {
+		if !pattern0.MatchString(*s.AppId) {
+			r.Pattern(validate.Path(path, "appId"), *s.AppId, false, pattern0, "[\\da-f]{8}-[\\da-f]{4}-[45][\\da-f]{3}-[89ABab][\\da-f]{3}-[\\da-f]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "appArn")
-		if r.Required(p, s.AppArn != nil) {
-			_ = p
+	if s.AppArn == nil {
+		r.Required(validate.Path(path, "appArn"), false)
+	}
+	if s.Title == nil {
+		r.Required(validate.Path(path, "title"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
+		}
+		if !pattern4.MatchString(*s.Title) {
+			r.Pattern(validate.Path(path, "title"), *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
 		}
 	}
-	{
-		p := validate.Path(path, "title")
-		if r.Required(p, s.Title != nil) {
-			r.StringLength(p, *s.Title, false, 0, 100)
-			r.Pattern(p, *s.Title, false, pattern4, "[^{}\\\\\"<>]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 500 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 500)
 		}
 	}
-	{
-		p := validate.Path(path, "description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 500)
-		}
-	}
-	{
-		p := validate.Path(path, "createdAt")
-		if r.Required(p, s.CreatedAt != nil) {
-			_ = p
-		}
+	if s.CreatedAt == nil {
+		r.Required(validate.Path(path, "createdAt"), false)
 	}
 }
 
 // Validate checks the model's constraints on ValidationException.
 func (s *ValidationException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 

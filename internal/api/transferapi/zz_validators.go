@@ -4,6 +4,8 @@ package transferapi
 
 import (
 	"regexp"
+	"slices"
+	"unicode/utf8"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/validate"
@@ -15,19 +17,21 @@ func (s *AccessDeniedException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on As2AsyncMdnConnectorConfig.
 func (s *As2AsyncMdnConnectorConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerIds")
-		if s.ServerIds != nil {
-			r.Length(p, validate.ListValue(len(s.ServerIds)), len(s.ServerIds), 1, 10)
-			for i, v := range s.ServerIds {
-				r.StringLength(validate.Index(p, i), v, false, 19, 19)
-				r.Pattern(validate.Index(p, i), v, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerIds != nil {
+		if n := len(s.ServerIds); n < 1 || n > 10 {
+			r.Length(validate.Path(path, "serverIds"), validate.ListValue(n), n, 1, 10)
+		}
+		for i := range s.ServerIds {
+			if n := utf8.RuneCountInString(s.ServerIds[i]); n < 19 || n > 19 {
+				r.StringLength(validate.Index(validate.Path(path, "serverIds"), i), s.ServerIds[i], false, 19, 19)
+			}
+			if !pattern0.MatchString(s.ServerIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "serverIds"), i), s.ServerIds[i], false, pattern0, "s-([0-9a-f]{17})")
 			}
 		}
 	}
@@ -35,84 +39,75 @@ func (s *As2AsyncMdnConnectorConfig) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on As2ConnectorConfig.
 func (s *As2ConnectorConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "LocalProfileId")
-		if s.LocalProfileId != nil {
-			r.StringLength(p, *s.LocalProfileId, false, 19, 19)
-			r.Pattern(p, *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.LocalProfileId != nil {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.LocalProfileId) {
+			r.Pattern(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "PartnerProfileId")
-		if s.PartnerProfileId != nil {
-			r.StringLength(p, *s.PartnerProfileId, false, 19, 19)
-			r.Pattern(p, *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.PartnerProfileId != nil {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.PartnerProfileId) {
+			r.Pattern(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "MessageSubject")
-		if s.MessageSubject != nil {
-			r.StringLength(p, *s.MessageSubject, true, 1, 1024)
-			r.Pattern(p, *s.MessageSubject, true, pattern2, "[\\u0020-\\u007E\\t]+")
+	if s.MessageSubject != nil {
+		if n := utf8.RuneCountInString(*s.MessageSubject); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "messageSubject"), *s.MessageSubject, true, 1, 1024)
+		}
+		if !pattern2.MatchString(*s.MessageSubject) {
+			r.Pattern(validate.Path(path, "messageSubject"), *s.MessageSubject, true, pattern2, "[\\u0020-\\u007E\\t]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Compression")
-		if s.Compression != nil {
-			r.Enum(p, *s.Compression, CompressionEnumValues)
+	if s.Compression != nil {
+		if !slices.Contains(CompressionEnumValues, *s.Compression) {
+			r.Enum(validate.Path(path, "compression"), *s.Compression, CompressionEnumValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EncryptionAlgorithm")
-		if s.EncryptionAlgorithm != nil {
-			r.Enum(p, *s.EncryptionAlgorithm, EncryptionAlgValues)
+	if s.EncryptionAlgorithm != nil {
+		if !slices.Contains(EncryptionAlgValues, *s.EncryptionAlgorithm) {
+			r.Enum(validate.Path(path, "encryptionAlgorithm"), *s.EncryptionAlgorithm, EncryptionAlgValues)
 		}
 	}
-	{
-		p := validate.Path(path, "SigningAlgorithm")
-		if s.SigningAlgorithm != nil {
-			r.Enum(p, *s.SigningAlgorithm, SigningAlgValues)
+	if s.SigningAlgorithm != nil {
+		if !slices.Contains(SigningAlgValues, *s.SigningAlgorithm) {
+			r.Enum(validate.Path(path, "signingAlgorithm"), *s.SigningAlgorithm, SigningAlgValues)
 		}
 	}
-	{
-		p := validate.Path(path, "MdnSigningAlgorithm")
-		if s.MdnSigningAlgorithm != nil {
-			r.Enum(p, *s.MdnSigningAlgorithm, MdnSigningAlgValues)
+	if s.MdnSigningAlgorithm != nil {
+		if !slices.Contains(MdnSigningAlgValues, *s.MdnSigningAlgorithm) {
+			r.Enum(validate.Path(path, "mdnSigningAlgorithm"), *s.MdnSigningAlgorithm, MdnSigningAlgValues)
 		}
 	}
-	{
-		p := validate.Path(path, "MdnResponse")
-		if s.MdnResponse != nil {
-			r.Enum(p, *s.MdnResponse, MdnResponseValues)
+	if s.MdnResponse != nil {
+		if !slices.Contains(MdnResponseValues, *s.MdnResponse) {
+			r.Enum(validate.Path(path, "mdnResponse"), *s.MdnResponse, MdnResponseValues)
 		}
 	}
-	{
-		p := validate.Path(path, "BasicAuthSecretId")
-		if s.BasicAuthSecretId != nil {
-			r.StringLength(p, *s.BasicAuthSecretId, false, 0, 2048)
+	if s.BasicAuthSecretId != nil {
+		if n := utf8.RuneCountInString(*s.BasicAuthSecretId); n > 2048 {
+			r.StringLength(validate.Path(path, "basicAuthSecretId"), *s.BasicAuthSecretId, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PreserveContentType")
-		if s.PreserveContentType != nil {
-			r.Enum(p, *s.PreserveContentType, PreserveContentTypeValues)
+	if s.PreserveContentType != nil {
+		if !slices.Contains(PreserveContentTypeValues, *s.PreserveContentType) {
+			r.Enum(validate.Path(path, "preserveContentType"), *s.PreserveContentType, PreserveContentTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "AsyncMdnConfig")
-		if s.AsyncMdnConfig != nil {
-			s.AsyncMdnConfig.Validate(r, p)
-		}
+	if s.AsyncMdnConfig != nil {
+		p := validate.Path(path, "asyncMdnConfig")
+		s.AsyncMdnConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on ConflictException.
 func (s *ConflictException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
@@ -122,1657 +117,1854 @@ func (s *ConnectorEgressConfig) Validate(r *validate.Report, path string) {
 	if s.VpcLattice != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "VpcLattice")
-		if s.VpcLattice != nil {
-			s.VpcLattice.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.VpcLattice != nil {
+		p := validate.Path(path, "vpcLattice")
+		s.VpcLattice.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on ConnectorFileTransferResult.
 func (s *ConnectorFileTransferResult) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "FilePath")
-		if r.Required(p, s.FilePath != nil) {
-			r.StringLength(p, *s.FilePath, false, 1, 1024)
-			r.Pattern(p, *s.FilePath, false, pattern3, "(.)+")
+	if s.FilePath == nil {
+		r.Required(validate.Path(path, "filePath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.FilePath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "filePath"), *s.FilePath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.FilePath) {
+			r.Pattern(validate.Path(path, "filePath"), *s.FilePath, false, pattern3, "(.)+")
 		}
 	}
-	{
-		p := validate.Path(path, "StatusCode")
-		if r.Required(p, s.StatusCode != nil) {
-			r.Enum(p, *s.StatusCode, TransferTableStatusValues)
+	if s.StatusCode == nil {
+		r.Required(validate.Path(path, "statusCode"), false)
+	} else {
+		if !slices.Contains(TransferTableStatusValues, *s.StatusCode) {
+			r.Enum(validate.Path(path, "statusCode"), *s.StatusCode, TransferTableStatusValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ConnectorVpcLatticeEgressConfig.
 func (s *ConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfigurationArn")
-		if r.Required(p, s.ResourceConfigurationArn != nil) {
-			r.StringLength(p, *s.ResourceConfigurationArn, false, 1, 2048)
-			r.Pattern(p, *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
+	if s.ResourceConfigurationArn == nil {
+		r.Required(validate.Path(path, "resourceConfigurationArn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ResourceConfigurationArn); n < 1 || n > 2048 {
+			r.StringLength(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, 1, 2048)
+		}
+		if !pattern4.MatchString(*s.ResourceConfigurationArn) {
+			r.Pattern(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "PortNumber")
-		if s.PortNumber != nil {
-			r.Range(p, float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
+	if s.PortNumber != nil {
+		if float64(*s.PortNumber) < float64(1) || float64(*s.PortNumber) > float64(65535) {
+			r.Range(validate.Path(path, "portNumber"), float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on CopyStepDetails.
 func (s *CopyStepDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Name")
-		if s.Name != nil {
-			r.StringLength(p, *s.Name, false, 0, 30)
-			r.Pattern(p, *s.Name, false, pattern5, "[\\w-]*")
+	if s.Name != nil {
+		if n := utf8.RuneCountInString(*s.Name); n > 30 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 0, 30)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[\\w-]*")
 		}
 	}
-	{
-		p := validate.Path(path, "DestinationFileLocation")
-		if s.DestinationFileLocation != nil {
-			s.DestinationFileLocation.Validate(r, p)
+	if s.DestinationFileLocation != nil {
+		p := validate.Path(path, "destinationFileLocation")
+		s.DestinationFileLocation.Validate(r, p)
+	}
+	if s.OverwriteExisting != nil {
+		if !slices.Contains(OverwriteExistingValues, *s.OverwriteExisting) {
+			r.Enum(validate.Path(path, "overwriteExisting"), *s.OverwriteExisting, OverwriteExistingValues)
 		}
 	}
-	{
-		p := validate.Path(path, "OverwriteExisting")
-		if s.OverwriteExisting != nil {
-			r.Enum(p, *s.OverwriteExisting, OverwriteExistingValues)
+	if s.SourceFileLocation != nil {
+		if n := utf8.RuneCountInString(*s.SourceFileLocation); n > 256 {
+			r.StringLength(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, 0, 256)
 		}
-	}
-	{
-		p := validate.Path(path, "SourceFileLocation")
-		if s.SourceFileLocation != nil {
-			r.StringLength(p, *s.SourceFileLocation, false, 0, 256)
-			r.Pattern(p, *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
+		if !pattern6.MatchString(*s.SourceFileLocation) {
+			r.Pattern(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateAccessRequest.
 func (s *CreateAccessRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role == nil {
+		r.Required(validate.Path(path, "role"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if r.Required(p, s.Role != nil) {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
 		}
-	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateAccessResponse.
 func (s *CreateAccessResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
+		}
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateAgreementRequest.
 func (s *CreateAgreementRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "LocalProfileId")
-		if r.Required(p, s.LocalProfileId != nil) {
-			r.StringLength(p, *s.LocalProfileId, false, 19, 19)
-			r.Pattern(p, *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.LocalProfileId == nil {
+		r.Required(validate.Path(path, "localProfileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.LocalProfileId) {
+			r.Pattern(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "PartnerProfileId")
-		if r.Required(p, s.PartnerProfileId != nil) {
-			r.StringLength(p, *s.PartnerProfileId, false, 19, 19)
-			r.Pattern(p, *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.PartnerProfileId == nil {
+		r.Required(validate.Path(path, "partnerProfileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.PartnerProfileId) {
+			r.Pattern(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "BaseDirectory")
-		if s.BaseDirectory != nil {
-			r.StringLength(p, *s.BaseDirectory, false, 0, 1024)
-			r.Pattern(p, *s.BaseDirectory, false, pattern7, "(|/.*)")
+	if s.BaseDirectory != nil {
+		if n := utf8.RuneCountInString(*s.BaseDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.BaseDirectory) {
+			r.Pattern(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if r.Required(p, s.AccessRole != nil) {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.AccessRole == nil {
+		r.Required(validate.Path(path, "accessRole"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, AgreementStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(AgreementStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AgreementStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "PreserveFilename")
-		if s.PreserveFilename != nil {
-			r.Enum(p, *s.PreserveFilename, PreserveFilenameTypeValues)
+	if s.PreserveFilename != nil {
+		if !slices.Contains(PreserveFilenameTypeValues, *s.PreserveFilename) {
+			r.Enum(validate.Path(path, "preserveFilename"), *s.PreserveFilename, PreserveFilenameTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EnforceMessageSigning")
-		if s.EnforceMessageSigning != nil {
-			r.Enum(p, *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
+	if s.EnforceMessageSigning != nil {
+		if !slices.Contains(EnforceMessageSigningTypeValues, *s.EnforceMessageSigning) {
+			r.Enum(validate.Path(path, "enforceMessageSigning"), *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "CustomDirectories")
-		if s.CustomDirectories != nil {
-			s.CustomDirectories.Validate(r, p)
-		}
+	if s.CustomDirectories != nil {
+		p := validate.Path(path, "customDirectories")
+		s.CustomDirectories.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateAgreementResponse.
 func (s *CreateAgreementResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AgreementId")
-		if r.Required(p, s.AgreementId != nil) {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId == nil {
+		r.Required(validate.Path(path, "agreementId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateConnectorRequest.
 func (s *CreateConnectorRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
-	{
-		p := validate.Path(path, "As2Config")
-		if s.As2Config != nil {
-			s.As2Config.Validate(r, p)
+	if s.As2Config != nil {
+		p := validate.Path(path, "as2Config")
+		s.As2Config.Validate(r, p)
+	}
+	if s.AccessRole == nil {
+		r.Required(validate.Path(path, "accessRole"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if r.Required(p, s.AccessRole != nil) {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 20, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.SftpConfig != nil {
+		p := validate.Path(path, "sftpConfig")
+		s.SftpConfig.Validate(r, p)
+	}
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern12.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "SftpConfig")
-		if s.SftpConfig != nil {
-			s.SftpConfig.Validate(r, p)
-		}
+	if s.EgressConfig != nil {
+		p := validate.Path(path, "egressConfig")
+		s.EgressConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
-		}
-	}
-	{
-		p := validate.Path(path, "EgressConfig")
-		if s.EgressConfig != nil {
-			s.EgressConfig.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, ConnectorsIpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(ConnectorsIpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, ConnectorsIpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateConnectorResponse.
 func (s *CreateConnectorResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateProfileRequest.
 func (s *CreateProfileRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "As2Id")
-		if r.Required(p, s.As2Id != nil) {
-			r.StringLength(p, *s.As2Id, false, 1, 128)
-			r.Pattern(p, *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
+	if s.As2Id == nil {
+		r.Required(validate.Path(path, "as2Id"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.As2Id); n < 1 || n > 128 {
+			r.StringLength(validate.Path(path, "as2Id"), *s.As2Id, false, 1, 128)
+		}
+		if !pattern14.MatchString(*s.As2Id) {
+			r.Pattern(validate.Path(path, "as2Id"), *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileType")
-		if r.Required(p, s.ProfileType != nil) {
-			r.Enum(p, *s.ProfileType, ProfileTypeValues)
+	if s.ProfileType == nil {
+		r.Required(validate.Path(path, "profileType"), false)
+	} else {
+		if !slices.Contains(ProfileTypeValues, *s.ProfileType) {
+			r.Enum(validate.Path(path, "profileType"), *s.ProfileType, ProfileTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateIds")
-		if s.CertificateIds != nil {
-			for i, v := range s.CertificateIds {
-				r.StringLength(validate.Index(p, i), v, false, 22, 22)
-				r.Pattern(validate.Index(p, i), v, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateIds != nil {
+		for i := range s.CertificateIds {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
+			}
+			if !pattern15.MatchString(s.CertificateIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, pattern15, "cert-([0-9a-f]{17})")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateProfileResponse.
 func (s *CreateProfileResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ProfileId")
-		if r.Required(p, s.ProfileId != nil) {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId == nil {
+		r.Required(validate.Path(path, "profileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateServerRequest.
 func (s *CreateServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Certificate")
-		if s.Certificate != nil {
-			r.StringLength(p, *s.Certificate, false, 0, 1600)
+	if s.Certificate != nil {
+		if n := utf8.RuneCountInString(*s.Certificate); n > 1600 {
+			r.StringLength(validate.Path(path, "certificate"), *s.Certificate, false, 0, 1600)
 		}
 	}
-	{
-		p := validate.Path(path, "Domain")
-		if s.Domain != nil {
-			r.Enum(p, *s.Domain, DomainValues)
+	if s.Domain != nil {
+		if !slices.Contains(DomainValues, *s.Domain) {
+			r.Enum(validate.Path(path, "domain"), *s.Domain, DomainValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointDetails")
-		if s.EndpointDetails != nil {
-			s.EndpointDetails.Validate(r, p)
+	if s.EndpointDetails != nil {
+		p := validate.Path(path, "endpointDetails")
+		s.EndpointDetails.Validate(r, p)
+	}
+	if s.EndpointType != nil {
+		if !slices.Contains(EndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, EndpointTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, EndpointTypeValues)
+	if s.HostKey != nil {
+		if n := utf8.RuneCountInString(*s.HostKey); n > 4096 {
+			r.StringLength(validate.Path(path, "hostKey"), *s.HostKey, true, 0, 4096)
 		}
 	}
-	{
-		p := validate.Path(path, "HostKey")
-		if s.HostKey != nil {
-			r.StringLength(p, *s.HostKey, true, 0, 4096)
+	if s.IdentityProviderDetails != nil {
+		p := validate.Path(path, "identityProviderDetails")
+		s.IdentityProviderDetails.Validate(r, p)
+	}
+	if s.IdentityProviderType != nil {
+		if !slices.Contains(IdentityProviderTypeValues, *s.IdentityProviderType) {
+			r.Enum(validate.Path(path, "identityProviderType"), *s.IdentityProviderType, IdentityProviderTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderDetails")
-		if s.IdentityProviderDetails != nil {
-			s.IdentityProviderDetails.Validate(r, p)
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 0, 2048)
+		}
+		if !pattern16.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderType")
-		if s.IdentityProviderType != nil {
-			r.Enum(p, *s.IdentityProviderType, IdentityProviderTypeValues)
+	if s.PostAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PostAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PostAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 0, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
+	if s.PreAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PreAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PreAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "PostAuthenticationLoginBanner")
-		if s.PostAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PostAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
+	if s.Protocols != nil {
+		if n := len(s.Protocols); n < 1 || n > 4 {
+			r.Length(validate.Path(path, "protocols"), validate.ListValue(n), n, 1, 4)
 		}
-	}
-	{
-		p := validate.Path(path, "PreAuthenticationLoginBanner")
-		if s.PreAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PreAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
-		}
-	}
-	{
-		p := validate.Path(path, "Protocols")
-		if s.Protocols != nil {
-			r.Length(p, validate.ListValue(len(s.Protocols)), len(s.Protocols), 1, 4)
-			for i, v := range s.Protocols {
-				r.Enum(validate.Index(p, i), v, ProtocolValues)
+		for i := range s.Protocols {
+			if !slices.Contains(ProtocolValues, s.Protocols[i]) {
+				r.Enum(validate.Index(validate.Path(path, "protocols"), i), s.Protocols[i], ProtocolValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "ProtocolDetails")
-		if s.ProtocolDetails != nil {
-			s.ProtocolDetails.Validate(r, p)
+	if s.ProtocolDetails != nil {
+		p := validate.Path(path, "protocolDetails")
+		s.ProtocolDetails.Validate(r, p)
+	}
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern18.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
+	if s.WorkflowDetails != nil {
+		p := validate.Path(path, "workflowDetails")
+		s.WorkflowDetails.Validate(r, p)
+	}
+	if s.StructuredLogDestinations != nil {
+		if n := len(s.StructuredLogDestinations); n > 1 {
+			r.Length(validate.Path(path, "structuredLogDestinations"), validate.ListValue(n), n, 0, 1)
+		}
+		for i := range s.StructuredLogDestinations {
+			if n := utf8.RuneCountInString(s.StructuredLogDestinations[i]); n < 20 || n > 1600 {
+				r.StringLength(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, 20, 1600)
+			}
+			if !pattern19.MatchString(s.StructuredLogDestinations[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, pattern19, "arn:\\S+")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowDetails")
-		if s.WorkflowDetails != nil {
-			s.WorkflowDetails.Validate(r, p)
-		}
+	if s.S3StorageOptions != nil {
+		p := validate.Path(path, "s3StorageOptions")
+		s.S3StorageOptions.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "StructuredLogDestinations")
-		if s.StructuredLogDestinations != nil {
-			r.Length(p, validate.ListValue(len(s.StructuredLogDestinations)), len(s.StructuredLogDestinations), 0, 1)
-			for i, v := range s.StructuredLogDestinations {
-				r.StringLength(validate.Index(p, i), v, false, 20, 1600)
-				r.Pattern(validate.Index(p, i), v, false, pattern19, "arn:\\S+")
-			}
-		}
-	}
-	{
-		p := validate.Path(path, "S3StorageOptions")
-		if s.S3StorageOptions != nil {
-			s.S3StorageOptions.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, IpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(IpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, IpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateServerResponse.
 func (s *CreateServerResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateUserRequest.
 func (s *CreateUserRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role == nil {
+		r.Required(validate.Path(path, "role"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if r.Required(p, s.Role != nil) {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.SshPublicKeyBody != nil {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyBody); n > 2048 {
+			r.StringLength(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, 0, 2048)
+		}
+		if !pattern20.MatchString(*s.SshPublicKeyBody) {
+			r.Pattern(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeyBody")
-		if s.SshPublicKeyBody != nil {
-			r.StringLength(p, *s.SshPublicKeyBody, false, 0, 2048)
-			r.Pattern(p, *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
 		}
-	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateUserResponse.
 func (s *CreateUserResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateWebAppRequest.
 func (s *CreateWebAppRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "IdentityProviderDetails")
-		if r.Required(p, s.IdentityProviderDetails != nil) {
-			s.IdentityProviderDetails.Validate(r, p)
+	if s.IdentityProviderDetails == nil {
+		r.Required(validate.Path(path, "identityProviderDetails"), false)
+	} else {
+		p := validate.Path(path, "identityProviderDetails")
+		s.IdentityProviderDetails.Validate(r, p)
+	}
+	if s.AccessEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.AccessEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "accessEndpoint"), *s.AccessEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "AccessEndpoint")
-		if s.AccessEndpoint != nil {
-			r.StringLength(p, *s.AccessEndpoint, false, 1, 1024)
+	if s.WebAppUnits != nil {
+		p := validate.Path(path, "webAppUnits")
+		s.WebAppUnits.Validate(r, p)
+	}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppUnits")
-		if s.WebAppUnits != nil {
-			s.WebAppUnits.Validate(r, p)
+	if s.WebAppEndpointPolicy != nil {
+		if !slices.Contains(WebAppEndpointPolicyValues, *s.WebAppEndpointPolicy) {
+			r.Enum(validate.Path(path, "webAppEndpointPolicy"), *s.WebAppEndpointPolicy, WebAppEndpointPolicyValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
-		}
-	}
-	{
-		p := validate.Path(path, "WebAppEndpointPolicy")
-		if s.WebAppEndpointPolicy != nil {
-			r.Enum(p, *s.WebAppEndpointPolicy, WebAppEndpointPolicyValues)
-		}
-	}
-	{
-		p := validate.Path(path, "EndpointDetails")
-		if s.EndpointDetails != nil {
-			s.EndpointDetails.Validate(r, p)
-		}
+	if s.EndpointDetails != nil {
+		p := validate.Path(path, "endpointDetails")
+		s.EndpointDetails.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on CreateWebAppResponse.
 func (s *CreateWebAppResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateWorkflowRequest.
 func (s *CreateWorkflowRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 256)
-			r.Pattern(p, *s.Description, false, pattern23, "[\\w- ]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 256 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 256)
+		}
+		if !pattern23.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern23, "[\\w- ]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Steps")
-		if r.Required(p, s.Steps != nil) {
-			r.Length(p, validate.ListValue(len(s.Steps)), len(s.Steps), 0, 8)
-			for i, v := range s.Steps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Steps == nil {
+		r.Required(validate.Path(path, "steps"), false)
+	} else {
+		p := validate.Path(path, "steps")
+		if n := len(s.Steps); n > 8 {
+			r.Length(p, validate.ListValue(n), n, 0, 8)
+		}
+		for i := range s.Steps {
+			s.Steps[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "OnExceptionSteps")
-		if s.OnExceptionSteps != nil {
-			r.Length(p, validate.ListValue(len(s.OnExceptionSteps)), len(s.OnExceptionSteps), 0, 8)
-			for i, v := range s.OnExceptionSteps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.OnExceptionSteps != nil {
+		p := validate.Path(path, "onExceptionSteps")
+		if n := len(s.OnExceptionSteps); n > 8 {
+			r.Length(p, validate.ListValue(n), n, 0, 8)
+		}
+		for i := range s.OnExceptionSteps {
+			s.OnExceptionSteps[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on CreateWorkflowResponse.
 func (s *CreateWorkflowResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CustomDirectoriesType.
 func (s *CustomDirectoriesType) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "FailedFilesDirectory")
-		if r.Required(p, s.FailedFilesDirectory != nil) {
-			r.StringLength(p, *s.FailedFilesDirectory, false, 0, 1024)
-			r.Pattern(p, *s.FailedFilesDirectory, false, pattern7, "(|/.*)")
+	if s.FailedFilesDirectory == nil {
+		r.Required(validate.Path(path, "failedFilesDirectory"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.FailedFilesDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "failedFilesDirectory"), *s.FailedFilesDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.FailedFilesDirectory) {
+			r.Pattern(validate.Path(path, "failedFilesDirectory"), *s.FailedFilesDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "MdnFilesDirectory")
-		if r.Required(p, s.MdnFilesDirectory != nil) {
-			r.StringLength(p, *s.MdnFilesDirectory, false, 0, 1024)
-			r.Pattern(p, *s.MdnFilesDirectory, false, pattern7, "(|/.*)")
+	if s.MdnFilesDirectory == nil {
+		r.Required(validate.Path(path, "mdnFilesDirectory"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.MdnFilesDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "mdnFilesDirectory"), *s.MdnFilesDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.MdnFilesDirectory) {
+			r.Pattern(validate.Path(path, "mdnFilesDirectory"), *s.MdnFilesDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "PayloadFilesDirectory")
-		if r.Required(p, s.PayloadFilesDirectory != nil) {
-			r.StringLength(p, *s.PayloadFilesDirectory, false, 0, 1024)
-			r.Pattern(p, *s.PayloadFilesDirectory, false, pattern7, "(|/.*)")
+	if s.PayloadFilesDirectory == nil {
+		r.Required(validate.Path(path, "payloadFilesDirectory"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.PayloadFilesDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "payloadFilesDirectory"), *s.PayloadFilesDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.PayloadFilesDirectory) {
+			r.Pattern(validate.Path(path, "payloadFilesDirectory"), *s.PayloadFilesDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "StatusFilesDirectory")
-		if r.Required(p, s.StatusFilesDirectory != nil) {
-			r.StringLength(p, *s.StatusFilesDirectory, false, 0, 1024)
-			r.Pattern(p, *s.StatusFilesDirectory, false, pattern7, "(|/.*)")
+	if s.StatusFilesDirectory == nil {
+		r.Required(validate.Path(path, "statusFilesDirectory"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.StatusFilesDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "statusFilesDirectory"), *s.StatusFilesDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.StatusFilesDirectory) {
+			r.Pattern(validate.Path(path, "statusFilesDirectory"), *s.StatusFilesDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "TemporaryFilesDirectory")
-		if r.Required(p, s.TemporaryFilesDirectory != nil) {
-			r.StringLength(p, *s.TemporaryFilesDirectory, false, 0, 1024)
-			r.Pattern(p, *s.TemporaryFilesDirectory, false, pattern7, "(|/.*)")
+	if s.TemporaryFilesDirectory == nil {
+		r.Required(validate.Path(path, "temporaryFilesDirectory"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.TemporaryFilesDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "temporaryFilesDirectory"), *s.TemporaryFilesDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.TemporaryFilesDirectory) {
+			r.Pattern(validate.Path(path, "temporaryFilesDirectory"), *s.TemporaryFilesDirectory, false, pattern7, "(|/.*)")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CustomHttpHeader.
 func (s *CustomHttpHeader) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Key")
-		if s.Key != nil {
-			r.StringLength(p, *s.Key, true, 1, 64)
-			r.Pattern(p, *s.Key, true, pattern25, "[a-zA-Z0-9-]+")
+	if s.Key != nil {
+		if n := utf8.RuneCountInString(*s.Key); n < 1 || n > 64 {
+			r.StringLength(validate.Path(path, "key"), *s.Key, true, 1, 64)
+		}
+		if !pattern25.MatchString(*s.Key) {
+			r.Pattern(validate.Path(path, "key"), *s.Key, true, pattern25, "[a-zA-Z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Value")
-		if s.Value != nil {
-			r.StringLength(p, *s.Value, true, 0, 256)
-			r.Pattern(p, *s.Value, true, pattern26, "[a-zA-Z0-9 +\\-./:=@_]*")
+	if s.Value != nil {
+		if n := utf8.RuneCountInString(*s.Value); n > 256 {
+			r.StringLength(validate.Path(path, "value"), *s.Value, true, 0, 256)
+		}
+		if !pattern26.MatchString(*s.Value) {
+			r.Pattern(validate.Path(path, "value"), *s.Value, true, pattern26, "[a-zA-Z0-9 +\\-./:=@_]*")
 		}
 	}
 }
 
 // Validate checks the model's constraints on CustomStepDetails.
 func (s *CustomStepDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Name")
-		if s.Name != nil {
-			r.StringLength(p, *s.Name, false, 0, 30)
-			r.Pattern(p, *s.Name, false, pattern5, "[\\w-]*")
+	if s.Name != nil {
+		if n := utf8.RuneCountInString(*s.Name); n > 30 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 0, 30)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[\\w-]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Target")
-		if s.Target != nil {
-			r.StringLength(p, *s.Target, false, 0, 170)
-			r.Pattern(p, *s.Target, false, pattern27, "arn:[a-z-]+:lambda:.*")
+	if s.Target != nil {
+		if n := utf8.RuneCountInString(*s.Target); n > 170 {
+			r.StringLength(validate.Path(path, "target"), *s.Target, false, 0, 170)
+		}
+		if !pattern27.MatchString(*s.Target) {
+			r.Pattern(validate.Path(path, "target"), *s.Target, false, pattern27, "arn:[a-z-]+:lambda:.*")
 		}
 	}
-	{
-		p := validate.Path(path, "TimeoutSeconds")
-		if s.TimeoutSeconds != nil {
-			r.Range(p, float64(*s.TimeoutSeconds), api.Ptr(float64(1)), api.Ptr(float64(1800)))
+	if s.TimeoutSeconds != nil {
+		if float64(*s.TimeoutSeconds) < float64(1) || float64(*s.TimeoutSeconds) > float64(1800) {
+			r.Range(validate.Path(path, "timeoutSeconds"), float64(*s.TimeoutSeconds), api.Ptr(float64(1)), api.Ptr(float64(1800)))
 		}
 	}
-	{
-		p := validate.Path(path, "SourceFileLocation")
-		if s.SourceFileLocation != nil {
-			r.StringLength(p, *s.SourceFileLocation, false, 0, 256)
-			r.Pattern(p, *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
+	if s.SourceFileLocation != nil {
+		if n := utf8.RuneCountInString(*s.SourceFileLocation); n > 256 {
+			r.StringLength(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, 0, 256)
+		}
+		if !pattern6.MatchString(*s.SourceFileLocation) {
+			r.Pattern(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DecryptStepDetails.
 func (s *DecryptStepDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Name")
-		if s.Name != nil {
-			r.StringLength(p, *s.Name, false, 0, 30)
-			r.Pattern(p, *s.Name, false, pattern5, "[\\w-]*")
+	if s.Name != nil {
+		if n := utf8.RuneCountInString(*s.Name); n > 30 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 0, 30)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[\\w-]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, EncryptionTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(EncryptionTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, EncryptionTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "SourceFileLocation")
-		if s.SourceFileLocation != nil {
-			r.StringLength(p, *s.SourceFileLocation, false, 0, 256)
-			r.Pattern(p, *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
+	if s.SourceFileLocation != nil {
+		if n := utf8.RuneCountInString(*s.SourceFileLocation); n > 256 {
+			r.StringLength(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, 0, 256)
+		}
+		if !pattern6.MatchString(*s.SourceFileLocation) {
+			r.Pattern(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
 		}
 	}
-	{
-		p := validate.Path(path, "OverwriteExisting")
-		if s.OverwriteExisting != nil {
-			r.Enum(p, *s.OverwriteExisting, OverwriteExistingValues)
+	if s.OverwriteExisting != nil {
+		if !slices.Contains(OverwriteExistingValues, *s.OverwriteExisting) {
+			r.Enum(validate.Path(path, "overwriteExisting"), *s.OverwriteExisting, OverwriteExistingValues)
 		}
 	}
-	{
-		p := validate.Path(path, "DestinationFileLocation")
-		if r.Required(p, s.DestinationFileLocation != nil) {
-			s.DestinationFileLocation.Validate(r, p)
-		}
+	if s.DestinationFileLocation == nil {
+		r.Required(validate.Path(path, "destinationFileLocation"), false)
+	} else {
+		p := validate.Path(path, "destinationFileLocation")
+		s.DestinationFileLocation.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DeleteAccessRequest.
 func (s *DeleteAccessRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
+		}
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteAgreementRequest.
 func (s *DeleteAgreementRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AgreementId")
-		if r.Required(p, s.AgreementId != nil) {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId == nil {
+		r.Required(validate.Path(path, "agreementId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteCertificateRequest.
 func (s *DeleteCertificateRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "CertificateId")
-		if r.Required(p, s.CertificateId != nil) {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId == nil {
+		r.Required(validate.Path(path, "certificateId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteConnectorRequest.
 func (s *DeleteConnectorRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteHostKeyRequest.
 func (s *DeleteHostKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if r.Required(p, s.HostKeyId != nil) {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId == nil {
+		r.Required(validate.Path(path, "hostKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteProfileRequest.
 func (s *DeleteProfileRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ProfileId")
-		if r.Required(p, s.ProfileId != nil) {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId == nil {
+		r.Required(validate.Path(path, "profileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteServerRequest.
 func (s *DeleteServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteSshPublicKeyRequest.
 func (s *DeleteSshPublicKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeyId")
-		if r.Required(p, s.SshPublicKeyId != nil) {
-			r.StringLength(p, *s.SshPublicKeyId, false, 21, 21)
-			r.Pattern(p, *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
+	if s.SshPublicKeyId == nil {
+		r.Required(validate.Path(path, "sshPublicKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
+		}
+		if !pattern29.MatchString(*s.SshPublicKeyId) {
+			r.Pattern(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteStepDetails.
 func (s *DeleteStepDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Name")
-		if s.Name != nil {
-			r.StringLength(p, *s.Name, false, 0, 30)
-			r.Pattern(p, *s.Name, false, pattern5, "[\\w-]*")
+	if s.Name != nil {
+		if n := utf8.RuneCountInString(*s.Name); n > 30 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 0, 30)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[\\w-]*")
 		}
 	}
-	{
-		p := validate.Path(path, "SourceFileLocation")
-		if s.SourceFileLocation != nil {
-			r.StringLength(p, *s.SourceFileLocation, false, 0, 256)
-			r.Pattern(p, *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
+	if s.SourceFileLocation != nil {
+		if n := utf8.RuneCountInString(*s.SourceFileLocation); n > 256 {
+			r.StringLength(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, 0, 256)
+		}
+		if !pattern6.MatchString(*s.SourceFileLocation) {
+			r.Pattern(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteUserRequest.
 func (s *DeleteUserRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteWebAppCustomizationRequest.
 func (s *DeleteWebAppCustomizationRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteWebAppRequest.
 func (s *DeleteWebAppRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DeleteWorkflowRequest.
 func (s *DeleteWorkflowRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeAccessRequest.
 func (s *DescribeAccessRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
+		}
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeAccessResponse.
 func (s *DescribeAccessResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Access")
-		if r.Required(p, s.Access != nil) {
-			s.Access.Validate(r, p)
-		}
+	if s.Access == nil {
+		r.Required(validate.Path(path, "access"), false)
+	} else {
+		p := validate.Path(path, "access")
+		s.Access.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeAgreementRequest.
 func (s *DescribeAgreementRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AgreementId")
-		if r.Required(p, s.AgreementId != nil) {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId == nil {
+		r.Required(validate.Path(path, "agreementId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeAgreementResponse.
 func (s *DescribeAgreementResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Agreement")
-		if r.Required(p, s.Agreement != nil) {
-			s.Agreement.Validate(r, p)
-		}
+	if s.Agreement == nil {
+		r.Required(validate.Path(path, "agreement"), false)
+	} else {
+		p := validate.Path(path, "agreement")
+		s.Agreement.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeCertificateRequest.
 func (s *DescribeCertificateRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "CertificateId")
-		if r.Required(p, s.CertificateId != nil) {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId == nil {
+		r.Required(validate.Path(path, "certificateId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeCertificateResponse.
 func (s *DescribeCertificateResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Certificate")
-		if r.Required(p, s.Certificate != nil) {
-			s.Certificate.Validate(r, p)
-		}
+	if s.Certificate == nil {
+		r.Required(validate.Path(path, "certificate"), false)
+	} else {
+		p := validate.Path(path, "certificate")
+		s.Certificate.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeConnectorRequest.
 func (s *DescribeConnectorRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeConnectorResponse.
 func (s *DescribeConnectorResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Connector")
-		if r.Required(p, s.Connector != nil) {
-			s.Connector.Validate(r, p)
-		}
+	if s.Connector == nil {
+		r.Required(validate.Path(path, "connector"), false)
+	} else {
+		p := validate.Path(path, "connector")
+		s.Connector.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeExecutionRequest.
 func (s *DescribeExecutionRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ExecutionId")
-		if r.Required(p, s.ExecutionId != nil) {
-			r.StringLength(p, *s.ExecutionId, false, 36, 36)
-			r.Pattern(p, *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
+	if s.ExecutionId == nil {
+		r.Required(validate.Path(path, "executionId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
+		}
+		if !pattern30.MatchString(*s.ExecutionId) {
+			r.Pattern(validate.Path(path, "executionId"), *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeExecutionResponse.
 func (s *DescribeExecutionResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Execution")
-		if r.Required(p, s.Execution != nil) {
-			s.Execution.Validate(r, p)
-		}
+	if s.Execution == nil {
+		r.Required(validate.Path(path, "execution"), false)
+	} else {
+		p := validate.Path(path, "execution")
+		s.Execution.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeHostKeyRequest.
 func (s *DescribeHostKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if r.Required(p, s.HostKeyId != nil) {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId == nil {
+		r.Required(validate.Path(path, "hostKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeHostKeyResponse.
 func (s *DescribeHostKeyResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HostKey")
-		if r.Required(p, s.HostKey != nil) {
-			s.HostKey.Validate(r, p)
-		}
+	if s.HostKey == nil {
+		r.Required(validate.Path(path, "hostKey"), false)
+	} else {
+		p := validate.Path(path, "hostKey")
+		s.HostKey.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeProfileRequest.
 func (s *DescribeProfileRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ProfileId")
-		if r.Required(p, s.ProfileId != nil) {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId == nil {
+		r.Required(validate.Path(path, "profileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeProfileResponse.
 func (s *DescribeProfileResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Profile")
-		if r.Required(p, s.Profile != nil) {
-			s.Profile.Validate(r, p)
-		}
+	if s.Profile == nil {
+		r.Required(validate.Path(path, "profile"), false)
+	} else {
+		p := validate.Path(path, "profile")
+		s.Profile.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeSecurityPolicyRequest.
 func (s *DescribeSecurityPolicyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if r.Required(p, s.SecurityPolicyName != nil) {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.SecurityPolicyName == nil {
+		r.Required(validate.Path(path, "securityPolicyName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern18.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeSecurityPolicyResponse.
 func (s *DescribeSecurityPolicyResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "SecurityPolicy")
-		if r.Required(p, s.SecurityPolicy != nil) {
-			s.SecurityPolicy.Validate(r, p)
-		}
+	if s.SecurityPolicy == nil {
+		r.Required(validate.Path(path, "securityPolicy"), false)
+	} else {
+		p := validate.Path(path, "securityPolicy")
+		s.SecurityPolicy.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeServerRequest.
 func (s *DescribeServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeServerResponse.
 func (s *DescribeServerResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Server")
-		if r.Required(p, s.Server != nil) {
-			s.Server.Validate(r, p)
-		}
+	if s.Server == nil {
+		r.Required(validate.Path(path, "server"), false)
+	} else {
+		p := validate.Path(path, "server")
+		s.Server.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeUserRequest.
 func (s *DescribeUserRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeUserResponse.
 func (s *DescribeUserResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "User")
-		if r.Required(p, s.User != nil) {
-			s.User.Validate(r, p)
-		}
+	if s.User == nil {
+		r.Required(validate.Path(path, "user"), false)
+	} else {
+		p := validate.Path(path, "user")
+		s.User.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeWebAppCustomizationRequest.
 func (s *DescribeWebAppCustomizationRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeWebAppCustomizationResponse.
 func (s *DescribeWebAppCustomizationResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppCustomization")
-		if r.Required(p, s.WebAppCustomization != nil) {
-			s.WebAppCustomization.Validate(r, p)
-		}
+	if s.WebAppCustomization == nil {
+		r.Required(validate.Path(path, "webAppCustomization"), false)
+	} else {
+		p := validate.Path(path, "webAppCustomization")
+		s.WebAppCustomization.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeWebAppRequest.
 func (s *DescribeWebAppRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeWebAppResponse.
 func (s *DescribeWebAppResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebApp")
-		if r.Required(p, s.WebApp != nil) {
-			s.WebApp.Validate(r, p)
-		}
+	if s.WebApp == nil {
+		r.Required(validate.Path(path, "webApp"), false)
+	} else {
+		p := validate.Path(path, "webApp")
+		s.WebApp.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribeWorkflowRequest.
 func (s *DescribeWorkflowRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribeWorkflowResponse.
 func (s *DescribeWorkflowResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Workflow")
-		if r.Required(p, s.Workflow != nil) {
-			s.Workflow.Validate(r, p)
-		}
+	if s.Workflow == nil {
+		r.Required(validate.Path(path, "workflow"), false)
+	} else {
+		p := validate.Path(path, "workflow")
+		s.Workflow.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedAccess.
 func (s *DescribedAccess) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.ExternalId != nil {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
 		}
-	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if s.ExternalId != nil {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedAgreement.
 func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "AgreementId")
-		if s.AgreementId != nil {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId != nil {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, AgreementStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(AgreementStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AgreementStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if s.ServerId != nil {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId != nil {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "LocalProfileId")
-		if s.LocalProfileId != nil {
-			r.StringLength(p, *s.LocalProfileId, false, 19, 19)
-			r.Pattern(p, *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.LocalProfileId != nil {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.LocalProfileId) {
+			r.Pattern(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "PartnerProfileId")
-		if s.PartnerProfileId != nil {
-			r.StringLength(p, *s.PartnerProfileId, false, 19, 19)
-			r.Pattern(p, *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.PartnerProfileId != nil {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.PartnerProfileId) {
+			r.Pattern(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "BaseDirectory")
-		if s.BaseDirectory != nil {
-			r.StringLength(p, *s.BaseDirectory, false, 0, 1024)
-			r.Pattern(p, *s.BaseDirectory, false, pattern7, "(|/.*)")
+	if s.BaseDirectory != nil {
+		if n := utf8.RuneCountInString(*s.BaseDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.BaseDirectory) {
+			r.Pattern(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if s.AccessRole != nil {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.AccessRole != nil {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "PreserveFilename")
-		if s.PreserveFilename != nil {
-			r.Enum(p, *s.PreserveFilename, PreserveFilenameTypeValues)
+	if s.PreserveFilename != nil {
+		if !slices.Contains(PreserveFilenameTypeValues, *s.PreserveFilename) {
+			r.Enum(validate.Path(path, "preserveFilename"), *s.PreserveFilename, PreserveFilenameTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EnforceMessageSigning")
-		if s.EnforceMessageSigning != nil {
-			r.Enum(p, *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
+	if s.EnforceMessageSigning != nil {
+		if !slices.Contains(EnforceMessageSigningTypeValues, *s.EnforceMessageSigning) {
+			r.Enum(validate.Path(path, "enforceMessageSigning"), *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "CustomDirectories")
-		if s.CustomDirectories != nil {
-			s.CustomDirectories.Validate(r, p)
-		}
+	if s.CustomDirectories != nil {
+		p := validate.Path(path, "customDirectories")
+		s.CustomDirectories.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedCertificate.
 func (s *DescribedCertificate) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateId")
-		if s.CertificateId != nil {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId != nil {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Usage")
-		if s.Usage != nil {
-			r.Enum(p, *s.Usage, CertificateUsageTypeValues)
+	if s.Usage != nil {
+		if !slices.Contains(CertificateUsageTypeValues, *s.Usage) {
+			r.Enum(validate.Path(path, "usage"), *s.Usage, CertificateUsageTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, CertificateStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(CertificateStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, CertificateStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Certificate")
-		if s.Certificate != nil {
-			r.StringLength(p, *s.Certificate, true, 1, 16384)
-			r.Pattern(p, *s.Certificate, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
+	if s.Certificate != nil {
+		if n := utf8.RuneCountInString(*s.Certificate); n < 1 || n > 16384 {
+			r.StringLength(validate.Path(path, "certificate"), *s.Certificate, true, 1, 16384)
+		}
+		if !pattern31.MatchString(*s.Certificate) {
+			r.Pattern(validate.Path(path, "certificate"), *s.Certificate, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateChain")
-		if s.CertificateChain != nil {
-			r.StringLength(p, *s.CertificateChain, true, 1, 2097152)
-			r.Pattern(p, *s.CertificateChain, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
+	if s.CertificateChain != nil {
+		if n := utf8.RuneCountInString(*s.CertificateChain); n < 1 || n > 2097152 {
+			r.StringLength(validate.Path(path, "certificateChain"), *s.CertificateChain, true, 1, 2097152)
+		}
+		if !pattern31.MatchString(*s.CertificateChain) {
+			r.Pattern(validate.Path(path, "certificateChain"), *s.CertificateChain, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Serial")
-		if s.Serial != nil {
-			r.StringLength(p, *s.Serial, false, 0, 48)
-			r.Pattern(p, *s.Serial, false, pattern32, "[0-9a-fA-F{}:?]*")
+	if s.Serial != nil {
+		if n := utf8.RuneCountInString(*s.Serial); n > 48 {
+			r.StringLength(validate.Path(path, "serial"), *s.Serial, false, 0, 48)
+		}
+		if !pattern32.MatchString(*s.Serial) {
+			r.Pattern(validate.Path(path, "serial"), *s.Serial, false, pattern32, "[0-9a-fA-F{}:?]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Type")
-		if s.Type != nil {
-			r.Enum(p, *s.Type, CertificateTypeValues)
+	if s.Type != nil {
+		if !slices.Contains(CertificateTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CertificateTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedConnector.
 func (s *DescribedConnector) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ConnectorId")
-		if s.ConnectorId != nil {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId != nil {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
-	{
-		p := validate.Path(path, "As2Config")
-		if s.As2Config != nil {
-			s.As2Config.Validate(r, p)
+	if s.As2Config != nil {
+		p := validate.Path(path, "as2Config")
+		s.As2Config.Validate(r, p)
+	}
+	if s.AccessRole != nil {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if s.AccessRole != nil {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 20, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
+	if s.SftpConfig != nil {
+		p := validate.Path(path, "sftpConfig")
+		s.SftpConfig.Validate(r, p)
+	}
+	if s.ServiceManagedEgressIpAddresses != nil {
+		for i := range s.ServiceManagedEgressIpAddresses {
+			if !pattern33.MatchString(s.ServiceManagedEgressIpAddresses[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "serviceManagedEgressIpAddresses"), i), s.ServiceManagedEgressIpAddresses[i], false, pattern33, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SftpConfig")
-		if s.SftpConfig != nil {
-			s.SftpConfig.Validate(r, p)
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern12.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServiceManagedEgressIpAddresses")
-		if s.ServiceManagedEgressIpAddresses != nil {
-			for i, v := range s.ServiceManagedEgressIpAddresses {
-				r.Pattern(validate.Index(p, i), v, false, pattern33, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
-			}
+	if s.EgressConfig != nil {
+		p := validate.Path(path, "egressConfig")
+		s.EgressConfig.Validate(r, p)
+	}
+	if s.EgressType == nil {
+		r.Required(validate.Path(path, "egressType"), false)
+	} else {
+		if !slices.Contains(ConnectorEgressTypeValues, *s.EgressType) {
+			r.Enum(validate.Path(path, "egressType"), *s.EgressType, ConnectorEgressTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(ConnectorStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, ConnectorStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EgressConfig")
-		if s.EgressConfig != nil {
-			s.EgressConfig.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "EgressType")
-		if r.Required(p, s.EgressType != nil) {
-			r.Enum(p, *s.EgressType, ConnectorEgressTypeValues)
-		}
-	}
-	{
-		p := validate.Path(path, "Status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, ConnectorStatusValues)
-		}
-	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, ConnectorsIpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(ConnectorsIpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, ConnectorsIpAddressTypeValues)
 		}
 	}
 }
@@ -1783,255 +1975,259 @@ func (s *DescribedConnectorEgressConfig) Validate(r *validate.Report, path strin
 	if s.VpcLattice != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "VpcLattice")
-		if s.VpcLattice != nil {
-			s.VpcLattice.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.VpcLattice != nil {
+		p := validate.Path(path, "vpcLattice")
+		s.VpcLattice.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedConnectorVpcLatticeEgressConfig.
 func (s *DescribedConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfigurationArn")
-		if r.Required(p, s.ResourceConfigurationArn != nil) {
-			r.StringLength(p, *s.ResourceConfigurationArn, false, 1, 2048)
-			r.Pattern(p, *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
+	if s.ResourceConfigurationArn == nil {
+		r.Required(validate.Path(path, "resourceConfigurationArn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ResourceConfigurationArn); n < 1 || n > 2048 {
+			r.StringLength(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, 1, 2048)
+		}
+		if !pattern4.MatchString(*s.ResourceConfigurationArn) {
+			r.Pattern(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "PortNumber")
-		if s.PortNumber != nil {
-			r.Range(p, float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
+	if s.PortNumber != nil {
+		if float64(*s.PortNumber) < float64(1) || float64(*s.PortNumber) > float64(65535) {
+			r.Range(validate.Path(path, "portNumber"), float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedExecution.
 func (s *DescribedExecution) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ExecutionId")
-		if s.ExecutionId != nil {
-			r.StringLength(p, *s.ExecutionId, false, 36, 36)
-			r.Pattern(p, *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
+	if s.ExecutionId != nil {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
+		}
+		if !pattern30.MatchString(*s.ExecutionId) {
+			r.Pattern(validate.Path(path, "executionId"), *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "InitialFileLocation")
-		if s.InitialFileLocation != nil {
-			s.InitialFileLocation.Validate(r, p)
+	if s.InitialFileLocation != nil {
+		p := validate.Path(path, "initialFileLocation")
+		s.InitialFileLocation.Validate(r, p)
+	}
+	if s.ServiceMetadata != nil {
+		p := validate.Path(path, "serviceMetadata")
+		s.ServiceMetadata.Validate(r, p)
+	}
+	if s.ExecutionRole != nil {
+		if n := utf8.RuneCountInString(*s.ExecutionRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "executionRole"), *s.ExecutionRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.ExecutionRole) {
+			r.Pattern(validate.Path(path, "executionRole"), *s.ExecutionRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServiceMetadata")
-		if s.ServiceMetadata != nil {
-			s.ServiceMetadata.Validate(r, p)
+	if s.LoggingConfiguration != nil {
+		p := validate.Path(path, "loggingConfiguration")
+		s.LoggingConfiguration.Validate(r, p)
+	}
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Status != nil {
+		if !slices.Contains(ExecutionStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, ExecutionStatusValues)
 		}
 	}
-	{
-		p := validate.Path(path, "ExecutionRole")
-		if s.ExecutionRole != nil {
-			r.StringLength(p, *s.ExecutionRole, false, 20, 2048)
-			r.Pattern(p, *s.ExecutionRole, false, pattern8, "arn:.*role/\\S+")
-		}
-	}
-	{
-		p := validate.Path(path, "LoggingConfiguration")
-		if s.LoggingConfiguration != nil {
-			s.LoggingConfiguration.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, ExecutionStatusValues)
-		}
-	}
-	{
-		p := validate.Path(path, "Results")
-		if s.Results != nil {
-			s.Results.Validate(r, p)
-		}
+	if s.Results != nil {
+		p := validate.Path(path, "results")
+		s.Results.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedHostKey.
 func (s *DescribedHostKey) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if s.HostKeyId != nil {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId != nil {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 200)
-			r.Pattern(p, *s.Description, false, pattern34, "[\\p{Print}]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 200)
+		}
+		if !pattern34.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern34, "[\\p{Print}]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedIdentityCenterConfig.
 func (s *DescribedIdentityCenterConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ApplicationArn")
-		if s.ApplicationArn != nil {
-			r.StringLength(p, *s.ApplicationArn, false, 10, 1224)
-			r.Pattern(p, *s.ApplicationArn, false, pattern35, "arn:[\\w-]+:sso::\\d{12}:application/(sso)?ins-[a-zA-Z0-9-.]{16}/apl-[a-zA-Z0-9]{16}")
+	if s.ApplicationArn != nil {
+		if n := utf8.RuneCountInString(*s.ApplicationArn); n < 10 || n > 1224 {
+			r.StringLength(validate.Path(path, "applicationArn"), *s.ApplicationArn, false, 10, 1224)
+		}
+		if !pattern35.MatchString(*s.ApplicationArn) {
+			r.Pattern(validate.Path(path, "applicationArn"), *s.ApplicationArn, false, pattern35, "arn:[\\w-]+:sso::\\d{12}:application/(sso)?ins-[a-zA-Z0-9-.]{16}/apl-[a-zA-Z0-9]{16}")
 		}
 	}
-	{
-		p := validate.Path(path, "InstanceArn")
-		if s.InstanceArn != nil {
-			r.StringLength(p, *s.InstanceArn, false, 10, 1224)
-			r.Pattern(p, *s.InstanceArn, false, pattern36, "arn:[\\w-]+:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}")
+	if s.InstanceArn != nil {
+		if n := utf8.RuneCountInString(*s.InstanceArn); n < 10 || n > 1224 {
+			r.StringLength(validate.Path(path, "instanceArn"), *s.InstanceArn, false, 10, 1224)
+		}
+		if !pattern36.MatchString(*s.InstanceArn) {
+			r.Pattern(validate.Path(path, "instanceArn"), *s.InstanceArn, false, pattern36, "arn:[\\w-]+:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedProfile.
 func (s *DescribedProfile) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileId")
-		if s.ProfileId != nil {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId != nil {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileType")
-		if s.ProfileType != nil {
-			r.Enum(p, *s.ProfileType, ProfileTypeValues)
+	if s.ProfileType != nil {
+		if !slices.Contains(ProfileTypeValues, *s.ProfileType) {
+			r.Enum(validate.Path(path, "profileType"), *s.ProfileType, ProfileTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "As2Id")
-		if s.As2Id != nil {
-			r.StringLength(p, *s.As2Id, false, 1, 128)
-			r.Pattern(p, *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
+	if s.As2Id != nil {
+		if n := utf8.RuneCountInString(*s.As2Id); n < 1 || n > 128 {
+			r.StringLength(validate.Path(path, "as2Id"), *s.As2Id, false, 1, 128)
+		}
+		if !pattern14.MatchString(*s.As2Id) {
+			r.Pattern(validate.Path(path, "as2Id"), *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateIds")
-		if s.CertificateIds != nil {
-			for i, v := range s.CertificateIds {
-				r.StringLength(validate.Index(p, i), v, false, 22, 22)
-				r.Pattern(validate.Index(p, i), v, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateIds != nil {
+		for i := range s.CertificateIds {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
+			}
+			if !pattern15.MatchString(s.CertificateIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, pattern15, "cert-([0-9a-f]{17})")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedSecurityPolicy.
 func (s *DescribedSecurityPolicy) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if r.Required(p, s.SecurityPolicyName != nil) {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.SecurityPolicyName == nil {
+		r.Required(validate.Path(path, "securityPolicyName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern18.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "SshCiphers")
-		if s.SshCiphers != nil {
-			for i, v := range s.SshCiphers {
-				r.StringLength(validate.Index(p, i), v, false, 0, 50)
+	if s.SshCiphers != nil {
+		for i := range s.SshCiphers {
+			if n := utf8.RuneCountInString(s.SshCiphers[i]); n > 50 {
+				r.StringLength(validate.Index(validate.Path(path, "sshCiphers"), i), s.SshCiphers[i], false, 0, 50)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SshKexs")
-		if s.SshKexs != nil {
-			for i, v := range s.SshKexs {
-				r.StringLength(validate.Index(p, i), v, false, 0, 50)
+	if s.SshKexs != nil {
+		for i := range s.SshKexs {
+			if n := utf8.RuneCountInString(s.SshKexs[i]); n > 50 {
+				r.StringLength(validate.Index(validate.Path(path, "sshKexs"), i), s.SshKexs[i], false, 0, 50)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SshMacs")
-		if s.SshMacs != nil {
-			for i, v := range s.SshMacs {
-				r.StringLength(validate.Index(p, i), v, false, 0, 50)
+	if s.SshMacs != nil {
+		for i := range s.SshMacs {
+			if n := utf8.RuneCountInString(s.SshMacs[i]); n > 50 {
+				r.StringLength(validate.Index(validate.Path(path, "sshMacs"), i), s.SshMacs[i], false, 0, 50)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "TlsCiphers")
-		if s.TlsCiphers != nil {
-			for i, v := range s.TlsCiphers {
-				r.StringLength(validate.Index(p, i), v, false, 0, 50)
+	if s.TlsCiphers != nil {
+		for i := range s.TlsCiphers {
+			if n := utf8.RuneCountInString(s.TlsCiphers[i]); n > 50 {
+				r.StringLength(validate.Index(validate.Path(path, "tlsCiphers"), i), s.TlsCiphers[i], false, 0, 50)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SshHostKeyAlgorithms")
-		if s.SshHostKeyAlgorithms != nil {
-			for i, v := range s.SshHostKeyAlgorithms {
-				r.StringLength(validate.Index(p, i), v, false, 0, 50)
+	if s.SshHostKeyAlgorithms != nil {
+		for i := range s.SshHostKeyAlgorithms {
+			if n := utf8.RuneCountInString(s.SshHostKeyAlgorithms[i]); n > 50 {
+				r.StringLength(validate.Index(validate.Path(path, "sshHostKeyAlgorithms"), i), s.SshHostKeyAlgorithms[i], false, 0, 50)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "Type")
-		if s.Type != nil {
-			r.Enum(p, *s.Type, SecurityPolicyResourceTypeValues)
+	if s.Type != nil {
+		if !slices.Contains(SecurityPolicyResourceTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, SecurityPolicyResourceTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Protocols")
-		if s.Protocols != nil {
-			r.Length(p, validate.ListValue(len(s.Protocols)), len(s.Protocols), 1, 5)
-			for i, v := range s.Protocols {
-				r.Enum(validate.Index(p, i), v, SecurityPolicyProtocolValues)
+	if s.Protocols != nil {
+		if n := len(s.Protocols); n < 1 || n > 5 {
+			r.Length(validate.Path(path, "protocols"), validate.ListValue(n), n, 1, 5)
+		}
+		for i := range s.Protocols {
+			if !slices.Contains(SecurityPolicyProtocolValues, s.Protocols[i]) {
+				r.Enum(validate.Index(validate.Path(path, "protocols"), i), s.Protocols[i], SecurityPolicyProtocolValues)
 			}
 		}
 	}
@@ -2039,330 +2235,326 @@ func (s *DescribedSecurityPolicy) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on DescribedServer.
 func (s *DescribedServer) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Certificate")
-		if s.Certificate != nil {
-			r.StringLength(p, *s.Certificate, false, 0, 1600)
+	if s.Certificate != nil {
+		if n := utf8.RuneCountInString(*s.Certificate); n > 1600 {
+			r.StringLength(validate.Path(path, "certificate"), *s.Certificate, false, 0, 1600)
 		}
 	}
-	{
-		p := validate.Path(path, "ProtocolDetails")
-		if s.ProtocolDetails != nil {
-			s.ProtocolDetails.Validate(r, p)
+	if s.ProtocolDetails != nil {
+		p := validate.Path(path, "protocolDetails")
+		s.ProtocolDetails.Validate(r, p)
+	}
+	if s.Domain != nil {
+		if !slices.Contains(DomainValues, *s.Domain) {
+			r.Enum(validate.Path(path, "domain"), *s.Domain, DomainValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Domain")
-		if s.Domain != nil {
-			r.Enum(p, *s.Domain, DomainValues)
+	if s.EndpointDetails != nil {
+		p := validate.Path(path, "endpointDetails")
+		s.EndpointDetails.Validate(r, p)
+	}
+	if s.EndpointType != nil {
+		if !slices.Contains(EndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, EndpointTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointDetails")
-		if s.EndpointDetails != nil {
-			s.EndpointDetails.Validate(r, p)
+	if s.IdentityProviderDetails != nil {
+		p := validate.Path(path, "identityProviderDetails")
+		s.IdentityProviderDetails.Validate(r, p)
+	}
+	if s.IdentityProviderType != nil {
+		if !slices.Contains(IdentityProviderTypeValues, *s.IdentityProviderType) {
+			r.Enum(validate.Path(path, "identityProviderType"), *s.IdentityProviderType, IdentityProviderTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, EndpointTypeValues)
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 0, 2048)
+		}
+		if !pattern16.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderDetails")
-		if s.IdentityProviderDetails != nil {
-			s.IdentityProviderDetails.Validate(r, p)
+	if s.PostAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PostAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PostAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderType")
-		if s.IdentityProviderType != nil {
-			r.Enum(p, *s.IdentityProviderType, IdentityProviderTypeValues)
+	if s.PreAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PreAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PreAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 0, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
+	if s.Protocols != nil {
+		if n := len(s.Protocols); n < 1 || n > 4 {
+			r.Length(validate.Path(path, "protocols"), validate.ListValue(n), n, 1, 4)
 		}
-	}
-	{
-		p := validate.Path(path, "PostAuthenticationLoginBanner")
-		if s.PostAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PostAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
-		}
-	}
-	{
-		p := validate.Path(path, "PreAuthenticationLoginBanner")
-		if s.PreAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PreAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
-		}
-	}
-	{
-		p := validate.Path(path, "Protocols")
-		if s.Protocols != nil {
-			r.Length(p, validate.ListValue(len(s.Protocols)), len(s.Protocols), 1, 4)
-			for i, v := range s.Protocols {
-				r.Enum(validate.Index(p, i), v, ProtocolValues)
+		for i := range s.Protocols {
+			if !slices.Contains(ProtocolValues, s.Protocols[i]) {
+				r.Enum(validate.Index(validate.Path(path, "protocols"), i), s.Protocols[i], ProtocolValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern18.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if s.ServerId != nil {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId != nil {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "State")
-		if s.State != nil {
-			r.Enum(p, *s.State, StateValues)
+	if s.State != nil {
+		if !slices.Contains(StateValues, *s.State) {
+			r.Enum(validate.Path(path, "state"), *s.State, StateValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
+		}
+	}
+	if s.WorkflowDetails != nil {
+		p := validate.Path(path, "workflowDetails")
+		s.WorkflowDetails.Validate(r, p)
+	}
+	if s.StructuredLogDestinations != nil {
+		if n := len(s.StructuredLogDestinations); n > 1 {
+			r.Length(validate.Path(path, "structuredLogDestinations"), validate.ListValue(n), n, 0, 1)
+		}
+		for i := range s.StructuredLogDestinations {
+			if n := utf8.RuneCountInString(s.StructuredLogDestinations[i]); n < 20 || n > 1600 {
+				r.StringLength(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, 20, 1600)
+			}
+			if !pattern19.MatchString(s.StructuredLogDestinations[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, pattern19, "arn:\\S+")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowDetails")
-		if s.WorkflowDetails != nil {
-			s.WorkflowDetails.Validate(r, p)
-		}
+	if s.S3StorageOptions != nil {
+		p := validate.Path(path, "s3StorageOptions")
+		s.S3StorageOptions.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "StructuredLogDestinations")
-		if s.StructuredLogDestinations != nil {
-			r.Length(p, validate.ListValue(len(s.StructuredLogDestinations)), len(s.StructuredLogDestinations), 0, 1)
-			for i, v := range s.StructuredLogDestinations {
-				r.StringLength(validate.Index(p, i), v, false, 20, 1600)
-				r.Pattern(validate.Index(p, i), v, false, pattern19, "arn:\\S+")
+	if s.As2ServiceManagedEgressIpAddresses != nil {
+		for i := range s.As2ServiceManagedEgressIpAddresses {
+			if !pattern33.MatchString(s.As2ServiceManagedEgressIpAddresses[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "as2ServiceManagedEgressIpAddresses"), i), s.As2ServiceManagedEgressIpAddresses[i], false, pattern33, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "S3StorageOptions")
-		if s.S3StorageOptions != nil {
-			s.S3StorageOptions.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "As2ServiceManagedEgressIpAddresses")
-		if s.As2ServiceManagedEgressIpAddresses != nil {
-			for i, v := range s.As2ServiceManagedEgressIpAddresses {
-				r.Pattern(validate.Index(p, i), v, false, pattern33, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
-			}
-		}
-	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, IpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(IpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, IpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedUser.
 func (s *DescribedUser) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.SshPublicKeys != nil {
+		p := validate.Path(path, "sshPublicKeys")
+		if n := len(s.SshPublicKeys); n > 5 {
+			r.Length(p, validate.ListValue(n), n, 0, 5)
+		}
+		for i := range s.SshPublicKeys {
+			s.SshPublicKeys[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeys")
-		if s.SshPublicKeys != nil {
-			r.Length(p, validate.ListValue(len(s.SshPublicKeys)), len(s.SshPublicKeys), 0, 5)
-			for i, v := range s.SshPublicKeys {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.UserName != nil {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
 		}
-	}
-	{
-		p := validate.Path(path, "UserName")
-		if s.UserName != nil {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedWebApp.
 func (s *DescribedWebApp) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "DescribedIdentityProviderDetails")
-		if s.DescribedIdentityProviderDetails != nil {
-			s.DescribedIdentityProviderDetails.Validate(r, p)
+	if s.DescribedIdentityProviderDetails != nil {
+		p := validate.Path(path, "describedIdentityProviderDetails")
+		s.DescribedIdentityProviderDetails.Validate(r, p)
+	}
+	if s.AccessEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.AccessEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "accessEndpoint"), *s.AccessEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "AccessEndpoint")
-		if s.AccessEndpoint != nil {
-			r.StringLength(p, *s.AccessEndpoint, false, 1, 1024)
+	if s.WebAppEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.WebAppEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "webAppEndpoint"), *s.WebAppEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppEndpoint")
-		if s.WebAppEndpoint != nil {
-			r.StringLength(p, *s.WebAppEndpoint, false, 1, 1024)
+	if s.WebAppUnits != nil {
+		p := validate.Path(path, "webAppUnits")
+		s.WebAppUnits.Validate(r, p)
+	}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppUnits")
-		if s.WebAppUnits != nil {
-			s.WebAppUnits.Validate(r, p)
+	if s.WebAppEndpointPolicy != nil {
+		if !slices.Contains(WebAppEndpointPolicyValues, *s.WebAppEndpointPolicy) {
+			r.Enum(validate.Path(path, "webAppEndpointPolicy"), *s.WebAppEndpointPolicy, WebAppEndpointPolicyValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.EndpointType != nil {
+		if !slices.Contains(WebAppEndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, WebAppEndpointTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppEndpointPolicy")
-		if s.WebAppEndpointPolicy != nil {
-			r.Enum(p, *s.WebAppEndpointPolicy, WebAppEndpointPolicyValues)
-		}
-	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, WebAppEndpointTypeValues)
-		}
-	}
-	{
-		p := validate.Path(path, "DescribedEndpointDetails")
-		if s.DescribedEndpointDetails != nil {
-			s.DescribedEndpointDetails.Validate(r, p)
-		}
+	if s.DescribedEndpointDetails != nil {
+		p := validate.Path(path, "describedEndpointDetails")
+		s.DescribedEndpointDetails.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedWebAppCustomization.
 func (s *DescribedWebAppCustomization) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "Title")
-		if s.Title != nil {
-			r.StringLength(p, *s.Title, false, 0, 100)
+	if s.Title != nil {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "LogoFile")
-		if s.LogoFile != nil {
-			r.Length(p, "'<blob>'", len(s.LogoFile), 1, 51200)
+	if s.LogoFile != nil {
+		if n := len(s.LogoFile); n < 1 || n > 51200 {
+			r.Length(validate.Path(path, "logoFile"), "'<blob>'", n, 1, 51200)
 		}
 	}
-	{
-		p := validate.Path(path, "FaviconFile")
-		if s.FaviconFile != nil {
-			r.Length(p, "'<blob>'", len(s.FaviconFile), 1, 20960)
+	if s.FaviconFile != nil {
+		if n := len(s.FaviconFile); n < 1 || n > 20960 {
+			r.Length(validate.Path(path, "faviconFile"), "'<blob>'", n, 1, 20960)
 		}
 	}
 }
@@ -2373,12 +2565,12 @@ func (s *DescribedWebAppEndpointDetails) Validate(r *validate.Report, path strin
 	if s.Vpc != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "Vpc")
-		if s.Vpc != nil {
-			s.Vpc.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.Vpc != nil {
+		p := validate.Path(path, "vpc")
+		s.Vpc.Validate(r, p)
 	}
 }
 
@@ -2388,111 +2580,121 @@ func (s *DescribedWebAppIdentityProviderDetails) Validate(r *validate.Report, pa
 	if s.IdentityCenterConfig != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "IdentityCenterConfig")
-		if s.IdentityCenterConfig != nil {
-			s.IdentityCenterConfig.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.IdentityCenterConfig != nil {
+		p := validate.Path(path, "identityCenterConfig")
+		s.IdentityCenterConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on DescribedWebAppVpcConfig.
 func (s *DescribedWebAppVpcConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "VpcEndpointId")
-		if s.VpcEndpointId != nil {
-			r.StringLength(p, *s.VpcEndpointId, false, 22, 22)
-			r.Pattern(p, *s.VpcEndpointId, false, pattern37, "vpce-[0-9a-f]{17}")
+	if s.VpcEndpointId != nil {
+		if n := utf8.RuneCountInString(*s.VpcEndpointId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, 22, 22)
+		}
+		if !pattern37.MatchString(*s.VpcEndpointId) {
+			r.Pattern(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, pattern37, "vpce-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on DescribedWorkflow.
 func (s *DescribedWorkflow) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 256)
-			r.Pattern(p, *s.Description, false, pattern23, "[\\w- ]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 256 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 256)
+		}
+		if !pattern23.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern23, "[\\w- ]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Steps")
-		if s.Steps != nil {
-			r.Length(p, validate.ListValue(len(s.Steps)), len(s.Steps), 0, 8)
-			for i, v := range s.Steps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Steps != nil {
+		p := validate.Path(path, "steps")
+		if n := len(s.Steps); n > 8 {
+			r.Length(p, validate.ListValue(n), n, 0, 8)
+		}
+		for i := range s.Steps {
+			s.Steps[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "OnExceptionSteps")
-		if s.OnExceptionSteps != nil {
-			r.Length(p, validate.ListValue(len(s.OnExceptionSteps)), len(s.OnExceptionSteps), 0, 8)
-			for i, v := range s.OnExceptionSteps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.OnExceptionSteps != nil {
+		p := validate.Path(path, "onExceptionSteps")
+		if n := len(s.OnExceptionSteps); n > 8 {
+			r.Length(p, validate.ListValue(n), n, 0, 8)
+		}
+		for i := range s.OnExceptionSteps {
+			s.OnExceptionSteps[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowId")
-		if s.WorkflowId != nil {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId != nil {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on EfsFileLocation.
 func (s *EfsFileLocation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "FileSystemId")
-		if s.FileSystemId != nil {
-			r.StringLength(p, *s.FileSystemId, false, 0, 128)
-			r.Pattern(p, *s.FileSystemId, false, pattern38, "(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:(access-point/fsap|file-system/fs)-[0-9a-f]{8,40}|fs(ap)?-[0-9a-f]{8,40})")
+	if s.FileSystemId != nil {
+		if n := utf8.RuneCountInString(*s.FileSystemId); n > 128 {
+			r.StringLength(validate.Path(path, "fileSystemId"), *s.FileSystemId, false, 0, 128)
+		}
+		if !pattern38.MatchString(*s.FileSystemId) {
+			r.Pattern(validate.Path(path, "fileSystemId"), *s.FileSystemId, false, pattern38, "(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:(access-point/fsap|file-system/fs)-[0-9a-f]{8,40}|fs(ap)?-[0-9a-f]{8,40})")
 		}
 	}
-	{
-		p := validate.Path(path, "Path")
-		if s.Path != nil {
-			r.StringLength(p, *s.Path, false, 1, 65536)
-			r.Pattern(p, *s.Path, false, pattern39, "[^\\x00]+")
+	if s.Path != nil {
+		if n := utf8.RuneCountInString(*s.Path); n < 1 || n > 65536 {
+			r.StringLength(validate.Path(path, "path"), *s.Path, false, 1, 65536)
+		}
+		if !pattern39.MatchString(*s.Path) {
+			r.Pattern(validate.Path(path, "path"), *s.Path, false, pattern39, "[^\\x00]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on EndpointDetails.
 func (s *EndpointDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "VpcEndpointId")
-		if s.VpcEndpointId != nil {
-			r.StringLength(p, *s.VpcEndpointId, false, 22, 22)
-			r.Pattern(p, *s.VpcEndpointId, false, pattern37, "vpce-[0-9a-f]{17}")
+	if s.VpcEndpointId != nil {
+		if n := utf8.RuneCountInString(*s.VpcEndpointId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, 22, 22)
+		}
+		if !pattern37.MatchString(*s.VpcEndpointId) {
+			r.Pattern(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, pattern37, "vpce-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityGroupIds")
-		if s.SecurityGroupIds != nil {
-			for i, v := range s.SecurityGroupIds {
-				r.StringLength(validate.Index(p, i), v, false, 11, 20)
-				r.Pattern(validate.Index(p, i), v, false, pattern40, "sg-[0-9a-f]{8,17}")
+	if s.SecurityGroupIds != nil {
+		for i := range s.SecurityGroupIds {
+			if n := utf8.RuneCountInString(s.SecurityGroupIds[i]); n < 11 || n > 20 {
+				r.StringLength(validate.Index(validate.Path(path, "securityGroupIds"), i), s.SecurityGroupIds[i], false, 11, 20)
+			}
+			if !pattern40.MatchString(s.SecurityGroupIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "securityGroupIds"), i), s.SecurityGroupIds[i], false, pattern40, "sg-[0-9a-f]{8,17}")
 			}
 		}
 	}
@@ -2500,736 +2702,764 @@ func (s *EndpointDetails) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ExecutionError.
 func (s *ExecutionError) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Type")
-		if r.Required(p, s.Type != nil) {
-			r.Enum(p, *s.Type, ExecutionErrorTypeValues)
+	if s.Type == nil {
+		r.Required(validate.Path(path, "type"), false)
+	} else {
+		if !slices.Contains(ExecutionErrorTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, ExecutionErrorTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on ExecutionResults.
 func (s *ExecutionResults) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Steps")
-		if s.Steps != nil {
-			r.Length(p, validate.ListValue(len(s.Steps)), len(s.Steps), 1, 50)
-			for i, v := range s.Steps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Steps != nil {
+		p := validate.Path(path, "steps")
+		if n := len(s.Steps); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Steps {
+			s.Steps[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "OnExceptionSteps")
-		if s.OnExceptionSteps != nil {
-			r.Length(p, validate.ListValue(len(s.OnExceptionSteps)), len(s.OnExceptionSteps), 1, 50)
-			for i, v := range s.OnExceptionSteps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.OnExceptionSteps != nil {
+		p := validate.Path(path, "onExceptionSteps")
+		if n := len(s.OnExceptionSteps); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.OnExceptionSteps {
+			s.OnExceptionSteps[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ExecutionStepResult.
 func (s *ExecutionStepResult) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "StepType")
-		if s.StepType != nil {
-			r.Enum(p, *s.StepType, WorkflowStepTypeValues)
+	if s.StepType != nil {
+		if !slices.Contains(WorkflowStepTypeValues, *s.StepType) {
+			r.Enum(validate.Path(path, "stepType"), *s.StepType, WorkflowStepTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Outputs")
-		if s.Outputs != nil {
-			r.StringLength(p, *s.Outputs, false, 0, 65536)
+	if s.Outputs != nil {
+		if n := utf8.RuneCountInString(*s.Outputs); n > 65536 {
+			r.StringLength(validate.Path(path, "outputs"), *s.Outputs, false, 0, 65536)
 		}
 	}
-	{
-		p := validate.Path(path, "Error")
-		if s.Error != nil {
-			s.Error.Validate(r, p)
-		}
+	if s.Error != nil {
+		p := validate.Path(path, "error")
+		s.Error.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on FileLocation.
 func (s *FileLocation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "S3FileLocation")
-		if s.S3FileLocation != nil {
-			s.S3FileLocation.Validate(r, p)
-		}
+	if s.S3FileLocation != nil {
+		p := validate.Path(path, "s3FileLocation")
+		s.S3FileLocation.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "EfsFileLocation")
-		if s.EfsFileLocation != nil {
-			s.EfsFileLocation.Validate(r, p)
-		}
+	if s.EfsFileLocation != nil {
+		p := validate.Path(path, "efsFileLocation")
+		s.EfsFileLocation.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on HomeDirectoryMapEntry.
 func (s *HomeDirectoryMapEntry) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Entry")
-		if r.Required(p, s.Entry != nil) {
-			r.StringLength(p, *s.Entry, false, 0, 1024)
-			r.Pattern(p, *s.Entry, false, pattern41, "/.*")
+	if s.Entry == nil {
+		r.Required(validate.Path(path, "entry"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Entry); n > 1024 {
+			r.StringLength(validate.Path(path, "entry"), *s.Entry, false, 0, 1024)
+		}
+		if !pattern41.MatchString(*s.Entry) {
+			r.Pattern(validate.Path(path, "entry"), *s.Entry, false, pattern41, "/.*")
 		}
 	}
-	{
-		p := validate.Path(path, "Target")
-		if r.Required(p, s.Target != nil) {
-			r.StringLength(p, *s.Target, false, 0, 1024)
-			r.Pattern(p, *s.Target, false, pattern41, "/.*")
+	if s.Target == nil {
+		r.Required(validate.Path(path, "target"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Target); n > 1024 {
+			r.StringLength(validate.Path(path, "target"), *s.Target, false, 0, 1024)
+		}
+		if !pattern41.MatchString(*s.Target) {
+			r.Pattern(validate.Path(path, "target"), *s.Target, false, pattern41, "/.*")
 		}
 	}
-	{
-		p := validate.Path(path, "Type")
-		if s.Type != nil {
-			r.Enum(p, *s.Type, MapTypeValues)
+	if s.Type != nil {
+		if !slices.Contains(MapTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, MapTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on IdentityCenterConfig.
 func (s *IdentityCenterConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "InstanceArn")
-		if s.InstanceArn != nil {
-			r.StringLength(p, *s.InstanceArn, false, 10, 1224)
-			r.Pattern(p, *s.InstanceArn, false, pattern36, "arn:[\\w-]+:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}")
+	if s.InstanceArn != nil {
+		if n := utf8.RuneCountInString(*s.InstanceArn); n < 10 || n > 1224 {
+			r.StringLength(validate.Path(path, "instanceArn"), *s.InstanceArn, false, 10, 1224)
+		}
+		if !pattern36.MatchString(*s.InstanceArn) {
+			r.Pattern(validate.Path(path, "instanceArn"), *s.InstanceArn, false, pattern36, "arn:[\\w-]+:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on IdentityProviderDetails.
 func (s *IdentityProviderDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
-	{
-		p := validate.Path(path, "InvocationRole")
-		if s.InvocationRole != nil {
-			r.StringLength(p, *s.InvocationRole, false, 20, 2048)
-			r.Pattern(p, *s.InvocationRole, false, pattern8, "arn:.*role/\\S+")
+	if s.InvocationRole != nil {
+		if n := utf8.RuneCountInString(*s.InvocationRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "invocationRole"), *s.InvocationRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.InvocationRole) {
+			r.Pattern(validate.Path(path, "invocationRole"), *s.InvocationRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "DirectoryId")
-		if s.DirectoryId != nil {
-			r.StringLength(p, *s.DirectoryId, false, 12, 12)
-			r.Pattern(p, *s.DirectoryId, false, pattern42, "d-[0-9a-f]{10}")
+	if s.DirectoryId != nil {
+		if n := utf8.RuneCountInString(*s.DirectoryId); n < 12 || n > 12 {
+			r.StringLength(validate.Path(path, "directoryId"), *s.DirectoryId, false, 12, 12)
+		}
+		if !pattern42.MatchString(*s.DirectoryId) {
+			r.Pattern(validate.Path(path, "directoryId"), *s.DirectoryId, false, pattern42, "d-[0-9a-f]{10}")
 		}
 	}
-	{
-		p := validate.Path(path, "Function")
-		if s.Function != nil {
-			r.StringLength(p, *s.Function, false, 1, 170)
-			r.Pattern(p, *s.Function, false, pattern27, "arn:[a-z-]+:lambda:.*")
+	if s.Function != nil {
+		if n := utf8.RuneCountInString(*s.Function); n < 1 || n > 170 {
+			r.StringLength(validate.Path(path, "function"), *s.Function, false, 1, 170)
+		}
+		if !pattern27.MatchString(*s.Function) {
+			r.Pattern(validate.Path(path, "function"), *s.Function, false, pattern27, "arn:[a-z-]+:lambda:.*")
 		}
 	}
-	{
-		p := validate.Path(path, "SftpAuthenticationMethods")
-		if s.SftpAuthenticationMethods != nil {
-			r.Enum(p, *s.SftpAuthenticationMethods, SftpAuthenticationMethodsValues)
+	if s.SftpAuthenticationMethods != nil {
+		if !slices.Contains(SftpAuthenticationMethodsValues, *s.SftpAuthenticationMethods) {
+			r.Enum(validate.Path(path, "sftpAuthenticationMethods"), *s.SftpAuthenticationMethods, SftpAuthenticationMethodsValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportCertificateRequest.
 func (s *ImportCertificateRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Usage")
-		if r.Required(p, s.Usage != nil) {
-			r.Enum(p, *s.Usage, CertificateUsageTypeValues)
+	if s.Usage == nil {
+		r.Required(validate.Path(path, "usage"), false)
+	} else {
+		if !slices.Contains(CertificateUsageTypeValues, *s.Usage) {
+			r.Enum(validate.Path(path, "usage"), *s.Usage, CertificateUsageTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Certificate")
-		if r.Required(p, s.Certificate != nil) {
-			r.StringLength(p, *s.Certificate, true, 1, 16384)
-			r.Pattern(p, *s.Certificate, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
+	if s.Certificate == nil {
+		r.Required(validate.Path(path, "certificate"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Certificate); n < 1 || n > 16384 {
+			r.StringLength(validate.Path(path, "certificate"), *s.Certificate, true, 1, 16384)
+		}
+		if !pattern31.MatchString(*s.Certificate) {
+			r.Pattern(validate.Path(path, "certificate"), *s.Certificate, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateChain")
-		if s.CertificateChain != nil {
-			r.StringLength(p, *s.CertificateChain, true, 1, 2097152)
-			r.Pattern(p, *s.CertificateChain, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
+	if s.CertificateChain != nil {
+		if n := utf8.RuneCountInString(*s.CertificateChain); n < 1 || n > 2097152 {
+			r.StringLength(validate.Path(path, "certificateChain"), *s.CertificateChain, true, 1, 2097152)
+		}
+		if !pattern31.MatchString(*s.CertificateChain) {
+			r.Pattern(validate.Path(path, "certificateChain"), *s.CertificateChain, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
 		}
 	}
-	{
-		p := validate.Path(path, "PrivateKey")
-		if s.PrivateKey != nil {
-			r.StringLength(p, *s.PrivateKey, true, 1, 16384)
-			r.Pattern(p, *s.PrivateKey, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
+	if s.PrivateKey != nil {
+		if n := utf8.RuneCountInString(*s.PrivateKey); n < 1 || n > 16384 {
+			r.StringLength(validate.Path(path, "privateKey"), *s.PrivateKey, true, 1, 16384)
+		}
+		if !pattern31.MatchString(*s.PrivateKey) {
+			r.Pattern(validate.Path(path, "privateKey"), *s.PrivateKey, true, pattern31, "[\\t\\n\\r\\u0020-\\u00FF]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportCertificateResponse.
 func (s *ImportCertificateResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "CertificateId")
-		if r.Required(p, s.CertificateId != nil) {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId == nil {
+		r.Required(validate.Path(path, "certificateId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportHostKeyRequest.
 func (s *ImportHostKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyBody")
-		if r.Required(p, s.HostKeyBody != nil) {
-			r.StringLength(p, *s.HostKeyBody, true, 0, 4096)
+	if s.HostKeyBody == nil {
+		r.Required(validate.Path(path, "hostKeyBody"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyBody); n > 4096 {
+			r.StringLength(validate.Path(path, "hostKeyBody"), *s.HostKeyBody, true, 0, 4096)
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 200)
-			r.Pattern(p, *s.Description, false, pattern34, "[\\p{Print}]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 200)
+		}
+		if !pattern34.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern34, "[\\p{Print}]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportHostKeyResponse.
 func (s *ImportHostKeyResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if r.Required(p, s.HostKeyId != nil) {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId == nil {
+		r.Required(validate.Path(path, "hostKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportSshPublicKeyRequest.
 func (s *ImportSshPublicKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeyBody")
-		if r.Required(p, s.SshPublicKeyBody != nil) {
-			r.StringLength(p, *s.SshPublicKeyBody, false, 0, 2048)
-			r.Pattern(p, *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
+	if s.SshPublicKeyBody == nil {
+		r.Required(validate.Path(path, "sshPublicKeyBody"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyBody); n > 2048 {
+			r.StringLength(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, 0, 2048)
+		}
+		if !pattern20.MatchString(*s.SshPublicKeyBody) {
+			r.Pattern(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ImportSshPublicKeyResponse.
 func (s *ImportSshPublicKeyResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeyId")
-		if r.Required(p, s.SshPublicKeyId != nil) {
-			r.StringLength(p, *s.SshPublicKeyId, false, 21, 21)
-			r.Pattern(p, *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
+	if s.SshPublicKeyId == nil {
+		r.Required(validate.Path(path, "sshPublicKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
+		}
+		if !pattern29.MatchString(*s.SshPublicKeyId) {
+			r.Pattern(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on InputFileLocation.
 func (s *InputFileLocation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "S3FileLocation")
-		if s.S3FileLocation != nil {
-			s.S3FileLocation.Validate(r, p)
-		}
+	if s.S3FileLocation != nil {
+		p := validate.Path(path, "s3FileLocation")
+		s.S3FileLocation.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "EfsFileLocation")
-		if s.EfsFileLocation != nil {
-			s.EfsFileLocation.Validate(r, p)
-		}
+	if s.EfsFileLocation != nil {
+		p := validate.Path(path, "efsFileLocation")
+		s.EfsFileLocation.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on InternalServiceError.
 func (s *InternalServiceError) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on InvalidNextTokenException.
 func (s *InvalidNextTokenException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on InvalidRequestException.
 func (s *InvalidRequestException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
 }
 
 // Validate checks the model's constraints on ListAccessesRequest.
 func (s *ListAccessesRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListAccessesResponse.
 func (s *ListAccessesResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Accesses")
-		if r.Required(p, s.Accesses != nil) {
-			for i, v := range s.Accesses {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Accesses == nil {
+		r.Required(validate.Path(path, "accesses"), false)
+	} else {
+		p := validate.Path(path, "accesses")
+		for i := range s.Accesses {
+			s.Accesses[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListAgreementsRequest.
 func (s *ListAgreementsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListAgreementsResponse.
 func (s *ListAgreementsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Agreements")
-		if r.Required(p, s.Agreements != nil) {
-			for i, v := range s.Agreements {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Agreements == nil {
+		r.Required(validate.Path(path, "agreements"), false)
+	} else {
+		p := validate.Path(path, "agreements")
+		for i := range s.Agreements {
+			s.Agreements[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListCertificatesRequest.
 func (s *ListCertificatesRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListCertificatesResponse.
 func (s *ListCertificatesResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Certificates")
-		if r.Required(p, s.Certificates != nil) {
-			for i, v := range s.Certificates {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Certificates == nil {
+		r.Required(validate.Path(path, "certificates"), false)
+	} else {
+		p := validate.Path(path, "certificates")
+		for i := range s.Certificates {
+			s.Certificates[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListConnectorsRequest.
 func (s *ListConnectorsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListConnectorsResponse.
 func (s *ListConnectorsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Connectors")
-		if r.Required(p, s.Connectors != nil) {
-			for i, v := range s.Connectors {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Connectors == nil {
+		r.Required(validate.Path(path, "connectors"), false)
+	} else {
+		p := validate.Path(path, "connectors")
+		for i := range s.Connectors {
+			s.Connectors[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListExecutionsRequest.
 func (s *ListExecutionsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListExecutionsResponse.
 func (s *ListExecutionsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Executions")
-		if r.Required(p, s.Executions != nil) {
-			for i, v := range s.Executions {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Executions == nil {
+		r.Required(validate.Path(path, "executions"), false)
+	} else {
+		p := validate.Path(path, "executions")
+		for i := range s.Executions {
+			s.Executions[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListFileTransferResultsRequest.
 func (s *ListFileTransferResultsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "TransferId")
-		if r.Required(p, s.TransferId != nil) {
-			r.StringLength(p, *s.TransferId, false, 1, 512)
-			r.Pattern(p, *s.TransferId, false, pattern43, "[0-9a-zA-Z./-]+")
+	if s.TransferId == nil {
+		r.Required(validate.Path(path, "transferId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.TransferId); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "transferId"), *s.TransferId, false, 1, 512)
+		}
+		if !pattern43.MatchString(*s.TransferId) {
+			r.Pattern(validate.Path(path, "transferId"), *s.TransferId, false, pattern43, "[0-9a-zA-Z./-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListFileTransferResultsResponse.
 func (s *ListFileTransferResultsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "FileTransferResults")
-		if r.Required(p, s.FileTransferResults != nil) {
-			r.Length(p, validate.ListValue(len(s.FileTransferResults)), len(s.FileTransferResults), 0, 1000)
-			for i, v := range s.FileTransferResults {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.FileTransferResults == nil {
+		r.Required(validate.Path(path, "fileTransferResults"), false)
+	} else {
+		p := validate.Path(path, "fileTransferResults")
+		if n := len(s.FileTransferResults); n > 1000 {
+			r.Length(p, validate.ListValue(n), n, 0, 1000)
+		}
+		for i := range s.FileTransferResults {
+			s.FileTransferResults[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListHostKeysRequest.
 func (s *ListHostKeysRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListHostKeysResponse.
 func (s *ListHostKeysResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeys")
-		if r.Required(p, s.HostKeys != nil) {
-			for i, v := range s.HostKeys {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HostKeys == nil {
+		r.Required(validate.Path(path, "hostKeys"), false)
+	} else {
+		p := validate.Path(path, "hostKeys")
+		for i := range s.HostKeys {
+			s.HostKeys[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListProfilesRequest.
 func (s *ListProfilesRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileType")
-		if s.ProfileType != nil {
-			r.Enum(p, *s.ProfileType, ProfileTypeValues)
+	if s.ProfileType != nil {
+		if !slices.Contains(ProfileTypeValues, *s.ProfileType) {
+			r.Enum(validate.Path(path, "profileType"), *s.ProfileType, ProfileTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListProfilesResponse.
 func (s *ListProfilesResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Profiles")
-		if r.Required(p, s.Profiles != nil) {
-			for i, v := range s.Profiles {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Profiles == nil {
+		r.Required(validate.Path(path, "profiles"), false)
+	} else {
+		p := validate.Path(path, "profiles")
+		for i := range s.Profiles {
+			s.Profiles[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListSecurityPoliciesRequest.
 func (s *ListSecurityPoliciesRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListSecurityPoliciesResponse.
 func (s *ListSecurityPoliciesResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyNames")
-		if r.Required(p, s.SecurityPolicyNames != nil) {
-			for i, v := range s.SecurityPolicyNames {
-				r.StringLength(validate.Index(p, i), v, false, 0, 100)
-				r.Pattern(validate.Index(p, i), v, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.SecurityPolicyNames == nil {
+		r.Required(validate.Path(path, "securityPolicyNames"), false)
+	} else {
+		for i := range s.SecurityPolicyNames {
+			if n := utf8.RuneCountInString(s.SecurityPolicyNames[i]); n > 100 {
+				r.StringLength(validate.Index(validate.Path(path, "securityPolicyNames"), i), s.SecurityPolicyNames[i], false, 0, 100)
+			}
+			if !pattern18.MatchString(s.SecurityPolicyNames[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "securityPolicyNames"), i), s.SecurityPolicyNames[i], false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 			}
 		}
 	}
@@ -3237,624 +3467,647 @@ func (s *ListSecurityPoliciesResponse) Validate(r *validate.Report, path string)
 
 // Validate checks the model's constraints on ListServersRequest.
 func (s *ListServersRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListServersResponse.
 func (s *ListServersResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Servers")
-		if r.Required(p, s.Servers != nil) {
-			for i, v := range s.Servers {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Servers == nil {
+		r.Required(validate.Path(path, "servers"), false)
+	} else {
+		p := validate.Path(path, "servers")
+		for i := range s.Servers {
+			s.Servers[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListTagsForResourceRequest.
 func (s *ListTagsForResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListTagsForResourceResponse.
 func (s *ListTagsForResourceResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListUsersRequest.
 func (s *ListUsersRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListUsersResponse.
 func (s *ListUsersResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Users")
-		if r.Required(p, s.Users != nil) {
-			for i, v := range s.Users {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Users == nil {
+		r.Required(validate.Path(path, "users"), false)
+	} else {
+		p := validate.Path(path, "users")
+		for i := range s.Users {
+			s.Users[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListWebAppsRequest.
 func (s *ListWebAppsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListWebAppsResponse.
 func (s *ListWebAppsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "WebApps")
-		if r.Required(p, s.WebApps != nil) {
-			for i, v := range s.WebApps {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.WebApps == nil {
+		r.Required(validate.Path(path, "webApps"), false)
+	} else {
+		p := validate.Path(path, "webApps")
+		for i := range s.WebApps {
+			s.WebApps[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListWorkflowsRequest.
 func (s *ListWorkflowsRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MaxResults")
-		if s.MaxResults != nil {
-			r.Range(p, float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
+	if s.MaxResults != nil {
+		if float64(*s.MaxResults) < float64(1) || float64(*s.MaxResults) > float64(1000) {
+			r.Range(validate.Path(path, "maxResults"), float64(*s.MaxResults), api.Ptr(float64(1)), api.Ptr(float64(1000)))
 		}
 	}
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListWorkflowsResponse.
 func (s *ListWorkflowsResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "NextToken")
-		if s.NextToken != nil {
-			r.StringLength(p, *s.NextToken, false, 1, 6144)
+	if s.NextToken != nil {
+		if n := utf8.RuneCountInString(*s.NextToken); n < 1 || n > 6144 {
+			r.StringLength(validate.Path(path, "nextToken"), *s.NextToken, false, 1, 6144)
 		}
 	}
-	{
-		p := validate.Path(path, "Workflows")
-		if r.Required(p, s.Workflows != nil) {
-			for i, v := range s.Workflows {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Workflows == nil {
+		r.Required(validate.Path(path, "workflows"), false)
+	} else {
+		p := validate.Path(path, "workflows")
+		for i := range s.Workflows {
+			s.Workflows[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedAccess.
 func (s *ListedAccess) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if s.ExternalId != nil {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+	if s.ExternalId != nil {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
+		}
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedAgreement.
 func (s *ListedAgreement) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "AgreementId")
-		if s.AgreementId != nil {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId != nil {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, AgreementStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(AgreementStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AgreementStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if s.ServerId != nil {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId != nil {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "LocalProfileId")
-		if s.LocalProfileId != nil {
-			r.StringLength(p, *s.LocalProfileId, false, 19, 19)
-			r.Pattern(p, *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.LocalProfileId != nil {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.LocalProfileId) {
+			r.Pattern(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "PartnerProfileId")
-		if s.PartnerProfileId != nil {
-			r.StringLength(p, *s.PartnerProfileId, false, 19, 19)
-			r.Pattern(p, *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.PartnerProfileId != nil {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.PartnerProfileId) {
+			r.Pattern(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedCertificate.
 func (s *ListedCertificate) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateId")
-		if s.CertificateId != nil {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId != nil {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Usage")
-		if s.Usage != nil {
-			r.Enum(p, *s.Usage, CertificateUsageTypeValues)
+	if s.Usage != nil {
+		if !slices.Contains(CertificateUsageTypeValues, *s.Usage) {
+			r.Enum(validate.Path(path, "usage"), *s.Usage, CertificateUsageTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, CertificateStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(CertificateStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, CertificateStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Type")
-		if s.Type != nil {
-			r.Enum(p, *s.Type, CertificateTypeValues)
+	if s.Type != nil {
+		if !slices.Contains(CertificateTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, CertificateTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedConnector.
 func (s *ListedConnector) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ConnectorId")
-		if s.ConnectorId != nil {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId != nil {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedExecution.
 func (s *ListedExecution) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ExecutionId")
-		if s.ExecutionId != nil {
-			r.StringLength(p, *s.ExecutionId, false, 36, 36)
-			r.Pattern(p, *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
+	if s.ExecutionId != nil {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
+		}
+		if !pattern30.MatchString(*s.ExecutionId) {
+			r.Pattern(validate.Path(path, "executionId"), *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "InitialFileLocation")
-		if s.InitialFileLocation != nil {
-			s.InitialFileLocation.Validate(r, p)
-		}
+	if s.InitialFileLocation != nil {
+		p := validate.Path(path, "initialFileLocation")
+		s.InitialFileLocation.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "ServiceMetadata")
-		if s.ServiceMetadata != nil {
-			s.ServiceMetadata.Validate(r, p)
-		}
+	if s.ServiceMetadata != nil {
+		p := validate.Path(path, "serviceMetadata")
+		s.ServiceMetadata.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, ExecutionStatusValues)
+	if s.Status != nil {
+		if !slices.Contains(ExecutionStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, ExecutionStatusValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedHostKey.
 func (s *ListedHostKey) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if s.HostKeyId != nil {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId != nil {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 200)
-			r.Pattern(p, *s.Description, false, pattern34, "[\\p{Print}]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 200)
+		}
+		if !pattern34.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern34, "[\\p{Print}]*")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedProfile.
 func (s *ListedProfile) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileId")
-		if s.ProfileId != nil {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId != nil {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "As2Id")
-		if s.As2Id != nil {
-			r.StringLength(p, *s.As2Id, false, 1, 128)
-			r.Pattern(p, *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
+	if s.As2Id != nil {
+		if n := utf8.RuneCountInString(*s.As2Id); n < 1 || n > 128 {
+			r.StringLength(validate.Path(path, "as2Id"), *s.As2Id, false, 1, 128)
+		}
+		if !pattern14.MatchString(*s.As2Id) {
+			r.Pattern(validate.Path(path, "as2Id"), *s.As2Id, false, pattern14, "[\\u0020-\\u007E\\s]*")
 		}
 	}
-	{
-		p := validate.Path(path, "ProfileType")
-		if s.ProfileType != nil {
-			r.Enum(p, *s.ProfileType, ProfileTypeValues)
+	if s.ProfileType != nil {
+		if !slices.Contains(ProfileTypeValues, *s.ProfileType) {
+			r.Enum(validate.Path(path, "profileType"), *s.ProfileType, ProfileTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedServer.
 func (s *ListedServer) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Domain")
-		if s.Domain != nil {
-			r.Enum(p, *s.Domain, DomainValues)
+	if s.Domain != nil {
+		if !slices.Contains(DomainValues, *s.Domain) {
+			r.Enum(validate.Path(path, "domain"), *s.Domain, DomainValues)
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderType")
-		if s.IdentityProviderType != nil {
-			r.Enum(p, *s.IdentityProviderType, IdentityProviderTypeValues)
+	if s.IdentityProviderType != nil {
+		if !slices.Contains(IdentityProviderTypeValues, *s.IdentityProviderType) {
+			r.Enum(validate.Path(path, "identityProviderType"), *s.IdentityProviderType, IdentityProviderTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, EndpointTypeValues)
+	if s.EndpointType != nil {
+		if !slices.Contains(EndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, EndpointTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 20, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if s.ServerId != nil {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId != nil {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "State")
-		if s.State != nil {
-			r.Enum(p, *s.State, StateValues)
+	if s.State != nil {
+		if !slices.Contains(StateValues, *s.State) {
+			r.Enum(validate.Path(path, "state"), *s.State, StateValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedUser.
 func (s *ListedUser) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if s.UserName != nil {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName != nil {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedWebApp.
 func (s *ListedWebApp) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessEndpoint")
-		if s.AccessEndpoint != nil {
-			r.StringLength(p, *s.AccessEndpoint, false, 1, 1024)
+	if s.AccessEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.AccessEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "accessEndpoint"), *s.AccessEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "WebAppEndpoint")
-		if s.WebAppEndpoint != nil {
-			r.StringLength(p, *s.WebAppEndpoint, false, 1, 1024)
+	if s.WebAppEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.WebAppEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "webAppEndpoint"), *s.WebAppEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, WebAppEndpointTypeValues)
+	if s.EndpointType != nil {
+		if !slices.Contains(WebAppEndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, WebAppEndpointTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on ListedWorkflow.
 func (s *ListedWorkflow) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if s.WorkflowId != nil {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId != nil {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 0, 256)
-			r.Pattern(p, *s.Description, false, pattern23, "[\\w- ]*")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n > 256 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 256)
+		}
+		if !pattern23.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern23, "[\\w- ]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Arn")
-		if s.Arn != nil {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn != nil {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on LoggingConfiguration.
 func (s *LoggingConfiguration) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 20, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "LogGroupName")
-		if s.LogGroupName != nil {
-			r.StringLength(p, *s.LogGroupName, false, 1, 512)
-			r.Pattern(p, *s.LogGroupName, false, pattern44, "[\\.\\-_/#A-Za-z0-9]*")
+	if s.LogGroupName != nil {
+		if n := utf8.RuneCountInString(*s.LogGroupName); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "logGroupName"), *s.LogGroupName, false, 1, 512)
+		}
+		if !pattern44.MatchString(*s.LogGroupName) {
+			r.Pattern(validate.Path(path, "logGroupName"), *s.LogGroupName, false, pattern44, "[\\.\\-_/#A-Za-z0-9]*")
 		}
 	}
 }
 
 // Validate checks the model's constraints on PosixProfile.
 func (s *PosixProfile) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Uid")
-		if r.Required(p, s.Uid != nil) {
-			r.Range(p, float64(*s.Uid), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
+	if s.Uid == nil {
+		r.Required(validate.Path(path, "uid"), false)
+	} else {
+		if float64(*s.Uid) < float64(0) || float64(*s.Uid) > float64(4294967295) {
+			r.Range(validate.Path(path, "uid"), float64(*s.Uid), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
 		}
 	}
-	{
-		p := validate.Path(path, "Gid")
-		if r.Required(p, s.Gid != nil) {
-			r.Range(p, float64(*s.Gid), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
+	if s.Gid == nil {
+		r.Required(validate.Path(path, "gid"), false)
+	} else {
+		if float64(*s.Gid) < float64(0) || float64(*s.Gid) > float64(4294967295) {
+			r.Range(validate.Path(path, "gid"), float64(*s.Gid), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
 		}
 	}
-	{
-		p := validate.Path(path, "SecondaryGids")
-		if s.SecondaryGids != nil {
-			r.Length(p, validate.ListValue(len(s.SecondaryGids)), len(s.SecondaryGids), 0, 16)
-			for i, v := range s.SecondaryGids {
-				r.Range(validate.Index(p, i), float64(v), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
+	if s.SecondaryGids != nil {
+		if n := len(s.SecondaryGids); n > 16 {
+			r.Length(validate.Path(path, "secondaryGids"), validate.ListValue(n), n, 0, 16)
+		}
+		for i := range s.SecondaryGids {
+			if float64(s.SecondaryGids[i]) < float64(0) || float64(s.SecondaryGids[i]) > float64(4294967295) {
+				r.Range(validate.Index(validate.Path(path, "secondaryGids"), i), float64(s.SecondaryGids[i]), api.Ptr(float64(0)), api.Ptr(float64(4294967295)))
 			}
 		}
 	}
@@ -3862,30 +4115,28 @@ func (s *PosixProfile) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ProtocolDetails.
 func (s *ProtocolDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "PassiveIp")
-		if s.PassiveIp != nil {
-			r.StringLength(p, *s.PassiveIp, false, 0, 15)
+	if s.PassiveIp != nil {
+		if n := utf8.RuneCountInString(*s.PassiveIp); n > 15 {
+			r.StringLength(validate.Path(path, "passiveIp"), *s.PassiveIp, false, 0, 15)
 		}
 	}
-	{
-		p := validate.Path(path, "TlsSessionResumptionMode")
-		if s.TlsSessionResumptionMode != nil {
-			r.Enum(p, *s.TlsSessionResumptionMode, TlsSessionResumptionModeValues)
+	if s.TlsSessionResumptionMode != nil {
+		if !slices.Contains(TlsSessionResumptionModeValues, *s.TlsSessionResumptionMode) {
+			r.Enum(validate.Path(path, "tlsSessionResumptionMode"), *s.TlsSessionResumptionMode, TlsSessionResumptionModeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "SetStatOption")
-		if s.SetStatOption != nil {
-			r.Enum(p, *s.SetStatOption, SetStatOptionValues)
+	if s.SetStatOption != nil {
+		if !slices.Contains(SetStatOptionValues, *s.SetStatOption) {
+			r.Enum(validate.Path(path, "setStatOption"), *s.SetStatOption, SetStatOptionValues)
 		}
 	}
-	{
-		p := validate.Path(path, "As2Transports")
-		if s.As2Transports != nil {
-			r.Length(p, validate.ListValue(len(s.As2Transports)), len(s.As2Transports), 1, 1)
-			for i, v := range s.As2Transports {
-				r.Enum(validate.Index(p, i), v, As2TransportValues)
+	if s.As2Transports != nil {
+		if n := len(s.As2Transports); n < 1 || n > 1 {
+			r.Length(validate.Path(path, "as2Transports"), validate.ListValue(n), n, 1, 1)
+		}
+		for i := range s.As2Transports {
+			if !slices.Contains(As2TransportValues, s.As2Transports[i]) {
+				r.Enum(validate.Index(validate.Path(path, "as2Transports"), i), s.As2Transports[i], As2TransportValues)
 			}
 		}
 	}
@@ -3893,153 +4144,156 @@ func (s *ProtocolDetails) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on ResourceExistsException.
 func (s *ResourceExistsException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "Resource")
-		if r.Required(p, s.Resource != nil) {
-			_ = p
-		}
+	if s.Resource == nil {
+		r.Required(validate.Path(path, "resource"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
 }
 
 // Validate checks the model's constraints on ResourceNotFoundException.
 func (s *ResourceNotFoundException) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Message")
-		if r.Required(p, s.Message != nil) {
-			_ = p
-		}
+	if s.Message == nil {
+		r.Required(validate.Path(path, "message"), false)
 	}
-	{
-		p := validate.Path(path, "Resource")
-		if r.Required(p, s.Resource != nil) {
-			_ = p
-		}
+	if s.Resource == nil {
+		r.Required(validate.Path(path, "resource"), false)
 	}
-	{
-		p := validate.Path(path, "ResourceType")
-		if r.Required(p, s.ResourceType != nil) {
-			_ = p
-		}
+	if s.ResourceType == nil {
+		r.Required(validate.Path(path, "resourceType"), false)
 	}
 }
 
 // Validate checks the model's constraints on S3FileLocation.
 func (s *S3FileLocation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Bucket")
-		if s.Bucket != nil {
-			r.StringLength(p, *s.Bucket, false, 3, 63)
-			r.Pattern(p, *s.Bucket, false, pattern45, "[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]")
+	if s.Bucket != nil {
+		if n := utf8.RuneCountInString(*s.Bucket); n < 3 || n > 63 {
+			r.StringLength(validate.Path(path, "bucket"), *s.Bucket, false, 3, 63)
+		}
+		if !pattern45.MatchString(*s.Bucket) {
+			r.Pattern(validate.Path(path, "bucket"), *s.Bucket, false, pattern45, "[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]")
 		}
 	}
-	{
-		p := validate.Path(path, "Key")
-		if s.Key != nil {
-			r.StringLength(p, *s.Key, false, 0, 1024)
-			r.Pattern(p, *s.Key, false, pattern46, "[\\P{M}\\p{M}]*")
+	if s.Key != nil {
+		if n := utf8.RuneCountInString(*s.Key); n > 1024 {
+			r.StringLength(validate.Path(path, "key"), *s.Key, false, 0, 1024)
+		}
+		if !pattern46.MatchString(*s.Key) {
+			r.Pattern(validate.Path(path, "key"), *s.Key, false, pattern46, "[\\P{M}\\p{M}]*")
 		}
 	}
-	{
-		p := validate.Path(path, "VersionId")
-		if s.VersionId != nil {
-			r.StringLength(p, *s.VersionId, false, 1, 1024)
-			r.Pattern(p, *s.VersionId, false, pattern47, ".+")
+	if s.VersionId != nil {
+		if n := utf8.RuneCountInString(*s.VersionId); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "versionId"), *s.VersionId, false, 1, 1024)
+		}
+		if !pattern47.MatchString(*s.VersionId) {
+			r.Pattern(validate.Path(path, "versionId"), *s.VersionId, false, pattern47, ".+")
 		}
 	}
-	{
-		p := validate.Path(path, "Etag")
-		if s.Etag != nil {
-			r.StringLength(p, *s.Etag, false, 1, 65536)
-			r.Pattern(p, *s.Etag, false, pattern47, ".+")
+	if s.Etag != nil {
+		if n := utf8.RuneCountInString(*s.Etag); n < 1 || n > 65536 {
+			r.StringLength(validate.Path(path, "etag"), *s.Etag, false, 1, 65536)
+		}
+		if !pattern47.MatchString(*s.Etag) {
+			r.Pattern(validate.Path(path, "etag"), *s.Etag, false, pattern47, ".+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on S3InputFileLocation.
 func (s *S3InputFileLocation) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Bucket")
-		if s.Bucket != nil {
-			r.StringLength(p, *s.Bucket, false, 3, 63)
-			r.Pattern(p, *s.Bucket, false, pattern45, "[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]")
+	if s.Bucket != nil {
+		if n := utf8.RuneCountInString(*s.Bucket); n < 3 || n > 63 {
+			r.StringLength(validate.Path(path, "bucket"), *s.Bucket, false, 3, 63)
+		}
+		if !pattern45.MatchString(*s.Bucket) {
+			r.Pattern(validate.Path(path, "bucket"), *s.Bucket, false, pattern45, "[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]")
 		}
 	}
-	{
-		p := validate.Path(path, "Key")
-		if s.Key != nil {
-			r.StringLength(p, *s.Key, false, 0, 1024)
-			r.Pattern(p, *s.Key, false, pattern46, "[\\P{M}\\p{M}]*")
+	if s.Key != nil {
+		if n := utf8.RuneCountInString(*s.Key); n > 1024 {
+			r.StringLength(validate.Path(path, "key"), *s.Key, false, 0, 1024)
+		}
+		if !pattern46.MatchString(*s.Key) {
+			r.Pattern(validate.Path(path, "key"), *s.Key, false, pattern46, "[\\P{M}\\p{M}]*")
 		}
 	}
 }
 
 // Validate checks the model's constraints on S3StorageOptions.
 func (s *S3StorageOptions) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DirectoryListingOptimization")
-		if s.DirectoryListingOptimization != nil {
-			r.Enum(p, *s.DirectoryListingOptimization, DirectoryListingOptimizationValues)
+	if s.DirectoryListingOptimization != nil {
+		if !slices.Contains(DirectoryListingOptimizationValues, *s.DirectoryListingOptimization) {
+			r.Enum(validate.Path(path, "directoryListingOptimization"), *s.DirectoryListingOptimization, DirectoryListingOptimizationValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on S3Tag.
 func (s *S3Tag) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Key")
-		if r.Required(p, s.Key != nil) {
-			r.StringLength(p, *s.Key, false, 1, 128)
-			r.Pattern(p, *s.Key, false, pattern48, "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)")
+	if s.Key == nil {
+		r.Required(validate.Path(path, "key"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Key); n < 1 || n > 128 {
+			r.StringLength(validate.Path(path, "key"), *s.Key, false, 1, 128)
+		}
+		if !pattern48.MatchString(*s.Key) {
+			r.Pattern(validate.Path(path, "key"), *s.Key, false, pattern48, "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)")
 		}
 	}
-	{
-		p := validate.Path(path, "Value")
-		if r.Required(p, s.Value != nil) {
-			r.StringLength(p, *s.Value, false, 0, 256)
-			r.Pattern(p, *s.Value, false, pattern48, "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)")
+	if s.Value == nil {
+		r.Required(validate.Path(path, "value"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Value); n > 256 {
+			r.StringLength(validate.Path(path, "value"), *s.Value, false, 0, 256)
+		}
+		if !pattern48.MatchString(*s.Value) {
+			r.Pattern(validate.Path(path, "value"), *s.Value, false, pattern48, "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)")
 		}
 	}
 }
 
 // Validate checks the model's constraints on SendWorkflowStepStateRequest.
 func (s *SendWorkflowStepStateRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExecutionId")
-		if r.Required(p, s.ExecutionId != nil) {
-			r.StringLength(p, *s.ExecutionId, false, 36, 36)
-			r.Pattern(p, *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
+	if s.ExecutionId == nil {
+		r.Required(validate.Path(path, "executionId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
+		}
+		if !pattern30.MatchString(*s.ExecutionId) {
+			r.Pattern(validate.Path(path, "executionId"), *s.ExecutionId, false, pattern30, "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}")
 		}
 	}
-	{
-		p := validate.Path(path, "Token")
-		if r.Required(p, s.Token != nil) {
-			r.StringLength(p, *s.Token, false, 1, 64)
-			r.Pattern(p, *s.Token, false, pattern49, "\\w+")
+	if s.Token == nil {
+		r.Required(validate.Path(path, "token"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Token); n < 1 || n > 64 {
+			r.StringLength(validate.Path(path, "token"), *s.Token, false, 1, 64)
+		}
+		if !pattern49.MatchString(*s.Token) {
+			r.Pattern(validate.Path(path, "token"), *s.Token, false, pattern49, "\\w+")
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if r.Required(p, s.Status != nil) {
-			r.Enum(p, *s.Status, CustomStepStatusValues)
+	if s.Status == nil {
+		r.Required(validate.Path(path, "status"), false)
+	} else {
+		if !slices.Contains(CustomStepStatusValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, CustomStepStatusValues)
 		}
 	}
 }
@@ -4050,11 +4304,11 @@ func (s *SendWorkflowStepStateResponse) Validate(r *validate.Report, path string
 
 // Validate checks the model's constraints on ServiceMetadata.
 func (s *ServiceMetadata) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "UserDetails")
-		if r.Required(p, s.UserDetails != nil) {
-			s.UserDetails.Validate(r, p)
-		}
+	if s.UserDetails == nil {
+		r.Required(validate.Path(path, "userDetails"), false)
+	} else {
+		p := validate.Path(path, "userDetails")
+		s.UserDetails.Validate(r, p)
 	}
 }
 
@@ -4064,403 +4318,471 @@ func (s *ServiceUnavailableException) Validate(r *validate.Report, path string) 
 
 // Validate checks the model's constraints on SftpConnectorConfig.
 func (s *SftpConnectorConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "UserSecretId")
-		if s.UserSecretId != nil {
-			r.StringLength(p, *s.UserSecretId, false, 1, 2048)
+	if s.UserSecretId != nil {
+		if n := utf8.RuneCountInString(*s.UserSecretId); n < 1 || n > 2048 {
+			r.StringLength(validate.Path(path, "userSecretId"), *s.UserSecretId, false, 1, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "TrustedHostKeys")
-		if s.TrustedHostKeys != nil {
-			r.Length(p, validate.ListValue(len(s.TrustedHostKeys)), len(s.TrustedHostKeys), 0, 10)
-			for i, v := range s.TrustedHostKeys {
-				r.StringLength(validate.Index(p, i), v, false, 1, 2048)
+	if s.TrustedHostKeys != nil {
+		if n := len(s.TrustedHostKeys); n > 10 {
+			r.Length(validate.Path(path, "trustedHostKeys"), validate.ListValue(n), n, 0, 10)
+		}
+		for i := range s.TrustedHostKeys {
+			if n := utf8.RuneCountInString(s.TrustedHostKeys[i]); n < 1 || n > 2048 {
+				r.StringLength(validate.Index(validate.Path(path, "trustedHostKeys"), i), s.TrustedHostKeys[i], false, 1, 2048)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "MaxConcurrentConnections")
-		if s.MaxConcurrentConnections != nil {
-			r.Range(p, float64(*s.MaxConcurrentConnections), api.Ptr(float64(1)), nil)
+	if s.MaxConcurrentConnections != nil {
+		if float64(*s.MaxConcurrentConnections) < float64(1) {
+			r.Range(validate.Path(path, "maxConcurrentConnections"), float64(*s.MaxConcurrentConnections), api.Ptr(float64(1)), nil)
 		}
 	}
 }
 
 // Validate checks the model's constraints on SftpConnectorConnectionDetails.
 func (s *SftpConnectorConnectionDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HostKey")
-		if s.HostKey != nil {
-			r.StringLength(p, *s.HostKey, false, 1, 2048)
+	if s.HostKey != nil {
+		if n := utf8.RuneCountInString(*s.HostKey); n < 1 || n > 2048 {
+			r.StringLength(validate.Path(path, "hostKey"), *s.HostKey, false, 1, 2048)
 		}
 	}
 }
 
 // Validate checks the model's constraints on SshPublicKey.
 func (s *SshPublicKey) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DateImported")
-		if r.Required(p, s.DateImported != nil) {
-			_ = p
+	if s.DateImported == nil {
+		r.Required(validate.Path(path, "dateImported"), false)
+	}
+	if s.SshPublicKeyBody == nil {
+		r.Required(validate.Path(path, "sshPublicKeyBody"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyBody); n > 2048 {
+			r.StringLength(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, 0, 2048)
+		}
+		if !pattern20.MatchString(*s.SshPublicKeyBody) {
+			r.Pattern(validate.Path(path, "sshPublicKeyBody"), *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
 		}
 	}
-	{
-		p := validate.Path(path, "SshPublicKeyBody")
-		if r.Required(p, s.SshPublicKeyBody != nil) {
-			r.StringLength(p, *s.SshPublicKeyBody, false, 0, 2048)
-			r.Pattern(p, *s.SshPublicKeyBody, false, pattern20, "\\s*(ssh|ecdsa)-[a-z0-9-]+[ \\t]+(([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{1,3})?(={0,3})?)(\\s*|[ \\t]+[\\S \\t]*\\s*)")
+	if s.SshPublicKeyId == nil {
+		r.Required(validate.Path(path, "sshPublicKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
 		}
-	}
-	{
-		p := validate.Path(path, "SshPublicKeyId")
-		if r.Required(p, s.SshPublicKeyId != nil) {
-			r.StringLength(p, *s.SshPublicKeyId, false, 21, 21)
-			r.Pattern(p, *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
+		if !pattern29.MatchString(*s.SshPublicKeyId) {
+			r.Pattern(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, pattern29, "key-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartDirectoryListingRequest.
 func (s *StartDirectoryListingRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "RemoteDirectoryPath")
-		if r.Required(p, s.RemoteDirectoryPath != nil) {
-			r.StringLength(p, *s.RemoteDirectoryPath, false, 1, 1024)
-			r.Pattern(p, *s.RemoteDirectoryPath, false, pattern3, "(.)+")
+	if s.RemoteDirectoryPath == nil {
+		r.Required(validate.Path(path, "remoteDirectoryPath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.RemoteDirectoryPath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "remoteDirectoryPath"), *s.RemoteDirectoryPath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.RemoteDirectoryPath) {
+			r.Pattern(validate.Path(path, "remoteDirectoryPath"), *s.RemoteDirectoryPath, false, pattern3, "(.)+")
 		}
 	}
-	{
-		p := validate.Path(path, "MaxItems")
-		if s.MaxItems != nil {
-			r.Range(p, float64(*s.MaxItems), api.Ptr(float64(1)), nil)
+	if s.MaxItems != nil {
+		if float64(*s.MaxItems) < float64(1) {
+			r.Range(validate.Path(path, "maxItems"), float64(*s.MaxItems), api.Ptr(float64(1)), nil)
 		}
 	}
-	{
-		p := validate.Path(path, "OutputDirectoryPath")
-		if r.Required(p, s.OutputDirectoryPath != nil) {
-			r.StringLength(p, *s.OutputDirectoryPath, false, 1, 1024)
-			r.Pattern(p, *s.OutputDirectoryPath, false, pattern3, "(.)+")
+	if s.OutputDirectoryPath == nil {
+		r.Required(validate.Path(path, "outputDirectoryPath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.OutputDirectoryPath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "outputDirectoryPath"), *s.OutputDirectoryPath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.OutputDirectoryPath) {
+			r.Pattern(validate.Path(path, "outputDirectoryPath"), *s.OutputDirectoryPath, false, pattern3, "(.)+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartDirectoryListingResponse.
 func (s *StartDirectoryListingResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ListingId")
-		if r.Required(p, s.ListingId != nil) {
-			r.StringLength(p, *s.ListingId, false, 1, 512)
-			r.Pattern(p, *s.ListingId, false, pattern43, "[0-9a-zA-Z./-]+")
+	if s.ListingId == nil {
+		r.Required(validate.Path(path, "listingId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ListingId); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "listingId"), *s.ListingId, false, 1, 512)
+		}
+		if !pattern43.MatchString(*s.ListingId) {
+			r.Pattern(validate.Path(path, "listingId"), *s.ListingId, false, pattern43, "[0-9a-zA-Z./-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "OutputFileName")
-		if r.Required(p, s.OutputFileName != nil) {
-			r.StringLength(p, *s.OutputFileName, false, 26, 537)
-			r.Pattern(p, *s.OutputFileName, false, pattern50, "c-([0-9a-f]{17})-[0-9a-zA-Z./-]+.json")
+	if s.OutputFileName == nil {
+		r.Required(validate.Path(path, "outputFileName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.OutputFileName); n < 26 || n > 537 {
+			r.StringLength(validate.Path(path, "outputFileName"), *s.OutputFileName, false, 26, 537)
+		}
+		if !pattern50.MatchString(*s.OutputFileName) {
+			r.Pattern(validate.Path(path, "outputFileName"), *s.OutputFileName, false, pattern50, "c-([0-9a-f]{17})-[0-9a-zA-Z./-]+.json")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartFileTransferRequest.
 func (s *StartFileTransferRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SendFilePaths")
-		if s.SendFilePaths != nil {
-			r.Length(p, validate.ListValue(len(s.SendFilePaths)), len(s.SendFilePaths), 1, 10)
-			for i, v := range s.SendFilePaths {
-				r.StringLength(validate.Index(p, i), v, false, 1, 1024)
-				r.Pattern(validate.Index(p, i), v, false, pattern3, "(.)+")
+	if s.SendFilePaths != nil {
+		if n := len(s.SendFilePaths); n < 1 || n > 10 {
+			r.Length(validate.Path(path, "sendFilePaths"), validate.ListValue(n), n, 1, 10)
+		}
+		for i := range s.SendFilePaths {
+			if n := utf8.RuneCountInString(s.SendFilePaths[i]); n < 1 || n > 1024 {
+				r.StringLength(validate.Index(validate.Path(path, "sendFilePaths"), i), s.SendFilePaths[i], false, 1, 1024)
+			}
+			if !pattern3.MatchString(s.SendFilePaths[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "sendFilePaths"), i), s.SendFilePaths[i], false, pattern3, "(.)+")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "RetrieveFilePaths")
-		if s.RetrieveFilePaths != nil {
-			r.Length(p, validate.ListValue(len(s.RetrieveFilePaths)), len(s.RetrieveFilePaths), 1, 10)
-			for i, v := range s.RetrieveFilePaths {
-				r.StringLength(validate.Index(p, i), v, false, 1, 1024)
-				r.Pattern(validate.Index(p, i), v, false, pattern3, "(.)+")
+	if s.RetrieveFilePaths != nil {
+		if n := len(s.RetrieveFilePaths); n < 1 || n > 10 {
+			r.Length(validate.Path(path, "retrieveFilePaths"), validate.ListValue(n), n, 1, 10)
+		}
+		for i := range s.RetrieveFilePaths {
+			if n := utf8.RuneCountInString(s.RetrieveFilePaths[i]); n < 1 || n > 1024 {
+				r.StringLength(validate.Index(validate.Path(path, "retrieveFilePaths"), i), s.RetrieveFilePaths[i], false, 1, 1024)
+			}
+			if !pattern3.MatchString(s.RetrieveFilePaths[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "retrieveFilePaths"), i), s.RetrieveFilePaths[i], false, pattern3, "(.)+")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "LocalDirectoryPath")
-		if s.LocalDirectoryPath != nil {
-			r.StringLength(p, *s.LocalDirectoryPath, false, 1, 1024)
-			r.Pattern(p, *s.LocalDirectoryPath, false, pattern3, "(.)+")
+	if s.LocalDirectoryPath != nil {
+		if n := utf8.RuneCountInString(*s.LocalDirectoryPath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "localDirectoryPath"), *s.LocalDirectoryPath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.LocalDirectoryPath) {
+			r.Pattern(validate.Path(path, "localDirectoryPath"), *s.LocalDirectoryPath, false, pattern3, "(.)+")
 		}
 	}
-	{
-		p := validate.Path(path, "RemoteDirectoryPath")
-		if s.RemoteDirectoryPath != nil {
-			r.StringLength(p, *s.RemoteDirectoryPath, false, 1, 1024)
-			r.Pattern(p, *s.RemoteDirectoryPath, false, pattern3, "(.)+")
+	if s.RemoteDirectoryPath != nil {
+		if n := utf8.RuneCountInString(*s.RemoteDirectoryPath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "remoteDirectoryPath"), *s.RemoteDirectoryPath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.RemoteDirectoryPath) {
+			r.Pattern(validate.Path(path, "remoteDirectoryPath"), *s.RemoteDirectoryPath, false, pattern3, "(.)+")
 		}
 	}
-	{
-		p := validate.Path(path, "CustomHttpHeaders")
-		if s.CustomHttpHeaders != nil {
-			for i, v := range s.CustomHttpHeaders {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.CustomHttpHeaders != nil {
+		p := validate.Path(path, "customHttpHeaders")
+		for i := range s.CustomHttpHeaders {
+			s.CustomHttpHeaders[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartFileTransferResponse.
 func (s *StartFileTransferResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "TransferId")
-		if r.Required(p, s.TransferId != nil) {
-			r.StringLength(p, *s.TransferId, false, 1, 512)
-			r.Pattern(p, *s.TransferId, false, pattern43, "[0-9a-zA-Z./-]+")
+	if s.TransferId == nil {
+		r.Required(validate.Path(path, "transferId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.TransferId); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "transferId"), *s.TransferId, false, 1, 512)
+		}
+		if !pattern43.MatchString(*s.TransferId) {
+			r.Pattern(validate.Path(path, "transferId"), *s.TransferId, false, pattern43, "[0-9a-zA-Z./-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartRemoteDeleteRequest.
 func (s *StartRemoteDeleteRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "DeletePath")
-		if r.Required(p, s.DeletePath != nil) {
-			r.StringLength(p, *s.DeletePath, false, 1, 1024)
-			r.Pattern(p, *s.DeletePath, false, pattern3, "(.)+")
+	if s.DeletePath == nil {
+		r.Required(validate.Path(path, "deletePath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.DeletePath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "deletePath"), *s.DeletePath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.DeletePath) {
+			r.Pattern(validate.Path(path, "deletePath"), *s.DeletePath, false, pattern3, "(.)+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartRemoteDeleteResponse.
 func (s *StartRemoteDeleteResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "DeleteId")
-		if r.Required(p, s.DeleteId != nil) {
-			r.StringLength(p, *s.DeleteId, false, 1, 512)
-			r.Pattern(p, *s.DeleteId, false, pattern43, "[0-9a-zA-Z./-]+")
+	if s.DeleteId == nil {
+		r.Required(validate.Path(path, "deleteId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.DeleteId); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "deleteId"), *s.DeleteId, false, 1, 512)
+		}
+		if !pattern43.MatchString(*s.DeleteId) {
+			r.Pattern(validate.Path(path, "deleteId"), *s.DeleteId, false, pattern43, "[0-9a-zA-Z./-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartRemoteMoveRequest.
 func (s *StartRemoteMoveRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SourcePath")
-		if r.Required(p, s.SourcePath != nil) {
-			r.StringLength(p, *s.SourcePath, false, 1, 1024)
-			r.Pattern(p, *s.SourcePath, false, pattern3, "(.)+")
+	if s.SourcePath == nil {
+		r.Required(validate.Path(path, "sourcePath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.SourcePath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "sourcePath"), *s.SourcePath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.SourcePath) {
+			r.Pattern(validate.Path(path, "sourcePath"), *s.SourcePath, false, pattern3, "(.)+")
 		}
 	}
-	{
-		p := validate.Path(path, "TargetPath")
-		if r.Required(p, s.TargetPath != nil) {
-			r.StringLength(p, *s.TargetPath, false, 1, 1024)
-			r.Pattern(p, *s.TargetPath, false, pattern3, "(.)+")
+	if s.TargetPath == nil {
+		r.Required(validate.Path(path, "targetPath"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.TargetPath); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "targetPath"), *s.TargetPath, false, 1, 1024)
+		}
+		if !pattern3.MatchString(*s.TargetPath) {
+			r.Pattern(validate.Path(path, "targetPath"), *s.TargetPath, false, pattern3, "(.)+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartRemoteMoveResponse.
 func (s *StartRemoteMoveResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "MoveId")
-		if r.Required(p, s.MoveId != nil) {
-			r.StringLength(p, *s.MoveId, false, 1, 512)
-			r.Pattern(p, *s.MoveId, false, pattern43, "[0-9a-zA-Z./-]+")
+	if s.MoveId == nil {
+		r.Required(validate.Path(path, "moveId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.MoveId); n < 1 || n > 512 {
+			r.StringLength(validate.Path(path, "moveId"), *s.MoveId, false, 1, 512)
+		}
+		if !pattern43.MatchString(*s.MoveId) {
+			r.Pattern(validate.Path(path, "moveId"), *s.MoveId, false, pattern43, "[0-9a-zA-Z./-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StartServerRequest.
 func (s *StartServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on StopServerRequest.
 func (s *StopServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on Tag.
 func (s *Tag) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Key")
-		if r.Required(p, s.Key != nil) {
-			r.StringLength(p, *s.Key, false, 0, 128)
+	if s.Key == nil {
+		r.Required(validate.Path(path, "key"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Key); n > 128 {
+			r.StringLength(validate.Path(path, "key"), *s.Key, false, 0, 128)
 		}
 	}
-	{
-		p := validate.Path(path, "Value")
-		if r.Required(p, s.Value != nil) {
-			r.StringLength(p, *s.Value, false, 0, 256)
+	if s.Value == nil {
+		r.Required(validate.Path(path, "value"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Value); n > 256 {
+			r.StringLength(validate.Path(path, "value"), *s.Value, false, 0, 256)
 		}
 	}
 }
 
 // Validate checks the model's constraints on TagResourceRequest.
 func (s *TagResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if r.Required(p, s.Tags != nil) {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 50)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags == nil {
+		r.Required(validate.Path(path, "tags"), false)
+	} else {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 50 {
+			r.Length(p, validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on TagStepDetails.
 func (s *TagStepDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Name")
-		if s.Name != nil {
-			r.StringLength(p, *s.Name, false, 0, 30)
-			r.Pattern(p, *s.Name, false, pattern5, "[\\w-]*")
+	if s.Name != nil {
+		if n := utf8.RuneCountInString(*s.Name); n > 30 {
+			r.StringLength(validate.Path(path, "name"), *s.Name, false, 0, 30)
+		}
+		if !pattern5.MatchString(*s.Name) {
+			r.Pattern(validate.Path(path, "name"), *s.Name, false, pattern5, "[\\w-]*")
 		}
 	}
-	{
-		p := validate.Path(path, "Tags")
-		if s.Tags != nil {
-			r.Length(p, validate.ListValue(len(s.Tags)), len(s.Tags), 1, 10)
-			for i, v := range s.Tags {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.Tags != nil {
+		p := validate.Path(path, "tags")
+		if n := len(s.Tags); n < 1 || n > 10 {
+			r.Length(p, validate.ListValue(n), n, 1, 10)
+		}
+		for i := range s.Tags {
+			s.Tags[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "SourceFileLocation")
-		if s.SourceFileLocation != nil {
-			r.StringLength(p, *s.SourceFileLocation, false, 0, 256)
-			r.Pattern(p, *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
+	if s.SourceFileLocation != nil {
+		if n := utf8.RuneCountInString(*s.SourceFileLocation); n > 256 {
+			r.StringLength(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, 0, 256)
+		}
+		if !pattern6.MatchString(*s.SourceFileLocation) {
+			r.Pattern(validate.Path(path, "sourceFileLocation"), *s.SourceFileLocation, false, pattern6, "\\$\\{(\\w+.)+\\w+\\}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on TestConnectionRequest.
 func (s *TestConnectionRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on TestConnectionResponse.
 func (s *TestConnectionResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if s.ConnectorId != nil {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId != nil {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SftpConnectionDetails")
-		if s.SftpConnectionDetails != nil {
-			s.SftpConnectionDetails.Validate(r, p)
-		}
+	if s.SftpConnectionDetails != nil {
+		p := validate.Path(path, "sftpConnectionDetails")
+		s.SftpConnectionDetails.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on TestIdentityProviderRequest.
 func (s *TestIdentityProviderRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerProtocol")
-		if s.ServerProtocol != nil {
-			r.Enum(p, *s.ServerProtocol, ProtocolValues)
+	if s.ServerProtocol != nil {
+		if !slices.Contains(ProtocolValues, *s.ServerProtocol) {
+			r.Enum(validate.Path(path, "serverProtocol"), *s.ServerProtocol, ProtocolValues)
 		}
 	}
-	{
-		p := validate.Path(path, "SourceIp")
-		if s.SourceIp != nil {
-			r.StringLength(p, *s.SourceIp, false, 0, 32)
-			r.Pattern(p, *s.SourceIp, false, pattern51, "[0-9a-fA-F\\.\\:]+")
+	if s.SourceIp != nil {
+		if n := utf8.RuneCountInString(*s.SourceIp); n > 32 {
+			r.StringLength(validate.Path(path, "sourceIp"), *s.SourceIp, false, 0, 32)
+		}
+		if !pattern51.MatchString(*s.SourceIp) {
+			r.Pattern(validate.Path(path, "sourceIp"), *s.SourceIp, false, pattern51, "[0-9a-fA-F\\.\\:]+")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
-	{
-		p := validate.Path(path, "UserPassword")
-		if s.UserPassword != nil {
-			r.StringLength(p, *s.UserPassword, true, 0, 1024)
+	if s.UserPassword != nil {
+		if n := utf8.RuneCountInString(*s.UserPassword); n > 1024 {
+			r.StringLength(validate.Path(path, "userPassword"), *s.UserPassword, true, 0, 1024)
 		}
 	}
 }
 
 // Validate checks the model's constraints on TestIdentityProviderResponse.
 func (s *TestIdentityProviderResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "StatusCode")
-		if r.Required(p, s.StatusCode != nil) {
-			_ = p
-		}
+	if s.StatusCode == nil {
+		r.Required(validate.Path(path, "statusCode"), false)
 	}
-	{
-		p := validate.Path(path, "Url")
-		if r.Required(p, s.Url != nil) {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url == nil {
+		r.Required(validate.Path(path, "url"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
 }
@@ -4471,19 +4793,25 @@ func (s *ThrottlingException) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UntagResourceRequest.
 func (s *UntagResourceRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Arn")
-		if r.Required(p, s.Arn != nil) {
-			r.StringLength(p, *s.Arn, false, 20, 1600)
-			r.Pattern(p, *s.Arn, false, pattern19, "arn:\\S+")
+	if s.Arn == nil {
+		r.Required(validate.Path(path, "arn"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Arn); n < 20 || n > 1600 {
+			r.StringLength(validate.Path(path, "arn"), *s.Arn, false, 20, 1600)
+		}
+		if !pattern19.MatchString(*s.Arn) {
+			r.Pattern(validate.Path(path, "arn"), *s.Arn, false, pattern19, "arn:\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "TagKeys")
-		if r.Required(p, s.TagKeys != nil) {
-			r.Length(p, validate.ListValue(len(s.TagKeys)), len(s.TagKeys), 1, 50)
-			for i, v := range s.TagKeys {
-				r.StringLength(validate.Index(p, i), v, false, 0, 128)
+	if s.TagKeys == nil {
+		r.Required(validate.Path(path, "tagKeys"), false)
+	} else {
+		if n := len(s.TagKeys); n < 1 || n > 50 {
+			r.Length(validate.Path(path, "tagKeys"), validate.ListValue(n), n, 1, 50)
+		}
+		for i := range s.TagKeys {
+			if n := utf8.RuneCountInString(s.TagKeys[i]); n > 128 {
+				r.StringLength(validate.Index(validate.Path(path, "tagKeys"), i), s.TagKeys[i], false, 0, 128)
 			}
 		}
 	}
@@ -4491,194 +4819,220 @@ func (s *UntagResourceRequest) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateAccessRequest.
 func (s *UpdateAccessRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
 		}
-	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateAccessResponse.
 func (s *UpdateAccessResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExternalId")
-		if r.Required(p, s.ExternalId != nil) {
-			r.StringLength(p, *s.ExternalId, false, 1, 256)
-			r.Pattern(p, *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
+	if s.ExternalId == nil {
+		r.Required(validate.Path(path, "externalId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExternalId); n < 1 || n > 256 {
+			r.StringLength(validate.Path(path, "externalId"), *s.ExternalId, false, 1, 256)
+		}
+		if !pattern9.MatchString(*s.ExternalId) {
+			r.Pattern(validate.Path(path, "externalId"), *s.ExternalId, false, pattern9, "S-1-[\\d-]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateAgreementRequest.
 func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AgreementId")
-		if r.Required(p, s.AgreementId != nil) {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId == nil {
+		r.Required(validate.Path(path, "agreementId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
-	{
-		p := validate.Path(path, "Status")
-		if s.Status != nil {
-			r.Enum(p, *s.Status, AgreementStatusTypeValues)
+	if s.Status != nil {
+		if !slices.Contains(AgreementStatusTypeValues, *s.Status) {
+			r.Enum(validate.Path(path, "status"), *s.Status, AgreementStatusTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "LocalProfileId")
-		if s.LocalProfileId != nil {
-			r.StringLength(p, *s.LocalProfileId, false, 19, 19)
-			r.Pattern(p, *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.LocalProfileId != nil {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.LocalProfileId) {
+			r.Pattern(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "PartnerProfileId")
-		if s.PartnerProfileId != nil {
-			r.StringLength(p, *s.PartnerProfileId, false, 19, 19)
-			r.Pattern(p, *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.PartnerProfileId != nil {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.PartnerProfileId) {
+			r.Pattern(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "BaseDirectory")
-		if s.BaseDirectory != nil {
-			r.StringLength(p, *s.BaseDirectory, false, 0, 1024)
-			r.Pattern(p, *s.BaseDirectory, false, pattern7, "(|/.*)")
+	if s.BaseDirectory != nil {
+		if n := utf8.RuneCountInString(*s.BaseDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.BaseDirectory) {
+			r.Pattern(validate.Path(path, "baseDirectory"), *s.BaseDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if s.AccessRole != nil {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.AccessRole != nil {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "PreserveFilename")
-		if s.PreserveFilename != nil {
-			r.Enum(p, *s.PreserveFilename, PreserveFilenameTypeValues)
+	if s.PreserveFilename != nil {
+		if !slices.Contains(PreserveFilenameTypeValues, *s.PreserveFilename) {
+			r.Enum(validate.Path(path, "preserveFilename"), *s.PreserveFilename, PreserveFilenameTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EnforceMessageSigning")
-		if s.EnforceMessageSigning != nil {
-			r.Enum(p, *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
+	if s.EnforceMessageSigning != nil {
+		if !slices.Contains(EnforceMessageSigningTypeValues, *s.EnforceMessageSigning) {
+			r.Enum(validate.Path(path, "enforceMessageSigning"), *s.EnforceMessageSigning, EnforceMessageSigningTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "CustomDirectories")
-		if s.CustomDirectories != nil {
-			s.CustomDirectories.Validate(r, p)
-		}
+	if s.CustomDirectories != nil {
+		p := validate.Path(path, "customDirectories")
+		s.CustomDirectories.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateAgreementResponse.
 func (s *UpdateAgreementResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "AgreementId")
-		if r.Required(p, s.AgreementId != nil) {
-			r.StringLength(p, *s.AgreementId, false, 19, 19)
-			r.Pattern(p, *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
+	if s.AgreementId == nil {
+		r.Required(validate.Path(path, "agreementId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
+		}
+		if !pattern11.MatchString(*s.AgreementId) {
+			r.Pattern(validate.Path(path, "agreementId"), *s.AgreementId, false, pattern11, "a-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateCertificateRequest.
 func (s *UpdateCertificateRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "CertificateId")
-		if r.Required(p, s.CertificateId != nil) {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId == nil {
+		r.Required(validate.Path(path, "certificateId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if s.Description != nil {
-			r.StringLength(p, *s.Description, false, 1, 200)
-			r.Pattern(p, *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
+	if s.Description != nil {
+		if n := utf8.RuneCountInString(*s.Description); n < 1 || n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 1, 200)
+		}
+		if !pattern10.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern10, "[\\u0021-\\u007E]+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateCertificateResponse.
 func (s *UpdateCertificateResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "CertificateId")
-		if r.Required(p, s.CertificateId != nil) {
-			r.StringLength(p, *s.CertificateId, false, 22, 22)
-			r.Pattern(p, *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateId == nil {
+		r.Required(validate.Path(path, "certificateId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
+		}
+		if !pattern15.MatchString(*s.CertificateId) {
+			r.Pattern(validate.Path(path, "certificateId"), *s.CertificateId, false, pattern15, "cert-([0-9a-f]{17})")
 		}
 	}
 }
@@ -4689,163 +5043,183 @@ func (s *UpdateConnectorEgressConfig) Validate(r *validate.Report, path string) 
 	if s.VpcLattice != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "VpcLattice")
-		if s.VpcLattice != nil {
-			s.VpcLattice.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.VpcLattice != nil {
+		p := validate.Path(path, "vpcLattice")
+		s.VpcLattice.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateConnectorRequest.
 func (s *UpdateConnectorRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "Url")
-		if s.Url != nil {
-			r.StringLength(p, *s.Url, false, 0, 255)
+	if s.Url != nil {
+		if n := utf8.RuneCountInString(*s.Url); n > 255 {
+			r.StringLength(validate.Path(path, "url"), *s.Url, false, 0, 255)
 		}
 	}
-	{
-		p := validate.Path(path, "As2Config")
-		if s.As2Config != nil {
-			s.As2Config.Validate(r, p)
+	if s.As2Config != nil {
+		p := validate.Path(path, "as2Config")
+		s.As2Config.Validate(r, p)
+	}
+	if s.AccessRole != nil {
+		if n := utf8.RuneCountInString(*s.AccessRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "accessRole"), *s.AccessRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.AccessRole) {
+			r.Pattern(validate.Path(path, "accessRole"), *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "AccessRole")
-		if s.AccessRole != nil {
-			r.StringLength(p, *s.AccessRole, false, 20, 2048)
-			r.Pattern(p, *s.AccessRole, false, pattern8, "arn:.*role/\\S+")
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 20, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern8, "arn:.*role/\\S+")
+	if s.SftpConfig != nil {
+		p := validate.Path(path, "sftpConfig")
+		s.SftpConfig.Validate(r, p)
+	}
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern12.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "SftpConfig")
-		if s.SftpConfig != nil {
-			s.SftpConfig.Validate(r, p)
-		}
+	if s.EgressConfig != nil {
+		p := validate.Path(path, "egressConfig")
+		s.EgressConfig.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern12, "TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+")
-		}
-	}
-	{
-		p := validate.Path(path, "EgressConfig")
-		if s.EgressConfig != nil {
-			s.EgressConfig.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, ConnectorsIpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(ConnectorsIpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, ConnectorsIpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateConnectorResponse.
 func (s *UpdateConnectorResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ConnectorId")
-		if r.Required(p, s.ConnectorId != nil) {
-			r.StringLength(p, *s.ConnectorId, false, 19, 19)
-			r.Pattern(p, *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
+	if s.ConnectorId == nil {
+		r.Required(validate.Path(path, "connectorId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
+		}
+		if !pattern13.MatchString(*s.ConnectorId) {
+			r.Pattern(validate.Path(path, "connectorId"), *s.ConnectorId, false, pattern13, "c-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateConnectorVpcLatticeEgressConfig.
 func (s *UpdateConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ResourceConfigurationArn")
-		if s.ResourceConfigurationArn != nil {
-			r.StringLength(p, *s.ResourceConfigurationArn, false, 1, 2048)
-			r.Pattern(p, *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
+	if s.ResourceConfigurationArn != nil {
+		if n := utf8.RuneCountInString(*s.ResourceConfigurationArn); n < 1 || n > 2048 {
+			r.StringLength(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, 1, 2048)
+		}
+		if !pattern4.MatchString(*s.ResourceConfigurationArn) {
+			r.Pattern(validate.Path(path, "resourceConfigurationArn"), *s.ResourceConfigurationArn, false, pattern4, "arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "PortNumber")
-		if s.PortNumber != nil {
-			r.Range(p, float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
+	if s.PortNumber != nil {
+		if float64(*s.PortNumber) < float64(1) || float64(*s.PortNumber) > float64(65535) {
+			r.Range(validate.Path(path, "portNumber"), float64(*s.PortNumber), api.Ptr(float64(1)), api.Ptr(float64(65535)))
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateHostKeyRequest.
 func (s *UpdateHostKeyRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if r.Required(p, s.HostKeyId != nil) {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId == nil {
+		r.Required(validate.Path(path, "hostKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "Description")
-		if r.Required(p, s.Description != nil) {
-			r.StringLength(p, *s.Description, false, 0, 200)
-			r.Pattern(p, *s.Description, false, pattern34, "[\\p{Print}]*")
+	if s.Description == nil {
+		r.Required(validate.Path(path, "description"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.Description); n > 200 {
+			r.StringLength(validate.Path(path, "description"), *s.Description, false, 0, 200)
+		}
+		if !pattern34.MatchString(*s.Description) {
+			r.Pattern(validate.Path(path, "description"), *s.Description, false, pattern34, "[\\p{Print}]*")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateHostKeyResponse.
 func (s *UpdateHostKeyResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKeyId")
-		if r.Required(p, s.HostKeyId != nil) {
-			r.StringLength(p, *s.HostKeyId, false, 25, 25)
-			r.Pattern(p, *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
+	if s.HostKeyId == nil {
+		r.Required(validate.Path(path, "hostKeyId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
+		}
+		if !pattern28.MatchString(*s.HostKeyId) {
+			r.Pattern(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, pattern28, "hostkey-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateProfileRequest.
 func (s *UpdateProfileRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ProfileId")
-		if r.Required(p, s.ProfileId != nil) {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId == nil {
+		r.Required(validate.Path(path, "profileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "CertificateIds")
-		if s.CertificateIds != nil {
-			for i, v := range s.CertificateIds {
-				r.StringLength(validate.Index(p, i), v, false, 22, 22)
-				r.Pattern(validate.Index(p, i), v, false, pattern15, "cert-([0-9a-f]{17})")
+	if s.CertificateIds != nil {
+		for i := range s.CertificateIds {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
+			}
+			if !pattern15.MatchString(s.CertificateIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, pattern15, "cert-([0-9a-f]{17})")
 			}
 		}
 	}
@@ -4853,257 +5227,272 @@ func (s *UpdateProfileRequest) Validate(r *validate.Report, path string) {
 
 // Validate checks the model's constraints on UpdateProfileResponse.
 func (s *UpdateProfileResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ProfileId")
-		if r.Required(p, s.ProfileId != nil) {
-			r.StringLength(p, *s.ProfileId, false, 19, 19)
-			r.Pattern(p, *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
+	if s.ProfileId == nil {
+		r.Required(validate.Path(path, "profileId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
+		}
+		if !pattern1.MatchString(*s.ProfileId) {
+			r.Pattern(validate.Path(path, "profileId"), *s.ProfileId, false, pattern1, "p-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateServerRequest.
 func (s *UpdateServerRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Certificate")
-		if s.Certificate != nil {
-			r.StringLength(p, *s.Certificate, false, 0, 1600)
+	if s.Certificate != nil {
+		if n := utf8.RuneCountInString(*s.Certificate); n > 1600 {
+			r.StringLength(validate.Path(path, "certificate"), *s.Certificate, false, 0, 1600)
 		}
 	}
-	{
-		p := validate.Path(path, "ProtocolDetails")
-		if s.ProtocolDetails != nil {
-			s.ProtocolDetails.Validate(r, p)
+	if s.ProtocolDetails != nil {
+		p := validate.Path(path, "protocolDetails")
+		s.ProtocolDetails.Validate(r, p)
+	}
+	if s.EndpointDetails != nil {
+		p := validate.Path(path, "endpointDetails")
+		s.EndpointDetails.Validate(r, p)
+	}
+	if s.EndpointType != nil {
+		if !slices.Contains(EndpointTypeValues, *s.EndpointType) {
+			r.Enum(validate.Path(path, "endpointType"), *s.EndpointType, EndpointTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointDetails")
-		if s.EndpointDetails != nil {
-			s.EndpointDetails.Validate(r, p)
+	if s.HostKey != nil {
+		if n := utf8.RuneCountInString(*s.HostKey); n > 4096 {
+			r.StringLength(validate.Path(path, "hostKey"), *s.HostKey, true, 0, 4096)
 		}
 	}
-	{
-		p := validate.Path(path, "EndpointType")
-		if s.EndpointType != nil {
-			r.Enum(p, *s.EndpointType, EndpointTypeValues)
+	if s.IdentityProviderDetails != nil {
+		p := validate.Path(path, "identityProviderDetails")
+		s.IdentityProviderDetails.Validate(r, p)
+	}
+	if s.LoggingRole != nil {
+		if n := utf8.RuneCountInString(*s.LoggingRole); n > 2048 {
+			r.StringLength(validate.Path(path, "loggingRole"), *s.LoggingRole, false, 0, 2048)
+		}
+		if !pattern16.MatchString(*s.LoggingRole) {
+			r.Pattern(validate.Path(path, "loggingRole"), *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
 		}
 	}
-	{
-		p := validate.Path(path, "HostKey")
-		if s.HostKey != nil {
-			r.StringLength(p, *s.HostKey, true, 0, 4096)
+	if s.PostAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PostAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PostAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "postAuthenticationLoginBanner"), *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderDetails")
-		if s.IdentityProviderDetails != nil {
-			s.IdentityProviderDetails.Validate(r, p)
+	if s.PreAuthenticationLoginBanner != nil {
+		if n := utf8.RuneCountInString(*s.PreAuthenticationLoginBanner); n > 4096 {
+			r.StringLength(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, 0, 4096)
+		}
+		if !pattern17.MatchString(*s.PreAuthenticationLoginBanner) {
+			r.Pattern(validate.Path(path, "preAuthenticationLoginBanner"), *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
 		}
 	}
-	{
-		p := validate.Path(path, "LoggingRole")
-		if s.LoggingRole != nil {
-			r.StringLength(p, *s.LoggingRole, false, 0, 2048)
-			r.Pattern(p, *s.LoggingRole, false, pattern16, "(|arn:.*role/\\S+)")
+	if s.Protocols != nil {
+		if n := len(s.Protocols); n < 1 || n > 4 {
+			r.Length(validate.Path(path, "protocols"), validate.ListValue(n), n, 1, 4)
 		}
-	}
-	{
-		p := validate.Path(path, "PostAuthenticationLoginBanner")
-		if s.PostAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PostAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PostAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
-		}
-	}
-	{
-		p := validate.Path(path, "PreAuthenticationLoginBanner")
-		if s.PreAuthenticationLoginBanner != nil {
-			r.StringLength(p, *s.PreAuthenticationLoginBanner, false, 0, 4096)
-			r.Pattern(p, *s.PreAuthenticationLoginBanner, false, pattern17, "[\\x09-\\x0D\\x20-\\x7E]*")
-		}
-	}
-	{
-		p := validate.Path(path, "Protocols")
-		if s.Protocols != nil {
-			r.Length(p, validate.ListValue(len(s.Protocols)), len(s.Protocols), 1, 4)
-			for i, v := range s.Protocols {
-				r.Enum(validate.Index(p, i), v, ProtocolValues)
+		for i := range s.Protocols {
+			if !slices.Contains(ProtocolValues, s.Protocols[i]) {
+				r.Enum(validate.Index(validate.Path(path, "protocols"), i), s.Protocols[i], ProtocolValues)
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "SecurityPolicyName")
-		if s.SecurityPolicyName != nil {
-			r.StringLength(p, *s.SecurityPolicyName, false, 0, 100)
-			r.Pattern(p, *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
+	if s.SecurityPolicyName != nil {
+		if n := utf8.RuneCountInString(*s.SecurityPolicyName); n > 100 {
+			r.StringLength(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, 0, 100)
+		}
+		if !pattern18.MatchString(*s.SecurityPolicyName) {
+			r.Pattern(validate.Path(path, "securityPolicyName"), *s.SecurityPolicyName, false, pattern18, "Transfer[A-Za-z0-9]*SecurityPolicy-[A-Za-z0-9-]+")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "WorkflowDetails")
-		if s.WorkflowDetails != nil {
-			s.WorkflowDetails.Validate(r, p)
-		}
+	if s.WorkflowDetails != nil {
+		p := validate.Path(path, "workflowDetails")
+		s.WorkflowDetails.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "StructuredLogDestinations")
-		if s.StructuredLogDestinations != nil {
-			r.Length(p, validate.ListValue(len(s.StructuredLogDestinations)), len(s.StructuredLogDestinations), 0, 1)
-			for i, v := range s.StructuredLogDestinations {
-				r.StringLength(validate.Index(p, i), v, false, 20, 1600)
-				r.Pattern(validate.Index(p, i), v, false, pattern19, "arn:\\S+")
+	if s.StructuredLogDestinations != nil {
+		if n := len(s.StructuredLogDestinations); n > 1 {
+			r.Length(validate.Path(path, "structuredLogDestinations"), validate.ListValue(n), n, 0, 1)
+		}
+		for i := range s.StructuredLogDestinations {
+			if n := utf8.RuneCountInString(s.StructuredLogDestinations[i]); n < 20 || n > 1600 {
+				r.StringLength(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, 20, 1600)
+			}
+			if !pattern19.MatchString(s.StructuredLogDestinations[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "structuredLogDestinations"), i), s.StructuredLogDestinations[i], false, pattern19, "arn:\\S+")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "S3StorageOptions")
-		if s.S3StorageOptions != nil {
-			s.S3StorageOptions.Validate(r, p)
+	if s.S3StorageOptions != nil {
+		p := validate.Path(path, "s3StorageOptions")
+		s.S3StorageOptions.Validate(r, p)
+	}
+	if s.IpAddressType != nil {
+		if !slices.Contains(IpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, IpAddressTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, IpAddressTypeValues)
-		}
-	}
-	{
-		p := validate.Path(path, "IdentityProviderType")
-		if s.IdentityProviderType != nil {
-			r.Enum(p, *s.IdentityProviderType, IdentityProviderTypeValues)
+	if s.IdentityProviderType != nil {
+		if !slices.Contains(IdentityProviderTypeValues, *s.IdentityProviderType) {
+			r.Enum(validate.Path(path, "identityProviderType"), *s.IdentityProviderType, IdentityProviderTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateServerResponse.
 func (s *UpdateServerResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateUserRequest.
 func (s *UpdateUserRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "HomeDirectory")
-		if s.HomeDirectory != nil {
-			r.StringLength(p, *s.HomeDirectory, false, 0, 1024)
-			r.Pattern(p, *s.HomeDirectory, false, pattern7, "(|/.*)")
+	if s.HomeDirectory != nil {
+		if n := utf8.RuneCountInString(*s.HomeDirectory); n > 1024 {
+			r.StringLength(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, 0, 1024)
+		}
+		if !pattern7.MatchString(*s.HomeDirectory) {
+			r.Pattern(validate.Path(path, "homeDirectory"), *s.HomeDirectory, false, pattern7, "(|/.*)")
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryType")
-		if s.HomeDirectoryType != nil {
-			r.Enum(p, *s.HomeDirectoryType, HomeDirectoryTypeValues)
+	if s.HomeDirectoryType != nil {
+		if !slices.Contains(HomeDirectoryTypeValues, *s.HomeDirectoryType) {
+			r.Enum(validate.Path(path, "homeDirectoryType"), *s.HomeDirectoryType, HomeDirectoryTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "HomeDirectoryMappings")
-		if s.HomeDirectoryMappings != nil {
-			r.Length(p, validate.ListValue(len(s.HomeDirectoryMappings)), len(s.HomeDirectoryMappings), 1, 50000)
-			for i, v := range s.HomeDirectoryMappings {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.HomeDirectoryMappings != nil {
+		p := validate.Path(path, "homeDirectoryMappings")
+		if n := len(s.HomeDirectoryMappings); n < 1 || n > 50000 {
+			r.Length(p, validate.ListValue(n), n, 1, 50000)
+		}
+		for i := range s.HomeDirectoryMappings {
+			s.HomeDirectoryMappings[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "Policy")
-		if s.Policy != nil {
-			r.StringLength(p, *s.Policy, false, 0, 2048)
+	if s.Policy != nil {
+		if n := utf8.RuneCountInString(*s.Policy); n > 2048 {
+			r.StringLength(validate.Path(path, "policy"), *s.Policy, false, 0, 2048)
 		}
 	}
-	{
-		p := validate.Path(path, "PosixProfile")
-		if s.PosixProfile != nil {
-			s.PosixProfile.Validate(r, p)
+	if s.PosixProfile != nil {
+		p := validate.Path(path, "posixProfile")
+		s.PosixProfile.Validate(r, p)
+	}
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
 		}
-	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateUserResponse.
 func (s *UpdateUserResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppCustomizationRequest.
 func (s *UpdateWebAppCustomizationRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "Title")
-		if s.Title != nil {
-			r.StringLength(p, *s.Title, false, 0, 100)
+	if s.Title != nil {
+		if n := utf8.RuneCountInString(*s.Title); n > 100 {
+			r.StringLength(validate.Path(path, "title"), *s.Title, false, 0, 100)
 		}
 	}
-	{
-		p := validate.Path(path, "LogoFile")
-		if s.LogoFile != nil {
-			r.Length(p, "'<blob>'", len(s.LogoFile), 1, 51200)
+	if s.LogoFile != nil {
+		if n := len(s.LogoFile); n < 1 || n > 51200 {
+			r.Length(validate.Path(path, "logoFile"), "'<blob>'", n, 1, 51200)
 		}
 	}
-	{
-		p := validate.Path(path, "FaviconFile")
-		if s.FaviconFile != nil {
-			r.Length(p, "'<blob>'", len(s.FaviconFile), 1, 20960)
+	if s.FaviconFile != nil {
+		if n := len(s.FaviconFile); n < 1 || n > 20960 {
+			r.Length(validate.Path(path, "faviconFile"), "'<blob>'", n, 1, 20960)
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppCustomizationResponse.
 func (s *UpdateWebAppCustomizationResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
@@ -5114,22 +5503,23 @@ func (s *UpdateWebAppEndpointDetails) Validate(r *validate.Report, path string) 
 	if s.Vpc != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "Vpc")
-		if s.Vpc != nil {
-			s.Vpc.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.Vpc != nil {
+		p := validate.Path(path, "vpc")
+		s.Vpc.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppIdentityCenterConfig.
 func (s *UpdateWebAppIdentityCenterConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Role")
-		if s.Role != nil {
-			r.StringLength(p, *s.Role, false, 20, 2048)
-			r.Pattern(p, *s.Role, false, pattern8, "arn:.*role/\\S+")
+	if s.Role != nil {
+		if n := utf8.RuneCountInString(*s.Role); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "role"), *s.Role, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.Role) {
+			r.Pattern(validate.Path(path, "role"), *s.Role, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
 }
@@ -5140,92 +5530,97 @@ func (s *UpdateWebAppIdentityProviderDetails) Validate(r *validate.Report, path 
 	if s.IdentityCenterConfig != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "IdentityCenterConfig")
-		if s.IdentityCenterConfig != nil {
-			s.IdentityCenterConfig.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.IdentityCenterConfig != nil {
+		p := validate.Path(path, "identityCenterConfig")
+		s.IdentityCenterConfig.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppRequest.
 func (s *UpdateWebAppRequest) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
-	{
-		p := validate.Path(path, "IdentityProviderDetails")
-		if s.IdentityProviderDetails != nil {
-			s.IdentityProviderDetails.Validate(r, p)
+	if s.IdentityProviderDetails != nil {
+		p := validate.Path(path, "identityProviderDetails")
+		s.IdentityProviderDetails.Validate(r, p)
+	}
+	if s.AccessEndpoint != nil {
+		if n := utf8.RuneCountInString(*s.AccessEndpoint); n < 1 || n > 1024 {
+			r.StringLength(validate.Path(path, "accessEndpoint"), *s.AccessEndpoint, false, 1, 1024)
 		}
 	}
-	{
-		p := validate.Path(path, "AccessEndpoint")
-		if s.AccessEndpoint != nil {
-			r.StringLength(p, *s.AccessEndpoint, false, 1, 1024)
-		}
+	if s.WebAppUnits != nil {
+		p := validate.Path(path, "webAppUnits")
+		s.WebAppUnits.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "WebAppUnits")
-		if s.WebAppUnits != nil {
-			s.WebAppUnits.Validate(r, p)
-		}
-	}
-	{
-		p := validate.Path(path, "EndpointDetails")
-		if s.EndpointDetails != nil {
-			s.EndpointDetails.Validate(r, p)
-		}
+	if s.EndpointDetails != nil {
+		p := validate.Path(path, "endpointDetails")
+		s.EndpointDetails.Validate(r, p)
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppResponse.
 func (s *UpdateWebAppResponse) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WebAppId")
-		if r.Required(p, s.WebAppId != nil) {
-			r.StringLength(p, *s.WebAppId, false, 24, 24)
-			r.Pattern(p, *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
+	if s.WebAppId == nil {
+		r.Required(validate.Path(path, "webAppId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
+		}
+		if !pattern22.MatchString(*s.WebAppId) {
+			r.Pattern(validate.Path(path, "webAppId"), *s.WebAppId, false, pattern22, "webapp-[0-9a-f]{17}")
 		}
 	}
 }
 
 // Validate checks the model's constraints on UpdateWebAppVpcConfig.
 func (s *UpdateWebAppVpcConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, WebAppVpcEndpointIpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(WebAppVpcEndpointIpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, WebAppVpcEndpointIpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on UserDetails.
 func (s *UserDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "UserName")
-		if r.Required(p, s.UserName != nil) {
-			r.StringLength(p, *s.UserName, false, 3, 100)
-			r.Pattern(p, *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
+	if s.UserName == nil {
+		r.Required(validate.Path(path, "userName"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.UserName); n < 3 || n > 100 {
+			r.StringLength(validate.Path(path, "userName"), *s.UserName, false, 3, 100)
+		}
+		if !pattern21.MatchString(*s.UserName) {
+			r.Pattern(validate.Path(path, "userName"), *s.UserName, false, pattern21, "[\\w][\\w@.-]{2,99}")
 		}
 	}
-	{
-		p := validate.Path(path, "ServerId")
-		if r.Required(p, s.ServerId != nil) {
-			r.StringLength(p, *s.ServerId, false, 19, 19)
-			r.Pattern(p, *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
+	if s.ServerId == nil {
+		r.Required(validate.Path(path, "serverId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
+		}
+		if !pattern0.MatchString(*s.ServerId) {
+			r.Pattern(validate.Path(path, "serverId"), *s.ServerId, false, pattern0, "s-([0-9a-f]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "SessionId")
-		if s.SessionId != nil {
-			r.StringLength(p, *s.SessionId, false, 3, 32)
-			r.Pattern(p, *s.SessionId, false, pattern5, "[\\w-]*")
+	if s.SessionId != nil {
+		if n := utf8.RuneCountInString(*s.SessionId); n < 3 || n > 32 {
+			r.StringLength(validate.Path(path, "sessionId"), *s.SessionId, false, 3, 32)
+		}
+		if !pattern5.MatchString(*s.SessionId) {
+			r.Pattern(validate.Path(path, "sessionId"), *s.SessionId, false, pattern5, "[\\w-]*")
 		}
 	}
 }
@@ -5236,12 +5631,12 @@ func (s *WebAppEndpointDetails) Validate(r *validate.Report, path string) {
 	if s.Vpc != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "Vpc")
-		if s.Vpc != nil {
-			s.Vpc.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.Vpc != nil {
+		p := validate.Path(path, "vpc")
+		s.Vpc.Validate(r, p)
 	}
 }
 
@@ -5251,12 +5646,12 @@ func (s *WebAppIdentityProviderDetails) Validate(r *validate.Report, path string
 	if s.IdentityCenterConfig != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "IdentityCenterConfig")
-		if s.IdentityCenterConfig != nil {
-			s.IdentityCenterConfig.Validate(r, p)
-		}
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.IdentityCenterConfig != nil {
+		p := validate.Path(path, "identityCenterConfig")
+		s.IdentityCenterConfig.Validate(r, p)
 	}
 }
 
@@ -5266,111 +5661,107 @@ func (s *WebAppUnits) Validate(r *validate.Report, path string) {
 	if s.Provisioned != nil {
 		set++
 	}
-	r.Union(path, set)
-	{
-		p := validate.Path(path, "Provisioned")
-		if s.Provisioned != nil {
-			r.Range(p, float64(*s.Provisioned), api.Ptr(float64(1)), nil)
+	if set != 1 {
+		r.Union(path, set)
+	}
+	if s.Provisioned != nil {
+		if float64(*s.Provisioned) < float64(1) {
+			r.Range(validate.Path(path, "provisioned"), float64(*s.Provisioned), api.Ptr(float64(1)), nil)
 		}
 	}
 }
 
 // Validate checks the model's constraints on WebAppVpcConfig.
 func (s *WebAppVpcConfig) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "SecurityGroupIds")
-		if s.SecurityGroupIds != nil {
-			for i, v := range s.SecurityGroupIds {
-				r.StringLength(validate.Index(p, i), v, false, 11, 20)
-				r.Pattern(validate.Index(p, i), v, false, pattern40, "sg-[0-9a-f]{8,17}")
+	if s.SecurityGroupIds != nil {
+		for i := range s.SecurityGroupIds {
+			if n := utf8.RuneCountInString(s.SecurityGroupIds[i]); n < 11 || n > 20 {
+				r.StringLength(validate.Index(validate.Path(path, "securityGroupIds"), i), s.SecurityGroupIds[i], false, 11, 20)
+			}
+			if !pattern40.MatchString(s.SecurityGroupIds[i]) {
+				r.Pattern(validate.Index(validate.Path(path, "securityGroupIds"), i), s.SecurityGroupIds[i], false, pattern40, "sg-[0-9a-f]{8,17}")
 			}
 		}
 	}
-	{
-		p := validate.Path(path, "IpAddressType")
-		if s.IpAddressType != nil {
-			r.Enum(p, *s.IpAddressType, WebAppVpcEndpointIpAddressTypeValues)
+	if s.IpAddressType != nil {
+		if !slices.Contains(WebAppVpcEndpointIpAddressTypeValues, *s.IpAddressType) {
+			r.Enum(validate.Path(path, "ipAddressType"), *s.IpAddressType, WebAppVpcEndpointIpAddressTypeValues)
 		}
 	}
 }
 
 // Validate checks the model's constraints on WorkflowDetail.
 func (s *WorkflowDetail) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "WorkflowId")
-		if r.Required(p, s.WorkflowId != nil) {
-			r.StringLength(p, *s.WorkflowId, false, 19, 19)
-			r.Pattern(p, *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
+	if s.WorkflowId == nil {
+		r.Required(validate.Path(path, "workflowId"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
+		}
+		if !pattern24.MatchString(*s.WorkflowId) {
+			r.Pattern(validate.Path(path, "workflowId"), *s.WorkflowId, false, pattern24, "w-([a-z0-9]{17})")
 		}
 	}
-	{
-		p := validate.Path(path, "ExecutionRole")
-		if r.Required(p, s.ExecutionRole != nil) {
-			r.StringLength(p, *s.ExecutionRole, false, 20, 2048)
-			r.Pattern(p, *s.ExecutionRole, false, pattern8, "arn:.*role/\\S+")
+	if s.ExecutionRole == nil {
+		r.Required(validate.Path(path, "executionRole"), false)
+	} else {
+		if n := utf8.RuneCountInString(*s.ExecutionRole); n < 20 || n > 2048 {
+			r.StringLength(validate.Path(path, "executionRole"), *s.ExecutionRole, false, 20, 2048)
+		}
+		if !pattern8.MatchString(*s.ExecutionRole) {
+			r.Pattern(validate.Path(path, "executionRole"), *s.ExecutionRole, false, pattern8, "arn:.*role/\\S+")
 		}
 	}
 }
 
 // Validate checks the model's constraints on WorkflowDetails.
 func (s *WorkflowDetails) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "OnUpload")
-		if s.OnUpload != nil {
-			r.Length(p, validate.ListValue(len(s.OnUpload)), len(s.OnUpload), 0, 1)
-			for i, v := range s.OnUpload {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.OnUpload != nil {
+		p := validate.Path(path, "onUpload")
+		if n := len(s.OnUpload); n > 1 {
+			r.Length(p, validate.ListValue(n), n, 0, 1)
+		}
+		for i := range s.OnUpload {
+			s.OnUpload[i].Validate(r, validate.Index(p, i))
 		}
 	}
-	{
-		p := validate.Path(path, "OnPartialUpload")
-		if s.OnPartialUpload != nil {
-			r.Length(p, validate.ListValue(len(s.OnPartialUpload)), len(s.OnPartialUpload), 0, 1)
-			for i, v := range s.OnPartialUpload {
-				(&v).Validate(r, validate.Index(p, i))
-			}
+	if s.OnPartialUpload != nil {
+		p := validate.Path(path, "onPartialUpload")
+		if n := len(s.OnPartialUpload); n > 1 {
+			r.Length(p, validate.ListValue(n), n, 0, 1)
+		}
+		for i := range s.OnPartialUpload {
+			s.OnPartialUpload[i].Validate(r, validate.Index(p, i))
 		}
 	}
 }
 
 // Validate checks the model's constraints on WorkflowStep.
 func (s *WorkflowStep) Validate(r *validate.Report, path string) {
-	{
-		p := validate.Path(path, "Type")
-		if s.Type != nil {
-			r.Enum(p, *s.Type, WorkflowStepTypeValues)
+	if s.Type != nil {
+		if !slices.Contains(WorkflowStepTypeValues, *s.Type) {
+			r.Enum(validate.Path(path, "type"), *s.Type, WorkflowStepTypeValues)
 		}
 	}
-	{
-		p := validate.Path(path, "CopyStepDetails")
-		if s.CopyStepDetails != nil {
-			s.CopyStepDetails.Validate(r, p)
-		}
+	if s.CopyStepDetails != nil {
+		p := validate.Path(path, "copyStepDetails")
+		s.CopyStepDetails.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "CustomStepDetails")
-		if s.CustomStepDetails != nil {
-			s.CustomStepDetails.Validate(r, p)
-		}
+	if s.CustomStepDetails != nil {
+		p := validate.Path(path, "customStepDetails")
+		s.CustomStepDetails.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "DeleteStepDetails")
-		if s.DeleteStepDetails != nil {
-			s.DeleteStepDetails.Validate(r, p)
-		}
+	if s.DeleteStepDetails != nil {
+		p := validate.Path(path, "deleteStepDetails")
+		s.DeleteStepDetails.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "TagStepDetails")
-		if s.TagStepDetails != nil {
-			s.TagStepDetails.Validate(r, p)
-		}
+	if s.TagStepDetails != nil {
+		p := validate.Path(path, "tagStepDetails")
+		s.TagStepDetails.Validate(r, p)
 	}
-	{
-		p := validate.Path(path, "DecryptStepDetails")
-		if s.DecryptStepDetails != nil {
-			s.DecryptStepDetails.Validate(r, p)
-		}
+	if s.DecryptStepDetails != nil {
+		p := validate.Path(path, "decryptStepDetails")
+		s.DecryptStepDetails.Validate(r, p)
 	}
 }
 
