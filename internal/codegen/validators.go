@@ -83,6 +83,9 @@ func (g *generator) nests(shape string) bool {
 // lengthFails is the condition under which length n breaks min..max (nil:
 // no bound); "" when it cannot (no bound, or a minimum of 0).
 func lengthFails(n string, min, max *float64) string {
+	if min != nil && max != nil && *min == *max {
+		return n + " != " + strconv.FormatInt(int64(*min), 10)
+	}
 	var c []string
 	if min != nil && int64(*min) > 0 {
 		c = append(c, n+" < "+strconv.FormatInt(int64(*min), 10))

@@ -1709,7 +1709,7 @@ func (s *QPluginCardInput) Validate(r *validate.Report, path string) {
 	if s.PluginId == nil {
 		r.Required(validate.Path(path, "pluginId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.PluginId); n < 36 || n > 36 {
+		if n := utf8.RuneCountInString(*s.PluginId); n != 36 {
 			r.StringLength(validate.Path(path, "pluginId"), *s.PluginId, false, 36, 36)
 		}
 	}

@@ -27,7 +27,7 @@ func (s *As2AsyncMdnConnectorConfig) Validate(r *validate.Report, path string) {
 			r.Length(validate.Path(path, "serverIds"), validate.ListValue(n), n, 1, 10)
 		}
 		for i := range s.ServerIds {
-			if n := utf8.RuneCountInString(s.ServerIds[i]); n < 19 || n > 19 {
+			if n := utf8.RuneCountInString(s.ServerIds[i]); n != 19 {
 				r.StringLength(validate.Index(validate.Path(path, "serverIds"), i), s.ServerIds[i], false, 19, 19)
 			}
 			if !pattern0.MatchString(s.ServerIds[i]) {
@@ -40,7 +40,7 @@ func (s *As2AsyncMdnConnectorConfig) Validate(r *validate.Report, path string) {
 // Validate checks the model's constraints on As2ConnectorConfig.
 func (s *As2ConnectorConfig) Validate(r *validate.Report, path string) {
 	if s.LocalProfileId != nil {
-		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.LocalProfileId) {
@@ -48,7 +48,7 @@ func (s *As2ConnectorConfig) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.PartnerProfileId != nil {
-		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.PartnerProfileId) {
@@ -241,7 +241,7 @@ func (s *CreateAccessRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -265,7 +265,7 @@ func (s *CreateAccessResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -297,7 +297,7 @@ func (s *CreateAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -307,7 +307,7 @@ func (s *CreateAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.LocalProfileId == nil {
 		r.Required(validate.Path(path, "localProfileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.LocalProfileId) {
@@ -317,7 +317,7 @@ func (s *CreateAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.PartnerProfileId == nil {
 		r.Required(validate.Path(path, "partnerProfileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.PartnerProfileId) {
@@ -377,7 +377,7 @@ func (s *CreateAgreementResponse) Validate(r *validate.Report, path string) {
 	if s.AgreementId == nil {
 		r.Required(validate.Path(path, "agreementId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -452,7 +452,7 @@ func (s *CreateConnectorResponse) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -482,7 +482,7 @@ func (s *CreateProfileRequest) Validate(r *validate.Report, path string) {
 	}
 	if s.CertificateIds != nil {
 		for i := range s.CertificateIds {
-			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n != 22 {
 				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
 			}
 			if !pattern15.MatchString(s.CertificateIds[i]) {
@@ -506,7 +506,7 @@ func (s *CreateProfileResponse) Validate(r *validate.Report, path string) {
 	if s.ProfileId == nil {
 		r.Required(validate.Path(path, "profileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -638,7 +638,7 @@ func (s *CreateServerResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -693,7 +693,7 @@ func (s *CreateUserRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -734,7 +734,7 @@ func (s *CreateUserResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -795,7 +795,7 @@ func (s *CreateWebAppResponse) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -850,7 +850,7 @@ func (s *CreateWorkflowResponse) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -1009,7 +1009,7 @@ func (s *DeleteAccessRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1033,7 +1033,7 @@ func (s *DeleteAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.AgreementId == nil {
 		r.Required(validate.Path(path, "agreementId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -1043,7 +1043,7 @@ func (s *DeleteAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1057,7 +1057,7 @@ func (s *DeleteCertificateRequest) Validate(r *validate.Report, path string) {
 	if s.CertificateId == nil {
 		r.Required(validate.Path(path, "certificateId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -1071,7 +1071,7 @@ func (s *DeleteConnectorRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -1085,7 +1085,7 @@ func (s *DeleteHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1095,7 +1095,7 @@ func (s *DeleteHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.HostKeyId == nil {
 		r.Required(validate.Path(path, "hostKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -1109,7 +1109,7 @@ func (s *DeleteProfileRequest) Validate(r *validate.Report, path string) {
 	if s.ProfileId == nil {
 		r.Required(validate.Path(path, "profileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -1123,7 +1123,7 @@ func (s *DeleteServerRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1137,7 +1137,7 @@ func (s *DeleteSshPublicKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1147,7 +1147,7 @@ func (s *DeleteSshPublicKeyRequest) Validate(r *validate.Report, path string) {
 	if s.SshPublicKeyId == nil {
 		r.Required(validate.Path(path, "sshPublicKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n != 21 {
 			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
 		}
 		if !pattern29.MatchString(*s.SshPublicKeyId) {
@@ -1191,7 +1191,7 @@ func (s *DeleteUserRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1215,7 +1215,7 @@ func (s *DeleteWebAppCustomizationRequest) Validate(r *validate.Report, path str
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -1229,7 +1229,7 @@ func (s *DeleteWebAppRequest) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -1243,7 +1243,7 @@ func (s *DeleteWorkflowRequest) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -1257,7 +1257,7 @@ func (s *DescribeAccessRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1281,7 +1281,7 @@ func (s *DescribeAccessResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1301,7 +1301,7 @@ func (s *DescribeAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.AgreementId == nil {
 		r.Required(validate.Path(path, "agreementId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -1311,7 +1311,7 @@ func (s *DescribeAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1335,7 +1335,7 @@ func (s *DescribeCertificateRequest) Validate(r *validate.Report, path string) {
 	if s.CertificateId == nil {
 		r.Required(validate.Path(path, "certificateId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -1359,7 +1359,7 @@ func (s *DescribeConnectorRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -1383,7 +1383,7 @@ func (s *DescribeExecutionRequest) Validate(r *validate.Report, path string) {
 	if s.ExecutionId == nil {
 		r.Required(validate.Path(path, "executionId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n != 36 {
 			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
 		}
 		if !pattern30.MatchString(*s.ExecutionId) {
@@ -1393,7 +1393,7 @@ func (s *DescribeExecutionRequest) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -1407,7 +1407,7 @@ func (s *DescribeExecutionResponse) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -1427,7 +1427,7 @@ func (s *DescribeHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1437,7 +1437,7 @@ func (s *DescribeHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.HostKeyId == nil {
 		r.Required(validate.Path(path, "hostKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -1461,7 +1461,7 @@ func (s *DescribeProfileRequest) Validate(r *validate.Report, path string) {
 	if s.ProfileId == nil {
 		r.Required(validate.Path(path, "profileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -1509,7 +1509,7 @@ func (s *DescribeServerRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1533,7 +1533,7 @@ func (s *DescribeUserRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1557,7 +1557,7 @@ func (s *DescribeUserResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1577,7 +1577,7 @@ func (s *DescribeWebAppCustomizationRequest) Validate(r *validate.Report, path s
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -1601,7 +1601,7 @@ func (s *DescribeWebAppRequest) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -1625,7 +1625,7 @@ func (s *DescribeWorkflowRequest) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -1708,7 +1708,7 @@ func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.AgreementId != nil {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -1729,7 +1729,7 @@ func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ServerId != nil {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -1737,7 +1737,7 @@ func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.LocalProfileId != nil {
-		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.LocalProfileId) {
@@ -1745,7 +1745,7 @@ func (s *DescribedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.PartnerProfileId != nil {
-		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.PartnerProfileId) {
@@ -1806,7 +1806,7 @@ func (s *DescribedCertificate) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.CertificateId != nil {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -1884,7 +1884,7 @@ func (s *DescribedConnector) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ConnectorId != nil {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -2006,7 +2006,7 @@ func (s *DescribedConnectorVpcLatticeEgressConfig) Validate(r *validate.Report, 
 // Validate checks the model's constraints on DescribedExecution.
 func (s *DescribedExecution) Validate(r *validate.Report, path string) {
 	if s.ExecutionId != nil {
-		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n != 36 {
 			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
 		}
 		if !pattern30.MatchString(*s.ExecutionId) {
@@ -2061,7 +2061,7 @@ func (s *DescribedHostKey) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.HostKeyId != nil {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -2128,7 +2128,7 @@ func (s *DescribedProfile) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ProfileId != nil {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -2150,7 +2150,7 @@ func (s *DescribedProfile) Validate(r *validate.Report, path string) {
 	}
 	if s.CertificateIds != nil {
 		for i := range s.CertificateIds {
-			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n != 22 {
 				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
 			}
 			if !pattern15.MatchString(s.CertificateIds[i]) {
@@ -2320,7 +2320,7 @@ func (s *DescribedServer) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ServerId != nil {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -2470,7 +2470,7 @@ func (s *DescribedWebApp) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -2535,7 +2535,7 @@ func (s *DescribedWebAppCustomization) Validate(r *validate.Report, path string)
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -2592,7 +2592,7 @@ func (s *DescribedWebAppIdentityProviderDetails) Validate(r *validate.Report, pa
 // Validate checks the model's constraints on DescribedWebAppVpcConfig.
 func (s *DescribedWebAppVpcConfig) Validate(r *validate.Report, path string) {
 	if s.VpcEndpointId != nil {
-		if n := utf8.RuneCountInString(*s.VpcEndpointId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.VpcEndpointId); n != 22 {
 			r.StringLength(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, 22, 22)
 		}
 		if !pattern37.MatchString(*s.VpcEndpointId) {
@@ -2640,7 +2640,7 @@ func (s *DescribedWorkflow) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.WorkflowId != nil {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -2681,7 +2681,7 @@ func (s *EfsFileLocation) Validate(r *validate.Report, path string) {
 // Validate checks the model's constraints on EndpointDetails.
 func (s *EndpointDetails) Validate(r *validate.Report, path string) {
 	if s.VpcEndpointId != nil {
-		if n := utf8.RuneCountInString(*s.VpcEndpointId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.VpcEndpointId); n != 22 {
 			r.StringLength(validate.Path(path, "vpcEndpointId"), *s.VpcEndpointId, false, 22, 22)
 		}
 		if !pattern37.MatchString(*s.VpcEndpointId) {
@@ -2831,7 +2831,7 @@ func (s *IdentityProviderDetails) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.DirectoryId != nil {
-		if n := utf8.RuneCountInString(*s.DirectoryId); n < 12 || n > 12 {
+		if n := utf8.RuneCountInString(*s.DirectoryId); n != 12 {
 			r.StringLength(validate.Path(path, "directoryId"), *s.DirectoryId, false, 12, 12)
 		}
 		if !pattern42.MatchString(*s.DirectoryId) {
@@ -2912,7 +2912,7 @@ func (s *ImportCertificateResponse) Validate(r *validate.Report, path string) {
 	if s.CertificateId == nil {
 		r.Required(validate.Path(path, "certificateId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -2926,7 +2926,7 @@ func (s *ImportHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -2964,7 +2964,7 @@ func (s *ImportHostKeyResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -2974,7 +2974,7 @@ func (s *ImportHostKeyResponse) Validate(r *validate.Report, path string) {
 	if s.HostKeyId == nil {
 		r.Required(validate.Path(path, "hostKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -2988,7 +2988,7 @@ func (s *ImportSshPublicKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3022,7 +3022,7 @@ func (s *ImportSshPublicKeyResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3032,7 +3032,7 @@ func (s *ImportSshPublicKeyResponse) Validate(r *validate.Report, path string) {
 	if s.SshPublicKeyId == nil {
 		r.Required(validate.Path(path, "sshPublicKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n != 21 {
 			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
 		}
 		if !pattern29.MatchString(*s.SshPublicKeyId) {
@@ -3099,7 +3099,7 @@ func (s *ListAccessesRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3118,7 +3118,7 @@ func (s *ListAccessesResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3150,7 +3150,7 @@ func (s *ListAgreementsRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3253,7 +3253,7 @@ func (s *ListExecutionsRequest) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -3272,7 +3272,7 @@ func (s *ListExecutionsResponse) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -3294,7 +3294,7 @@ func (s *ListFileTransferResultsRequest) Validate(r *validate.Report, path strin
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -3358,7 +3358,7 @@ func (s *ListHostKeysRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3377,7 +3377,7 @@ func (s *ListHostKeysResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3561,7 +3561,7 @@ func (s *ListUsersRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3580,7 +3580,7 @@ func (s *ListUsersResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3703,7 +3703,7 @@ func (s *ListedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.AgreementId != nil {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -3724,7 +3724,7 @@ func (s *ListedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ServerId != nil {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -3732,7 +3732,7 @@ func (s *ListedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.LocalProfileId != nil {
-		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.LocalProfileId) {
@@ -3740,7 +3740,7 @@ func (s *ListedAgreement) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.PartnerProfileId != nil {
-		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.PartnerProfileId) {
@@ -3760,7 +3760,7 @@ func (s *ListedCertificate) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.CertificateId != nil {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -3803,7 +3803,7 @@ func (s *ListedConnector) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ConnectorId != nil {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -3820,7 +3820,7 @@ func (s *ListedConnector) Validate(r *validate.Report, path string) {
 // Validate checks the model's constraints on ListedExecution.
 func (s *ListedExecution) Validate(r *validate.Report, path string) {
 	if s.ExecutionId != nil {
-		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n != 36 {
 			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
 		}
 		if !pattern30.MatchString(*s.ExecutionId) {
@@ -3855,7 +3855,7 @@ func (s *ListedHostKey) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.HostKeyId != nil {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -3883,7 +3883,7 @@ func (s *ListedProfile) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ProfileId != nil {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -3941,7 +3941,7 @@ func (s *ListedServer) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.ServerId != nil {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4013,7 +4013,7 @@ func (s *ListedWebApp) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -4040,7 +4040,7 @@ func (s *ListedWebApp) Validate(r *validate.Report, path string) {
 // Validate checks the model's constraints on ListedWorkflow.
 func (s *ListedWorkflow) Validate(r *validate.Report, path string) {
 	if s.WorkflowId != nil {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -4131,7 +4131,7 @@ func (s *ProtocolDetails) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.As2Transports != nil {
-		if n := len(s.As2Transports); n < 1 || n > 1 {
+		if n := len(s.As2Transports); n != 1 {
 			r.Length(validate.Path(path, "as2Transports"), validate.ListValue(n), n, 1, 1)
 		}
 		for i := range s.As2Transports {
@@ -4262,7 +4262,7 @@ func (s *SendWorkflowStepStateRequest) Validate(r *validate.Report, path string)
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
@@ -4272,7 +4272,7 @@ func (s *SendWorkflowStepStateRequest) Validate(r *validate.Report, path string)
 	if s.ExecutionId == nil {
 		r.Required(validate.Path(path, "executionId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ExecutionId); n < 36 || n > 36 {
+		if n := utf8.RuneCountInString(*s.ExecutionId); n != 36 {
 			r.StringLength(validate.Path(path, "executionId"), *s.ExecutionId, false, 36, 36)
 		}
 		if !pattern30.MatchString(*s.ExecutionId) {
@@ -4367,7 +4367,7 @@ func (s *SshPublicKey) Validate(r *validate.Report, path string) {
 	if s.SshPublicKeyId == nil {
 		r.Required(validate.Path(path, "sshPublicKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n < 21 || n > 21 {
+		if n := utf8.RuneCountInString(*s.SshPublicKeyId); n != 21 {
 			r.StringLength(validate.Path(path, "sshPublicKeyId"), *s.SshPublicKeyId, false, 21, 21)
 		}
 		if !pattern29.MatchString(*s.SshPublicKeyId) {
@@ -4381,7 +4381,7 @@ func (s *StartDirectoryListingRequest) Validate(r *validate.Report, path string)
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4444,7 +4444,7 @@ func (s *StartFileTransferRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4520,7 +4520,7 @@ func (s *StartRemoteDeleteRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4558,7 +4558,7 @@ func (s *StartRemoteMoveRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4606,7 +4606,7 @@ func (s *StartServerRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4620,7 +4620,7 @@ func (s *StopServerRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4706,7 +4706,7 @@ func (s *TestConnectionRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4718,7 +4718,7 @@ func (s *TestConnectionRequest) Validate(r *validate.Report, path string) {
 // Validate checks the model's constraints on TestConnectionResponse.
 func (s *TestConnectionResponse) Validate(r *validate.Report, path string) {
 	if s.ConnectorId != nil {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -4736,7 +4736,7 @@ func (s *TestIdentityProviderRequest) Validate(r *validate.Report, path string) 
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4861,7 +4861,7 @@ func (s *UpdateAccessRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4885,7 +4885,7 @@ func (s *UpdateAccessResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4909,7 +4909,7 @@ func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.AgreementId == nil {
 		r.Required(validate.Path(path, "agreementId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -4919,7 +4919,7 @@ func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -4940,7 +4940,7 @@ func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.LocalProfileId != nil {
-		if n := utf8.RuneCountInString(*s.LocalProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.LocalProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "localProfileId"), *s.LocalProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.LocalProfileId) {
@@ -4948,7 +4948,7 @@ func (s *UpdateAgreementRequest) Validate(r *validate.Report, path string) {
 		}
 	}
 	if s.PartnerProfileId != nil {
-		if n := utf8.RuneCountInString(*s.PartnerProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.PartnerProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "partnerProfileId"), *s.PartnerProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.PartnerProfileId) {
@@ -4992,7 +4992,7 @@ func (s *UpdateAgreementResponse) Validate(r *validate.Report, path string) {
 	if s.AgreementId == nil {
 		r.Required(validate.Path(path, "agreementId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.AgreementId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.AgreementId); n != 19 {
 			r.StringLength(validate.Path(path, "agreementId"), *s.AgreementId, false, 19, 19)
 		}
 		if !pattern11.MatchString(*s.AgreementId) {
@@ -5006,7 +5006,7 @@ func (s *UpdateCertificateRequest) Validate(r *validate.Report, path string) {
 	if s.CertificateId == nil {
 		r.Required(validate.Path(path, "certificateId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -5028,7 +5028,7 @@ func (s *UpdateCertificateResponse) Validate(r *validate.Report, path string) {
 	if s.CertificateId == nil {
 		r.Required(validate.Path(path, "certificateId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.CertificateId); n < 22 || n > 22 {
+		if n := utf8.RuneCountInString(*s.CertificateId); n != 22 {
 			r.StringLength(validate.Path(path, "certificateId"), *s.CertificateId, false, 22, 22)
 		}
 		if !pattern15.MatchString(*s.CertificateId) {
@@ -5057,7 +5057,7 @@ func (s *UpdateConnectorRequest) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -5117,7 +5117,7 @@ func (s *UpdateConnectorResponse) Validate(r *validate.Report, path string) {
 	if s.ConnectorId == nil {
 		r.Required(validate.Path(path, "connectorId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ConnectorId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ConnectorId); n != 19 {
 			r.StringLength(validate.Path(path, "connectorId"), *s.ConnectorId, false, 19, 19)
 		}
 		if !pattern13.MatchString(*s.ConnectorId) {
@@ -5148,7 +5148,7 @@ func (s *UpdateHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5158,7 +5158,7 @@ func (s *UpdateHostKeyRequest) Validate(r *validate.Report, path string) {
 	if s.HostKeyId == nil {
 		r.Required(validate.Path(path, "hostKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -5182,7 +5182,7 @@ func (s *UpdateHostKeyResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5192,7 +5192,7 @@ func (s *UpdateHostKeyResponse) Validate(r *validate.Report, path string) {
 	if s.HostKeyId == nil {
 		r.Required(validate.Path(path, "hostKeyId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.HostKeyId); n < 25 || n > 25 {
+		if n := utf8.RuneCountInString(*s.HostKeyId); n != 25 {
 			r.StringLength(validate.Path(path, "hostKeyId"), *s.HostKeyId, false, 25, 25)
 		}
 		if !pattern28.MatchString(*s.HostKeyId) {
@@ -5206,7 +5206,7 @@ func (s *UpdateProfileRequest) Validate(r *validate.Report, path string) {
 	if s.ProfileId == nil {
 		r.Required(validate.Path(path, "profileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -5215,7 +5215,7 @@ func (s *UpdateProfileRequest) Validate(r *validate.Report, path string) {
 	}
 	if s.CertificateIds != nil {
 		for i := range s.CertificateIds {
-			if n := utf8.RuneCountInString(s.CertificateIds[i]); n < 22 || n > 22 {
+			if n := utf8.RuneCountInString(s.CertificateIds[i]); n != 22 {
 				r.StringLength(validate.Index(validate.Path(path, "certificateIds"), i), s.CertificateIds[i], false, 22, 22)
 			}
 			if !pattern15.MatchString(s.CertificateIds[i]) {
@@ -5230,7 +5230,7 @@ func (s *UpdateProfileResponse) Validate(r *validate.Report, path string) {
 	if s.ProfileId == nil {
 		r.Required(validate.Path(path, "profileId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ProfileId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ProfileId); n != 19 {
 			r.StringLength(validate.Path(path, "profileId"), *s.ProfileId, false, 19, 19)
 		}
 		if !pattern1.MatchString(*s.ProfileId) {
@@ -5313,7 +5313,7 @@ func (s *UpdateServerRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5358,7 +5358,7 @@ func (s *UpdateServerResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5411,7 +5411,7 @@ func (s *UpdateUserRequest) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5435,7 +5435,7 @@ func (s *UpdateUserResponse) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5459,7 +5459,7 @@ func (s *UpdateWebAppCustomizationRequest) Validate(r *validate.Report, path str
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -5488,7 +5488,7 @@ func (s *UpdateWebAppCustomizationResponse) Validate(r *validate.Report, path st
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -5544,7 +5544,7 @@ func (s *UpdateWebAppRequest) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -5575,7 +5575,7 @@ func (s *UpdateWebAppResponse) Validate(r *validate.Report, path string) {
 	if s.WebAppId == nil {
 		r.Required(validate.Path(path, "webAppId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WebAppId); n < 24 || n > 24 {
+		if n := utf8.RuneCountInString(*s.WebAppId); n != 24 {
 			r.StringLength(validate.Path(path, "webAppId"), *s.WebAppId, false, 24, 24)
 		}
 		if !pattern22.MatchString(*s.WebAppId) {
@@ -5608,7 +5608,7 @@ func (s *UserDetails) Validate(r *validate.Report, path string) {
 	if s.ServerId == nil {
 		r.Required(validate.Path(path, "serverId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.ServerId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.ServerId); n != 19 {
 			r.StringLength(validate.Path(path, "serverId"), *s.ServerId, false, 19, 19)
 		}
 		if !pattern0.MatchString(*s.ServerId) {
@@ -5695,7 +5695,7 @@ func (s *WorkflowDetail) Validate(r *validate.Report, path string) {
 	if s.WorkflowId == nil {
 		r.Required(validate.Path(path, "workflowId"), false)
 	} else {
-		if n := utf8.RuneCountInString(*s.WorkflowId); n < 19 || n > 19 {
+		if n := utf8.RuneCountInString(*s.WorkflowId); n != 19 {
 			r.StringLength(validate.Path(path, "workflowId"), *s.WorkflowId, false, 19, 19)
 		}
 		if !pattern24.MatchString(*s.WorkflowId) {
