@@ -6,7 +6,9 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync"
 
+	"github.com/ersatz-dev/ersatz/internal/awserr"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
 
@@ -29,21 +31,28 @@ type Service struct {
 	// ValidationCode is the error code of a request that fails the model's
 	// constraints: "ValidationException", or a service's modelled 400.
 	ValidationCode string
-	Operations     []*Operation
+	// Operations may have their fields changed in place, but the slice is
+	// not changed once Operation has been called.
+	Operations []*Operation
+
+	index  sync.Once
+	byName map[string]*Operation
 	// Busy returns the service's modelled throttling error: the answer to a
 	// request the state store could not run within its retry budget
 	// (store.ErrBusy). Nil answers 400 ThrottlingException.
 	Busy func() error
 }
 
-// Operation finds an operation by name, or nil.
+// Operation finds an operation by name, or nil: a map lookup (the map is
+// built on the first call).
 func (s *Service) Operation(name string) *Operation {
-	for _, op := range s.Operations {
-		if op.Name == name {
-			return op
+	s.index.Do(func() {
+		s.byName = make(map[string]*Operation, len(s.Operations))
+		for _, op := range s.Operations {
+			s.byName[op.Name] = op
 		}
-	}
-	return nil
+	})
+	return s.byName[name]
 }
 
 // Implemented counts the operations that have behaviour.
@@ -103,10 +112,21 @@ type BoundInput interface {
 }
 
 // ServiceError is implemented by generated error shapes and awserr.Error.
+// ErrorCode, ErrorMessage and ErrorFault are those of the SDK's
+// smithy.APIError; HTTPStatus is the response status.
 type ServiceError interface {
 	error
 	ErrorCode() string
+	ErrorMessage() string
+	ErrorFault() awserr.ErrorFault
 	HTTPStatus() int
+}
+
+// RequiredFiller is implemented by generated structures that hold required
+// lists or maps (directly or nested): FillRequired sets the nil ones to empty
+// ones, so they are encoded as [] or {}, never null, as AWS sends them.
+type RequiredFiller interface {
+	FillRequired()
 }
 
 // HeaderError is an error with members bound to response headers.

@@ -45,6 +45,14 @@ func (e *Error) HTTPStatus() int { return e.Status }
 // ErrorMessage is the message.
 func (e *Error) ErrorMessage() string { return e.Message }
 
+// ErrorFault is the server's for a 5xx status, the client's otherwise.
+func (e *Error) ErrorFault() ErrorFault {
+	if e.Status >= http.StatusInternalServerError {
+		return FaultServer
+	}
+	return FaultClient
+}
+
 // Errors the protocol layer itself raises.
 
 // Serialization is a body that is not the JSON the operation expects.
@@ -74,4 +82,26 @@ func Internal(err error) *Error {
 	e := New(http.StatusInternalServerError, "InternalFailure", "%s", InternalMessage)
 	e.Cause = err
 	return e
+}
+
+// ErrorFault says who is at fault for an error, as the SDK's
+// smithy.ErrorFault does (with the same values and names).
+type ErrorFault int
+
+// The faults.
+const (
+	FaultUnknown ErrorFault = iota
+	FaultServer
+	FaultClient
+)
+
+// String is "server", "client" or "unknown".
+func (f ErrorFault) String() string {
+	switch f {
+	case FaultServer:
+		return "server"
+	case FaultClient:
+		return "client"
+	}
+	return "unknown"
 }

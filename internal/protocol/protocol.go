@@ -115,14 +115,14 @@ func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
 	}
 	fields := map[string]any{}
 	if ae, ok := se.(*awserr.Error); ok {
+		// Its members are Fields; the message goes under messageKey.
 		for k, v := range ae.Fields {
 			fields[k] = v
 		}
-		fields[messageKey] = ae.Message
-		return fields, ae.Code, ae.Status
-	}
-	b, mErr := json.Marshal(se)
-	if mErr == nil {
+		fields[messageKey] = se.ErrorMessage()
+	} else if b, mErr := json.Marshal(se); mErr == nil {
+		// A generated error shape: its members, the message among them
+		// under the model's name.
 		_ = json.Unmarshal(b, &fields)
 	}
 	return fields, se.ErrorCode(), se.HTTPStatus()

@@ -27,8 +27,10 @@ func Path(parent, member string) string {
 	if member == "" {
 		return parent
 	}
-	r, n := utf8.DecodeRuneInString(member)
-	member = strings.ToLower(string(r)) + member[n:]
+	if c := member[0]; c < 'a' || c > 'z' { // else already lower case: no copy
+		r, n := utf8.DecodeRuneInString(member)
+		member = strings.ToLower(string(r)) + member[n:]
+	}
 	if parent == "" {
 		return member
 	}
