@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
@@ -75,8 +76,30 @@ func newServices(cfg Config) services {
 	return services{
 		transfer: transfer.New(cfg.Store, topts...),
 		amplify:  amplifybackend.New(cfg.Store, aopts...),
-		qapps:    qapps.New(cfg.Store),
+		qapps:    qapps.New(cfg.Store, qapps.WithUsers(qappsUsers(cfg.Auth))),
 	}
+}
+
+// qappsUsers are the Q Apps users of the credentials file behind authn
+// (none without one): a key's user id, or the id Q Apps derives from the
+// key when the file names only an email.
+func qappsUsers(authn gateway.Authenticator) []qapps.DirectoryUser {
+	withCreds, ok := authn.(interface{ Credentials() *auth.Credentials })
+	if !ok {
+		return nil
+	}
+	var out []qapps.DirectoryUser
+	for _, c := range withCreds.Credentials().All() {
+		if c.UserID == "" && c.Email == "" {
+			continue
+		}
+		id := c.UserID
+		if id == "" {
+			id = qapps.UserIDForAccessKey(c.AccessKeyID)
+		}
+		out = append(out, qapps.DirectoryUser{Account: c.AccountID, ID: id, Email: c.Email})
+	}
+	return out
 }
 
 func (s services) apis() []*api.Service {
