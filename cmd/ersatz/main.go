@@ -19,6 +19,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/coverage"
 	"github.com/ersatz-dev/ersatz/internal/server"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 )
 
 const usage = `Ersatz: a local emulator of AWS Transfer Family, Amplify Backend and Q Apps.
@@ -44,7 +45,7 @@ type config struct {
 	region      string
 	logLevel    string
 	secrets     string
-	jobDelay    time.Duration
+	jobDelay    amplifybackend.JobDelay
 	transfer    *transferFlags
 }
 
@@ -114,11 +115,16 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS", env("ERSATZ_SECRETS_FILE", "")), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
-	jobDelay, err := envDuration("ERSATZ_AMPLIFY_JOB_DELAY", 100*time.Millisecond)
-	if err != nil {
-		return c, nil, err
+	c.jobDelay = amplifybackend.JobDelay{Min: amplifybackend.DefaultJobDelay, Max: amplifybackend.DefaultJobDelay}
+	if v := os.Getenv("ERSATZ_AMPLIFY_JOB_DELAY"); v != "" {
+		d, err := amplifybackend.ParseJobDelay(v)
+		if err != nil {
+			return c, nil, fmt.Errorf("ERSATZ_AMPLIFY_JOB_DELAY: %w", err)
+		}
+		c.jobDelay = d
 	}
-	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
+	fs.Var((*jobDelayFlag)(&c.jobDelay), "amplify-job-delay",
+		"how long an Amplify Backend job stays in progress: a duration (0: at once) or a range MIN~MAX of random jitter, e.g. 2s~5s")
 	c.transfer = addTransferFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -129,16 +135,18 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, []string,
 	return c, fs.Args(), nil
 }
 
-func envDuration(name string, def time.Duration) (time.Duration, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
+// jobDelayFlag is --amplify-job-delay: amplifybackend.ParseJobDelay's syntax.
+type jobDelayFlag amplifybackend.JobDelay
+
+func (f *jobDelayFlag) String() string { return amplifybackend.JobDelay(*f).String() }
+
+func (f *jobDelayFlag) Set(s string) error {
+	d, err := amplifybackend.ParseJobDelay(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	return d, nil
+	*f = jobDelayFlag(d)
+	return nil
 }
 
 func env(name, def string) string {
@@ -175,7 +183,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	defer st.Close()
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
-		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay,
+		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: &cfg.jobDelay,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
 	if err := srv.Start(ctx); err != nil {
 		return err

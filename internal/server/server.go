@@ -38,8 +38,8 @@ type Config struct {
 	// $ERSATZ_SECRETS_FILE).
 	SecretsFile string
 	// AmplifyJobDelay is how long an Amplify Backend job stays in progress
-	// (0 keeps the default).
-	AmplifyJobDelay time.Duration
+	// (nil keeps the default; a zero delay makes jobs due at once).
+	AmplifyJobDelay *amplifybackend.JobDelay
 	// DataPlane, when set, runs the Transfer data plane (SFTP, FTPS and FTP
 	// listeners of ONLINE servers) between Start and Close.
 	DataPlane *dataplane.Config
@@ -70,8 +70,8 @@ func newServices(cfg Config) services {
 		topts = append(topts, transfer.WithSecretsFile(cfg.SecretsFile))
 	}
 	var aopts []amplifybackend.Option
-	if cfg.AmplifyJobDelay > 0 {
-		aopts = append(aopts, amplifybackend.WithJobDelay(cfg.AmplifyJobDelay))
+	if cfg.AmplifyJobDelay != nil {
+		aopts = append(aopts, amplifybackend.WithJobDelayRange(*cfg.AmplifyJobDelay))
 	}
 	return services{
 		transfer: transfer.New(cfg.Store, topts...),
