@@ -34,6 +34,10 @@ func WithUsers(users []DirectoryUser) Option {
 
 const kindUser = "user"
 
+// maxRemembered bounds the cache of recorded callers (a hostile client can
+// call with any number of access keys while authentication is off).
+const maxRemembered = 4096
+
 // directory is the service's view of the known users.
 type directory struct {
 	mu  sync.Mutex
@@ -88,8 +92,8 @@ func (s *Service) meet(r req) func(store.Tx) error {
 func (s *Service) remembered(r req) {
 	seen := r.scope.Account + "\x00" + r.scope.Region + "\x00" + r.user.ID + "\x00" + r.user.Email
 	s.dir.mu.Lock()
-	if s.dir.met == nil {
-		s.dir.met = map[string]bool{}
+	if s.dir.met == nil || len(s.dir.met) >= maxRemembered {
+		s.dir.met = map[string]bool{} // only a cache of what is stored: start over rather than grow
 	}
 	s.dir.met[seen] = true
 	s.dir.mu.Unlock()
