@@ -83,8 +83,8 @@ func TestAmplifyBackendAuth(t *testing.T) {
 		t.Fatalf("rejected requests started jobs: %v", jobs)
 	}
 
-	c.must("CreateBackendAuth", create("dev", abAuthConfig()))
-	c.fails("GetBackendAuth", res, "NotFoundException")
+	authJob := abStr(c.must("CreateBackendAuth", create("dev", abAuthConfig())), "JobId")
+	c.fails("GetBackendAuth", res, "BadRequestException", "pending job", authJob, "CreateBackendAuth")
 	settle()
 	got := c.must("GetBackendAuth", res)
 	if !reflect.DeepEqual(got["ResourceConfig"], abAuthConfig()) || got["ResourceName"] != "users" {
@@ -216,7 +216,7 @@ func TestAmplifyBackendBackends(t *testing.T) {
 	if cl["Operation"] != "CloneBackend" || cl["BackendEnvironmentName"] != "dev" {
 		t.Fatalf("CloneBackend = %v", cl)
 	}
-	c.fails("GetBackend", map[string]any{"AppId": abApp, "BackendEnvironmentName": "prod"}, "NotFoundException")
+	c.fails("GetBackend", map[string]any{"AppId": abApp, "BackendEnvironmentName": "prod"}, "BadRequestException", "pending job", abStr(cl, "JobId"))
 	settle()
 	prodAuth := c.must("GetBackendAuth", map[string]any{"AppId": abApp, "BackendEnvironmentName": "prod", "ResourceName": "users"})
 	if !reflect.DeepEqual(prodAuth["ResourceConfig"], abAuthConfig()) {

@@ -30,9 +30,11 @@ func TestAmplifyBackendJobLifecycle(t *testing.T) {
 	if b := c.must("GetBackend", app); b["AppName"] != "Example" || len(abList(b["BackendEnvironmentList"])) != 0 {
 		t.Fatalf("GetBackend while in progress = %v", b)
 	}
-	c.fails("GetBackend", dev, "NotFoundException", "dev")
+	// A call on the environment names the pending job that creates it.
+	c.fails("GetBackend", dev, "BadRequestException", "pending job", jobID, "CreateBackend", "backendEnvironmentName: dev")
 	c.fails("CreateBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "ResourceName": "files",
-		"ResourceConfig": map[string]any{"ServiceName": "S3", "Permissions": map[string]any{"Authenticated": []string{"READ"}}}}, "NotFoundException")
+		"ResourceConfig": map[string]any{"ServiceName": "S3", "Permissions": map[string]any{"Authenticated": []string{"READ"}}}},
+		"BadRequestException", "pending job", jobID)
 
 	clk.advance(59 * time.Second)
 	if j := c.must("GetBackendJob", job); j["Status"] != "IN_PROGRESS" {

@@ -115,9 +115,10 @@ func TestAmplifyBackendStorageResources(t *testing.T) {
 
 	named := abStorageParams("dev", "files", []string{"READ"}, nil)
 	named["ResourceConfig"].(map[string]any)["BucketName"] = "my-files-bucket"
-	c.must("CreateBackendStorage", named)
-	// The update of a resource still being created is not found yet.
-	c.fails("GetBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "ResourceName": "files"}, "NotFoundException")
+	filesJob := abStr(c.must("CreateBackendStorage", named), "JobId")
+	// A resource still being created is its pending job.
+	c.fails("GetBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "ResourceName": "files"},
+		"BadRequestException", "pending job", filesJob)
 	settle()
 
 	for _, tc := range []struct {

@@ -16,8 +16,8 @@ import (
 )
 
 // The Q Apps users of these tests: three access keys, so three users whose
-// ids Ersatz derives from the keys, and one key a credentials file names
-// (user "dana", dana@example.com).
+// ids Ersatz derives from the keys (the credentials file lists them by those
+// ids), and one key the file names user "dana", dana@example.com.
 const (
 	qaUser1 = "AKIDUSERONE00000001"
 	qaUser2 = "AKIDUSERTWO00000002"
@@ -49,7 +49,14 @@ func startQApps(t *testing.T) *qaEnv {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
-	creds, err := auth.New(auth.Credential{AccessKeyID: qaDana, SecretAccessKey: "secret", UserID: "dana", Email: "dana@example.com"})
+	creds, err := auth.New(
+		auth.Credential{AccessKeyID: qaDana, SecretAccessKey: "secret", UserID: "dana", Email: "dana@example.com"},
+		// Users 1 to 3 are in the directory from the start (by the ids Q Apps
+		// derives from their keys), so they can be granted before they call.
+		auth.Credential{AccessKeyID: qaUser1, SecretAccessKey: "secret", UserID: qaID(qaUser1)},
+		auth.Credential{AccessKeyID: qaUser2, SecretAccessKey: "secret", UserID: qaID(qaUser2)},
+		auth.Credential{AccessKeyID: qaUser3, SecretAccessKey: "secret", UserID: qaID(qaUser3)},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,10 +134,16 @@ func TestQAppsCredentialsFileIdentity(t *testing.T) {
 	}
 	never := qaIn(qaInstance, map[string]any{"appId": appID, "revokePermissions": []any{
 		map[string]any{"action": "write", "principal": qaID(qaUser2)},
-		map[string]any{"action": "read", "principal": "nobody@example.com"},
+		map[string]any{"action": "read", "principal": qaID(qaUser3)},
 	}})
 	if got := e.call(t, qaDana, "UpdateQAppPermissions", never); !qaJSONEqual(got["permissions"], want) {
 		t.Fatalf("revoking what was never granted = %v", got)
+	}
+	// A principal that names no user is refused, granted or revoked.
+	for _, list := range []string{"grantPermissions", "revokePermissions"} {
+		berr := e.fail(t, qaDana, "UpdateQAppPermissions", qaIn(qaInstance, map[string]any{"appId": appID, list: []any{
+			map[string]any{"action": "read", "principal": "nobody@example.com"}}}), "ValidationException", 400)
+		qaContains(t, berr.Message, "'nobody@example.com' at '"+list+".1.member.principal'")
 	}
 	e.fail(t, qaDana, "UpdateQAppPermissions", qaIn(qaInstance, map[string]any{"appId": appID, "revokePermissions": []any{
 		map[string]any{"action": "read", "principal": "Dana@Example.com"}}}), "ValidationException", 400)

@@ -124,7 +124,7 @@ func TestQAppsCLI(t *testing.T) {
 		t.Fatalf("list-q-apps = %v", listed)
 	}
 	perms := run("update-q-app-permissions", "--instance-id", qaInstance, "--app-id", appID,
-		"--grant-permissions", "action=read,principal=user2@example.com")
+		"--grant-permissions", "action=read,principal=dana@example.com")
 	if len(qaList(t, perms, "permissions")) != 2 {
 		t.Fatalf("update-q-app-permissions = %v", perms)
 	}

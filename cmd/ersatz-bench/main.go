@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/bench"
 	"github.com/ersatz-dev/ersatz/internal/server"
 )
@@ -244,8 +245,15 @@ func startErsatz(ctx context.Context, o options, stderr io.Writer) (*ersatzProc,
 		}
 	}
 	credsFile := filepath.Join(dir, "credentials.json")
-	b, _ := json.Marshal(map[string]any{"credentials": []map[string]string{{
-		"accessKeyId": o.key, "secretAccessKey": o.secret, "userId": "bench-user", "email": "bench@example.com"}}})
+	creds := []map[string]string{{
+		"accessKeyId": o.key, "secretAccessKey": o.secret, "userId": "bench-user", "email": "bench@example.com"}}
+	// The Q Apps users the seed mix grants and revokes permissions to: Q Apps
+	// refuses a principal that names no user of the directory.
+	for i := range 4 {
+		creds = append(creds, map[string]string{"accessKeyId": fmt.Sprintf("BENCHUSER%d", i), "secretAccessKey": o.secret,
+			"accountId": auth.AccountOf(o.key), "userId": fmt.Sprintf("user-%d", i)})
+	}
+	b, _ := json.Marshal(map[string]any{"credentials": creds})
 	if err := os.WriteFile(credsFile, b, 0o600); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/coverage"
 	"github.com/ersatz-dev/ersatz/internal/httpserve"
 	"github.com/ersatz-dev/ersatz/internal/server"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 )
 
 const usage = `Ersatz: a local emulator of AWS Transfer Family, Amplify Backend and Q Apps.
@@ -46,7 +47,7 @@ type config struct {
 	region      string
 	logLevel    string
 	secrets     string
-	jobDelay    time.Duration
+	jobDelay    amplifybackend.JobDelay
 	http        httpserve.Config
 	transfer    *transferFlags
 }
@@ -118,14 +119,20 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS", env("ERSATZ_SECRETS_FILE", "")), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
-	jobDelay, err := envDuration("ERSATZ_AMPLIFY_JOB_DELAY", 100*time.Millisecond)
-	if err != nil {
-		return c, nil, err
+	c.jobDelay = amplifybackend.JobDelay{Min: amplifybackend.DefaultJobDelay, Max: amplifybackend.DefaultJobDelay}
+	if v := os.Getenv("ERSATZ_AMPLIFY_JOB_DELAY"); v != "" {
+		d, err := amplifybackend.ParseJobDelay(v)
+		if err != nil {
+			return c, nil, fmt.Errorf("ERSATZ_AMPLIFY_JOB_DELAY: %w", err)
+		}
+		c.jobDelay = d
 	}
-	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
+	fs.Var((*jobDelayFlag)(&c.jobDelay), "amplify-job-delay",
+		"how long an Amplify Backend job stays in progress: a duration (0: at once) or a range MIN~MAX of random jitter, e.g. 2s~5s")
 	if err := addHTTPFlags(fs, &c.http); err != nil {
 		return c, nil, err
 	}
+	var err error
 	if c.transfer, err = addTransferFlags(fs); err != nil {
 		return c, nil, err
 	}
@@ -145,6 +152,20 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
 	}
 	return c, fs.Args(), nil
+}
+
+// jobDelayFlag is --amplify-job-delay: amplifybackend.ParseJobDelay's syntax.
+type jobDelayFlag amplifybackend.JobDelay
+
+func (f *jobDelayFlag) String() string { return amplifybackend.JobDelay(*f).String() }
+
+func (f *jobDelayFlag) Set(s string) error {
+	d, err := amplifybackend.ParseJobDelay(s)
+	if err != nil {
+		return err
+	}
+	*f = jobDelayFlag(d)
+	return nil
 }
 
 func envDuration(name string, def time.Duration) (time.Duration, error) {
@@ -197,7 +218,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	defer st.Close()
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
-		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay, IdentityProviders: idps,
+		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: &cfg.jobDelay, IdentityProviders: idps,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
 	if err := srv.Start(ctx); err != nil {
 		return err

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -135,5 +138,36 @@ func TestServeHealthResetShutdown(t *testing.T) {
 				t.Fatalf("start-up log lacks the example command:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// TestAmplifyJobDelayFlag: --amplify-job-delay takes a duration (0 is
+// zero, not the default) or a MIN~MAX range, as does its environment twin.
+func TestAmplifyJobDelayFlag(t *testing.T) {
+	tests := []struct {
+		args    []string
+		env     string
+		want    amplifybackend.JobDelay
+		wantErr bool
+	}{
+		{nil, "", amplifybackend.JobDelay{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond}, false},
+		{[]string{"--amplify-job-delay", "0"}, "", amplifybackend.JobDelay{}, false},
+		{[]string{"--amplify-job-delay", "2s~5s"}, "", amplifybackend.JobDelay{Min: 2 * time.Second, Max: 5 * time.Second}, false},
+		{nil, "1s~3s", amplifybackend.JobDelay{Min: time.Second, Max: 3 * time.Second}, false},
+		{nil, "0", amplifybackend.JobDelay{}, false},
+		{[]string{"--amplify-job-delay", "250ms"}, "1s~3s", amplifybackend.JobDelay{Min: 250 * time.Millisecond, Max: 250 * time.Millisecond}, false},
+		{[]string{"--amplify-job-delay", "5s~2s"}, "", amplifybackend.JobDelay{}, true},
+		{[]string{"--amplify-job-delay", "-1s"}, "", amplifybackend.JobDelay{}, true},
+		{nil, "soon", amplifybackend.JobDelay{}, true},
+	}
+	for _, tt := range tests {
+		t.Setenv("ERSATZ_AMPLIFY_JOB_DELAY", tt.env)
+		cfg, _, err := parseFlags("serve", tt.args, io.Discard)
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("%v with ERSATZ_AMPLIFY_JOB_DELAY=%q: error %v, want error %v", tt.args, tt.env, err, tt.wantErr)
+		}
+		if err == nil && cfg.jobDelay != tt.want {
+			t.Fatalf("%v with ERSATZ_AMPLIFY_JOB_DELAY=%q: %+v, want %+v", tt.args, tt.env, cfg.jobDelay, tt.want)
+		}
 	}
 }

@@ -110,6 +110,9 @@ func NewSigV4(creds *Credentials, services []*api.Service, opts ...Option) *SigV
 	return &SigV4{creds: creds, detect: newDetector(services), now: o.now}
 }
 
+// Credentials are the keys a verifies requests against.
+func (a *SigV4) Credentials() *Credentials { return a.creds }
+
 // Authenticate verifies r. On success r.Body is readable again from the start.
 func (a *SigV4) Authenticate(r *http.Request) (api.Caller, error) {
 	candidates := a.detect.detect(r)
@@ -277,6 +280,9 @@ func NewTrusting(creds *Credentials, opts ...Option) *Trusting {
 	o := newOptions(opts)
 	return &Trusting{creds: creds, region: o.region}
 }
+
+// Credentials are the keys t maps.
+func (t *Trusting) Credentials() *Credentials { return t.creds }
 
 // Authenticate never refuses a request.
 func (t *Trusting) Authenticate(r *http.Request) (api.Caller, error) {

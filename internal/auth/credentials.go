@@ -141,6 +141,18 @@ func (c *Credentials) Lookup(accessKeyID string) (Credential, bool) {
 	return cr, ok
 }
 
+// All returns the credentials in file order.
+func (c *Credentials) All() []Credential {
+	if c == nil {
+		return nil
+	}
+	out := make([]Credential, 0, len(c.keys))
+	for _, k := range c.keys {
+		out = append(out, c.byKey[k])
+	}
+	return out
+}
+
 // Len is the number of credentials.
 func (c *Credentials) Len() int {
 	if c == nil {

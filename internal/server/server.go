@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
+	"github.com/ersatz-dev/ersatz/internal/auth"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
@@ -43,8 +44,8 @@ type Config struct {
 	// $ERSATZ_SECRETS_FILE).
 	SecretsFile string
 	// AmplifyJobDelay is how long an Amplify Backend job stays in progress
-	// (0 keeps the default).
-	AmplifyJobDelay time.Duration
+	// (nil keeps the default; a zero delay makes jobs due at once).
+	AmplifyJobDelay *amplifybackend.JobDelay
 	// IdentityProviders calls the custom identity providers of Transfer
 	// servers (API_GATEWAY, AWS_LAMBDA) at logins and TestIdentityProvider;
 	// nil uses one with no Lambda endpoint and the default timeout.
@@ -82,14 +83,36 @@ func newServices(cfg Config) services {
 		topts = append(topts, transfer.WithIdentityProviders(cfg.IdentityProviders))
 	}
 	var aopts []amplifybackend.Option
-	if cfg.AmplifyJobDelay > 0 {
-		aopts = append(aopts, amplifybackend.WithJobDelay(cfg.AmplifyJobDelay))
+	if cfg.AmplifyJobDelay != nil {
+		aopts = append(aopts, amplifybackend.WithJobDelayRange(*cfg.AmplifyJobDelay))
 	}
 	return services{
 		transfer: transfer.New(cfg.Store, topts...),
 		amplify:  amplifybackend.New(cfg.Store, aopts...),
-		qapps:    qapps.New(cfg.Store),
+		qapps:    qapps.New(cfg.Store, qapps.WithUsers(qappsUsers(cfg.Auth))),
 	}
+}
+
+// qappsUsers are the Q Apps users of the credentials file behind authn
+// (none without one): a key's user id, or the id Q Apps derives from the
+// key when the file names only an email.
+func qappsUsers(authn gateway.Authenticator) []qapps.DirectoryUser {
+	withCreds, ok := authn.(interface{ Credentials() *auth.Credentials })
+	if !ok {
+		return nil
+	}
+	var out []qapps.DirectoryUser
+	for _, c := range withCreds.Credentials().All() {
+		if c.UserID == "" && c.Email == "" {
+			continue
+		}
+		id := c.UserID
+		if id == "" {
+			id = qapps.UserIDForAccessKey(c.AccessKeyID)
+		}
+		out = append(out, qapps.DirectoryUser{Account: c.AccountID, ID: id, Email: c.Email})
+	}
+	return out
 }
 
 func (s services) apis() []*api.Service {

@@ -37,7 +37,7 @@ const (
 type Service struct {
 	store      store.Store
 	now        func() time.Time
-	jobDelay   time.Duration
+	jobDelay   JobDelay
 	tokenTTL   time.Duration
 	bucketPage int
 }
@@ -59,8 +59,8 @@ func WithClock(now func() time.Time) Option {
 // next request).
 func WithJobDelay(d time.Duration) Option {
 	return func(s *Service) {
-		if d >= 0 {
-			s.jobDelay = d
+		if d >= 0 && d <= MaxJobDelay {
+			s.jobDelay = JobDelay{Min: d, Max: d}
 		}
 	}
 }
@@ -90,7 +90,7 @@ func New(st store.Store, opts ...Option) *Service {
 	s := &Service{
 		store:      st,
 		now:        time.Now,
-		jobDelay:   DefaultJobDelay,
+		jobDelay:   JobDelay{Min: DefaultJobDelay, Max: DefaultJobDelay},
 		tokenTTL:   DefaultTokenTTL,
 		bucketPage: DefaultBucketPageSize,
 	}

@@ -169,7 +169,7 @@ func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) 
 	j := jobRecord{
 		JobID: spec.JobID, AppID: spec.AppID, Env: spec.Env, Operation: spec.Operation,
 		Status: JobInProgress, Touches: spec.Touches, AppLevel: spec.AppLevel,
-		CreateTime: r.now, UpdateTime: r.now, Due: r.now.Add(s.jobDelay), Change: spec.Change,
+		CreateTime: r.now, UpdateTime: r.now, Due: r.now.Add(s.jobDelay.pick()), Change: spec.Change,
 	}
 	if err := store.PutJSON(tx, jobKey(r.scope, j.AppID, j.JobID), j); err != nil {
 		return jobRecord{}, err

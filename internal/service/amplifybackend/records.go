@@ -169,6 +169,12 @@ func loadEnv(tx store.Tx, sc store.Scope, appID, env string) (envRecord, error) 
 		return e, err
 	}
 	if !ok {
+		if j, pending, err := pendingCreation(tx, sc, appID, createsEnv(env)); err != nil || pending {
+			if err != nil {
+				return e, err
+			}
+			return e, pendingJobError(j, env, "backend environment "+env)
+		}
 		return e, notFound(rtEnvironment, "Backend environment %s not found for app %s", env, appID)
 	}
 	return e, nil
@@ -185,6 +191,12 @@ func loadResource[T any](tx store.Tx, sc store.Scope, appID, env, category, name
 		return zero, err
 	}
 	if !ok {
+		if j, pending, err := pendingCreation(tx, sc, appID, createsResource(env, category, name)); err != nil || pending {
+			if err != nil {
+				return zero, err
+			}
+			return zero, pendingJobError(j, env, categoryTitle(category)+" resource "+name)
+		}
 		return zero, notFound(categoryResourceType(category), "%s resource %s not found in backend environment %s of app %s",
 			categoryTitle(category), name, env, appID)
 	}

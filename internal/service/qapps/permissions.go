@@ -3,6 +3,7 @@ package qapps
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -35,9 +36,13 @@ import (
 //   - read and write are separate grants: revoking write leaves a separate read
 //     grant in place.
 //
+// Principals resolve to users of the directory (directory.go): a grant by
+// email and one by user id of the same person are one grant, and a
+// principal that names no user is a ValidationException naming it.
+//
 // DescribeQAppPermissions lists the owner first (action "write", userType
 // "owner"), then the grants in the order they were made (userType "user"),
-// each principal with userId or email as it was granted.
+// each principal with its userId and, when the directory knows it, email.
 
 // access is what the caller may do with one app.
 type access struct {
@@ -125,22 +130,43 @@ func (s *Service) loadApp(tx store.Tx, r req, appID string) (appRecord, access, 
 	return app, a, err
 }
 
-func permissionsOutput(app appRecord) []qappsapi.PermissionOutput {
-	owner := &qappsapi.PrincipalOutput{UserId: api.Ptr(app.Owner.ID), UserType: api.Ptr(qappsapi.PrincipalOutputUserTypeEnumOwner)}
-	if app.Owner.Email != "" {
-		owner.Email = api.Ptr(app.Owner.Email)
+// permissionsOutput lists the owner, then the grants, each principal with
+// its user id and, when the directory knows it, its email. A grant stored
+// by email before the directory knew its user (older state) shows the user
+// it now resolves to, or the email alone.
+func (s *Service) permissionsOutput(tx store.Tx, r req, app appRecord) ([]qappsapi.PermissionOutput, error) {
+	owner, err := s.identify(tx, r, app.Owner)
+	if err != nil {
+		return nil, err
 	}
-	out := []qappsapi.PermissionOutput{{Action: api.Ptr(qappsapi.PermissionOutputActionEnumWrite), Principal: owner}}
+	out := []qappsapi.PermissionOutput{{Action: api.Ptr(qappsapi.PermissionOutputActionEnumWrite),
+		Principal: principalOutput(owner, qappsapi.PrincipalOutputUserTypeEnumOwner)}}
 	for _, p := range app.Permissions {
-		po := &qappsapi.PrincipalOutput{UserType: api.Ptr(qappsapi.PrincipalOutputUserTypeEnumUser)}
-		if strings.Contains(p.Principal, "@") {
-			po.Email = api.Ptr(p.Principal)
-		} else {
-			po.UserId = api.Ptr(p.Principal)
+		u, ok, err := s.resolve(tx, r, p.Principal)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, qappsapi.PermissionOutput{Action: api.Ptr(p.Action), Principal: po})
+		if !ok {
+			u = user{ID: p.Principal}
+			if strings.Contains(p.Principal, "@") {
+				u = user{Email: p.Principal}
+			}
+		}
+		out = append(out, qappsapi.PermissionOutput{Action: api.Ptr(p.Action),
+			Principal: principalOutput(u, qappsapi.PrincipalOutputUserTypeEnumUser)})
 	}
-	return out
+	return out, nil
+}
+
+func principalOutput(u user, userType string) *qappsapi.PrincipalOutput {
+	po := &qappsapi.PrincipalOutput{UserType: api.Ptr(userType)}
+	if u.ID != "" {
+		po.UserId = api.Ptr(u.ID)
+	}
+	if u.Email != "" {
+		po.Email = api.Ptr(u.Email)
+	}
+	return po
 }
 
 // DescribeQAppPermissions lists who may read and write an app.
@@ -150,23 +176,31 @@ func (s *Service) DescribeQAppPermissions(ctx context.Context, in *qappsapi.Desc
 		return nil, err
 	}
 	var app appRecord
+	var perms []qappsapi.PermissionOutput
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		var a access
 		app, a, err = s.loadApp(tx, r, *in.AppId)
 		if err != nil {
 			return err
 		}
-		return needRead(a, r, app.ID)
+		if err := needRead(a, r, app.ID); err != nil {
+			return err
+		}
+		perms, err = s.permissionsOutput(tx, r, app)
+		return err
 	})
 	if err != nil {
 		return nil, storeErr(err, "describe permissions")
 	}
 	return &qappsapi.DescribeQAppPermissionsOutput{
-		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: permissionsOutput(app),
+		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: perms,
 	}, nil
 }
 
-// UpdateQAppPermissions grants and revokes read and write.
+// UpdateQAppPermissions grants and revokes read and write. Each principal
+// is resolved to the user it names (see directory.go): a grant by email and
+// a grant by user id of the same person are one grant, and a principal that
+// names no user is a ValidationException naming it.
 func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.UpdateQAppPermissionsInput) (*qappsapi.UpdateQAppPermissionsOutput, error) {
 	r, err := s.begin(ctx, in.InstanceId)
 	if err != nil {
@@ -190,6 +224,7 @@ func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.Update
 		}
 	}
 	var app appRecord
+	var out []qappsapi.PermissionOutput
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var a access
 		app, a, err = s.loadApp(tx, r, *in.AppId)
@@ -204,38 +239,100 @@ func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.Update
 				return validation("Value '%s' at 'revokePermissions.%d.member.principal' is the owner of Q App %s, whose permissions cannot be revoked", *p.Principal, i+1, app.ID)
 			}
 		}
+		granted, err := s.resolveAll(tx, r, app.Owner, in.GrantPermissions, "grantPermissions", nil)
+		if err != nil {
+			return err
+		}
+		revoked, err := s.resolveAll(tx, r, app.Owner, in.RevokePermissions, "revokePermissions", app.Permissions)
+		if err != nil {
+			return err
+		}
+		for i, k := range revoked {
+			if k.user.ID == app.Owner.ID {
+				return validation("Value '%s' at 'revokePermissions.%d.member.principal' is the owner of Q App %s, whose permissions cannot be revoked",
+					k.given, i+1, app.ID)
+			}
+			for _, g := range granted {
+				if g.user.ID != "" && g.user.ID == k.user.ID && g.action == k.action {
+					return validation("Value at 'revokePermissions.%d.member' both grants and revokes %s for user %s", i+1, k.action, k.user.ID)
+				}
+			}
+		}
 		perms := append([]permission(nil), app.Permissions...)
-		for _, p := range in.GrantPermissions {
-			k := permission{Principal: principalKey(*p.Principal), Action: *p.Action}
-			if app.Owner.is(*p.Principal) || app.Owner.is(k.Principal) || hasPermission(perms, k) {
+		for _, g := range granted {
+			if g.user.ID == app.Owner.ID || holds(perms, g) {
 				continue
 			}
-			perms = append(perms, k)
+			perms = append(perms, permission{Principal: g.user.ID, Action: g.action})
 		}
-		for _, p := range in.RevokePermissions {
-			k := permission{Principal: principalKey(*p.Principal), Action: *p.Action}
+		for _, k := range revoked {
 			kept := perms[:0:0]
 			for _, q := range perms {
-				if q != k {
+				if q.Action != k.action || !(k.names(q.Principal)) {
 					kept = append(kept, q)
 				}
 			}
 			perms = kept
 		}
 		app.Permissions = perms
-		return store.PutJSON(tx, r.appKey(app.ID), app)
+		if err := store.PutJSON(tx, r.appKey(app.ID), app); err != nil {
+			return err
+		}
+		out, err = s.permissionsOutput(tx, r, app)
+		return err
 	})
 	if err != nil {
 		return nil, storeErr(err, "update permissions")
 	}
 	return &qappsapi.UpdateQAppPermissionsOutput{
-		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: permissionsOutput(app),
+		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: out,
 	}, nil
 }
 
-func hasPermission(perms []permission, k permission) bool {
-	for _, p := range perms {
-		if p == k {
+// resolvedPermission is a grant or revoke whose principal was resolved.
+type resolvedPermission struct {
+	given  string // the principal as given, lower-cased when an email
+	user   user   // the user it names; no ID for a revoke of an unresolved stored principal
+	action string
+}
+
+// names reports whether a stored principal is this permission's user.
+func (p resolvedPermission) names(stored string) bool {
+	if p.user.ID != "" && p.user.is(stored) {
+		return true
+	}
+	return principalKey(stored) == p.given
+}
+
+// resolveAll resolves the principals of list (named field in errors); the
+// app's owner is always known. A principal that names no user is refused,
+// unless one of the stored
+// permissions holds it as given (a grant made by an older Ersatz, which did
+// not resolve principals: it can still be revoked).
+func (s *Service) resolveAll(tx store.Tx, r req, owner user, list []qappsapi.PermissionInput, field string, stored []permission) ([]resolvedPermission, error) {
+	out := make([]resolvedPermission, 0, len(list))
+	for i, p := range list {
+		u, ok, err := s.resolve(tx, r, *p.Principal)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && (owner.is(*p.Principal) || owner.is(principalKey(*p.Principal))) {
+			u, ok = owner, true
+		}
+		rp := resolvedPermission{given: principalKey(*p.Principal), user: u, action: *p.Action}
+		if !ok && !slices.ContainsFunc(stored, func(q permission) bool { return principalKey(q.Principal) == rp.given }) {
+			return nil, validation("Value '%s' at '%s.%d.member.principal' names no user: it is neither the user id nor the email "+
+				"of a user of this account (users come from the credentials file, or have called Q Apps)", *p.Principal, field, i+1)
+		}
+		out = append(out, rp)
+	}
+	return out, nil
+}
+
+// holds reports whether perms already grant g's action to g's user.
+func holds(perms []permission, g resolvedPermission) bool {
+	for _, q := range perms {
+		if q.Action == g.action && g.names(q.Principal) {
 			return true
 		}
 	}

@@ -61,6 +61,8 @@ type Service struct {
 	store   store.Store
 	now     func() time.Time
 	baseURL func(context.Context) string
+	users   []DirectoryUser // the credentials file's users (see directory.go)
+	dir     directory
 }
 
 // Option configures a Service.
@@ -151,6 +153,17 @@ func (s *Service) API() *api.Service {
 	}
 	svc := h.Service()
 	svc.Busy = throttled
+	for _, op := range svc.Operations {
+		if inner := op.Handler; inner != nil {
+			op.Handler = func(ctx context.Context, in api.Input) (any, error) {
+				out, err := inner(ctx, in)
+				if err == nil {
+					s.recordCaller(ctx)
+				}
+				return out, err
+			}
+		}
+	}
 	return svc
 }
 
@@ -215,7 +228,13 @@ type req struct {
 	inst     store.Key // the instance's key: the parent of everything in it
 }
 
+// begin starts a request: who calls, in which instance.
 func (s *Service) begin(ctx context.Context, instanceID *string) (req, error) {
+	return request(ctx, instanceID)
+}
+
+// request is what begin reads from the context.
+func request(ctx context.Context, instanceID *string) (req, error) {
 	c := api.CallerFrom(ctx)
 	u, err := callerUser(c)
 	if err != nil {

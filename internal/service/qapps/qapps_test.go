@@ -291,6 +291,8 @@ func testPermissionRules(t *testing.T, s *Service, _ *clock) {
 		t.Fatal(err)
 	}
 	otherID := UserIDForAccessKey("AKIDOTHER")
+	// The directory: the other key's user, and bob whom the credentials file names.
+	s.users = []DirectoryUser{{Account: "123456789012", ID: otherID}, {Account: "123456789012", ID: "bob", Email: "bob@example.com"}}
 	update := func(ctx context.Context, grant, revoke []qappsapi.PermissionInput) (*qappsapi.UpdateQAppPermissionsOutput, error) {
 		return s.UpdateQAppPermissions(ctx, &qappsapi.UpdateQAppPermissionsInput{InstanceId: api.Ptr("inst"), AppId: app.AppId, GrantPermissions: grant, RevokePermissions: revoke})
 	}
@@ -305,12 +307,16 @@ func testPermissionRules(t *testing.T, s *Service, _ *clock) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out.Permissions) != 3 || *out.Permissions[0].Principal.UserType != "owner" || *out.Permissions[2].Principal.Email != "bob@example.com" {
+		if len(out.Permissions) != 3 || *out.Permissions[0].Principal.UserType != "owner" ||
+			*out.Permissions[2].Principal.Email != "bob@example.com" || *out.Permissions[2].Principal.UserId != "bob" {
 			t.Fatalf("permissions = %s", mustJSON(out.Permissions))
 		}
 	}
-	if out, err := update(owner, nil, []qappsapi.PermissionInput{p("write", "nobody")}); err != nil || len(out.Permissions) != 3 {
+	if out, err := update(owner, nil, []qappsapi.PermissionInput{p("write", otherID)}); err != nil || len(out.Permissions) != 3 {
 		t.Fatalf("revoking what was never granted: %v %s", err, mustJSON(out))
+	}
+	if _, err := update(owner, nil, []qappsapi.PermissionInput{p("write", "nobody")}); !isCode(err, "ValidationException") {
+		t.Fatalf("revoking from a principal that names no user: %v", err)
 	}
 	if _, err := update(owner, nil, []qappsapi.PermissionInput{p("read", UserIDForAccessKey("AKIDOWNER"))}); !isCode(err, "ValidationException") {
 		t.Fatalf("revoking the owner: %v", err)

@@ -236,7 +236,7 @@ func (s *Service) FileUploaded(ctx context.Context, ev UploadEvent) error {
 			}
 			ex := executionRecord{
 				ExecutionID: ids.UUID(), WorkflowID: wfID, Status: transferapi.ExecutionStatusInProgress,
-				ServerID: ev.ServerID, UserName: ev.UserName, SessionID: ev.SessionID,
+				ServerID: ev.ServerID, UserName: ev.UserName, SessionID: wireSessionID(ev.SessionID),
 				ExecutionRole: api.Val(d.ExecutionRole), LoggingRole: srv.LoggingRole, PosixProfile: posix,
 				Original: f, Current: f, UploadDate: now.Format("2006-01-02"), Phase: phaseSteps,
 				StartedAt: now, UpdatedAt: now,

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +257,58 @@ func FuzzFindSecret(f *testing.F) {
 			t.Fatalf("found an incomplete secret %+v", sec)
 		}
 		_ = secretName(id)
+	})
+}
+
+var sessionIDPattern = regexp.MustCompile(`^[\w-]*$`)
+
+// FuzzWireSessionID: whatever session id the data plane reports, the
+// execution's SessionId is empty or fits the model (3..32 of [\w-]).
+func FuzzWireSessionID(f *testing.F) {
+	for _, s := range []string{"", "ab", "abc", strings.Repeat("0123456789abcdef", 4), "a b\x00c-d_e", "ünïcödé-session"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		got := wireSessionID(id)
+		if got == "" {
+			return
+		}
+		if len(got) < 3 || len(got) > 32 || !sessionIDPattern.MatchString(got) {
+			t.Fatalf("wireSessionID(%q) = %q", id, got)
+		}
+		if !strings.HasPrefix(id, got) && len(id) >= 32 && sessionIDPattern.MatchString(id) {
+			t.Fatalf("wireSessionID(%q) = %q is not its prefix", id, got)
+		}
+	})
+}
+
+// FuzzLogicalHomeDirectory: a LOGICAL profile is accepted only with a
+// HomeDirectory that is the Entry or Target of one of its mappings.
+func FuzzLogicalHomeDirectory(f *testing.F) {
+	f.Add("/elsewhere", "/", "/bucket/home/team")
+	f.Add("/doc/", "/doc", "/bucket/doc")
+	f.Add("/bucket/home", "/", "/bucket/home/")
+	f.Add("", "/", "/b")
+	f.Fuzz(func(t *testing.T, home, entry, target string) {
+		p := homeProfile{}
+		err := p.apply(profileInput{
+			HomeDirectory: api.Ptr(home), HomeDirectoryType: api.Ptr(transferapi.HomeDirectoryTypeLogical),
+			HomeDirectoryMappings: []transferapi.HomeDirectoryMapEntry{{Entry: api.Ptr(entry), Target: api.Ptr(target)}},
+		}, transferapi.DomainS3)
+		// A path and the same path with trailing slashes are one; a path
+		// made only of slashes is compared as given.
+		norm := func(p string) string {
+			for len(p) > 1 && strings.HasSuffix(p, "/") && strings.Trim(p, "/") != "" {
+				p = p[:len(p)-1]
+			}
+			return p
+		}
+		maps := home == "" || norm(home) == norm(entry) || norm(home) == norm(target)
+		if (err == nil) != maps {
+			t.Fatalf("home %q, entry %q, target %q: err %v", home, entry, target, err)
+		}
+		if err != nil && !isInvalidRequest(err) {
+			t.Fatalf("not an InvalidRequestException: %v", err)
+		}
 	})
 }

@@ -37,10 +37,16 @@ type profileInput struct {
 //   - HomeDirectoryMappings can only be given when the resulting type is
 //     LOGICAL, and a LOGICAL profile must have mappings;
 //   - setting the type to PATH drops the stored mappings;
+//   - a LOGICAL profile's HomeDirectory, when set, must be the Entry or the
+//     Target of one of its mappings (AWS: "the value must map to one of your
+//     logical directory mappings", checked on create and update); only a
+//     HomeDirectory kept from a PATH profile, not given again, is left as it
+//     is (LOGICAL ignores that physical path);
 //   - an empty Policy removes the session policy; any other must be a JSON
 //     policy document (an object);
 //   - on an EFS server a PosixProfile is required.
 func (p *homeProfile) apply(in profileInput, domain string) error {
+	wasLogical := p.HomeDirectoryType == transferapi.HomeDirectoryTypeLogical
 	if in.HomeDirectory != nil {
 		p.HomeDirectory = in.HomeDirectory
 	}
@@ -62,6 +68,13 @@ func (p *homeProfile) apply(in profileInput, domain string) error {
 	case transferapi.HomeDirectoryTypeLogical:
 		if len(p.HomeDirectoryMappings) == 0 {
 			return invalid("HomeDirectoryMappings are required when HomeDirectoryType is LOGICAL")
+		}
+		// A HomeDirectory kept from a PATH profile (not given again) is the
+		// physical path LOGICAL ignores; any other must map.
+		h := api.Val(p.HomeDirectory)
+		if h != "" && (in.HomeDirectory != nil || wasLogical) && !mapsHome(h, p.HomeDirectoryMappings) {
+			return invalid("HomeDirectory %q must be the Entry or the Target of one of the HomeDirectoryMappings "+
+				"when HomeDirectoryType is LOGICAL", h)
 		}
 	}
 	if in.Policy != nil {
@@ -92,4 +105,24 @@ func (p *homeProfile) homeDir() *string {
 		return nil
 	}
 	return api.Ptr(*p.HomeDirectory)
+}
+
+// mapsHome reports whether home is the Entry or the Target of one of the
+// mappings, a trailing "/" aside.
+func mapsHome(home string, mappings []transferapi.HomeDirectoryMapEntry) bool {
+	h := trimSlash(home)
+	for _, m := range mappings {
+		if h == trimSlash(api.Val(m.Entry)) || h == trimSlash(api.Val(m.Target)) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimSlash drops the trailing slashes of a path other than "/".
+func trimSlash(p string) string {
+	if t := strings.TrimRight(p, "/"); t != "" {
+		return t
+	}
+	return p
 }

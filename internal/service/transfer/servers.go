@@ -3,7 +3,6 @@ package transfer
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -38,6 +37,11 @@ type serverRecord struct {
 	StructuredLogDestinations     []string                             `json:"structuredLogDestinations,omitempty"`
 	S3StorageOptions              *transferapi.S3StorageOptions        `json:"s3StorageOptions,omitempty"`
 	IpAddressType                 string                               `json:"ipAddressType"`
+
+	// What AWS assigns (see assignManaged): the VPC endpoint of a VPC
+	// server and the egress addresses of an AS2 server.
+	VpcEndpointID string   `json:"vpcEndpointId,omitempty"`
+	As2EgressIPs  []string `json:"as2EgressIps,omitempty"`
 
 	// The primary host key: the one CreateServer made or was given, or the
 	// last UpdateServer HostKey. Its private key is kept here for the SFTP
@@ -110,10 +114,17 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 	} else if in.S3StorageOptions != nil {
 		return nil, invalid("S3StorageOptions can only be set on a server whose Domain is S3")
 	}
+	if in.EndpointDetails != nil {
+		rec.EndpointDetails = mergeEndpointDetails(nil, in.EndpointDetails)
+	}
 	fillIdentityDefaults(&rec)
+	if err := checkNewEndpoint(rec.EndpointDetails); err != nil {
+		return nil, err
+	}
 	if err := validateServer(&rec); err != nil {
 		return nil, err
 	}
+	assignManaged(&rec)
 	tags, err := checkNewTags(in.Tags)
 	if err != nil {
 		return nil, err
@@ -172,7 +183,7 @@ func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *tran
 		Certificate:                   ptrIf(r.Certificate),
 		ProtocolDetails:               r.ProtocolDetails,
 		Domain:                        api.Ptr(r.Domain),
-		EndpointDetails:               r.EndpointDetails,
+		EndpointDetails:               describedEndpoint(r),
 		EndpointType:                  api.Ptr(r.EndpointType),
 		HostKeyFingerprint:            ptrIf(r.HostKeyFingerprint),
 		IdentityProviderType:          api.Ptr(r.IdentityProviderType),
@@ -189,11 +200,16 @@ func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *tran
 		StructuredLogDestinations:     r.StructuredLogDestinations,
 		S3StorageOptions:              r.S3StorageOptions,
 		IpAddressType:                 api.Ptr(r.IpAddressType),
+
+		As2ServiceManagedEgressIpAddresses: slices.Clone(r.As2EgressIPs),
 	}
-	// "This field is not populated when the IdentityProviderType of a server
-	// is AWS_DIRECTORY_SERVICE or SERVICE_MANAGED." (DescribedServer)
-	switch r.IdentityProviderType {
-	case transferapi.IdentityProviderTypeApiGateway, transferapi.IdentityProviderTypeAwsLambda:
+	// The model says IdentityProviderDetails "is not populated when the
+	// IdentityProviderType of a server is AWS_DIRECTORY_SERVICE or
+	// SERVICE_MANAGED", but AWS does return a directory server's DirectoryId
+	// (Terraform's AWS provider reads directory_id from it and its
+	// acceptance tests plan nothing after an apply); a SERVICE_MANAGED
+	// server has none.
+	if r.IdentityProviderType != transferapi.IdentityProviderTypeServiceManaged {
 		d.IdentityProviderDetails = r.IdentityProviderDetails
 	}
 	return d
@@ -240,6 +256,7 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 			return err
 		}
 		key := serverKey(sc, rec.ServerID)
+		before := rec
 		if in.IpAddressType != nil && *in.IpAddressType != rec.IpAddressType && rec.stateAt(now) != transferapi.StateOffline {
 			return invalid("IpAddressType cannot be changed while server %s is %s; stop the server first", rec.ServerID, rec.stateAt(now))
 		}
@@ -248,11 +265,12 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 				return err
 			}
 			rec.IdentityProviderType = *in.IdentityProviderType
-			if in.IdentityProviderDetails == nil {
-				rec.IdentityProviderDetails = nil // the old type's details do not fit the new type
-			}
+			rec.IdentityProviderDetails = nil // the old type's details do not fit the new type
 		}
 		applyServerUpdate(&rec, in)
+		if err := checkEndpointUpdate(&before, before.stateAt(now), in.EndpointDetails); err != nil {
+			return err
+		}
 		if in.S3StorageOptions != nil && rec.Domain != transferapi.DomainS3 {
 			return invalid("S3StorageOptions can only be set on a server whose Domain is S3")
 		}
@@ -260,6 +278,7 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 		if err := validateServer(&rec); err != nil {
 			return err
 		}
+		assignManaged(&rec)
 		if in.WorkflowDetails != nil {
 			if err := checkWorkflowDetails(tx, sc, rec.WorkflowDetails); err != nil {
 				return err
@@ -281,7 +300,9 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 	return &transferapi.UpdateServerResponse{ServerId: in.ServerId}, nil
 }
 
-// applyServerUpdate merges the members of an UpdateServer into rec.
+// applyServerUpdate merges the members of an UpdateServer into rec;
+// EndpointDetails, IdentityProviderDetails, ProtocolDetails and
+// S3StorageOptions member by member.
 func applyServerUpdate(rec *serverRecord, in *transferapi.UpdateServerRequest) {
 	if in.Certificate != nil {
 		rec.Certificate = *in.Certificate
@@ -296,10 +317,10 @@ func applyServerUpdate(rec *serverRecord, in *transferapi.UpdateServerRequest) {
 		}
 	}
 	if in.EndpointDetails != nil {
-		rec.EndpointDetails = in.EndpointDetails
+		rec.EndpointDetails = mergeEndpointDetails(rec.EndpointDetails, in.EndpointDetails)
 	}
 	if in.IdentityProviderDetails != nil {
-		rec.IdentityProviderDetails = in.IdentityProviderDetails
+		rec.IdentityProviderDetails = mergeIdentityDetails(rec.IdentityProviderDetails, in.IdentityProviderDetails)
 	}
 	if in.LoggingRole != nil {
 		rec.LoggingRole = *in.LoggingRole
@@ -404,146 +425,6 @@ func (s *Service) transitionServer(ctx context.Context, serverID, target string)
 		}
 		return nil
 	})
-}
-
-// validateServer checks the cross-field rules AWS enforces on a server as it
-// would be after a create or an update.
-func validateServer(r *serverRecord) error {
-	if err := checkServerPolicy(r.SecurityPolicyName); err != nil {
-		return err
-	}
-	if err := checkIdentityProvider(r); err != nil {
-		return err
-	}
-	if err := checkEndpoint(r); err != nil {
-		return err
-	}
-	return checkProtocols(r)
-}
-
-func checkIdentityProvider(r *serverRecord) error {
-	d := r.IdentityProviderDetails
-	if d == nil {
-		d = &transferapi.IdentityProviderDetails{}
-	}
-	has := func(p *string) bool { return p != nil && *p != "" }
-	type field struct {
-		name string
-		set  bool
-	}
-	fields := []field{
-		{"Url", has(d.Url)}, {"InvocationRole", has(d.InvocationRole)},
-		{"Function", has(d.Function)}, {"DirectoryId", has(d.DirectoryId)},
-		{"SftpAuthenticationMethods", has(d.SftpAuthenticationMethods)},
-	}
-	var need []string
-	switch r.IdentityProviderType {
-	case transferapi.IdentityProviderTypeServiceManaged:
-	case transferapi.IdentityProviderTypeApiGateway:
-		need = []string{"Url", "InvocationRole", "SftpAuthenticationMethods"}
-	case transferapi.IdentityProviderTypeAwsLambda:
-		need = []string{"Function", "SftpAuthenticationMethods"}
-	case transferapi.IdentityProviderTypeAwsDirectoryService:
-		need = []string{"DirectoryId"}
-	}
-	for _, f := range fields {
-		allowed := slices.Contains(need, f.name)
-		if f.set && !allowed {
-			if r.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged {
-				return invalid("IdentityProviderDetails cannot be specified when IdentityProviderType is SERVICE_MANAGED")
-			}
-			return invalid("IdentityProviderDetails.%s cannot be used when IdentityProviderType is %s", f.name, r.IdentityProviderType)
-		}
-		if !f.set && allowed && f.name != "SftpAuthenticationMethods" {
-			return invalid("IdentityProviderDetails.%s is required when IdentityProviderType is %s", f.name, r.IdentityProviderType)
-		}
-	}
-	return nil
-}
-
-func checkEndpoint(r *serverRecord) error {
-	d := r.EndpointDetails
-	switch r.EndpointType {
-	case transferapi.EndpointTypePublic:
-		if d != nil {
-			return invalid("EndpointDetails cannot be specified when EndpointType is PUBLIC")
-		}
-	case transferapi.EndpointTypeVpc:
-		if d == nil || api.Val(d.VpcId) == "" {
-			return invalid("EndpointDetails.VpcId is required when EndpointType is VPC")
-		}
-		if d.VpcEndpointId != nil {
-			return invalid("EndpointDetails.VpcEndpointId can only be used when EndpointType is VPC_ENDPOINT")
-		}
-	case transferapi.EndpointTypeVpcEndpoint:
-		if d == nil || api.Val(d.VpcEndpointId) == "" {
-			return invalid("EndpointDetails.VpcEndpointId is required when EndpointType is VPC_ENDPOINT")
-		}
-		if d.VpcId != nil || len(d.SubnetIds) > 0 || len(d.SecurityGroupIds) > 0 || len(d.AddressAllocationIds) > 0 {
-			return invalid("EndpointDetails.VpcId, SubnetIds, SecurityGroupIds and AddressAllocationIds can only be set when EndpointType is VPC")
-		}
-	}
-	if d != nil && len(d.AddressAllocationIds) > 0 && r.IpAddressType == transferapi.IpAddressTypeDualstack {
-		return invalid("EndpointDetails.AddressAllocationIds cannot be used when IpAddressType is DUALSTACK")
-	}
-	return nil
-}
-
-func checkProtocols(r *serverRecord) error {
-	seen := map[string]bool{}
-	for _, p := range r.Protocols {
-		if seen[p] {
-			return invalid("Protocols lists %s more than once", p)
-		}
-		seen[p] = true
-	}
-	ftp, ftps, as2 := seen[transferapi.ProtocolFtp], seen[transferapi.ProtocolFtps], seen[transferapi.ProtocolAs2]
-	if ftp && r.EndpointType == transferapi.EndpointTypePublic {
-		return invalid("FTP is not supported on a PUBLIC endpoint: set EndpointType to VPC to use FTP")
-	}
-	if ftp || ftps {
-		if r.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged {
-			return invalid("FTP and FTPS need an external identity provider: IdentityProviderType must be " +
-				"AWS_DIRECTORY_SERVICE, AWS_LAMBDA or API_GATEWAY, not SERVICE_MANAGED")
-		}
-		if r.EndpointType != transferapi.EndpointTypeVpc {
-			return invalid("FTP and FTPS need EndpointType VPC, not %s", r.EndpointType)
-		}
-	}
-	if ftps && r.Certificate == "" {
-		return invalid("Certificate is required when Protocols includes FTPS")
-	}
-	if r.Certificate != "" && !strings.HasPrefix(r.Certificate, "arn:") {
-		return invalid("Certificate must be the ARN of a Certificate Manager certificate, not %q", r.Certificate)
-	}
-	if ftp && r.EndpointDetails != nil && len(r.EndpointDetails.AddressAllocationIds) > 0 {
-		return invalid("EndpointDetails.AddressAllocationIds cannot be associated when Protocols includes FTP")
-	}
-	if as2 {
-		if r.EndpointType != transferapi.EndpointTypeVpc {
-			return invalid("AS2 needs EndpointType VPC, not %s", r.EndpointType)
-		}
-		if r.Domain != transferapi.DomainS3 {
-			return invalid("AS2 needs Domain S3, not %s", r.Domain)
-		}
-	}
-	return nil
-}
-
-// fillIdentityDefaults sets SftpAuthenticationMethods to its documented
-// default (PUBLIC_KEY_OR_PASSWORD) for custom identity providers.
-func fillIdentityDefaults(r *serverRecord) {
-	switch r.IdentityProviderType {
-	case transferapi.IdentityProviderTypeApiGateway, transferapi.IdentityProviderTypeAwsLambda:
-		if r.IdentityProviderDetails == nil {
-			return // checkIdentityProvider reports what is missing
-		}
-		if r.IdentityProviderDetails.SftpAuthenticationMethods == nil {
-			d := *r.IdentityProviderDetails
-			d.SftpAuthenticationMethods = api.Ptr(transferapi.SftpAuthenticationMethodsPublicKeyOrPassword)
-			r.IdentityProviderDetails = &d
-		}
-	}
 }
 
 // defaultProtocolDetails are the ProtocolDetails AWS reports for a server
