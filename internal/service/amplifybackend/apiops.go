@@ -9,6 +9,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/modelgen"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
@@ -293,7 +294,7 @@ func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIM
 		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil
 	}
 	status := ab.StatusLatest
-	if a.Models.SchemaHash != schemaHash(api.Val(a.Config.TransformSchema)) {
+	if a.Models.SchemaHash != modelgen.SchemaHash(api.Val(a.Config.TransformSchema)) {
 		status = ab.StatusStale
 	}
 	return &ab.GetBackendAPIModelsResponse{Models: api.Ptr(a.Models.Models), ModelIntrospectionSchema: api.Ptr(a.Models.MIS), Status: api.Ptr(status)}, nil

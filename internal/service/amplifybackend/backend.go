@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/ojson"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -385,3 +386,9 @@ func generatedBucketName(resource, env string, seed []byte) string {
 	}
 	return name
 }
+
+// obj and kv are JSON objects that keep their members in order.
+type (
+	obj = ojson.Object
+	kv  = ojson.Member
+)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/modelgen"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -308,11 +309,11 @@ func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, 
 			return fmt.Sprintf("API resource %s no longer exists", ch.Resource), err
 		}
 		schema := api.Val(a.Config.TransformSchema)
-		out, gerr := GenerateModels(schema)
+		out, gerr := modelgen.Generate(schema)
 		if gerr != nil {
 			return gerr.Error(), nil
 		}
-		a.Models = &modelsRecord{Models: out.Models, MIS: out.ModelIntrospectionSchema, SchemaHash: schemaHash(schema), Generated: at}
+		a.Models = &modelsRecord{Models: out.Models, MIS: out.ModelIntrospectionSchema, SchemaHash: modelgen.SchemaHash(schema), Generated: at}
 		return "", store.PutJSON(tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource), a)
 	case chCreateConfig:
 		app, ok, err := getJSON[appRecord](tx, appKey(sc, appID))

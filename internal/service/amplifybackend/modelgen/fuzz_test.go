@@ -1,15 +1,15 @@
-package amplifybackend
+package modelgen
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-// FuzzGenerateModels feeds arbitrary TransformSchema text to the models
+// FuzzGenerate feeds arbitrary TransformSchema text to the models
 // generator (it runs in GenerateBackendAPIModels' job): it may only refuse
 // with an error; what it accepts gives two JSON documents, the same for the
 // same schema.
-func FuzzGenerateModels(f *testing.F) {
+func FuzzGenerate(f *testing.F) {
 	f.Add(blogSchema)
 	f.Add("type Todo @model {\n  id: ID!\n  name: \n}")
 	f.Add("type Todo @model { id: ID! name: String! done: Boolean @default(value: \"false\") }")
@@ -22,7 +22,7 @@ func FuzzGenerateModels(f *testing.F) {
 	f.Add("extend type Query { x: Int }\nschema { query: Query }")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, schema string) {
-		out, err := GenerateModels(schema)
+		out, err := Generate(schema)
 		if err != nil {
 			return
 		}
@@ -31,7 +31,7 @@ func FuzzGenerateModels(f *testing.F) {
 				t.Fatalf("%s is not JSON: %s", name, doc)
 			}
 		}
-		again, err := GenerateModels(schema)
+		again, err := Generate(schema)
 		if err != nil || again != out {
 			t.Fatalf("a second run differs: %v", err)
 		}
