@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -17,10 +16,10 @@ type Router interface {
 // Wire builds the manager the server runs: it reads the control plane
 // through ts, the server's Transfer service (whose workflows must work on
 // the same files, under cfg.DataDir), sends uploads to its FileUploaded,
-// reconciles after every state-changing Transfer operation of services, and
+// reconciles after every state-changing Transfer operation (ts.OnChange), and
 // serves its endpoints on router; logins call custom identity providers
 // with ts's client. The caller closes ts after the manager.
-func Wire(cfg Config, st store.Store, ts *transfer.Service, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
+func Wire(cfg Config, st store.Store, ts *transfer.Service, router Router, log *slog.Logger) (*Manager, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "."
 	}
@@ -32,7 +31,7 @@ func Wire(cfg Config, st store.Store, ts *transfer.Service, services []*api.Serv
 	if err != nil {
 		return nil, err
 	}
-	NotifyOnChange(services, m.Notify)
+	ts.OnChange(m.Notify)
 	if router != nil {
 		for pattern, h := range m.Routes() {
 			router.Handle(pattern, h)

@@ -211,50 +211,50 @@ func b2bTagKinds() map[string]tagKind {
 
 // registerB2B fills the B2B operations of the operation table.
 func (s *Service) registerB2B(h *transferapi.Handlers) {
-	h.ImportCertificate = s.ImportCertificate
+	h.ImportCertificate = changes(s, s.ImportCertificate)
 	h.DescribeCertificate = s.DescribeCertificate
 	h.ListCertificates = s.ListCertificates
-	h.UpdateCertificate = s.UpdateCertificate
-	h.DeleteCertificate = s.DeleteCertificate
+	h.UpdateCertificate = changes(s, s.UpdateCertificate)
+	h.DeleteCertificate = changesErr(s, s.DeleteCertificate)
 
-	h.CreateProfile = s.CreateProfile
+	h.CreateProfile = changes(s, s.CreateProfile)
 	h.DescribeProfile = s.DescribeProfile
 	h.ListProfiles = s.ListProfiles
-	h.UpdateProfile = s.UpdateProfile
-	h.DeleteProfile = s.DeleteProfile
+	h.UpdateProfile = changes(s, s.UpdateProfile)
+	h.DeleteProfile = changesErr(s, s.DeleteProfile)
 
-	h.CreateAgreement = s.CreateAgreement
+	h.CreateAgreement = changes(s, s.CreateAgreement)
 	h.DescribeAgreement = s.DescribeAgreement
 	h.ListAgreements = s.ListAgreements
-	h.UpdateAgreement = s.UpdateAgreement
-	h.DeleteAgreement = s.DeleteAgreement
+	h.UpdateAgreement = changes(s, s.UpdateAgreement)
+	h.DeleteAgreement = changesErr(s, s.DeleteAgreement)
 
-	h.CreateConnector = s.CreateConnector
+	h.CreateConnector = changes(s, s.CreateConnector)
 	h.DescribeConnector = s.DescribeConnector
 	h.ListConnectors = s.ListConnectors
-	h.UpdateConnector = s.UpdateConnector
-	h.DeleteConnector = s.DeleteConnector
-	h.TestConnection = s.TestConnection
-	h.StartFileTransfer = s.StartFileTransfer
-	h.StartDirectoryListing = s.StartDirectoryListing
-	h.StartRemoteDelete = s.StartRemoteDelete
-	h.StartRemoteMove = s.StartRemoteMove
+	h.UpdateConnector = changes(s, s.UpdateConnector)
+	h.DeleteConnector = changesErr(s, s.DeleteConnector)
+	h.TestConnection = changes(s, s.TestConnection)
+	h.StartFileTransfer = changes(s, s.StartFileTransfer)
+	h.StartDirectoryListing = changes(s, s.StartDirectoryListing)
+	h.StartRemoteDelete = changes(s, s.StartRemoteDelete)
+	h.StartRemoteMove = changes(s, s.StartRemoteMove)
 	h.ListFileTransferResults = s.ListFileTransferResults
 
-	h.CreateWorkflow = s.CreateWorkflow
+	h.CreateWorkflow = changes(s, s.CreateWorkflow)
 	h.DescribeWorkflow = s.DescribeWorkflow
 	h.ListWorkflows = s.ListWorkflows
-	h.DeleteWorkflow = s.DeleteWorkflow
+	h.DeleteWorkflow = changesErr(s, s.DeleteWorkflow)
 	h.DescribeExecution = s.DescribeExecution
 	h.ListExecutions = s.ListExecutions
-	h.SendWorkflowStepState = s.SendWorkflowStepState
+	h.SendWorkflowStepState = changes(s, s.SendWorkflowStepState)
 
-	h.CreateWebApp = s.CreateWebApp
+	h.CreateWebApp = changes(s, s.CreateWebApp)
 	h.DescribeWebApp = s.DescribeWebApp
 	h.ListWebApps = s.ListWebApps
-	h.UpdateWebApp = s.UpdateWebApp
-	h.DeleteWebApp = s.DeleteWebApp
+	h.UpdateWebApp = changes(s, s.UpdateWebApp)
+	h.DeleteWebApp = changesErr(s, s.DeleteWebApp)
 	h.DescribeWebAppCustomization = s.DescribeWebAppCustomization
-	h.UpdateWebAppCustomization = s.UpdateWebAppCustomization
-	h.DeleteWebAppCustomization = s.DeleteWebAppCustomization
+	h.UpdateWebAppCustomization = changes(s, s.UpdateWebAppCustomization)
+	h.DeleteWebAppCustomization = changesErr(s, s.DeleteWebAppCustomization)
 }
