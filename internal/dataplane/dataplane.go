@@ -58,7 +58,7 @@ type Upload struct {
 	Time    time.Time
 }
 
-// UploadHook receives finished uploads (the transfer service's
+// UploadHook receives finished uploads (the Transfer workflow engine's
 // FileUploaded, adapted by UploadHookFor).
 type UploadHook func(ctx context.Context, u Upload) error
 

@@ -3,12 +3,13 @@ package transfer
 import (
 	"context"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -24,7 +25,7 @@ import (
 //	certificate/<cert-id>                       certRecord
 //	server/<s-id>/agreement/<a-id>              agreementRecord
 //	workflow/<w-id>                             workflowRecord
-//	workflow/<w-id>/execution/<uuid>            executionRecord
+//	workflow/<w-id>/execution/<uuid>            workflow.Execution
 //	webapp/<webapp-id>                          webAppRecord
 //	webapp/<webapp-id>/customization/current    webAppCustomization
 //
@@ -46,8 +47,8 @@ const (
 	DefaultConnectorOpTimeout   = 5 * time.Minute
 )
 
-// b2b is the B2B half's configuration and the machinery of its background
-// work. It holds no resource state: that is all in the store.
+// b2b is the B2B half's configuration and its engines. It holds no
+// resource state: that is all in the store.
 type b2b struct {
 	files       *files.Store
 	secretsFile string
@@ -56,10 +57,10 @@ type b2b struct {
 	opTimeout   time.Duration
 	customStep  func(context.Context, CustomStepEvent)
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // orders spawn against Close
-	wg     sync.WaitGroup
+	// flows runs workflow executions (package workflow).
+	flows *workflow.Engine
+	// runner runs connector operations.
+	runner *background.Group
 }
 
 func (s *Service) b2bConf() *b2b {
@@ -128,7 +129,11 @@ func (s *Service) initB2B() {
 	if c.opTimeout == 0 {
 		c.opTimeout = DefaultConnectorOpTimeout
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.runner = background.New()
+	c.flows = workflow.New(workflow.Config{
+		Store: s.store, Files: c.files, Catalog: workflowCatalog{}, Service: ServiceName,
+		Clock: s.clock, CustomStep: c.customStep,
+	})
 	for k, v := range b2bTagKinds() {
 		s.tagKinds[k] = v
 	}
@@ -139,38 +144,23 @@ func (s *Service) initB2B() {
 // FAILED when the store is still open. Close the service before its store.
 func (s *Service) Close() error {
 	c := s.b2bConf()
-	c.mu.Lock()
-	if c.cancel != nil {
-		c.cancel()
-	}
-	c.mu.Unlock()
-	c.wg.Wait()
-	return nil
+	c.runner.Close()
+	return c.flows.Close()
 }
+
+// Workflows is the engine that runs workflow executions: the data plane
+// reports uploads to it (FileUploaded).
+func (s *Service) Workflows() *workflow.Engine { return s.b2bConf().flows }
 
 // spawn runs fn on a goroutine with the service's background context
 // carrying caller (so scope and arn work), unless the service is closed.
 func (s *Service) spawn(caller api.Caller, fn func(ctx context.Context)) bool {
-	c := s.b2bConf()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctx == nil || c.ctx.Err() != nil {
-		return false
-	}
-	c.wg.Add(1)
-	ctx := api.WithCaller(c.ctx, caller)
-	go func() {
-		defer c.wg.Done()
-		fn(ctx)
-	}()
-	return true
+	return s.b2bConf().runner.Go(caller, fn)
 }
 
-// storeCtx is the context of a background store write: it outlives the
-// cancellation of ctx (so that "cancelled" can still be recorded) but is
-// bounded.
+// storeCtx is the context of a background store write.
 func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	return background.StoreContext(ctx)
 }
 
 // scopeOf is the store scope of an account and region.

@@ -25,6 +25,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -273,13 +274,13 @@ func waitExecution(t *testing.T, s *Service, ctx context.Context, wfID string) e
 		var all []executionRecord
 		err := s.store.View(ctx, func(tx store.Tx) error {
 			var err error
-			all, _, err = store.ListJSON[executionRecord](tx, store.Collection{Scope: sc, Parent: workflowKey(sc, wfID).Path(), Kind: kindExecution}, store.Page{})
+			all, _, err = store.ListJSON[executionRecord](tx, store.Collection{Scope: sc, Parent: workflowKey(sc, wfID).Path(), Kind: workflow.KindExecution}, store.Page{})
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) == 1 && !all[0].inProgress() {
+		if len(all) == 1 && !all[0].InProgress() {
 			return all[0]
 		}
 		if time.Now().After(deadline) {
