@@ -2,25 +2,25 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"os"
 	"time"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
-// The B2B half of Transfer Family: connectors (connectors.go, connectorops.go,
-// sftpclient.go, secrets.go), AS2 profiles, certificates and agreements
+// The B2B half of Transfer Family: connectors (connectors.go, connectorops.go
+// and package connector), AS2 profiles, certificates and agreements
 // (profiles.go, certificates.go, agreements.go), workflows and their
 // executions (workflows.go, executions.go) and web apps (webapps.go). Their
 // state lives in the store beside the core's:
 //
 //	connector/<c-id>                            connectorRecord
-//	connector/<c-id>/op/<uuid>                  opRecord (a transfer, listing, remote delete or move)
+//	connector/<c-id>/op/<uuid>                  connector.Op (a transfer, listing, remote delete or move)
 //	profile/<p-id>                              profileRecord
 //	certificate/<cert-id>                       certRecord
 //	server/<s-id>/agreement/<a-id>              agreementRecord
@@ -29,9 +29,9 @@ import (
 //	webapp/<webapp-id>                          webAppRecord
 //	webapp/<webapp-id>/customization/current    webAppCustomization
 //
-// Connector operations and workflow executions run on goroutines started by
-// the service; every state change they make is written to the store, and
-// Close stops them.
+// Connector operations run in the connector runner (package connector),
+// workflow executions in the workflow engine (package workflow); every state
+// change they make is written to the store, and Close stops them.
 
 // DefaultDataDir is the data directory whose files/ folder holds the local
 // S3 and EFS storage when WithFiles is not given.
@@ -39,12 +39,12 @@ const DefaultDataDir = ".ersatz"
 
 // SecretsFileEnv names the environment variable read by New for the secrets
 // file when WithSecretsFile is not given (the CLI's --secrets FILE).
-const SecretsFileEnv = "ERSATZ_SECRETS_FILE"
+const SecretsFileEnv = connector.SecretsFileEnv
 
 // Default bounds of the connector operations.
 const (
-	DefaultConnectorDialTimeout = 10 * time.Second
-	DefaultConnectorOpTimeout   = 5 * time.Minute
+	DefaultConnectorDialTimeout = connector.DefaultDialTimeout
+	DefaultConnectorOpTimeout   = connector.DefaultOpTimeout
 )
 
 // b2b is the B2B half's configuration and its engines. It holds no
@@ -59,8 +59,8 @@ type b2b struct {
 
 	// flows runs workflow executions (package workflow).
 	flows *workflow.Engine
-	// runner runs connector operations.
-	runner *background.Group
+	// conns runs connector operations (package connector).
+	conns *connector.Runner
 }
 
 func (s *Service) b2bConf() *b2b {
@@ -129,7 +129,10 @@ func (s *Service) initB2B() {
 	if c.opTimeout == 0 {
 		c.opTimeout = DefaultConnectorOpTimeout
 	}
-	c.runner = background.New()
+	c.conns = connector.New(connector.Config{
+		Store: s.store, Files: c.files, Directory: connectorDirectory{}, Service: ServiceName,
+		Clock: s.clock, SecretsFile: c.secretsFile, DialTimeout: c.dialTimeout, OpTimeout: c.opTimeout,
+	})
 	c.flows = workflow.New(workflow.Config{
 		Store: s.store, Files: c.files, Catalog: workflowCatalog{}, Service: ServiceName,
 		Clock: s.clock, CustomStep: c.customStep,
@@ -144,29 +147,15 @@ func (s *Service) initB2B() {
 // FAILED when the store is still open. Close the service before its store.
 func (s *Service) Close() error {
 	c := s.b2bConf()
-	c.runner.Close()
-	return c.flows.Close()
+	return errors.Join(c.conns.Close(), c.flows.Close())
 }
 
 // Workflows is the engine that runs workflow executions: the data plane
 // reports uploads to it (FileUploaded).
 func (s *Service) Workflows() *workflow.Engine { return s.b2bConf().flows }
 
-// spawn runs fn on a goroutine with the service's background context
-// carrying caller (so scope and arn work), unless the service is closed.
-func (s *Service) spawn(caller api.Caller, fn func(ctx context.Context)) bool {
-	return s.b2bConf().runner.Go(caller, fn)
-}
-
-// storeCtx is the context of a background store write.
-func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return background.StoreContext(ctx)
-}
-
-// scopeOf is the store scope of an account and region.
-func scopeOf(account, region string) store.Scope {
-	return store.Scope{Account: account, Region: region, Service: ServiceName}
-}
+// connectors is the connector runner.
+func (s *Service) connectors() *connector.Runner { return s.b2bConf().conns }
 
 // b2bTagKinds are the taggable kinds of the B2B half.
 func b2bTagKinds() map[string]tagKind {
