@@ -133,17 +133,20 @@ type listedPath struct {
 	Path string `json:"path"`
 }
 
-func (r *Runner) runListing(ctx context.Context, op Op) {
+// runOnePath runs an operation on one path (a listing, a remote delete or a
+// move): its only file goes IN_PROGRESS, then takes work's outcome.
+func (r *Runner) runOnePath(ctx context.Context, op Op, work func(rc *Conn, op Op) *Failure) {
 	sc := r.scope(ctx)
-	r.withRemote(ctx, op, func(octx context.Context, rc *Conn) *Failure {
+	r.withRemote(ctx, op, func(_ context.Context, rc *Conn) *Failure {
 		if !r.setFile(ctx, sc, op, 0, transferapi.TransferTableStatusInProgress, nil) {
 			return nil
 		}
-		fail := r.listOne(rc, op)
-		r.setOutcome(ctx, sc, op, 0, fail)
+		r.setOutcome(ctx, sc, op, 0, work(rc, op))
 		return nil
 	})
 }
+
+func (r *Runner) runListing(ctx context.Context, op Op) { r.runOnePath(ctx, op, r.listOne) }
 
 func (r *Runner) listOne(rc *Conn, op Op) *Failure {
 	entries, err := rc.sftp.ReadDir(op.RemoteDir)
@@ -187,48 +190,40 @@ func (r *Runner) listOne(rc *Conn, op Op) *Failure {
 	return nil
 }
 
-func (r *Runner) runDelete(ctx context.Context, op Op) {
-	sc := r.scope(ctx)
-	r.withRemote(ctx, op, func(_ context.Context, rc *Conn) *Failure {
-		if !r.setFile(ctx, sc, op, 0, transferapi.TransferTableStatusInProgress, nil) {
-			return nil
+func (r *Runner) runDelete(ctx context.Context, op Op) { r.runOnePath(ctx, op, deleteOne) }
+
+// deleteOne deletes a remote file or empty directory.
+func deleteOne(rc *Conn, op Op) *Failure {
+	p := op.Files[0].Source
+	st, err := rc.sftp.Lstat(p)
+	switch {
+	case err != nil:
+		return remoteFailure(err, CodeRemoteNotFound, "path", p)
+	case st.IsDir():
+		if err := rc.sftp.RemoveDirectory(p); err != nil {
+			return remoteFailure(err, CodeRemoteNotFound, "directory", p)
 		}
-		p := op.Files[0].Source
-		var fail *Failure
-		st, err := rc.sftp.Lstat(p)
-		switch {
-		case err != nil:
-			fail = remoteFailure(err, CodeRemoteNotFound, "path", p)
-		case st.IsDir():
-			if err := rc.sftp.RemoveDirectory(p); err != nil {
-				fail = remoteFailure(err, CodeRemoteNotFound, "directory", p)
-			}
-		default:
-			if err := rc.sftp.Remove(p); err != nil {
-				fail = remoteFailure(err, CodeRemoteNotFound, "file", p)
-			}
+	default:
+		if err := rc.sftp.Remove(p); err != nil {
+			return remoteFailure(err, CodeRemoteNotFound, "file", p)
 		}
-		r.setOutcome(ctx, sc, op, 0, fail)
-		return nil
-	})
+	}
+	return nil
 }
 
-func (r *Runner) runMove(ctx context.Context, op Op) {
-	sc := r.scope(ctx)
-	r.withRemote(ctx, op, func(_ context.Context, rc *Conn) *Failure {
-		if !r.setFile(ctx, sc, op, 0, transferapi.TransferTableStatusInProgress, nil) {
-			return nil
-		}
-		src := op.Files[0].Source
-		var fail *Failure
-		if _, err := rc.sftp.Lstat(src); err != nil {
-			fail = remoteFailure(err, CodeRemoteNotFound, "path", src)
-		} else if _, err := rc.sftp.Lstat(op.Target); err == nil {
-			fail = Failf(CodeRemote, "the target %s already exists on the remote server", op.Target)
-		} else if err := rc.sftp.Rename(src, op.Target); err != nil {
-			fail = remoteFailure(err, CodeRemoteNotFound, "the target directory of", op.Target)
-		}
-		r.setOutcome(ctx, sc, op, 0, fail)
-		return nil
-	})
+func (r *Runner) runMove(ctx context.Context, op Op) { r.runOnePath(ctx, op, moveOne) }
+
+// moveOne moves or renames a remote path to a target that does not exist.
+func moveOne(rc *Conn, op Op) *Failure {
+	src := op.Files[0].Source
+	if _, err := rc.sftp.Lstat(src); err != nil {
+		return remoteFailure(err, CodeRemoteNotFound, "path", src)
+	}
+	if _, err := rc.sftp.Lstat(op.Target); err == nil {
+		return Failf(CodeRemote, "the target %s already exists on the remote server", op.Target)
+	}
+	if err := rc.sftp.Rename(src, op.Target); err != nil {
+		return remoteFailure(err, CodeRemoteNotFound, "the target directory of", op.Target)
+	}
+	return nil
 }
