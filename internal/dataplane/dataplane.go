@@ -4,7 +4,7 @@
 // local file store (internal/files).
 //
 // The Manager reconciles the listeners with the store: at Start, after every
-// control-plane change (NotifyOnChange wraps the Transfer operations), when
+// control-plane change (the Transfer service's change hook, OnChange), when
 // a STARTING server settles, and on a periodic tick (for changes made by
 // another Ersatz process sharing a PostgreSQL store). Ports come from a
 // configured range; a server's port per protocol is recorded in the store
@@ -23,11 +23,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
@@ -60,7 +58,7 @@ type Upload struct {
 	Time    time.Time
 }
 
-// UploadHook receives finished uploads (the transfer service's
+// UploadHook receives finished uploads (the Transfer workflow engine's
 // FileUploaded, adapted by UploadHookFor).
 type UploadHook func(ctx context.Context, u Upload) error
 
@@ -580,30 +578,4 @@ func (m *Manager) httpLogins(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"logins": m.logins.list(q.Get("serverId"), limit)})
-}
-
-// NotifyOnChange wraps the operations of the Transfer service that change
-// state (every operation but Describe*, List* and TestIdentityProvider) so
-// that fn runs after each success. services may hold other services; only
-// "transfer" is wrapped.
-func NotifyOnChange(services []*api.Service, fn func()) {
-	for _, svc := range services {
-		if svc == nil || svc.Name != transfer.ServiceName {
-			continue
-		}
-		for _, op := range svc.Operations {
-			if op.Handler == nil || strings.HasPrefix(op.Name, "Describe") || strings.HasPrefix(op.Name, "List") ||
-				op.Name == "TestIdentityProvider" || slices.Contains([]string{"TagResource", "UntagResource"}, op.Name) {
-				continue
-			}
-			h := op.Handler
-			op.Handler = func(ctx context.Context, in api.Input) (any, error) {
-				out, err := h(ctx, in)
-				if err == nil {
-					fn()
-				}
-				return out, err
-			}
-		}
-	}
 }

@@ -79,26 +79,6 @@ func TestLoginLogIsBounded(t *testing.T) {
 	}
 }
 
-func TestNotifyOnChange(t *testing.T) {
-	called := 0
-	ok := func(context.Context, api.Input) (any, error) { return nil, nil }
-	svc := &api.Service{Name: "transfer", Operations: []*api.Operation{
-		{Name: "StopServer", Handler: ok}, {Name: "DescribeServer", Handler: ok},
-		{Name: "ListUsers", Handler: ok}, {Name: "UpdateAccess", Handler: ok},
-		{Name: "Failing", Handler: func(context.Context, api.Input) (any, error) { return nil, fmt.Errorf("no") }},
-	}}
-	other := &api.Service{Name: "qapps", Operations: []*api.Operation{{Name: "CreateQApp", Handler: ok}}}
-	NotifyOnChange([]*api.Service{svc, other}, func() { called++ })
-	for _, s := range []*api.Service{svc, other} {
-		for _, op := range s.Operations {
-			_, _ = op.Handler(context.Background(), nil)
-		}
-	}
-	if called != 2 {
-		t.Fatalf("notified %d times, want 2 (StopServer, UpdateAccess)", called)
-	}
-}
-
 // TestPortsSkipBusyAndStayStable: a port another program holds is skipped,
 // and a server keeps its port while OFFLINE and loses it when deleted.
 func TestPortsSkipBusyAndStayStable(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -16,23 +15,21 @@ type Router interface {
 
 // Wire builds the manager the server runs: it reads the control plane
 // through ts, the server's Transfer service (whose workflows must work on
-// the same files, under cfg.DataDir), sends uploads to its FileUploaded,
-// reconciles after every state-changing Transfer operation of services, and
-// serves its endpoints on router; logins call custom identity providers
-// with ts's client. The caller closes ts after the manager.
-func Wire(cfg Config, st store.Store, ts *transfer.Service, services []*api.Service, router Router, log *slog.Logger) (*Manager, error) {
+// the same files, under cfg.DataDir), sends uploads to its workflow engine
+// (ts.Workflows()), reconciles after every state-changing Transfer
+// operation (ts.OnChange), and serves its endpoints on router; logins call
+// custom identity providers with ts's client. The caller closes ts after
+// the manager.
+func Wire(cfg Config, st store.Store, ts *transfer.Service, router Router, log *slog.Logger) (*Manager, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "."
 	}
-	opts := []Option{WithIdentityProviders(ts.IdentityProviders())}
-	if n, ok := any(ts).(UploadNotifier); ok {
-		opts = append(opts, WithUploadHook(UploadHookFor(n)))
-	}
+	opts := []Option{WithIdentityProviders(ts.IdentityProviders()), WithUploadHook(UploadHookFor(ts.Workflows()))}
 	m, err := New(cfg, st, ts, log, opts...)
 	if err != nil {
 		return nil, err
 	}
-	NotifyOnChange(services, m.Notify)
+	ts.OnChange(m.Notify)
 	if router != nil {
 		for pattern, h := range m.Routes() {
 			router.Handle(pattern, h)

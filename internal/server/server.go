@@ -161,7 +161,7 @@ func New(cfg Config) *Server {
 		admin.WithProvers(provers...), admin.WithSecrets(Secrets()...))
 	s := &Server{services: services, transfer: svcs.transfer}
 	if cfg.DataPlane != nil {
-		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, services, adm, log)
+		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, adm, log)
 	}
 	// Q Apps hands out download and upload URLs served here, unsigned like
 	// S3 presigned URLs.

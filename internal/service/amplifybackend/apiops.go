@@ -2,13 +2,16 @@ package amplifybackend
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/modelgen"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
@@ -293,8 +296,32 @@ func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIM
 		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil
 	}
 	status := ab.StatusLatest
-	if a.Models.SchemaHash != schemaHash(api.Val(a.Config.TransformSchema)) {
+	if a.Models.SchemaHash != modelgen.SchemaHash(api.Val(a.Config.TransformSchema)) {
 		status = ab.StatusStale
 	}
 	return &ab.GetBackendAPIModelsResponse{Models: api.Ptr(a.Models.Models), ModelIntrospectionSchema: api.Ptr(a.Models.MIS), Status: api.Ptr(status)}, nil
+}
+
+// applyGenerateModels stores the models a GenerateBackendAPIModels job
+// derives from the API's TransformSchema.
+func applyGenerateModels(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
+	a, ok, err := getJSON[apiRecord](tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource))
+	if err != nil || !ok {
+		return fmt.Sprintf("API resource %s no longer exists", ch.Resource), err
+	}
+	schema := api.Val(a.Config.TransformSchema)
+	out, gerr := modelgen.Generate(schema)
+	if gerr != nil {
+		return gerr.Error(), nil
+	}
+	a.Models = &modelsRecord{Models: out.Models, MIS: out.ModelIntrospectionSchema, SchemaHash: modelgen.SchemaHash(schema), Generated: at}
+	return "", store.PutJSON(tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource), a)
+}
+
+// settle stamps a new API resource with its creation time.
+func (a *apiRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+	if create {
+		a.CreatedAt = at
+	}
+	return "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
@@ -458,4 +459,12 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	}
 	o := jobOut(j, env)
 	return &ab.ImportBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+}
+
+// settle stamps a new auth resource with its creation time.
+func (a *authRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+	if create {
+		a.CreatedAt = at
+	}
+	return "", nil
 }

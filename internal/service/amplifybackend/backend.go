@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/ojson"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -224,6 +225,47 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 	return &ab.CloneBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
 }
 
+// applyCreateEnv adds the environment of a CreateBackend job.
+func applyCreateEnv(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
+	if _, ok, err := getJSON[appRecord](tx, appKey(sc, appID)); err != nil || !ok {
+		return fmt.Sprintf("App %s no longer exists", appID), err
+	}
+	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || ok {
+		return fmt.Sprintf("Backend environment %s already exists", ch.Env), err
+	}
+	return "", store.PutJSON(tx, envKey(sc, appID, ch.Env), envRecord{Name: ch.Env, CreatedAt: at})
+}
+
+// applyDeleteEnv deletes the environment of a DeleteBackend job (and every
+// resource below it).
+func applyDeleteEnv(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
+	}
+	return "", tx.Delete(envKey(sc, appID, ch.Env))
+}
+
+// applyRemoveAll deletes every environment of a RemoveAllBackends job, or
+// the whole app when CleanAmplifyApp was set.
+func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+	if ch.CleanApp {
+		if err := tx.Delete(appKey(sc, appID)); err != nil && !isNotFound(err) {
+			return "", err
+		}
+		return "", nil
+	}
+	names, err := envNames(tx, sc, appID)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		if err := tx.Delete(envKey(sc, appID, n)); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
 func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
 	sc, appID, ch := r.scope, j.AppID, j.Change
 	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
@@ -385,3 +427,9 @@ func generatedBucketName(resource, env string, seed []byte) string {
 	}
 	return name
 }
+
+// obj and kv are JSON objects that keep their members in order.
+type (
+	obj = ojson.Object
+	kv  = ojson.Member
+)

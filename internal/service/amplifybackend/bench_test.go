@@ -1,7 +1,6 @@
 package amplifybackend
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -49,21 +48,6 @@ func BenchmarkUpdateAndSettle(b *testing.B) {
 		}
 		f.clk.advance(testDelay)
 		if _, err := f.s.GetBackendStorage(f.ctx, get); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkGenerateModels parses and renders a schema of 20 related models.
-func BenchmarkGenerateModels(b *testing.B) {
-	schema := "enum Kind { A B C }\n"
-	for i := 0; i < 20; i++ {
-		schema += fmt.Sprintf("type M%d @model @auth(rules: [{allow: owner}]) {\n  id: ID!\n  name: String!\n  kind: Kind\n  tags: [String]\n  children: [C%d] @hasMany\n}\n", i, i)
-		schema += fmt.Sprintf("type C%d @model {\n  title: String @index(name: \"byTitle%d\")\n  parent: M%d @belongsTo\n}\n", i, i, i)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := GenerateModels(schema); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package amplifybackend
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -230,4 +231,18 @@ func (s *Service) DeleteToken(ctx context.Context, in *ab.DeleteTokenRequest) (*
 		return nil, storeErr("DeleteToken", err)
 	}
 	return &ab.DeleteTokenResponse{IsSuccess: api.Ptr(true)}, nil
+}
+
+// applyCreateConfig stores the Admin UI configuration of a
+// CreateBackendConfig job.
+func applyCreateConfig(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+	app, ok, err := getJSON[appRecord](tx, appKey(sc, appID))
+	if err != nil || !ok {
+		return fmt.Sprintf("App %s no longer exists", appID), err
+	}
+	if app.Config != nil {
+		return fmt.Sprintf("The Amplify Admin UI is already configured for app %s", appID), nil
+	}
+	app.Config = ch.Config
+	return "", store.PutJSON(tx, appKey(sc, appID), app)
 }

@@ -254,80 +254,58 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 }
 
 // apply makes a job's change. It returns a non-empty failure message, having
-// written nothing, when the change cannot be made any more.
+// written nothing, when the change cannot be made any more. Each change is
+// made where its resource lives: environments in backend.go, the Admin UI
+// configuration in config.go, generated models in apiops.go, and a
+// category's resources by putResource and deleteResource below, with the
+// category's own step (resourceDoc.settle) in auth.go, storage.go and
+// apiops.go.
 func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
 	ch := j.Change
 	sc, appID := r.scope, j.AppID
 	switch ch.Kind {
 	case chCreateEnv:
-		if _, ok, err := getJSON[appRecord](tx, appKey(sc, appID)); err != nil || !ok {
-			return fmt.Sprintf("App %s no longer exists", appID), err
-		}
-		if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || ok {
-			return fmt.Sprintf("Backend environment %s already exists", ch.Env), err
-		}
-		return "", store.PutJSON(tx, envKey(sc, appID, ch.Env), envRecord{Name: ch.Env, CreatedAt: at})
+		return applyCreateEnv(tx, sc, appID, ch, at)
 	case chCloneEnv:
 		return s.applyClone(tx, r, j, at)
 	case chDeleteEnv:
-		if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
-			return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
-		}
-		return "", tx.Delete(envKey(sc, appID, ch.Env))
+		return applyDeleteEnv(tx, sc, appID, ch)
 	case chRemoveAll:
-		if ch.CleanApp {
-			if err := tx.Delete(appKey(sc, appID)); err != nil && !isNotFound(err) {
-				return "", err
-			}
-			return "", nil
-		}
-		names, err := envNames(tx, sc, appID)
-		if err != nil {
-			return "", err
-		}
-		for _, n := range names {
-			if err := tx.Delete(envKey(sc, appID, n)); err != nil {
-				return "", err
-			}
-		}
-		return "", nil
+		return applyRemoveAll(tx, sc, appID, ch)
 	case chPutResource:
 		return applyPut(tx, sc, appID, ch, at)
 	case chDeleteResource:
-		key := resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)
-		if err := tx.Delete(key); err != nil {
-			if isNotFound(err) {
-				return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
-			}
-			return "", err
-		}
-		return "", nil
+		return applyDelete(tx, sc, appID, ch)
 	case chGenerateModels:
-		a, ok, err := getJSON[apiRecord](tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource))
-		if err != nil || !ok {
-			return fmt.Sprintf("API resource %s no longer exists", ch.Resource), err
-		}
-		schema := api.Val(a.Config.TransformSchema)
-		out, gerr := GenerateModels(schema)
-		if gerr != nil {
-			return gerr.Error(), nil
-		}
-		a.Models = &modelsRecord{Models: out.Models, MIS: out.ModelIntrospectionSchema, SchemaHash: schemaHash(schema), Generated: at}
-		return "", store.PutJSON(tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource), a)
+		return applyGenerateModels(tx, sc, appID, ch, at)
 	case chCreateConfig:
-		app, ok, err := getJSON[appRecord](tx, appKey(sc, appID))
-		if err != nil || !ok {
-			return fmt.Sprintf("App %s no longer exists", appID), err
-		}
-		if app.Config != nil {
-			return fmt.Sprintf("The Amplify Admin UI is already configured for app %s", appID), nil
-		}
-		app.Config = ch.Config
-		return "", store.PutJSON(tx, appKey(sc, appID), app)
+		return applyCreateConfig(tx, sc, appID, ch)
 	}
 	return fmt.Sprintf("unknown change %q", ch.Kind), nil
 }
 
+// resourceDoc is a category's resource as a putResource job stores it.
+type resourceDoc interface {
+	// settle readies the resource to be stored at time at (create: it is
+	// new). A non-empty message refuses the change.
+	settle(tx store.Tx, sc store.Scope, appID, env string, create bool, at time.Time) (string, error)
+}
+
+// doc is the resource a putResource change stores (nil when it has none).
+func (ch *change) doc() resourceDoc {
+	switch {
+	case ch.Auth != nil:
+		return ch.Auth
+	case ch.Storage != nil:
+		return ch.Storage
+	case ch.API != nil:
+		return ch.API
+	}
+	return nil
+}
+
+// applyPut stores a category's resource: a new one when the category is
+// still empty, or a replacement of one that still exists.
 func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
 	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
@@ -347,33 +325,25 @@ func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Tim
 		}
 		return "", err
 	}
-	var doc any
-	switch {
-	case ch.Auth != nil:
-		if ch.Create {
-			ch.Auth.CreatedAt = at
-		}
-		doc = ch.Auth
-	case ch.Storage != nil:
-		if ch.Create && !ch.Storage.Imported {
-			msg, err := storageInUse(tx, sc, appID, ch.Env, ch.Storage.BucketName)
-			if err != nil || msg != "" {
-				return msg, err
-			}
-		}
-		if ch.Create {
-			ch.Storage.CreatedAt = at
-		}
-		doc = ch.Storage
-	case ch.API != nil:
-		if ch.Create {
-			ch.API.CreatedAt = at
-		}
-		doc = ch.API
-	default:
+	doc := ch.doc()
+	if doc == nil {
 		return "nothing to store", nil
 	}
+	if msg, err := doc.settle(tx, sc, appID, ch.Env, ch.Create, at); err != nil || msg != "" {
+		return msg, err
+	}
 	return "", store.PutJSON(tx, key, doc)
+}
+
+// applyDelete deletes a category's resource.
+func applyDelete(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+	if err := tx.Delete(resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)); err != nil {
+		if isNotFound(err) {
+			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
+		}
+		return "", err
+	}
+	return "", nil
 }
 
 // The job operations.

@@ -288,3 +288,18 @@ func storageInUse(tx store.Tx, sc store.Scope, appID, env, bucket string) (strin
 	}
 	return "", nil
 }
+
+// settle checks that a new storage resource's bucket is still free (an
+// imported bucket may be shared) and stamps it with its creation time.
+func (st *storageRecord) settle(tx store.Tx, sc store.Scope, appID, env string, create bool, at time.Time) (string, error) {
+	if create && !st.Imported {
+		msg, err := storageInUse(tx, sc, appID, env, st.BucketName)
+		if err != nil || msg != "" {
+			return msg, err
+		}
+	}
+	if create {
+		st.CreatedAt = at
+	}
+	return "", nil
+}

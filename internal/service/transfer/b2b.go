@@ -2,35 +2,36 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
-// The B2B half of Transfer Family: connectors (connectors.go, connectorops.go,
-// sftpclient.go, secrets.go), AS2 profiles, certificates and agreements
+// The B2B half of Transfer Family: connectors (connectors.go, connectorops.go
+// and package connector), AS2 profiles, certificates and agreements
 // (profiles.go, certificates.go, agreements.go), workflows and their
 // executions (workflows.go, executions.go) and web apps (webapps.go). Their
 // state lives in the store beside the core's:
 //
 //	connector/<c-id>                            connectorRecord
-//	connector/<c-id>/op/<uuid>                  opRecord (a transfer, listing, remote delete or move)
+//	connector/<c-id>/op/<uuid>                  connector.Op (a transfer, listing, remote delete or move)
 //	profile/<p-id>                              profileRecord
 //	certificate/<cert-id>                       certRecord
 //	server/<s-id>/agreement/<a-id>              agreementRecord
 //	workflow/<w-id>                             workflowRecord
-//	workflow/<w-id>/execution/<uuid>            executionRecord
+//	workflow/<w-id>/execution/<uuid>            workflow.Execution
 //	webapp/<webapp-id>                          webAppRecord
 //	webapp/<webapp-id>/customization/current    webAppCustomization
 //
-// Connector operations and workflow executions run on goroutines started by
-// the service; every state change they make is written to the store, and
-// Close stops them.
+// Connector operations run in the connector runner (package connector),
+// workflow executions in the workflow engine (package workflow); every state
+// change they make is written to the store, and Close stops them.
 
 // DefaultDataDir is the data directory whose files/ folder holds the local
 // S3 and EFS storage when WithFiles is not given.
@@ -38,16 +39,16 @@ const DefaultDataDir = ".ersatz"
 
 // SecretsFileEnv names the environment variable read by New for the secrets
 // file when WithSecretsFile is not given (the CLI's --secrets FILE).
-const SecretsFileEnv = "ERSATZ_SECRETS_FILE"
+const SecretsFileEnv = connector.SecretsFileEnv
 
 // Default bounds of the connector operations.
 const (
-	DefaultConnectorDialTimeout = 10 * time.Second
-	DefaultConnectorOpTimeout   = 5 * time.Minute
+	DefaultConnectorDialTimeout = connector.DefaultDialTimeout
+	DefaultConnectorOpTimeout   = connector.DefaultOpTimeout
 )
 
-// b2b is the B2B half's configuration and the machinery of its background
-// work. It holds no resource state: that is all in the store.
+// b2b is the B2B half's configuration and its engines. It holds no
+// resource state: that is all in the store.
 type b2b struct {
 	files       *files.Store
 	secretsFile string
@@ -56,10 +57,10 @@ type b2b struct {
 	opTimeout   time.Duration
 	customStep  func(context.Context, CustomStepEvent)
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // orders spawn against Close
-	wg     sync.WaitGroup
+	// flows runs workflow executions (package workflow).
+	flows *workflow.Engine
+	// conns runs connector operations (package connector).
+	conns *connector.Runner
 }
 
 func (s *Service) b2bConf() *b2b {
@@ -128,7 +129,14 @@ func (s *Service) initB2B() {
 	if c.opTimeout == 0 {
 		c.opTimeout = DefaultConnectorOpTimeout
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.conns = connector.New(connector.Config{
+		Store: s.store, Files: c.files, Directory: connectorDirectory{}, Service: ServiceName,
+		Clock: s.clock, SecretsFile: c.secretsFile, DialTimeout: c.dialTimeout, OpTimeout: c.opTimeout,
+	})
+	c.flows = workflow.New(workflow.Config{
+		Store: s.store, Files: c.files, Catalog: workflowCatalog{}, Service: ServiceName,
+		Clock: s.clock, CustomStep: c.customStep,
+	})
 	for k, v := range b2bTagKinds() {
 		s.tagKinds[k] = v
 	}
@@ -139,44 +147,15 @@ func (s *Service) initB2B() {
 // FAILED when the store is still open. Close the service before its store.
 func (s *Service) Close() error {
 	c := s.b2bConf()
-	c.mu.Lock()
-	if c.cancel != nil {
-		c.cancel()
-	}
-	c.mu.Unlock()
-	c.wg.Wait()
-	return nil
+	return errors.Join(c.conns.Close(), c.flows.Close())
 }
 
-// spawn runs fn on a goroutine with the service's background context
-// carrying caller (so scope and arn work), unless the service is closed.
-func (s *Service) spawn(caller api.Caller, fn func(ctx context.Context)) bool {
-	c := s.b2bConf()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctx == nil || c.ctx.Err() != nil {
-		return false
-	}
-	c.wg.Add(1)
-	ctx := api.WithCaller(c.ctx, caller)
-	go func() {
-		defer c.wg.Done()
-		fn(ctx)
-	}()
-	return true
-}
+// Workflows is the engine that runs workflow executions: the data plane
+// reports uploads to it (FileUploaded).
+func (s *Service) Workflows() *workflow.Engine { return s.b2bConf().flows }
 
-// storeCtx is the context of a background store write: it outlives the
-// cancellation of ctx (so that "cancelled" can still be recorded) but is
-// bounded.
-func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-}
-
-// scopeOf is the store scope of an account and region.
-func scopeOf(account, region string) store.Scope {
-	return store.Scope{Account: account, Region: region, Service: ServiceName}
-}
+// connectors is the connector runner.
+func (s *Service) connectors() *connector.Runner { return s.b2bConf().conns }
 
 // b2bTagKinds are the taggable kinds of the B2B half.
 func b2bTagKinds() map[string]tagKind {
@@ -211,68 +190,50 @@ func b2bTagKinds() map[string]tagKind {
 
 // registerB2B fills the B2B operations of the operation table.
 func (s *Service) registerB2B(h *transferapi.Handlers) {
-	h.ImportCertificate = s.ImportCertificate
+	h.ImportCertificate = changes(s, s.ImportCertificate)
 	h.DescribeCertificate = s.DescribeCertificate
 	h.ListCertificates = s.ListCertificates
-	h.UpdateCertificate = s.UpdateCertificate
-	h.DeleteCertificate = s.DeleteCertificate
+	h.UpdateCertificate = changes(s, s.UpdateCertificate)
+	h.DeleteCertificate = changesErr(s, s.DeleteCertificate)
 
-	h.CreateProfile = s.CreateProfile
+	h.CreateProfile = changes(s, s.CreateProfile)
 	h.DescribeProfile = s.DescribeProfile
 	h.ListProfiles = s.ListProfiles
-	h.UpdateProfile = s.UpdateProfile
-	h.DeleteProfile = s.DeleteProfile
+	h.UpdateProfile = changes(s, s.UpdateProfile)
+	h.DeleteProfile = changesErr(s, s.DeleteProfile)
 
-	h.CreateAgreement = s.CreateAgreement
+	h.CreateAgreement = changes(s, s.CreateAgreement)
 	h.DescribeAgreement = s.DescribeAgreement
 	h.ListAgreements = s.ListAgreements
-	h.UpdateAgreement = s.UpdateAgreement
-	h.DeleteAgreement = s.DeleteAgreement
+	h.UpdateAgreement = changes(s, s.UpdateAgreement)
+	h.DeleteAgreement = changesErr(s, s.DeleteAgreement)
 
-	h.CreateConnector = s.CreateConnector
+	h.CreateConnector = changes(s, s.CreateConnector)
 	h.DescribeConnector = s.DescribeConnector
 	h.ListConnectors = s.ListConnectors
-	h.UpdateConnector = s.UpdateConnector
-	h.DeleteConnector = s.DeleteConnector
-	h.TestConnection = s.TestConnection
-	h.StartFileTransfer = s.StartFileTransfer
-	h.StartDirectoryListing = s.StartDirectoryListing
-	h.StartRemoteDelete = s.StartRemoteDelete
-	h.StartRemoteMove = s.StartRemoteMove
+	h.UpdateConnector = changes(s, s.UpdateConnector)
+	h.DeleteConnector = changesErr(s, s.DeleteConnector)
+	h.TestConnection = changes(s, s.TestConnection)
+	h.StartFileTransfer = changes(s, s.StartFileTransfer)
+	h.StartDirectoryListing = changes(s, s.StartDirectoryListing)
+	h.StartRemoteDelete = changes(s, s.StartRemoteDelete)
+	h.StartRemoteMove = changes(s, s.StartRemoteMove)
 	h.ListFileTransferResults = s.ListFileTransferResults
 
-	h.CreateWorkflow = s.CreateWorkflow
+	h.CreateWorkflow = changes(s, s.CreateWorkflow)
 	h.DescribeWorkflow = s.DescribeWorkflow
 	h.ListWorkflows = s.ListWorkflows
-	h.DeleteWorkflow = s.DeleteWorkflow
+	h.DeleteWorkflow = changesErr(s, s.DeleteWorkflow)
 	h.DescribeExecution = s.DescribeExecution
 	h.ListExecutions = s.ListExecutions
-	h.SendWorkflowStepState = s.SendWorkflowStepState
+	h.SendWorkflowStepState = changes(s, s.SendWorkflowStepState)
 
-	h.CreateWebApp = s.CreateWebApp
+	h.CreateWebApp = changes(s, s.CreateWebApp)
 	h.DescribeWebApp = s.DescribeWebApp
 	h.ListWebApps = s.ListWebApps
-	h.UpdateWebApp = s.UpdateWebApp
-	h.DeleteWebApp = s.DeleteWebApp
+	h.UpdateWebApp = changes(s, s.UpdateWebApp)
+	h.DeleteWebApp = changesErr(s, s.DeleteWebApp)
 	h.DescribeWebAppCustomization = s.DescribeWebAppCustomization
-	h.UpdateWebAppCustomization = s.UpdateWebAppCustomization
-	h.DeleteWebAppCustomization = s.DeleteWebAppCustomization
-}
-
-// wireSessionID is the SessionId an execution reports for a data-plane
-// session id: the model allows 3 to 32 characters of [A-Za-z0-9_-], so
-// other characters are dropped and a longer id (an SSH session id is 64 hex
-// digits) keeps its first 32; what is left shorter than 3 is no id.
-func wireSessionID(id string) string {
-	out := make([]byte, 0, 32)
-	for i := 0; i < len(id) && len(out) < 32; i++ {
-		c := id[i]
-		if c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-			out = append(out, c)
-		}
-	}
-	if len(out) < 3 {
-		return ""
-	}
-	return string(out)
+	h.UpdateWebAppCustomization = changes(s, s.UpdateWebAppCustomization)
+	h.DeleteWebAppCustomization = changesErr(s, s.DeleteWebAppCustomization)
 }

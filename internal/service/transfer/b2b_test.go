@@ -8,14 +8,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +23,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -154,54 +154,6 @@ func TestCertificateStatusFollowsTheClock(t *testing.T) {
 	}
 }
 
-func TestSecretLookup(t *testing.T) {
-	s, _, _ := newB2BService(t)
-	path := s.b2bConf().secretsFile
-	if _, err := s.lookupSecret("x"); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Fatalf("missing file: %v", err)
-	}
-	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.lookupSecret("x"); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
-		t.Fatalf("bad JSON: %v", err)
-	}
-	data, _ := json.Marshal(map[string]any{"secrets": map[string]any{
-		"arn:aws:secretsmanager:us-east-1:111111111111:secret:by-arn-AbCdEf": map[string]string{"Username": "a", "Password": "p"},
-		"by-name":  map[string]string{"Username": "b", "PrivateKey": "k"},
-		"no-user":  map[string]string{"Password": "p"},
-		"no-creds": map[string]string{"Username": "u"},
-	}})
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ id, user, err string }{
-		{"arn:aws:secretsmanager:us-east-1:111111111111:secret:by-arn-AbCdEf", "a", ""},
-		{"by-arn", "a", ""},
-		{"arn:aws:secretsmanager:us-east-1:111111111111:secret:by-name-ZzZzZz", "b", ""},
-		{"by-name", "b", ""},
-		{"no-user", "", "no Username"},
-		{"no-creds", "", "neither a Password nor a PrivateKey"},
-		{"absent", "", "was not found"},
-	}
-	for _, tt := range tests {
-		sec, err := s.lookupSecret(tt.id)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("%s: %v, want %q", tt.id, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || sec.Username != tt.user {
-			t.Errorf("%s: %+v, %v", tt.id, sec, err)
-		}
-	}
-	none, _, _ := newB2BService(t, WithSecretsFile(""))
-	if _, err := none.lookupSecret("x"); err == nil || !strings.Contains(err.Error(), "--secrets FILE") {
-		t.Fatalf("no secrets file: %v", err)
-	}
-}
-
 func TestParseConnectorURL(t *testing.T) {
 	tests := []struct {
 		url  string
@@ -249,18 +201,7 @@ func TestTrustedHostKeysAndAlgorithms(t *testing.T) {
 	if _, err := parseTrustedHostKey("sftp.example.com "+line, 2, false); err == nil || !strings.Contains(err.Error(), "TrustedHostKeys[2]") {
 		t.Fatalf("host form on a VPC_LATTICE connector: %v", err)
 	}
-	p, _ := findPolicy(DefaultConnectorSecurityPolicy)
-	sup := ssh.SupportedAlgorithms()
-	algos := policyAlgorithms(p.HostKeys, sup.HostKeys)
-	if got := hostKeyAlgorithmsFor(algos, []ssh.PublicKey{pub}); !slices.Equal(got, []string{ssh.KeyAlgoECDSA256}) {
-		t.Fatalf("host key algorithms for an ECDSA key: %v", got)
-	}
-	if got := hostKeyAlgorithmsFor(algos, nil); !slices.Equal(got, algos) {
-		t.Fatalf("without trusted keys: %v", got)
-	}
-	if got := policyAlgorithms([]string{"nope", ssh.CipherAES128GCM}, sup.Ciphers); !slices.Equal(got, []string{ssh.CipherAES128GCM}) {
-		t.Fatalf("policyAlgorithms = %v", got)
-	}
+
 }
 
 // waitExecution waits until the only execution of a workflow has finished
@@ -273,13 +214,13 @@ func waitExecution(t *testing.T, s *Service, ctx context.Context, wfID string) e
 		var all []executionRecord
 		err := s.store.View(ctx, func(tx store.Tx) error {
 			var err error
-			all, _, err = store.ListJSON[executionRecord](tx, store.Collection{Scope: sc, Parent: workflowKey(sc, wfID).Path(), Kind: kindExecution}, store.Page{})
+			all, _, err = store.ListJSON[executionRecord](tx, store.Collection{Scope: sc, Parent: workflowKey(sc, wfID).Path(), Kind: workflow.KindExecution}, store.Page{})
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) == 1 && !all[0].inProgress() {
+		if len(all) == 1 && !all[0].InProgress() {
 			return all[0]
 		}
 		if time.Now().After(deadline) {
@@ -516,7 +457,7 @@ func TestCloseStopsConnectorOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := res.FileTransferResults[0]; *r.StatusCode != transferapi.TransferTableStatusFailed || *r.FailureCode != codeCancelled {
+	if r := res.FileTransferResults[0]; *r.StatusCode != transferapi.TransferTableStatusFailed || *r.FailureCode != connector.CodeCancelled {
 		t.Fatalf("result after Close %+v", r)
 	}
 	// A closed service runs nothing new and says so.

@@ -14,6 +14,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -467,19 +468,64 @@ func (s *Service) TestConnection(ctx context.Context, in *transferapi.TestConnec
 	if !rec.isSFTP() {
 		return nil, invalid("TestConnection only tests SFTP connectors; %s is an AS2 connector", rec.ConnectorID)
 	}
-	c := s.b2bConf()
-	tctx, cancel := context.WithTimeout(ctx, c.dialTimeout+5*time.Second)
+	r := s.connectors()
+	tctx, cancel := context.WithTimeout(ctx, r.DialTimeout()+5*time.Second)
 	defer cancel()
 	out := &transferapi.TestConnectionResponse{ConnectorId: api.Ptr(rec.ConnectorID)}
-	conn, observed, fail := s.dialConnector(tctx, &rec)
+	ep, fail := rec.endpoint()
+	var conn *connector.Conn
+	var observed ssh.PublicKey
+	if fail == nil {
+		conn, observed, fail = r.Dial(tctx, &ep)
+	}
 	if observed != nil {
-		out.SftpConnectionDetails = &transferapi.SftpConnectorConnectionDetails{HostKey: api.Ptr(authorizedKey(observed))}
+		out.SftpConnectionDetails = &transferapi.SftpConnectorConnectionDetails{HostKey: api.Ptr(connector.AuthorizedKey(observed))}
 	}
 	if fail != nil {
-		out.Status, out.StatusMessage = api.Ptr("ERROR"), api.Ptr(fail.msg)
+		out.Status, out.StatusMessage = api.Ptr("ERROR"), api.Ptr(fail.Msg)
 		return out, nil
 	}
 	_ = conn.Close()
 	out.Status, out.StatusMessage = api.Ptr("OK"), api.Ptr("Connection succeeded")
 	return out, nil
+}
+
+// endpoint is where an SFTP connector connects, or why it cannot: a VPC
+// Lattice egress, a URL or TrustedHostKeys entry that is not usable.
+func (c *connectorRecord) endpoint() (connector.Endpoint, *connector.Failure) {
+	if c.EgressType == transferapi.ConnectorEgressTypeVpcLattice {
+		return connector.Endpoint{}, connector.Failf(connector.CodeLattice, "connector %s routes through VPC Lattice (%s), which Ersatz does not emulate: nothing was sent",
+			c.ConnectorID, api.Val(c.VpcLattice.ResourceConfigurationArn))
+	}
+	target, err := parseConnectorURL(c.URL, true)
+	if err != nil {
+		return connector.Endpoint{}, connector.Failf(connector.CodeConnection, "connector URL %q is not usable: %v", c.URL, err)
+	}
+	trusted, err := c.trustedKeys()
+	if err != nil {
+		return connector.Endpoint{}, connector.Failf(connector.CodeHostKey, "%v", err)
+	}
+	ep := connector.Endpoint{ConnectorID: c.ConnectorID, Addr: target.addr(), Trusted: trusted, SecretID: api.Val(c.SftpConfig.UserSecretId)}
+	if p, ok := findPolicy(c.SecurityPolicyName); ok {
+		ep.Algorithms = &connector.Algorithms{Ciphers: p.Ciphers, KeyExchanges: p.Kexs, MACs: p.Macs, HostKeys: p.HostKeys}
+	}
+	return ep, nil
+}
+
+// connectorDirectory is what the connector runner reads of the service's
+// connectors.
+type connectorDirectory struct{}
+
+func (connectorDirectory) Key(sc store.Scope, id string) store.Key { return connectorKey(sc, id) }
+
+func (connectorDirectory) Endpoint(tx store.Tx, sc store.Scope, id string) (connector.Endpoint, error) {
+	rec, err := getConnector(tx, sc, id)
+	if err != nil {
+		return connector.Endpoint{}, err
+	}
+	ep, fail := rec.endpoint()
+	if fail != nil {
+		return connector.Endpoint{}, fail
+	}
+	return ep, nil
 }

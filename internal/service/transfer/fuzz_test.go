@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -228,56 +227,6 @@ func FuzzParseImport(f *testing.F) {
 			if _, err := tls.X509KeyPair([]byte(p.leafPEM), []byte(p.keyPEM)); err != nil {
 				t.Fatalf("stored key does not fit the stored leaf: %v", err)
 			}
-		}
-	})
-}
-
-// FuzzFindSecret reads arbitrary secrets files: a problem is always an
-// *errSecret (the connector operation fails with its message); a secret
-// found has a Username and a Password or a PrivateKey.
-func FuzzFindSecret(f *testing.F) {
-	f.Add([]byte(`{"secrets":{"arn:aws:secretsmanager:us-east-1:111111111111:secret:aws/transfer/c-1234-AbCdEf":{"Username":"partner","Password":"pw"},"partner-secret":{"Username":"p","PrivateKey":"k"}}}`),
-		"aws/transfer/c-1234")
-	f.Add([]byte(`{"secrets":{"partner-secret":{"Username":"p","PrivateKey":"k"}}}`), "arn:aws:secretsmanager:us-east-1:111111111111:secret:partner-secret-AbCdEf")
-	f.Add([]byte(`{"secrets":{"s":{"Username":""}}}`), "s")
-	f.Add([]byte(`{"secrets":{"s":{"Username":"u"}}}`), "s")
-	f.Add([]byte(`{"secrets":null}`), "arn:")
-	f.Add([]byte(`{"secrets":{"s":1}}`), "s")
-	f.Add([]byte(`[`), "-")
-	f.Fuzz(func(t *testing.T, data []byte, id string) {
-		sec, err := findSecret(data, id, "secrets.json")
-		if err != nil {
-			var es *errSecret
-			if !errors.As(err, &es) {
-				t.Fatalf("failed with %T %v, not an *errSecret", err, err)
-			}
-			return
-		}
-		if sec.Username == "" || (sec.Password == "" && sec.PrivateKey == "") {
-			t.Fatalf("found an incomplete secret %+v", sec)
-		}
-		_ = secretName(id)
-	})
-}
-
-var sessionIDPattern = regexp.MustCompile(`^[\w-]*$`)
-
-// FuzzWireSessionID: whatever session id the data plane reports, the
-// execution's SessionId is empty or fits the model (3..32 of [\w-]).
-func FuzzWireSessionID(f *testing.F) {
-	for _, s := range []string{"", "ab", "abc", strings.Repeat("0123456789abcdef", 4), "a b\x00c-d_e", "ünïcödé-session"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, id string) {
-		got := wireSessionID(id)
-		if got == "" {
-			return
-		}
-		if len(got) < 3 || len(got) > 32 || !sessionIDPattern.MatchString(got) {
-			t.Fatalf("wireSessionID(%q) = %q", id, got)
-		}
-		if !strings.HasPrefix(id, got) && len(id) >= 32 && sessionIDPattern.MatchString(id) {
-			t.Fatalf("wireSessionID(%q) = %q is not its prefix", id, got)
 		}
 	})
 }

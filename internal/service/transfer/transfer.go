@@ -49,6 +49,8 @@ type Service struct {
 	b2b *b2b
 	// idp calls custom identity providers (see identityprovider.go).
 	idp *idp.Client
+	// hooks run after each state-changing operation (see changes.go).
+	hooks changeHooks
 }
 
 // Option configures a Service.
@@ -89,34 +91,34 @@ func New(st store.Store, opts ...Option) *Service {
 // API returns the operation table with this service's behaviour.
 func (s *Service) API() *api.Service {
 	h := &transferapi.Handlers{
-		CreateServer:   s.CreateServer,
+		CreateServer:   changes(s, s.CreateServer),
 		DescribeServer: s.DescribeServer,
 		ListServers:    s.ListServers,
-		UpdateServer:   s.UpdateServer,
-		DeleteServer:   s.DeleteServer,
-		StartServer:    s.StartServer,
-		StopServer:     s.StopServer,
+		UpdateServer:   changes(s, s.UpdateServer),
+		DeleteServer:   changesErr(s, s.DeleteServer),
+		StartServer:    changesErr(s, s.StartServer),
+		StopServer:     changesErr(s, s.StopServer),
 
-		CreateUser:   s.CreateUser,
+		CreateUser:   changes(s, s.CreateUser),
 		DescribeUser: s.DescribeUser,
 		ListUsers:    s.ListUsers,
-		UpdateUser:   s.UpdateUser,
-		DeleteUser:   s.DeleteUser,
+		UpdateUser:   changes(s, s.UpdateUser),
+		DeleteUser:   changesErr(s, s.DeleteUser),
 
-		ImportSshPublicKey: s.ImportSshPublicKey,
-		DeleteSshPublicKey: s.DeleteSshPublicKey,
+		ImportSshPublicKey: changes(s, s.ImportSshPublicKey),
+		DeleteSshPublicKey: changesErr(s, s.DeleteSshPublicKey),
 
-		CreateAccess:   s.CreateAccess,
+		CreateAccess:   changes(s, s.CreateAccess),
 		DescribeAccess: s.DescribeAccess,
 		ListAccesses:   s.ListAccesses,
-		UpdateAccess:   s.UpdateAccess,
-		DeleteAccess:   s.DeleteAccess,
+		UpdateAccess:   changes(s, s.UpdateAccess),
+		DeleteAccess:   changesErr(s, s.DeleteAccess),
 
-		ImportHostKey:   s.ImportHostKey,
+		ImportHostKey:   changes(s, s.ImportHostKey),
 		DescribeHostKey: s.DescribeHostKey,
 		ListHostKeys:    s.ListHostKeys,
-		UpdateHostKey:   s.UpdateHostKey,
-		DeleteHostKey:   s.DeleteHostKey,
+		UpdateHostKey:   changes(s, s.UpdateHostKey),
+		DeleteHostKey:   changesErr(s, s.DeleteHostKey),
 
 		TagResource:         s.TagResource,
 		UntagResource:       s.UntagResource,

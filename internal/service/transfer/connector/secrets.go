@@ -1,4 +1,4 @@
-package transfer
+package connector
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 // value is a JSON object with the keys Username (required), Password and
 // PrivateKey (at least one of them), and names it by UserSecretId. Ersatz has
 // no Secrets Manager: it reads the same objects from a local JSON file, named
-// by WithSecretsFile (the CLI's --secrets FILE) or $ERSATZ_SECRETS_FILE:
+// by Config.SecretsFile (the CLI's --secrets FILE, or $ERSATZ_SECRETS_FILE):
 //
 //	{
 //	  "secrets": {
@@ -33,15 +33,19 @@ import (
 // ("-AbCdEf"), so an ARN finds a key holding the bare name and the other way
 // round. The file is read at each use, so edits apply without a restart.
 
-// connectorSecret is the value of a connector's secret.
-type connectorSecret struct {
+// SecretsFileEnv names the environment variable that names the secrets file
+// when the CLI's --secrets FILE does not.
+const SecretsFileEnv = "ERSATZ_SECRETS_FILE"
+
+// Secret is the value of a connector's secret.
+type Secret struct {
 	Username   string `json:"Username"`
 	Password   string `json:"Password"`
 	PrivateKey string `json:"PrivateKey"`
 }
 
 type secretsFile struct {
-	Secrets map[string]connectorSecret `json:"secrets"`
+	Secrets map[string]Secret `json:"secrets"`
 }
 
 // errSecret is a problem with a connector's secret (missing file, unknown
@@ -64,29 +68,29 @@ func secretName(id string) string {
 	return name
 }
 
-// lookupSecret finds the secret id names in the secrets file.
-func (s *Service) lookupSecret(id string) (connectorSecret, error) {
-	path := s.b2bConf().secretsFile
+// LookupSecret finds the secret id names in the secrets file path ("": no
+// secrets file). The file is read at each call.
+func LookupSecret(path, id string) (Secret, error) {
 	if path == "" {
-		return connectorSecret{}, &errSecret{fmt.Sprintf(
+		return Secret{}, &errSecret{fmt.Sprintf(
 			"secret %s cannot be read: Ersatz has no secrets file (start it with --secrets FILE or set %s)", id, SecretsFileEnv)}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: the secrets file %s does not exist", id, path)}
+			return Secret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: the secrets file %s does not exist", id, path)}
 		}
-		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: %v", id, err)}
+		return Secret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: %v", id, err)}
 	}
 	return findSecret(data, id, path)
 }
 
 // findSecret finds the secret id names in data, the content of the secrets
 // file path, and checks its value.
-func findSecret(data []byte, id, path string) (connectorSecret, error) {
+func findSecret(data []byte, id, path string) (Secret, error) {
 	var f secretsFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: the secrets file %s is not valid JSON: %v", id, path, err)}
+		return Secret{}, &errSecret{fmt.Sprintf("secret %s cannot be read: the secrets file %s is not valid JSON: %v", id, path, err)}
 	}
 	sec, ok := f.Secrets[id]
 	if !ok {
@@ -99,13 +103,13 @@ func findSecret(data []byte, id, path string) (connectorSecret, error) {
 		}
 	}
 	if !ok {
-		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s was not found in the secrets file %s", id, path)}
+		return Secret{}, &errSecret{fmt.Sprintf("secret %s was not found in the secrets file %s", id, path)}
 	}
 	if sec.Username == "" {
-		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s is not formatted correctly: it has no Username", id)}
+		return Secret{}, &errSecret{fmt.Sprintf("secret %s is not formatted correctly: it has no Username", id)}
 	}
 	if sec.Password == "" && sec.PrivateKey == "" {
-		return connectorSecret{}, &errSecret{fmt.Sprintf("secret %s is not formatted correctly: it has neither a Password nor a PrivateKey", id)}
+		return Secret{}, &errSecret{fmt.Sprintf("secret %s is not formatted correctly: it has neither a Password nor a PrivateKey", id)}
 	}
 	return sec, nil
 }

@@ -1,4 +1,4 @@
-package amplifybackend
+package modelgen
 
 import (
 	"encoding/json"
@@ -60,7 +60,7 @@ func dig(t *testing.T, v any, keys ...string) any {
 }
 
 func TestGenerateModelsFromSchema(t *testing.T) {
-	out, err := GenerateModels(blogSchema)
+	out, err := Generate(blogSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestGenerateModelsRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := GenerateModels(tc.schema)
+			_, err := Generate(tc.schema)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}

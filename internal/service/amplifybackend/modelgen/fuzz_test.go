@@ -1,15 +1,15 @@
-package amplifybackend
+package modelgen
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-// FuzzGenerateModels feeds arbitrary TransformSchema text to the models
+// FuzzGenerate feeds arbitrary TransformSchema text to the models
 // generator (it runs in GenerateBackendAPIModels' job): it may only refuse
 // with an error; what it accepts gives two JSON documents, the same for the
 // same schema.
-func FuzzGenerateModels(f *testing.F) {
+func FuzzGenerate(f *testing.F) {
 	f.Add(blogSchema)
 	f.Add("type Todo @model {\n  id: ID!\n  name: \n}")
 	f.Add("type Todo @model { id: ID! name: String! done: Boolean @default(value: \"false\") }")
@@ -22,7 +22,7 @@ func FuzzGenerateModels(f *testing.F) {
 	f.Add("extend type Query { x: Int }\nschema { query: Query }")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, schema string) {
-		out, err := GenerateModels(schema)
+		out, err := Generate(schema)
 		if err != nil {
 			return
 		}
@@ -31,36 +31,9 @@ func FuzzGenerateModels(f *testing.F) {
 				t.Fatalf("%s is not JSON: %s", name, doc)
 			}
 		}
-		again, err := GenerateModels(schema)
+		again, err := Generate(schema)
 		if err != nil || again != out {
 			t.Fatalf("a second run differs: %v", err)
-		}
-	})
-}
-
-// FuzzParseJobDelay feeds arbitrary --amplify-job-delay values: what is
-// accepted is a range within 0..MaxJobDelay that reads back the same, and
-// every job delay picked from it lies in the range.
-func FuzzParseJobDelay(f *testing.F) {
-	for _, s := range []string{"100ms", "0", "2s~5s", "5s~2s", "~", "1s~", "-1s", "25h", " 3s ~ 3s ", "1h30m~24h", "abc"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := ParseJobDelay(s)
-		if err != nil {
-			return
-		}
-		if d.Min < 0 || d.Max < d.Min || d.Max > MaxJobDelay {
-			t.Fatalf("ParseJobDelay(%q) = %+v", s, d)
-		}
-		again, err := ParseJobDelay(d.String())
-		if err != nil || again != d {
-			t.Fatalf("ParseJobDelay(%q) = %+v, reads back as %+v, %v", s, d, again, err)
-		}
-		for range 3 {
-			if p := d.pick(); p < d.Min || p > d.Max {
-				t.Fatalf("%+v picked %v", d, p)
-			}
 		}
 	})
 }

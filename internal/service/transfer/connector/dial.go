@@ -1,4 +1,4 @@
-package transfer
+package connector
 
 import (
 	"bytes"
@@ -13,9 +13,6 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
-
-	"github.com/ersatz-dev/ersatz/internal/api"
-	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 )
 
 // The SFTP side of connectors: Ersatz connects to the connector's
@@ -24,34 +21,57 @@ import (
 // policy, verifies the server's host key against TrustedHostKeys, and speaks
 // SFTP with github.com/pkg/sftp.
 
+// Endpoint is where an SFTP connector connects, as the Transfer service
+// reads it from the connector.
+type Endpoint struct {
+	ConnectorID string
+	// Addr is host:port.
+	Addr string
+	// Trusted are the connector's TrustedHostKeys (none: every host key is
+	// refused, and the failure names the one presented).
+	Trusted []ssh.PublicKey
+	// SecretID is SftpConfig.UserSecretId.
+	SecretID string
+	// Algorithms are its security policy's (nil: the library's defaults).
+	Algorithms *Algorithms
+}
+
+// Algorithms are the SSH algorithms of a security policy, in its order of
+// preference.
+type Algorithms struct {
+	Ciphers, KeyExchanges, MACs, HostKeys []string
+}
+
 // Failure codes of connector operations. AWS documents RETRIEVE_FILE_NOT_FOUND;
 // the others are Ersatz's, one per cause, with the cause in FailureMessage.
 const (
-	codeRetrieveNotFound = "RETRIEVE_FILE_NOT_FOUND"
-	codeSendNotFound     = "SEND_FILE_NOT_FOUND"
-	codeRemoteNotFound   = "REMOTE_PATH_NOT_FOUND"
-	codePermission       = "PERMISSION_DENIED"
-	codeConnection       = "CONNECTION_FAILED"
-	codeHostKey          = "HOST_KEY_VERIFICATION_FAILED"
-	codeAuth             = "AUTHENTICATION_FAILED"
-	codeSecret           = "SECRET_ERROR"
-	codeTimeout          = "TIMEOUT"
-	codeRemote           = "REMOTE_ERROR"
-	codeLocal            = "LOCAL_STORAGE_ERROR"
-	codeAS2              = "AS2_NOT_EMULATED"
-	codeLattice          = "VPC_LATTICE_NOT_EMULATED"
-	codeCancelled        = "CANCELLED"
+	CodeRetrieveNotFound = "RETRIEVE_FILE_NOT_FOUND"
+	CodeSendNotFound     = "SEND_FILE_NOT_FOUND"
+	CodeRemoteNotFound   = "REMOTE_PATH_NOT_FOUND"
+	CodePermission       = "PERMISSION_DENIED"
+	CodeConnection       = "CONNECTION_FAILED"
+	CodeHostKey          = "HOST_KEY_VERIFICATION_FAILED"
+	CodeAuth             = "AUTHENTICATION_FAILED"
+	CodeSecret           = "SECRET_ERROR"
+	CodeTimeout          = "TIMEOUT"
+	CodeRemote           = "REMOTE_ERROR"
+	CodeLocal            = "LOCAL_STORAGE_ERROR"
+	CodeAS2              = "AS2_NOT_EMULATED"
+	CodeLattice          = "VPC_LATTICE_NOT_EMULATED"
+	CodeCancelled        = "CANCELLED"
 )
 
-// opFailure is why a connector operation (or one file of it) failed.
-type opFailure struct {
-	code, msg string
+// Failure is why a connector operation (or one file of it) failed: the
+// FailureCode and FailureMessage ListFileTransferResults reports.
+type Failure struct {
+	Code, Msg string
 }
 
-func (f *opFailure) Error() string { return f.code + ": " + f.msg }
+func (f *Failure) Error() string { return f.Code + ": " + f.Msg }
 
-func failf(code, format string, args ...any) *opFailure {
-	return &opFailure{code: code, msg: fmt.Sprintf(format, args...)}
+// Failf is a Failure with a formatted message.
+func Failf(code, format string, args ...any) *Failure {
+	return &Failure{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
 // hostKeyError is what the host key callback returns.
@@ -64,26 +84,27 @@ type hostKeyError struct {
 func (e *hostKeyError) Error() string {
 	if e.noTrust {
 		return fmt.Sprintf("host key verification failed: the connector has no TrustedHostKeys; the server at %s presented %s key %s (add %q to SftpConfig.TrustedHostKeys)",
-			e.addr, e.offered.Type(), ssh.FingerprintSHA256(e.offered), authorizedKey(e.offered))
+			e.addr, e.offered.Type(), ssh.FingerprintSHA256(e.offered), AuthorizedKey(e.offered))
 	}
 	return fmt.Sprintf("host key verification failed: the server at %s presented %s key %s, which is not one of the connector's TrustedHostKeys",
 		e.addr, e.offered.Type(), ssh.FingerprintSHA256(e.offered))
 }
 
-// authorizedKey is a public key as "<type> <base64>", without comment.
-func authorizedKey(k ssh.PublicKey) string {
+// AuthorizedKey is a public key as "<type> <base64>", without comment.
+func AuthorizedKey(k ssh.PublicKey) string {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
 }
 
-// remoteConn is an open SFTP session to a connector's server.
-type remoteConn struct {
+// Conn is an open SFTP session to a connector's server.
+type Conn struct {
 	net  net.Conn
 	ssh  *ssh.Client
 	sftp *sftp.Client
 	stop func() bool
 }
 
-func (r *remoteConn) Close() error {
+// Close ends the session.
+func (r *Conn) Close() error {
 	r.stop()
 	_ = r.sftp.Close()
 	return r.ssh.Close()
@@ -129,13 +150,13 @@ func hostKeyAlgorithmsFor(policy []string, trusted []ssh.PublicKey) []string {
 	return out
 }
 
-// clientConfig builds the SSH client configuration of a connector.
-func (s *Service) clientConfig(c *connectorRecord, sec connectorSecret, trusted []ssh.PublicKey, addr string, observed *ssh.PublicKey) (*ssh.ClientConfig, *opFailure) {
+// clientConfig builds the SSH client configuration of a connection to ep.
+func (r *Runner) clientConfig(ep *Endpoint, sec Secret, observed *ssh.PublicKey) (*ssh.ClientConfig, *Failure) {
 	var auth []ssh.AuthMethod
 	if sec.PrivateKey != "" {
 		signer, err := ssh.ParsePrivateKey([]byte(sec.PrivateKey))
 		if err != nil {
-			return nil, failf(codeSecret, "the PrivateKey of secret %s is not a usable private key: %v", api.Val(c.SftpConfig.UserSecretId), err)
+			return nil, Failf(CodeSecret, "the PrivateKey of secret %s is not a usable private key: %v", ep.SecretID, err)
 		}
 		auth = append(auth, ssh.PublicKeys(signer))
 	}
@@ -143,6 +164,7 @@ func (s *Service) clientConfig(c *connectorRecord, sec connectorSecret, trusted 
 		auth = append(auth, ssh.Password(sec.Password))
 	}
 	sup, insecure := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
+	trusted, addr := ep.Trusted, ep.Addr
 	cfg := &ssh.ClientConfig{
 		User: sec.Username,
 		Auth: auth,
@@ -158,45 +180,34 @@ func (s *Service) clientConfig(c *connectorRecord, sec connectorSecret, trusted 
 			}
 			return &hostKeyError{addr: addr, offered: key}
 		},
-		Timeout:       s.b2bConf().dialTimeout,
+		Timeout:       r.cfg.DialTimeout,
 		ClientVersion: "SSH-2.0-Ersatz_SFTP_Connector",
 	}
-	if p, ok := findPolicy(c.SecurityPolicyName); ok {
+	if p := ep.Algorithms; p != nil {
 		cfg.Ciphers = policyAlgorithms(p.Ciphers, sup.Ciphers, insecure.Ciphers)
-		cfg.KeyExchanges = policyAlgorithms(p.Kexs, sup.KeyExchanges, insecure.KeyExchanges)
-		cfg.MACs = policyAlgorithms(p.Macs, sup.MACs, insecure.MACs)
+		cfg.KeyExchanges = policyAlgorithms(p.KeyExchanges, sup.KeyExchanges, insecure.KeyExchanges)
+		cfg.MACs = policyAlgorithms(p.MACs, sup.MACs, insecure.MACs)
 		cfg.HostKeyAlgorithms = hostKeyAlgorithmsFor(policyAlgorithms(p.HostKeys, sup.HostKeys, insecure.HostKeys), trusted)
 	}
 	return cfg, nil
 }
 
-// dialConnector opens an SFTP session to an SFTP connector's server. It
-// returns the host key the server presented (nil when the handshake did not
-// get that far) and, on failure, why.
-func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remoteConn, ssh.PublicKey, *opFailure) {
-	if c.EgressType == transferapi.ConnectorEgressTypeVpcLattice {
-		return nil, nil, failf(codeLattice, "connector %s routes through VPC Lattice (%s), which Ersatz does not emulate: nothing was sent",
-			c.ConnectorID, api.Val(c.VpcLattice.ResourceConfigurationArn))
-	}
-	target, err := parseConnectorURL(c.URL, true)
+// Dial opens an SFTP session to an SFTP connector's server. It returns the
+// host key the server presented (nil when the handshake did not get that
+// far) and, on failure, why.
+func (r *Runner) Dial(ctx context.Context, ep *Endpoint) (*Conn, ssh.PublicKey, *Failure) {
+	sec, err := LookupSecret(r.cfg.SecretsFile, ep.SecretID)
 	if err != nil {
-		return nil, nil, failf(codeConnection, "connector URL %q is not usable: %v", c.URL, err)
+		return nil, nil, Failf(CodeSecret, "%v", err)
 	}
-	trusted, err := c.trustedKeys()
-	if err != nil {
-		return nil, nil, failf(codeHostKey, "%v", err)
-	}
-	sec, err := s.lookupSecret(api.Val(c.SftpConfig.UserSecretId))
-	if err != nil {
-		return nil, nil, failf(codeSecret, "%v", err)
-	}
-	addr := target.addr()
+	addr := ep.Addr
 	var observed ssh.PublicKey
-	cfg, fail := s.clientConfig(c, sec, trusted, addr, &observed)
+	cfg, fail := r.clientConfig(ep, sec, &observed)
 	if fail != nil {
 		return nil, nil, fail
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.b2bConf().dialTimeout)
+	timeout := r.cfg.DialTimeout
+	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d := net.Dialer{}
 	nc, err := d.DialContext(dctx, "tcp", addr)
@@ -205,11 +216,11 @@ func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remot
 			return nil, nil, stoppedFailure(ctx, "connecting to "+addr)
 		}
 		if dctx.Err() != nil {
-			return nil, nil, failf(codeTimeout, "connecting to %s timed out after %s", addr, s.b2bConf().dialTimeout)
+			return nil, nil, Failf(CodeTimeout, "connecting to %s timed out after %s", addr, timeout)
 		}
-		return nil, nil, failf(codeConnection, "could not connect to %s: %v", addr, err)
+		return nil, nil, Failf(CodeConnection, "could not connect to %s: %v", addr, err)
 	}
-	_ = nc.SetDeadline(time.Now().Add(s.b2bConf().dialTimeout))
+	_ = nc.SetDeadline(time.Now().Add(timeout))
 	stopHandshake := context.AfterFunc(ctx, func() { _ = nc.Close() })
 	sc, chans, reqs, err := ssh.NewClientConn(nc, addr, cfg)
 	stopHandshake()
@@ -227,44 +238,44 @@ func (s *Service) dialConnector(ctx context.Context, c *connectorRecord) (*remot
 	if err != nil {
 		stop()
 		_ = client.Close()
-		return nil, observed, failf(codeRemote, "the server at %s refused the SFTP subsystem: %v", addr, err)
+		return nil, observed, Failf(CodeRemote, "the server at %s refused the SFTP subsystem: %v", addr, err)
 	}
-	return &remoteConn{net: nc, ssh: client, sftp: sftpClient, stop: stop}, observed, nil
+	return &Conn{net: nc, ssh: client, sftp: sftpClient, stop: stop}, observed, nil
 }
 
 // stoppedFailure is the failure of work its context stopped.
-func stoppedFailure(ctx context.Context, what string) *opFailure {
+func stoppedFailure(ctx context.Context, what string) *Failure {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return failf(codeTimeout, "%s timed out", what)
+		return Failf(CodeTimeout, "%s timed out", what)
 	}
-	return failf(codeCancelled, "%s was cancelled", what)
+	return Failf(CodeCancelled, "%s was cancelled", what)
 }
 
 // classifyHandshake turns an SSH handshake error into an operation failure.
-func classifyHandshake(err error, addr, user string) *opFailure {
+func classifyHandshake(err error, addr, user string) *Failure {
 	var hk *hostKeyError
 	var ne net.Error
 	switch {
 	case errors.As(err, &hk):
-		return failf(codeHostKey, "%s", hk.Error())
+		return Failf(CodeHostKey, "%s", hk.Error())
 	case strings.Contains(err.Error(), "unable to authenticate"):
-		return failf(codeAuth, "authentication failed for user %q at %s: %v", user, addr, err)
+		return Failf(CodeAuth, "authentication failed for user %q at %s: %v", user, addr, err)
 	case errors.As(err, &ne) && ne.Timeout():
-		return failf(codeTimeout, "the SSH handshake with %s timed out: %v", addr, err)
+		return Failf(CodeTimeout, "the SSH handshake with %s timed out: %v", addr, err)
 	default:
-		return failf(codeConnection, "the SSH handshake with %s failed: %v", addr, err)
+		return Failf(CodeConnection, "the SSH handshake with %s failed: %v", addr, err)
 	}
 }
 
 // remoteFailure classifies an SFTP error on a remote path.
-func remoteFailure(err error, notFoundCode, what, p string) *opFailure {
+func remoteFailure(err error, notFoundCode, what, p string) *Failure {
 	var se *sftp.StatusError
 	switch {
 	case errors.Is(err, os.ErrNotExist) || (errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxNoSuchFile):
-		return failf(notFoundCode, "%s %s does not exist on the remote server", what, p)
+		return Failf(notFoundCode, "%s %s does not exist on the remote server", what, p)
 	case errors.Is(err, os.ErrPermission) || (errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxPermissionDenied):
-		return failf(codePermission, "the remote server denied access to %s %s: %v", what, p, err)
+		return Failf(CodePermission, "the remote server denied access to %s %s: %v", what, p, err)
 	default:
-		return failf(codeRemote, "the remote server failed on %s %s: %v", what, p, err)
+		return Failf(CodeRemote, "the remote server failed on %s %s: %v", what, p, err)
 	}
 }
