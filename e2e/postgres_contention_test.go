@@ -2,12 +2,15 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,6 +79,34 @@ func newPgGrants(t *testing.T, urls ...string) *pgGrants {
 	}
 	g.appID = out.AppID
 	return g
+}
+
+// pgRestartRounds bounds the rounds of a writer in the restart test: the
+// users granted must exist, so the credentials file lists this many per
+// writer (a writer going on through the restart sends a few dozen at most).
+const pgRestartRounds = 256
+
+// pgUsersFile writes a credentials file naming the owner's key and, as Q Apps
+// users of its account, every principal a writer grants in its first rounds
+// (writer-WW-RRRR): a grant names a user that exists.
+func pgUsersFile(t *testing.T, rounds int) string {
+	t.Helper()
+	creds := []map[string]any{{"accessKeyId": pgOwner, "secretAccessKey": "secret"}}
+	for w := range pgWriters {
+		for r := range rounds {
+			id := fmt.Sprintf("writer-%02d-%04d", w, r)
+			creds = append(creds, map[string]any{"accessKeyId": "AKID" + strings.ReplaceAll(strings.ToUpper(id), "-", ""), "secretAccessKey": "secret", "userId": id})
+		}
+	}
+	b, err := json.Marshal(map[string]any{"credentials": creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func pgHeader() http.Header { return http.Header{"Instance-Id": {pgInstance}} }
@@ -166,8 +197,9 @@ func TestPostgresContentionOneResource(t *testing.T) {
 	}
 	dsn := withPool(t, testkit.PostgresSchema(t), pgPoolConn)
 	bin := buildErsatz(t)
-	a := startErsatz(t, bin, "--store", dsn)
-	b := startErsatz(t, bin, "--store", dsn)
+	users := pgUsersFile(t, rounds)
+	a := startErsatz(t, bin, "--store", dsn, "--credentials", users)
+	b := startErsatz(t, bin, "--store", dsn, "--credentials", users)
 	g := newPgGrants(t, a.url, b.url)
 	begin := time.Now()
 	granted, failures := g.run(t.Context(), func(_, r int) bool { return r == rounds })
@@ -184,8 +216,9 @@ func TestPostgresRestartRetriesDeadConnections(t *testing.T) {
 	cluster := testkit.StartPostgresCluster(t)
 	dsn := withPool(t, cluster.DSN, pgPoolConn)
 	bin := buildErsatz(t)
-	a := startErsatz(t, bin, "--store", dsn)
-	b := startErsatz(t, bin, "--store", dsn)
+	users := pgUsersFile(t, pgRestartRounds)
+	a := startErsatz(t, bin, "--store", dsn, "--credentials", users)
+	b := startErsatz(t, bin, "--store", dsn, "--credentials", users)
 	g := newPgGrants(t, a.url, b.url)
 	// Every writer sends 4 requests; then PostgreSQL restarts. Even writers
 	// wait for the restart to end (their next requests meet the pooled
@@ -215,6 +248,10 @@ func TestPostgresRestartRetriesDeadConnections(t *testing.T) {
 			default:
 			}
 		}
+		if r == pgRestartRounds {
+			t.Errorf("writer %d: still no restart after %d rounds", w, r)
+			return true
+		}
 		return since[w] > 0 && r == since[w]+after
 	})
 	t.Logf("%d writers, PostgreSQL restarted after %d grants each, %d more each after it: %d of %d requests failed",
@@ -236,7 +273,12 @@ func TestPostgresBusyAnswersThrottling(t *testing.T) {
 	q := u.Query()
 	q.Set("lock_timeout", "300") // milliseconds
 	u.RawQuery = q.Encode()
-	p := startErsatz(t, buildErsatz(t), "--store", u.String())
+	users := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(users, []byte(`{"credentials": [{"accessKeyId": "`+pgOwner+`", "secretAccessKey": "secret"},
+		{"accessKeyId": "AKIDBUSYUSER", "secretAccessKey": "secret", "userId": "busy-user"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startErsatz(t, buildErsatz(t), "--store", u.String(), "--credentials", users)
 	g := newPgGrants(t, p.url)
 	tc := p.client()
 	qa := g.clients[0]

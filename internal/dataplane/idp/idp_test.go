@@ -138,7 +138,7 @@ func TestGatewayFailures(t *testing.T) {
 	deadURL := "http://" + closed.Addr().String()
 	_ = closed.Close()
 
-	c := newClient(t, Options{Timeout: 300 * time.Millisecond})
+	c := newClient(t, Options{Timeout: 3 * time.Second}) // room for a loaded machine; the hang case waits it out
 	gw := Provider{Type: TypeAPIGateway, URL: hs.URL}
 	req := func(protocol string) Request {
 		return Request{ServerID: "s-0123456789abcdef0", UserName: "alice", Password: ptr("pw"), Protocol: protocol, SourceIP: "127.0.0.1"}
@@ -153,7 +153,7 @@ func TestGatewayFailures(t *testing.T) {
 		want    any // the error's type, or the sentinel
 		mention string
 	}{
-		{"hangs", gw, req("hang"), &callErr, "no answer within 300ms"},
+		{"hangs", gw, req("hang"), &callErr, "no answer within 3s"},
 		{"unreachable", Provider{Type: TypeAPIGateway, URL: deadURL}, req("SFTP"), &callErr, "unable to call identity provider"},
 		{"not an http URL", Provider{Type: TypeAPIGateway, URL: "ftp://127.0.0.1/x"}, req("SFTP"), &callErr, "http"},
 		{"answers 403", gw, req("403"), &statusErr, "HTTP 403"},
