@@ -99,6 +99,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	svc, opName := g.serve(rec, r, reqID)
+	if !g.log.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
 	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 		slog.String("id", reqID), slog.String("service", svc), slog.String("operation", opName),
 		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
@@ -273,8 +276,17 @@ func endpointOf(r *http.Request) string {
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var h [36]byte
+	hex.Encode(h[0:8], b[0:4])
+	h[8] = '-'
+	hex.Encode(h[9:13], b[4:6])
+	h[13] = '-'
+	hex.Encode(h[14:18], b[6:8])
+	h[18] = '-'
+	hex.Encode(h[19:23], b[8:10])
+	h[23] = '-'
+	hex.Encode(h[24:36], b[10:16])
+	return string(h[:])
 }
 
 type statusRecorder struct {
