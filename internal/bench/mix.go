@@ -42,7 +42,7 @@ type Worker struct {
 	Instance, QAppID               string
 	Role                           string
 	seq                            int
-	replay                         *signed // describe-user: the signed request
+	replay                         *Signed // describe-user: the signed request
 }
 
 // Mixes are the load mixes by name.

@@ -16,8 +16,8 @@ import (
 // 5 minutes a SigV4 signature stays valid.
 const resignAfter = time.Minute
 
-// signed is a request signed once and sent many times.
-type signed struct {
+// Signed is a request signed once and sent many times (see Replay).
+type Signed struct {
 	at     time.Time
 	header http.Header
 	body   []byte
@@ -28,7 +28,7 @@ type signed struct {
 // reused: the server still verifies it on every request, but the client's
 // own cost per request is an HTTP round trip, so a run measures the server
 // rather than the SDK's middleware and signer.
-func (c *Client) Replay(ctx context.Context, cache **signed, service, target string, body []byte) Outcome {
+func (c *Client) Replay(ctx context.Context, cache **Signed, service, target string, body []byte) Outcome {
 	s := *cache
 	if s == nil || time.Since(s.at) > resignAfter {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint+"/", bytes.NewReader(body))
@@ -43,7 +43,7 @@ func (c *Client) Replay(ctx context.Context, cache **signed, service, target str
 		if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, c.Creds.Region, now); err != nil {
 			return Outcome{Err: err}
 		}
-		s = &signed{at: now, header: req.Header.Clone(), body: body}
+		s = &Signed{at: now, header: req.Header.Clone(), body: body}
 		*cache = s
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint+"/", bytes.NewReader(s.body))

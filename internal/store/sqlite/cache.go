@@ -9,7 +9,8 @@ import (
 // Read cache (WithReadCache).
 //
 // A View answers Get from the documents this process has read or committed
-// before, and opens an SQLite read transaction only when one is missing, so a
+// before (and from the keys it found empty: a resource without tags is
+// described without a query), and opens an SQLite read transaction only when one is missing, so a
 // read of a known resource costs a map lookup instead of a query.
 //
 // It is correct only while this process is the file's one writer: a commit
@@ -64,23 +65,28 @@ func newCache(limit int) *cache {
 	return &cache{docs: map[store.Scope]map[string][]byte{}, limit: limit}
 }
 
-// get returns a copy of the cached document at key.
-func (c *cache) get(key store.Key, path string) ([]byte, bool) {
+// get returns a copy of the cached document at key; hit is false when the
+// cache does not know the key, data nil when it knows there is no document
+// (a document is never empty: it is JSON).
+func (c *cache) get(key store.Key, path string) (data []byte, hit bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	d, ok := c.docs[key.Scope][path]
-	if !ok {
-		return nil, false
+	if !ok || d == nil {
+		return nil, ok
 	}
 	return clone(d), true
 }
 
-// fill records a document a View read from the database. The caller holds
-// gate shared, so no commit has changed it since.
+// fill records what a View read from the database: a document, or nil for
+// none. The caller holds gate shared, so no commit has changed it since.
 func (c *cache) fill(key store.Key, path string, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.set(key.Scope, path, clone(data))
+	if data != nil {
+		data = clone(data)
+	}
+	c.set(key.Scope, path, data)
 }
 
 // set stores data (owned by the cache); c.mu is held.

@@ -73,8 +73,10 @@ func TestReadCache(t *testing.T) {
 		{"a child is cached", nil, false, user, `{"u":1}`, false},
 		{"deleting the parent drops its children", func(tx store.Tx) error { return tx.Delete(srv) }, false, user, "", true},
 		{"and the parent", nil, false, srv, "", true},
+		{"a missing document is remembered", nil, false, srv, "", false},
 		{"put again", func(tx store.Tx) error { return tx.Put(srv, []byte(`{"v":4}`)) }, false, srv, `{"v":4}`, false},
 		{"reset empties it", func(t0 store.Tx) error { return t0.(*tx).DeleteAll() }, false, srv, "", true},
+		{"a put replaces a remembered absence", func(tx store.Tx) error { return tx.Put(srv, []byte(`{"v":5}`)) }, false, srv, `{"v":5}`, false},
 	}
 	for _, st := range steps {
 		if st.update != nil {

@@ -365,7 +365,10 @@ func (t *tx) Get(key store.Key) ([]byte, error) {
 	path := key.Path()
 	cached := t.cache != nil && !t.writable
 	if cached {
-		if d, ok := t.cache.get(key, path); ok {
+		if d, hit := t.cache.get(key, path); hit {
+			if d == nil {
+				return nil, store.ErrNotFound
+			}
 			return d, nil
 		}
 		if err := t.begin(); err != nil {
@@ -375,6 +378,9 @@ func (t *tx) Get(key store.Key) ([]byte, error) {
 	var data []byte
 	err := t.stmt(sGet).QueryRowContext(t.ctx, key.Account, key.Region, key.Service, path).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
+		if cached {
+			t.cache.fill(key, path, nil)
+		}
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
