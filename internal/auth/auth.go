@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/admin"
@@ -55,6 +56,37 @@ type SigV4 struct {
 	creds  *Credentials
 	byName map[string]*api.Service // a credential scope's service
 	now    func() time.Time
+	keys   signingKeys
+}
+
+// signingKeys keeps the signing keys derived for (secret, day, region,
+// service): four HMACs a request saves. Bounded: past maxSigningKeys it
+// starts again.
+type signingKeys struct {
+	mu sync.Mutex
+	m  map[signingKeyID][]byte
+}
+
+type signingKeyID struct{ secret, date, region, service string }
+
+const maxSigningKeys = 1024
+
+func (k *signingKeys) get(secret string, sc sigv4.Scope) []byte {
+	id := signingKeyID{secret, sc.Date, sc.Region, sc.Service}
+	k.mu.Lock()
+	key, ok := k.m[id]
+	k.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = sigv4.SigningKey(secret, sc.Date, sc.Region, sc.Service)
+	k.mu.Lock()
+	if k.m == nil || len(k.m) >= maxSigningKeys {
+		k.m = map[signingKeyID][]byte{}
+	}
+	k.m[id] = key
+	k.mu.Unlock()
+	return key
 }
 
 // NewSigV4 verifies requests to services against creds.
@@ -159,7 +191,7 @@ func (a *SigV4) verify(r *http.Request, proto api.Protocol, checkScope func(*sig
 	if err != nil {
 		return Credential{}, nil, err
 	}
-	if err := sig.Verify(r, body, cred.SecretAccessKey); err != nil {
+	if err := sig.VerifyWithKey(r, body, a.keys.get(cred.SecretAccessKey, sig.Scope)); err != nil {
 		return Credential{}, nil, refusal(proto, err)
 	}
 	return cred, sig, nil
