@@ -107,3 +107,30 @@ func TestDetectionReachesTheAuthenticator(t *testing.T) {
 		})
 	}
 }
+
+// TestCallerEndpointFollowsHost: the base URL handed to handlers is the
+// host of each request, also when requests for several hosts interleave.
+func TestCallerEndpointFollowsHost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, host := range []string{"127.0.0.1:4566", "localhost:4566", "127.0.0.1:4566", "ersatz.test:80", "localhost:4566"} {
+		req, err := http.NewRequestWithContext(t.Context(), "POST", f.srv.URL+"/", strings.NewReader(`{"ServerId":"s-0123456789abcdef0"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("X-Amz-Target", "TransferService.DescribeServer")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if got, want := f.lastCaller().Endpoint, "http://"+host; got != want {
+			t.Errorf("Endpoint = %q, want %q", got, want)
+		}
+	}
+}

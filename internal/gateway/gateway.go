@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -63,7 +64,12 @@ type Gateway struct {
 	services []*service
 	bySigner map[string]*service
 	log      *slog.Logger
+	// endpoint is the last base URL built, reused while requests keep
+	// arriving for the same host (nearly always).
+	endpoint atomic.Pointer[endpointMemo]
 }
+
+type endpointMemo struct{ scheme, host, url string }
 
 // codecFor is the one place a service's protocol is looked at.
 func codecFor(s *api.Service) protocol.Codec {
@@ -103,11 +109,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.opts.Admin.ServeHTTP(w, r)
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	svc, opName := g.serve(rec, r, reqID)
 	if !g.log.Enabled(r.Context(), slog.LevelDebug) {
+		g.serve(w, r, reqID)
 		return
 	}
+	rec := &statusRecorder{ResponseWriter: w}
+	svc, opName := g.serve(rec, r, reqID)
 	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 		slog.String("id", reqID), slog.String("service", svc), slog.String("operation", opName),
 		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
@@ -127,7 +134,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	}
 	caller, err := g.authenticate(r, claimed, scope, scopeErr)
 	caller.RequestID = reqID
-	caller.Endpoint = endpointOf(r)
+	caller.Endpoint = g.endpointOf(r)
 	svc := signer
 	if svc == nil && len(claimed) > 0 {
 		svc = g.bySigner[claimed[0].Name]
@@ -247,7 +254,7 @@ func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
 }
 
 // endpointOf is the base URL the client used to reach the server.
-func endpointOf(r *http.Request) string {
+func (g *Gateway) endpointOf(r *http.Request) string {
 	host := r.Host
 	if host == "" {
 		host = "127.0.0.1:4566"
@@ -256,7 +263,12 @@ func endpointOf(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + host
+	if m := g.endpoint.Load(); m != nil && m.host == host && m.scheme == scheme {
+		return m.url
+	}
+	url := scheme + "://" + host
+	g.endpoint.Store(&endpointMemo{scheme: scheme, host: host, url: url})
+	return url
 }
 
 func newRequestID() string {

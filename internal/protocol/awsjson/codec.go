@@ -10,13 +10,20 @@ import (
 
 // Codec is awsJson1_1 for one service.
 type Codec struct {
-	svc *api.Service
+	svc    *api.Service
+	routes map[*api.Operation]*protocol.Route // one per operation, made once: they carry no labels
 }
 
 var _ protocol.Codec = (*Codec)(nil)
 
 // NewCodec binds the protocol to svc.
-func NewCodec(svc *api.Service) *Codec { return &Codec{svc: svc} }
+func NewCodec(svc *api.Service) *Codec {
+	c := &Codec{svc: svc, routes: make(map[*api.Operation]*protocol.Route, len(svc.Operations))}
+	for _, op := range svc.Operations {
+		c.routes[op] = &protocol.Route{Op: op}
+	}
+	return c
+}
 
 // Claims names the service when the X-Amz-Target prefix is its own.
 func (c *Codec) Claims(r *http.Request) protocol.Claim {
@@ -35,6 +42,9 @@ func (c *Codec) Route(r *http.Request) (*protocol.Route, error) {
 	op, err := Route(c.svc, r)
 	if err != nil {
 		return nil, err
+	}
+	if rt, ok := c.routes[op]; ok {
+		return rt, nil
 	}
 	return &protocol.Route{Op: op}, nil
 }
