@@ -31,6 +31,14 @@ func concStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 			}
 			return st
 		},
+		// As `ersatz serve --store sqlite` opens it: with the read cache.
+		"sqlite-cached": func(t *testing.T) store.Store {
+			st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.WithReadCache(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +46,7 @@ type options struct {
 	rate        float64
 	fuzz        bool
 	seed        uint64
+	rounds      int
 }
 
 func main() {
@@ -78,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.rate, "rate", 200, "requests per second of -soak")
 	fs.BoolVar(&o.fuzz, "fuzz", false, "run the model-driven whole-server fuzzer in process for -d instead of a load")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of -fuzz")
+	fs.IntVar(&o.rounds, "rounds", 1, "measure Ersatz, the baseline and the target in turn this many times (-d each) and print the median ratios")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -96,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.duration <= 0 || o.duration > 2*time.Hour {
 		return fmt.Errorf("-d %s: choose a duration up to 2h", o.duration)
+	}
+	if o.rounds < 1 || o.rounds > 100 || (o.rounds > 1 && o.soak) {
+		return fmt.Errorf("-rounds %d: choose 1 to 100 rounds (and no -soak with more than one)", o.rounds)
 	}
 	creds := bench.Credentials{AccessKeyID: o.key, SecretAccessKey: o.secret, Region: o.region}
 	label := "ersatz"
@@ -148,35 +154,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	primary := measure(ctx, label, load, workers, o.warmup)
-	runs := []*bench.Stats{primary}
-	var ratios []string
-	var rss1 int64
-	if o.pid > 0 {
-		var err error
-		if rss1, err = bench.RSS(o.pid); err != nil {
-			return err
-		}
-	}
-	if o.baseline {
-		base, err := runBaseline(ctx, rec, creds, load, workers, o.warmup)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, base)
-		ratios = append(ratios, fmt.Sprintf("%s / baseline: %.2f of the bare net/http ceiling (p99 %.1fx)",
-			label, primary.PerSecond()/base.PerSecond(), ratio(primary.Percentile(99), base.Percentile(99))))
-	}
+	var tw []*bench.Worker
 	if o.target != "" {
 		tc := bench.NewClient(o.target, creds, o.concurrency, nil)
-		tw := bench.NewWorkers(o.concurrency, tc)
+		tw = bench.NewWorkers(o.concurrency, tc)
 		if err := bench.Setup(ctx, mix, tw); err != nil {
 			return fmt.Errorf("set up %s: %w", o.target, err)
 		}
-		peer := measure(ctx, "target", load, tw, o.warmup)
-		runs = append(runs, peer)
-		ratios = append(ratios, fmt.Sprintf("%s / target: %.2fx the throughput (p99 %.2fx)",
-			label, primary.PerSecond()/peer.PerSecond(), ratio(primary.Percentile(99), peer.Percentile(99))))
+	}
+	var runs []*bench.Stats
+	var ratios []string
+	var baseRatios, targetRatios []float64
+	var rss1 int64
+	for round := 1; round <= o.rounds; round++ {
+		primary := measure(ctx, label, load, workers, o.warmup)
+		runs = append(runs, primary)
+		if o.pid > 0 {
+			var err error
+			if rss1, err = bench.RSS(o.pid); err != nil {
+				return err
+			}
+		}
+		if o.baseline {
+			base, err := runBaseline(ctx, rec, creds, load, workers, o.warmup)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, base)
+			baseRatios = append(baseRatios, primary.PerSecond()/base.PerSecond())
+			ratios = append(ratios, fmt.Sprintf("%s / baseline: %.2f of the bare net/http ceiling (p99 %.1fx)",
+				label, primary.PerSecond()/base.PerSecond(), ratio(primary.Percentile(99), base.Percentile(99))))
+		}
+		if o.target != "" {
+			peer := measure(ctx, "target", load, tw, o.warmup)
+			runs = append(runs, peer)
+			targetRatios = append(targetRatios, primary.PerSecond()/peer.PerSecond())
+			ratios = append(ratios, fmt.Sprintf("%s / target: %.2fx the throughput (p99 %.2fx)",
+				label, primary.PerSecond()/peer.PerSecond(), ratio(primary.Percentile(99), peer.Percentile(99))))
+		}
+	}
+	if o.rounds > 1 {
+		if len(baseRatios) > 0 {
+			ratios = append(ratios, fmt.Sprintf("median of %d rounds: %s / baseline %.2f (rounds %s)", o.rounds, label, median(baseRatios), fmtRatios(baseRatios)))
+		}
+		if len(targetRatios) > 0 {
+			ratios = append(ratios, fmt.Sprintf("median of %d rounds: %s / target %.2f (rounds %s)", o.rounds, label, median(targetRatios), fmtRatios(targetRatios)))
+		}
 	}
 	bench.Print(stdout, runs...)
 	for _, r := range runs {
@@ -211,6 +234,23 @@ func runBaseline(ctx context.Context, rec *bench.Recorder, creds bench.Credentia
 	defer hs.Close()
 	bc := bench.NewClient("http://"+ln.Addr().String(), creds, l.Concurrency, nil)
 	return measure(ctx, "baseline", l, bench.WithClient(workers, bc), warmup), nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtRatios(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(parts, " ")
 }
 
 func ratio(a, b time.Duration) float64 {

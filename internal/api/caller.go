@@ -19,13 +19,29 @@ type Caller struct {
 
 type callerKey struct{}
 
+// callerCtx carries a Caller: one allocation per request, where
+// context.WithValue would box the Caller in a second one.
+type callerCtx struct {
+	context.Context
+	c Caller
+}
+
+func (c *callerCtx) Value(key any) any {
+	if key == (callerKey{}) {
+		return &c.c
+	}
+	return c.Context.Value(key)
+}
+
 // WithCaller returns ctx carrying c.
 func WithCaller(ctx context.Context, c Caller) context.Context {
-	return context.WithValue(ctx, callerKey{}, c)
+	return &callerCtx{Context: ctx, c: c}
 }
 
 // CallerFrom returns the caller of the request ctx belongs to.
 func CallerFrom(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey{}).(Caller)
-	return c
+	if c, ok := ctx.Value(callerKey{}).(*Caller); ok {
+		return *c
+	}
+	return Caller{}
 }

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
 	"github.com/ersatz-dev/ersatz/internal/protocol"
-	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
 	"github.com/ersatz-dev/ersatz/internal/sigv4"
 )
 
@@ -41,51 +40,6 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// detector finds the service a request is aimed at without trusting its
-// credential scope: by X-Amz-Target prefix (awsJson) or by REST route.
-type detector struct {
-	byName   map[string]*api.Service
-	byTarget map[string]*api.Service
-	rest     []restService
-}
-
-type restService struct {
-	svc    *api.Service
-	router *restjson.Router
-}
-
-func newDetector(services []*api.Service) *detector {
-	d := &detector{byName: map[string]*api.Service{}, byTarget: map[string]*api.Service{}}
-	for _, s := range services {
-		d.byName[s.Name] = s
-		if s.TargetPrefix != "" {
-			d.byTarget[s.TargetPrefix] = s
-		}
-		if s.Protocol == api.RESTJSON {
-			d.rest = append(d.rest, restService{svc: s, router: restjson.NewRouter(s)})
-		}
-	}
-	return d
-}
-
-// detect returns the services the request's target or path belongs to
-// (none when neither names a service).
-func (d *detector) detect(r *http.Request) []*api.Service {
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		prefix, _, _ := strings.Cut(t, ".")
-		if s, ok := d.byTarget[prefix]; ok {
-			return []*api.Service{s}
-		}
-	}
-	var out []*api.Service
-	for _, rs := range d.rest {
-		if rs.router.Knows(r) {
-			out = append(out, rs.svc)
-		}
-	}
-	return out
-}
-
 // SigV4 verifies the AWS Signature Version 4 of every request against a
 // credentials file (--auth sigv4).
 //
@@ -100,28 +54,65 @@ func (d *detector) detect(r *http.Request) []*api.Service {
 //	bad signature, scope, date or expiry  InvalidSignatureException
 type SigV4 struct {
 	creds  *Credentials
-	detect *detector
+	byName map[string]*api.Service // a credential scope's service
 	now    func() time.Time
+	keys   signingKeys
+}
+
+// signingKeys keeps the signing keys derived for (secret, day, region,
+// service): four HMACs a request saves. Bounded: past maxSigningKeys it
+// starts again.
+type signingKeys struct {
+	mu sync.Mutex
+	m  map[signingKeyID][]byte
+}
+
+type signingKeyID struct{ secret, date, region, service string }
+
+const maxSigningKeys = 1024
+
+func (k *signingKeys) get(secret string, sc sigv4.Scope) []byte {
+	id := signingKeyID{secret, sc.Date, sc.Region, sc.Service}
+	k.mu.Lock()
+	key, ok := k.m[id]
+	k.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = sigv4.SigningKey(secret, sc.Date, sc.Region, sc.Service)
+	k.mu.Lock()
+	if k.m == nil || len(k.m) >= maxSigningKeys {
+		k.m = map[signingKeyID][]byte{}
+	}
+	k.m[id] = key
+	k.mu.Unlock()
+	return key
 }
 
 // NewSigV4 verifies requests to services against creds.
 func NewSigV4(creds *Credentials, services []*api.Service, opts ...Option) *SigV4 {
 	o := newOptions(opts)
-	return &SigV4{creds: creds, detect: newDetector(services), now: o.now}
+	byName := make(map[string]*api.Service, len(services))
+	for _, s := range services {
+		byName[s.Name] = s
+	}
+	return &SigV4{creds: creds, byName: byName, now: o.now}
 }
 
 // Credentials are the keys a verifies requests against.
 func (a *SigV4) Credentials() *Credentials { return a.creds }
 
-// Authenticate verifies r. On success r.Body is readable again from the start.
-func (a *SigV4) Authenticate(r *http.Request) (api.Caller, error) {
-	candidates := a.detect.detect(r)
+// Authenticate verifies r. candidates are the services its target or path
+// names (the gateway's detection; none when neither names one): the
+// credential scope must name one of them. On success r.Body is readable
+// again from the start.
+func (a *SigV4) Authenticate(r *http.Request, candidates []*api.Service) (api.Caller, error) {
 	proto := api.RESTJSON
 	if len(candidates) > 0 {
 		proto = candidates[0].Protocol
 	}
 	cred, sig, err := a.verify(r, proto, func(sig *sigv4.Signature, proto *api.Protocol) error {
-		scoped := a.detect.byName[sig.Scope.Service]
+		scoped := a.byName[sig.Scope.Service]
 		if len(candidates) == 0 && scoped != nil {
 			*proto = scoped.Protocol
 		}
@@ -203,7 +194,7 @@ func (a *SigV4) verify(r *http.Request, proto api.Protocol, checkScope func(*sig
 	if err != nil {
 		return Credential{}, nil, err
 	}
-	if err := sig.Verify(r, body, cred.SecretAccessKey); err != nil {
+	if err := sig.VerifyWithKey(r, body, a.keys.get(cred.SecretAccessKey, sig.Scope)); err != nil {
 		return Credential{}, nil, refusal(proto, err)
 	}
 	return cred, sig, nil
@@ -284,8 +275,9 @@ func NewTrusting(creds *Credentials, opts ...Option) *Trusting {
 // Credentials are the keys t maps.
 func (t *Trusting) Credentials() *Credentials { return t.creds }
 
-// Authenticate never refuses a request.
-func (t *Trusting) Authenticate(r *http.Request) (api.Caller, error) {
+// Authenticate never refuses a request; it does not look at the services
+// the request names.
+func (t *Trusting) Authenticate(r *http.Request, _ []*api.Service) (api.Caller, error) {
 	c := api.Caller{Account: DefaultAccount, Region: t.region}
 	scope, err := sigv4.RequestScope(r)
 	if err != nil {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,6 +42,7 @@ type Worker struct {
 	Instance, QAppID               string
 	Role                           string
 	seq                            int
+	replay                         *Signed // describe-user: the signed request
 }
 
 // Mixes are the load mixes by name.
@@ -72,6 +74,14 @@ var Mixes = map[string]*Mix{
 		Name:  "moto",
 		Setup: setupTransferUser,
 		Ops:   []Op{{"DescribeServer", describeServer}, {"DescribeUser", describeUser}},
+	},
+	// One read, the request signed once a minute and replayed (the server
+	// verifies every copy): the mix that measures the server's hot path
+	// rather than the client's.
+	"describe-user": {
+		Name:  "describe-user",
+		Setup: setupTransferUser,
+		Ops:   []Op{{"DescribeUser", describeUserReplayed}},
 	},
 }
 
@@ -248,6 +258,11 @@ func describeUser(ctx context.Context, w *Worker) Outcome {
 	_, err := w.Client.Transfer.DescribeUser(ctx, &transfer.DescribeUserInput{
 		ServerId: aws.String(w.ServerID), UserName: aws.String(w.UserName)})
 	return SDKOutcome(err)
+}
+
+func describeUserReplayed(ctx context.Context, w *Worker) Outcome {
+	body, _ := json.Marshal(map[string]string{"ServerId": w.ServerID, "UserName": w.UserName})
+	return w.Client.Replay(ctx, &w.replay, "transfer", "TransferService.DescribeUser", body)
 }
 
 var permissionSets = [][]string{{"READ"}, {"READ", "CREATE_AND_UPDATE"}, {"READ", "CREATE_AND_UPDATE", "DELETE"}}

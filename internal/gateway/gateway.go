@@ -1,6 +1,6 @@
 // Package gateway is the handler chain every request walks:
 //
-//	request id -> authenticate -> detect service -> route -> (501 if not implemented)
+//	request id -> detect service -> authenticate -> route -> (501 if not implemented)
 //	-> decode + validate -> dispatch -> encode
 //
 // Service packages never see protocol code; protocol packages never see services.
@@ -16,10 +16,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
+	"github.com/ersatz-dev/ersatz/internal/protocol"
 	"github.com/ersatz-dev/ersatz/internal/protocol/awsjson"
 	"github.com/ersatz-dev/ersatz/internal/protocol/restjson"
 	"github.com/ersatz-dev/ersatz/internal/sigv4"
@@ -31,9 +33,12 @@ import (
 const DefaultAccount = "000000000000"
 
 // Authenticator decides who sent a request. It returns an api.ServiceError
-// (for example a 403) to refuse it.
+// (for example a 403) to refuse it. claimed are the services the request's
+// X-Amz-Target or path names (none when neither names one): the gateway
+// detects them once, before authenticating, so an authenticator can require
+// the credential scope to agree without detecting again.
 type Authenticator interface {
-	Authenticate(r *http.Request) (api.Caller, error)
+	Authenticate(r *http.Request, claimed []*api.Service) (api.Caller, error)
 }
 
 // Options configure a Gateway.
@@ -50,7 +55,8 @@ type Options struct {
 
 type service struct {
 	*api.Service
-	router *restjson.Router // rest-json only
+	codec protocol.Codec
+	alone []*api.Service // the claim of a request naming this service by target
 }
 
 // Gateway serves the AWS APIs of its services.
@@ -58,8 +64,20 @@ type Gateway struct {
 	opts     Options
 	services []*service
 	bySigner map[string]*service
-	byTarget map[string]*service
 	log      *slog.Logger
+	// endpoint is the last base URL built, reused while requests keep
+	// arriving for the same host (nearly always).
+	endpoint atomic.Pointer[endpointMemo]
+}
+
+type endpointMemo struct{ scheme, host, url string }
+
+// codecFor is the one place a service's protocol is looked at.
+func codecFor(s *api.Service) protocol.Codec {
+	if s.Protocol == api.RESTJSON {
+		return restjson.NewCodec(s)
+	}
+	return awsjson.NewCodec(s)
 }
 
 // New builds a gateway.
@@ -70,17 +88,11 @@ func New(opts Options) *Gateway {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	g := &Gateway{opts: opts, bySigner: map[string]*service{}, byTarget: map[string]*service{}, log: opts.Logger}
+	g := &Gateway{opts: opts, bySigner: map[string]*service{}, log: opts.Logger}
 	for _, s := range opts.Services {
-		svc := &service{Service: s}
-		if s.Protocol == api.RESTJSON {
-			svc.router = restjson.NewRouter(s)
-		}
+		svc := &service{Service: s, codec: codecFor(s), alone: []*api.Service{s}}
 		g.services = append(g.services, svc)
 		g.bySigner[s.Name] = svc
-		if s.TargetPrefix != "" {
-			g.byTarget[s.TargetPrefix] = svc
-		}
 	}
 	return g
 }
@@ -98,6 +110,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.opts.Admin.ServeHTTP(w, r)
 		return
 	}
+	if !g.log.Enabled(r.Context(), slog.LevelDebug) {
+		g.serve(w, r, reqID)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	svc, opName := g.serve(rec, r, reqID)
 	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
@@ -107,10 +123,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
 	scope, scopeErr := sigv4.RequestScope(r)
-	caller, err := g.authenticate(r, scope, scopeErr)
+	var signer *service
+	if scopeErr == nil {
+		signer = g.bySigner[scope.Service]
+	}
+	// Detection, once: the services the target or path names. Without an
+	// authenticator it is needed only when the scope names no service.
+	var claimed []*api.Service
+	if g.opts.Auth != nil || signer == nil {
+		claimed = g.claimed(r)
+	}
+	caller, err := g.authenticate(r, claimed, scope, scopeErr)
 	caller.RequestID = reqID
-	caller.Endpoint = endpointOf(r)
-	svc := g.detect(r, scope, scopeErr)
+	caller.Endpoint = g.endpointOf(r)
+	svc := signer
+	if svc == nil && len(claimed) > 0 {
+		svc = g.bySigner[claimed[0].Name]
+	}
 	if svc == nil {
 		writeUnrouted(w, r, err)
 		return "", ""
@@ -119,17 +148,18 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		g.writeError(w, svc, err)
 		return svc.Name, ""
 	}
-	op, labels, err := g.route(svc, r)
+	rt, err := svc.codec.Route(r)
 	if err != nil {
 		g.writeError(w, svc, err)
 		return svc.Name, ""
 	}
+	op := rt.Op
 	if op.Handler == nil {
 		g.writeError(w, svc, awserr.NotImplemented(svc.Name, op.Name))
 		return svc.Name, op.Name
 	}
 	in := op.NewInput()
-	if err := g.decode(svc, r, labels, in); err != nil {
+	if err := svc.codec.Decode(r, rt, in); err != nil {
 		g.writeError(w, svc, err)
 		return svc.Name, op.Name
 	}
@@ -145,11 +175,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		g.writeError(w, svc, g.throttle(svc, op, err))
 		return svc.Name, op.Name
 	}
-	if svc.Protocol == api.RESTJSON {
-		restjson.Encode(w, op, out)
-	} else {
-		awsjson.Encode(w, out)
-	}
+	svc.codec.Encode(w, op, out)
 	return svc.Name, op.Name
 }
 
@@ -179,9 +205,9 @@ func (g *Gateway) throttle(svc *service, op *api.Operation, err error) error {
 	return awserr.New(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 }
 
-func (g *Gateway) authenticate(r *http.Request, scope sigv4.Scope, scopeErr error) (api.Caller, error) {
+func (g *Gateway) authenticate(r *http.Request, claimed []*api.Service, scope sigv4.Scope, scopeErr error) (api.Caller, error) {
 	if g.opts.Auth != nil {
-		return g.opts.Auth.Authenticate(r)
+		return g.opts.Auth.Authenticate(r, claimed)
 	}
 	c := api.Caller{Account: DefaultAccount, Region: g.opts.DefaultRegion}
 	if scopeErr == nil {
@@ -205,46 +231,20 @@ func AccountOf(accessKeyID string) string {
 	return DefaultAccount
 }
 
-// detect finds the service from, in order: the credential scope's service,
-// the X-Amz-Target prefix, the request path.
-func (g *Gateway) detect(r *http.Request, scope sigv4.Scope, scopeErr error) *service {
-	if scopeErr == nil {
-		if s, ok := g.bySigner[scope.Service]; ok {
-			return s
-		}
-	}
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		prefix, _, _ := strings.Cut(t, ".")
-		if s, ok := g.byTarget[prefix]; ok {
-			return s
-		}
-	}
+// claimed are the services the request names without trusting its
+// credential scope: the one its X-Amz-Target names, or else every service
+// one of whose URI templates matches its path.
+func (g *Gateway) claimed(r *http.Request) []*api.Service {
+	var byPath []*api.Service
 	for _, s := range g.services {
-		if s.router != nil && s.router.Knows(r) {
-			return s
+		switch s.codec.Claims(r) {
+		case protocol.ClaimByTarget:
+			return s.alone
+		case protocol.ClaimByPath:
+			byPath = append(byPath, s.Service)
 		}
 	}
-	return nil
-}
-
-func (g *Gateway) route(svc *service, r *http.Request) (*api.Operation, *restjson.Match, error) {
-	if svc.Protocol == api.RESTJSON {
-		m, ok := svc.router.Route(r)
-		if !ok {
-			return nil, nil, awserr.New(http.StatusNotFound, "UnknownOperationException",
-				"No operation of %s matches %s %s", svc.Name, r.Method, r.URL.Path)
-		}
-		return m.Op, m, nil
-	}
-	op, err := awsjson.Route(svc.Service, r)
-	return op, nil, err
-}
-
-func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, in api.Input) error {
-	if svc.Protocol == api.RESTJSON {
-		return restjson.Decode(r, m, in)
-	}
-	return awsjson.Decode(r, in)
+	return byPath
 }
 
 func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
@@ -255,11 +255,7 @@ func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
 	case !errors.As(err, &se) || (se.HTTPStatus() >= 500 && se.HTTPStatus() != http.StatusNotImplemented):
 		g.log.Error("request failed", "service", svc.Name, "error", err)
 	}
-	if svc.Protocol == api.RESTJSON {
-		restjson.EncodeError(w, err)
-	} else {
-		awsjson.EncodeError(w, err)
-	}
+	svc.codec.EncodeError(w, err)
 }
 
 // writeUnrouted answers a request no service claims.
@@ -273,7 +269,7 @@ func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
 }
 
 // endpointOf is the base URL the client used to reach the server.
-func endpointOf(r *http.Request) string {
+func (g *Gateway) endpointOf(r *http.Request) string {
 	host := r.Host
 	if host == "" {
 		host = "127.0.0.1:4566"
@@ -282,14 +278,28 @@ func endpointOf(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + host
+	if m := g.endpoint.Load(); m != nil && m.host == host && m.scheme == scheme {
+		return m.url
+	}
+	url := scheme + "://" + host
+	g.endpoint.Store(&endpointMemo{scheme: scheme, host: host, url: url})
+	return url
 }
 
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var h [36]byte
+	hex.Encode(h[0:8], b[0:4])
+	h[8] = '-'
+	hex.Encode(h[9:13], b[4:6])
+	h[13] = '-'
+	hex.Encode(h[14:18], b[6:8])
+	h[18] = '-'
+	hex.Encode(h[19:23], b[8:10])
+	h[23] = '-'
+	hex.Encode(h[24:36], b[10:16])
+	return string(h[:])
 }
 
 type statusRecorder struct {

@@ -3,6 +3,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +24,14 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	var b []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= MaxBody {
+		// One buffer of the announced size (and a byte to see a longer body).
+		b, err = readAtMost(r.Body, make([]byte, 0, n+1), MaxBody+1)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	}
 	if err != nil {
 		return nil, awserr.Serialization("could not read the request body: %v", err)
 	}
@@ -34,16 +42,35 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// readAtMost appends to buf what r holds, up to limit bytes.
+func readAtMost(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):min(cap(buf), limit)]
+		n, err := r.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
 // DecodeJSON decodes a JSON object body into v. Unknown members are ignored
 // (newer clients send members older models lack); a body that is not a JSON
 // object of the right member types, or holds a string that is not valid
 // Unicode (CheckStrings), is a SerializationException naming the member.
 func DecodeJSON(body []byte, v any) error {
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil
 	}
-	if !strings.HasPrefix(trimmed, "{") {
+	if trimmed[0] != '{' {
 		return awserr.Serialization("The request body must be a JSON object")
 	}
 	if err := CheckStrings(body); err != nil {

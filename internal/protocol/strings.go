@@ -18,14 +18,15 @@ import (
 // It only looks at strings: a body that is not valid JSON otherwise passes,
 // and the decoder reports it.
 func CheckStrings(body []byte) error {
-	s := scanner{body: body}
+	var frames [8]frame
+	s := scanner{body: body, stack: frames[:0]}
 	return s.run()
 }
 
 // frame is an open object or array on the path to the current value.
 type frame struct {
 	object  bool
-	key     string // the member being read (objects)
+	key     []byte // the member being read (objects): its raw literal, quotes included, decoded only to name a path
 	index   int    // the item being read (arrays)
 	wantKey bool   // objects: the next string is a key
 }
@@ -90,7 +91,7 @@ func (s *scanner) str() error {
 				return s.refuse(isKey, problem)
 			}
 			if isKey {
-				s.stack[len(s.stack)-1].key = decodeKey(s.body[start:s.pos])
+				s.stack[len(s.stack)-1].key = s.body[start:s.pos]
 			}
 			return nil
 		case c == '\\':
@@ -151,11 +152,28 @@ func hex4(b []byte, at int) (rune, bool) {
 
 // decodeKey is a member name as the decoder reads it.
 func decodeKey(raw []byte) string {
+	if plainKey(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
 	var k string
 	if err := json.Unmarshal(raw, &k); err != nil {
 		return string(raw)
 	}
 	return k
+}
+
+// plainKey reports a quoted literal without escapes or control characters,
+// which decodes to its bytes between the quotes.
+func plainKey(raw []byte) bool {
+	if len(raw) < 2 {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c == '\\' || c < 0x20 || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) refuse(isKey bool, problem string) error {
@@ -186,7 +204,7 @@ func (s *scanner) path(isKey bool) string {
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
-			b.WriteString(f.key)
+			b.WriteString(decodeKey(f.key))
 		} else {
 			b.WriteString("[" + strconv.Itoa(f.index) + "]")
 		}

@@ -73,3 +73,18 @@ func FuzzCheckStrings(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckStringsNamesEscapedKeys: member names are decoded only to name a
+// refused value, escapes included.
+func TestCheckStringsNamesEscapedKeys(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"Ta\u0067s":[{"Value":"\udc00"}]}`, "'Tags[0].Value'"},
+		{`{"A\"B":"\udc00"}`, `'A"B'`},
+		{`{"Plain":{"Inner":"\udc00"}}`, "'Plain.Inner'"},
+	} {
+		err := protocol.CheckStrings([]byte(c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckStrings(%s) = %v, want a message naming %s", c.body, err, c.want)
+		}
+	}
+}

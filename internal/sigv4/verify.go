@@ -488,6 +488,12 @@ func hmacSHA256(key []byte, data string) []byte {
 // constant time. It does not check time, scope or keys: see CheckTime and
 // CheckScope.
 func (s *Signature) Verify(r *http.Request, body []byte, secret string) error {
+	return s.VerifyWithKey(r, body, SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service))
+}
+
+// VerifyWithKey is Verify with the signing key of the signature's scope
+// already derived (SigningKey), for a verifier that keeps derived keys.
+func (s *Signature) VerifyWithKey(r *http.Request, body []byte, key []byte) error {
 	hashes, err := s.PayloadHashes(r, body)
 	if err != nil {
 		return err
@@ -496,26 +502,26 @@ func (s *Signature) Verify(r *http.Request, body []byte, secret string) error {
 	if err != nil || len(got) != sha256.Size {
 		got = nil // compare anyway, so the timing does not depend on the form of the signature
 	}
-	key := SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service)
 	block, signed := s.CanonicalHeaders(r)
 	query := CanonicalQuery(r, s.Presigned)
-	var first string
+	uris := CanonicalURIs(r)
 	ok := false
-	for _, uri := range CanonicalURIs(r) {
+	for _, uri := range uris {
 		for _, ph := range hashes {
 			cr := CanonicalRequest(r.Method, uri, query, block, signed, ph)
-			sts := StringToSign(s.AmzDate, s.Scope, cr)
-			want := hmacSHA256(key, sts)
+			want := hmacSHA256(key, StringToSign(s.AmzDate, s.Scope, cr))
 			if hmac.Equal(want, got) {
 				ok = true
-			}
-			if first == "" {
-				first = "\n\nThe Canonical String for this request should have been\n'" + cr +
-					"'\n\nThe String-to-Sign should have been\n'" + sts + "'\n"
 			}
 		}
 	}
 	if !ok {
+		var first string
+		if len(uris) > 0 && len(hashes) > 0 {
+			cr := CanonicalRequest(r.Method, uris[0], query, block, signed, hashes[0])
+			first = "\n\nThe Canonical String for this request should have been\n'" + cr +
+				"'\n\nThe String-to-Sign should have been\n'" + StringToSign(s.AmzDate, s.Scope, cr) + "'\n"
+		}
 		return fail(Invalid, "%s%s", MsgBadSignature, first)
 	}
 	return nil

@@ -289,3 +289,26 @@ func TestValidRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyWithKey: a derived signing key verifies as the secret does, and
+// a refusal still shows the canonical string and string to sign it expected.
+func TestVerifyWithKey(t *testing.T) {
+	const body = `{"a":1}`
+	r := sign(t, "POST", "http://localhost:4566/apps.create", body, http.Header{"Content-Type": {"application/json"}})
+	sig, err := sigv4.Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := sigv4.SigningKey(creds.SecretAccessKey, sig.Scope.Date, sig.Scope.Region, sig.Scope.Service)
+	if err := sig.VerifyWithKey(r, []byte(body), key); err != nil {
+		t.Fatalf("VerifyWithKey: %v", err)
+	}
+	wrong := sigv4.SigningKey("another secret", sig.Scope.Date, sig.Scope.Region, sig.Scope.Service)
+	err = sig.VerifyWithKey(r, []byte(body), wrong)
+	for _, want := range []string{sigv4.MsgBadSignature, "The Canonical String for this request should have been\n'POST\n/apps.create\n",
+		"The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20260304T050607Z\n20260304/us-west-2/qapps/aws4_request\n"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %v, want it to contain %q", err, want)
+		}
+	}
+}

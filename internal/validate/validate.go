@@ -27,14 +27,36 @@ func Path(parent, member string) string {
 	if member == "" {
 		return parent
 	}
-	if c := member[0]; c < 'a' || c > 'z' { // else already lower case: no copy
+	c := member[0]
+	if c >= utf8.RuneSelf {
 		r, n := utf8.DecodeRuneInString(member)
 		member = strings.ToLower(string(r)) + member[n:]
+		if parent == "" {
+			return member
+		}
+		return parent + "." + member
 	}
-	if parent == "" {
-		return member
+	if c < 'A' || c > 'Z' { // already lower case: no copy
+		if parent == "" {
+			return member
+		}
+		return parent + "." + member
 	}
-	return parent + "." + member
+	// One allocation: the parent, the dot and the member with its first
+	// letter lowered.
+	var b strings.Builder
+	n := len(member)
+	if parent != "" {
+		n += len(parent) + 1
+	}
+	b.Grow(n)
+	if parent != "" {
+		b.WriteString(parent)
+		b.WriteByte('.')
+	}
+	b.WriteByte(c + ('a' - 'A'))
+	b.WriteString(member[1:])
+	return b.String()
 }
 
 // Index is the path of the i-th (0-based) element of the list at path.
@@ -90,7 +112,9 @@ func (r *Report) Required(path string, present bool) bool {
 // StringLength checks the length of a string in characters (code points).
 func (r *Report) StringLength(path, s string, sensitive bool, min, max int64) {
 	n := int64(utf8.RuneCountInString(s))
-	r.length(path, Quote(s, sensitive), n, min, max)
+	if (min >= 0 && n < min) || (max >= 0 && n > max) {
+		r.length(path, Quote(s, sensitive), n, min, max)
+	}
 }
 
 // Length checks the size of a list, map or blob.
@@ -109,6 +133,9 @@ func (r *Report) length(path, value string, n, min, max int64) {
 
 // Range checks a number against the model's inclusive bounds; a nil bound is absent.
 func (r *Report) Range(path string, v float64, min, max *float64) {
+	if (min == nil || v >= *min) && (max == nil || v <= *max) {
+		return
+	}
 	value := "'" + strconv.FormatFloat(v, 'f', -1, 64) + "'"
 	if min != nil && v < *min {
 		r.Fail(value, path, "Member must have value greater than or equal to "+strconv.FormatFloat(*min, 'f', -1, 64))
@@ -198,4 +225,20 @@ func Whole(pattern string) string {
 }
 
 // ListValue renders a list or map value for a message by its size.
-func ListValue(n int) string { return "'[" + strconv.Itoa(n) + " items]'" }
+func ListValue(n int) string {
+	if n >= 0 && n < len(listValues) {
+		return listValues[n]
+	}
+	return listValue(n)
+}
+
+func listValue(n int) string { return "'[" + strconv.Itoa(n) + " items]'" }
+
+// listValues are the renderings of small lists, made once: validating a
+// request renders each list's size whether or not it fails.
+var listValues = func() (v [64]string) {
+	for i := range v {
+		v[i] = listValue(i)
+	}
+	return v
+}()

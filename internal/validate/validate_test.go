@@ -2,6 +2,7 @@ package validate
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,5 +55,51 @@ func TestPaths(t *testing.T) {
 	}
 	if got := Path("homeDirectoryMappings.1.member", "Entry"); got != "homeDirectoryMappings.1.member.entry" {
 		t.Fatalf("Path = %q", got)
+	}
+}
+
+func TestPathCases(t *testing.T) {
+	for _, c := range []struct{ parent, member, want string }{
+		{"", "ServerId", "serverId"},
+		{"", "serverId", "serverId"},
+		{"", "", ""},
+		{"a.b", "", "a.b"},
+		{"", "X", "x"},
+		{"p", "X", "p.x"},
+		{"p", "_x", "p._x"},
+		{"p", "9Lives", "p.9Lives"},
+		{"", "Ärger", "ärger"},
+		{"p", "ÉtatX", "p.étatX"},
+		{"homeDirectoryMappings.1.member", "Target", "homeDirectoryMappings.1.member.target"},
+	} {
+		if got := Path(c.parent, c.member); got != c.want {
+			t.Errorf("Path(%q, %q) = %q, want %q", c.parent, c.member, got, c.want)
+		}
+	}
+}
+
+func TestListValue(t *testing.T) {
+	for _, n := range []int{0, 1, 63, 64, 1000, -1} {
+		want := "'[" + strconv.Itoa(n) + " items]'"
+		if got := ListValue(n); got != want {
+			t.Errorf("ListValue(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestChecksDoNotAllocateOnSuccess pins that a value within its constraints
+// is not rendered for a message no one reads.
+func TestChecksDoNotAllocateOnSuccess(t *testing.T) {
+	var r Report
+	lo, hi := 0.0, 10.0
+	s := strings.Repeat("x", 40)
+	n := testing.AllocsPerRun(100, func() {
+		r.StringLength("p", s, false, 1, 100)
+		r.Range("p", 5, &lo, &hi)
+		_ = ListValue(3)
+		_ = Path("", "serverId")
+	})
+	if n != 0 || !r.OK() {
+		t.Fatalf("%v allocations for checks that pass (failures %q)", n, r.Failures())
 	}
 }

@@ -42,6 +42,9 @@ func Route(svc *api.Service, r *http.Request) (*api.Operation, error) {
 // is a 415 UnsupportedMediaTypeException.
 func CheckContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
+	if ct == ContentType {
+		return nil
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err == nil && (mt == ContentType || mt == "application/x-amz-json-1.0") {
 		return nil

@@ -70,16 +70,16 @@ func splitPath(p string) []string {
 }
 
 // Match is a routed request.
-type Match struct {
-	Op     *api.Operation
-	Labels map[string]string
-}
+type Match = protocol.Route
 
 // Route finds the operation for r, or reports whether any template matched
 // the path under another method.
 func (rt *Router) Route(r *http.Request) (*Match, bool) {
 	segs := splitPath(r.URL.EscapedPath())
 	for _, rr := range rt.routes[r.Method] {
+		if !rr.matches(segs) {
+			continue
+		}
 		if labels, ok := rr.match(segs); ok {
 			return &Match{Op: rr.op, Labels: labels}, true
 		}
@@ -92,12 +92,52 @@ func (rt *Router) Knows(r *http.Request) bool {
 	segs := splitPath(r.URL.EscapedPath())
 	for _, rs := range rt.routes {
 		for _, rr := range rs {
-			if _, ok := rr.match(segs); ok {
+			if rr.matches(segs) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// matches is match without building the labels: whether the template
+// matches segs.
+func (rr route) matches(segs []string) bool {
+	for i, s := range rr.segments {
+		if i >= len(segs) {
+			return false
+		}
+		if s.greedy {
+			for _, raw := range segs[i:] {
+				if _, err := url.PathUnescape(raw); err != nil {
+					return false
+				}
+			}
+			return true
+		}
+		if s.label == "" {
+			if segs[i] != s.literal {
+				return false
+			}
+			continue
+		}
+		if !labelOK(segs[i]) {
+			return false
+		}
+	}
+	return len(segs) == len(rr.segments)
+}
+
+// labelOK reports whether a raw path segment unescapes to a non-empty label.
+func labelOK(raw string) bool {
+	if raw == "" {
+		return false
+	}
+	if strings.IndexByte(raw, '%') < 0 {
+		return true
+	}
+	v, err := url.PathUnescape(raw)
+	return err == nil && v != ""
 }
 
 func (rr route) match(segs []string) (map[string]string, bool) {

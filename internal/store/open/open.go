@@ -21,7 +21,8 @@ const DefaultDataDir = ".ersatz"
 //
 //   - "memory": in-process, lost on exit;
 //   - "sqlite": the file dataDir/ersatz.db (dataDir, by default ./.ersatz,
-//     and the file are created if missing);
+//     and the file are created if missing), with the read cache: one process
+//     per data directory;
 //   - "postgres://..." or "postgresql://...": a PostgreSQL DSN.
 //
 // Any other spec is an error.
@@ -33,7 +34,9 @@ func Open(ctx context.Context, spec, dataDir string) (store.Store, error) {
 		if dataDir == "" {
 			dataDir = DefaultDataDir
 		}
-		s, err := sqlite.Open(ctx, dataDir)
+		// The serving process is the file's one writer (one process per data
+		// directory), so its Views may answer from the read cache.
+		s, err := sqlite.Open(ctx, dataDir, sqlite.WithReadCache(0))
 		if err != nil {
 			return nil, err
 		}

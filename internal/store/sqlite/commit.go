@@ -122,12 +122,13 @@ func (s *Store) runBatch(batch []*request) {
 	}
 	bound := &stmts{}
 	var kept []*request // fns that returned nil, whose writes the commit holds
+	var writes []write  // their writes, for the read cache
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			finish(r, err)
 			continue
 		}
-		if err := s.runOne(ctx, sqlTx, bound, r); err != nil {
+		if err := s.runOne(ctx, sqlTx, bound, r, &writes); err != nil {
 			// The transaction is in an unknown state: give it up whole.
 			_ = sqlTx.Rollback()
 			finishAll(kept, err)
@@ -146,7 +147,7 @@ func (s *Store) runBatch(batch []*request) {
 		_ = sqlTx.Rollback()
 		return
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := s.commit(sqlTx, writes); err != nil {
 		finishAll(kept, fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
@@ -154,14 +155,30 @@ func (s *Store) runBatch(batch []*request) {
 	finishAll(kept, nil)
 }
 
+// commit commits the batch and, with the read cache, publishes its writes
+// while no View runs (cache.go).
+func (s *Store) commit(sqlTx *sql.Tx, writes []write) error {
+	if s.cache == nil {
+		return sqlTx.Commit()
+	}
+	s.cache.gate.Lock()
+	defer s.cache.gate.Unlock()
+	if err := sqlTx.Commit(); err != nil {
+		s.cache.clear() // SQLite does not promise what a failed COMMIT left
+		return err
+	}
+	s.cache.apply(writes)
+	return nil
+}
+
 // runOne runs r's fn inside a savepoint. When fn fails or panics it rolls the
 // savepoint back and finishes r; when fn succeeds it leaves r unfinished, for
 // the commit. It returns an error only when the savepoint statements fail.
-func (s *Store) runOne(ctx context.Context, sqlTx *sql.Tx, bound *stmts, r *request) error {
+func (s *Store) runOne(ctx context.Context, sqlTx *sql.Tx, bound *stmts, r *request, writes *[]write) error {
 	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT ersatz_update"); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
-	t := &tx{ctx: ctx, caller: r.ctx, tx: sqlTx, st: s.ws, bound: bound, writable: true, now: time.Now().UnixMicro()}
+	t := &tx{ctx: ctx, caller: r.ctx, tx: sqlTx, st: s.ws, bound: bound, writable: true, now: time.Now().UnixMicro(), cache: s.cache}
 	panicked, panicVal, err := call(r.fn, t)
 	t.done = true
 	if err == nil && !panicked && t.err != nil {
@@ -171,6 +188,7 @@ func (s *Store) runOne(ctx context.Context, sqlTx *sql.Tx, bound *stmts, r *requ
 		if _, err := sqlTx.ExecContext(ctx, "RELEASE ersatz_update"); err != nil {
 			return fmt.Errorf("sqlite: release savepoint: %w", err)
 		}
+		*writes = append(*writes, t.writes...)
 		return nil
 	}
 	if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO ersatz_update"); rerr != nil {

@@ -63,14 +63,27 @@ type Store struct {
 	qmu     sync.Mutex
 	queue   []*request // Updates waiting for a batch
 	commits atomic.Int64
+
+	cache *cache // nil unless WithReadCache (cache.go)
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating it and dir if missing) the database dir/ersatz.db and
 // brings its schema up to date.
-func Open(ctx context.Context, dir string) (*Store, error) {
-	return open(ctx, dir, migrations())
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := open(ctx, dir, migrations())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.cacheBytes > 0 {
+		s.cache = newCache(cfg.cacheBytes)
+	}
+	return s, nil
 }
 
 func open(ctx context.Context, dir string, ms []migration) (*Store, error) {
@@ -168,10 +181,24 @@ func (s *Store) close() error {
 	return nil
 }
 
-// View runs fn in a read transaction on a reader connection.
+// View runs fn in a read transaction on a reader connection. With the read
+// cache, the transaction begins only when fn reads something the cache does
+// not hold.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
+	}
+	if s.cache != nil {
+		s.cache.gate.RLock()
+		defer s.cache.gate.RUnlock()
+		t := &tx{ctx: ctx, st: s.rs, bound: &stmts{}, cache: s.cache, lazy: s.r}
+		defer func() {
+			t.done = true
+			if t.tx != nil {
+				_ = t.tx.Rollback()
+			}
+		}()
+		return fn(t)
 	}
 	sqlTx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -258,6 +285,13 @@ type tx struct {
 	done     bool
 	now      int64 // unix microseconds, for created/updated
 	err      error // the first database error, which every later call returns
+
+	// With the read cache (cache.go): a View's cache and the reader pool it
+	// begins its transaction on when it first needs one; an Update's record
+	// of what it wrote, published to the cache once committed.
+	cache  *cache
+	lazy   *sql.DB
+	writes []write
 }
 
 var _ store.BulkTx = (*tx)(nil)
@@ -291,6 +325,26 @@ func (t *tx) fail(format string, args ...any) error {
 	return err
 }
 
+// begin starts a cached View's read transaction on its first query.
+func (t *tx) begin() error {
+	if t.tx != nil || t.lazy == nil {
+		return nil
+	}
+	sqlTx, err := t.lazy.BeginTx(t.ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return t.fail("sqlite: begin read: %w", err)
+	}
+	t.tx = sqlTx
+	return nil
+}
+
+// record keeps a write of an Update for the read cache.
+func (t *tx) record(w write) {
+	if t.writable && t.cache != nil {
+		t.writes = append(t.writes, w)
+	}
+}
+
 func (t *tx) stmt(i int) *sql.Stmt {
 	if t.bound == nil {
 		t.bound = &stmts{}
@@ -308,13 +362,32 @@ func (t *tx) Get(key store.Key) ([]byte, error) {
 	if err := store.NotFoundIfInvalid(key); err != nil {
 		return nil, err
 	}
+	path := key.Path()
+	cached := t.cache != nil && !t.writable
+	if cached {
+		if d, hit := t.cache.get(key, path); hit {
+			if d == nil {
+				return nil, store.ErrNotFound
+			}
+			return d, nil
+		}
+		if err := t.begin(); err != nil {
+			return nil, err
+		}
+	}
 	var data []byte
-	err := t.stmt(sGet).QueryRowContext(t.ctx, key.Account, key.Region, key.Service, key.Path()).Scan(&data)
+	err := t.stmt(sGet).QueryRowContext(t.ctx, key.Account, key.Region, key.Service, path).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
+		if cached {
+			t.cache.fill(key, path, nil)
+		}
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, t.fail("sqlite: get %s: %w", key.Path(), err)
+		return nil, t.fail("sqlite: get %s: %w", path, err)
+	}
+	if cached {
+		t.cache.fill(key, path, data)
 	}
 	return data, nil
 }
@@ -326,11 +399,13 @@ func (t *tx) Put(key store.Key, data []byte) error {
 	if err := store.ValidatePut("sqlite", key, data); err != nil {
 		return err
 	}
-	_, err := t.stmt(sPut).ExecContext(t.ctx, key.Account, key.Region, key.Service, key.Path(),
+	path := key.Path()
+	_, err := t.stmt(sPut).ExecContext(t.ctx, key.Account, key.Region, key.Service, path,
 		key.Parent, key.Kind, key.ID, data, t.now, t.now)
 	if err != nil {
-		return t.fail("sqlite: put %s: %w", key.Path(), err)
+		return t.fail("sqlite: put %s: %w", path, err)
 	}
+	t.record(write{op: opPut, key: key, path: path, data: clone(data)})
 	return nil
 }
 
@@ -355,11 +430,15 @@ func (t *tx) Delete(key store.Key) error {
 	if _, err := t.stmt(sDeleteBelow).ExecContext(t.ctx, key.Account, key.Region, key.Service, lo, hi); err != nil {
 		return t.fail("sqlite: delete below %s: %w", path, err)
 	}
+	t.record(write{op: opDelete, key: key, path: path})
 	return nil
 }
 
 func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, error) {
 	if err := t.check(false); err != nil {
+		return nil, "", err
+	}
+	if err := t.begin(); err != nil {
 		return nil, "", err
 	}
 	return store.ListPage(c, page, func(last string, limit int) ([]store.Item, error) {
@@ -380,6 +459,9 @@ func (t *tx) List(c store.Collection, page store.Page) ([]store.Item, string, er
 // calls fn between batches, so fn may use the transaction.
 func (t *tx) All(fn func(store.Item) error) error {
 	if err := t.check(false); err != nil {
+		return err
+	}
+	if err := t.begin(); err != nil {
 		return err
 	}
 	return store.AllInBatches(allBatch, t.allBatch, fn)
@@ -405,5 +487,6 @@ func (t *tx) DeleteAll() error {
 	if _, err := t.stmt(sDeleteAll).ExecContext(t.ctx); err != nil {
 		return t.fail("sqlite: delete all: %w", err)
 	}
+	t.record(write{op: opDeleteAll})
 	return nil
 }
