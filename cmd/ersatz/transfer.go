@@ -76,7 +76,7 @@ func addTransferFlags(fs *flag.FlagSet) (*transferFlags, error) {
 		"port range of FTP/FTPS passive data connections")
 	fs.StringVar(&t.directory, "directory", env("ERSATZ_DIRECTORY", ""),
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
-	fs.BoolVar(&t.disabled, "no-transfer-data-plane", env("ERSATZ_NO_TRANSFER_DATA_PLANE", "") != "",
+	fs.BoolVar(&t.disabled, "no-transfer-data-plane", false,
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
 	return t, errors.Join(errs...)
 }
@@ -125,17 +125,12 @@ func transferCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return fmt.Errorf("unknown transfer command %q", args[0])
 	}
-	fs := flag.NewFlagSet("transfer endpoints", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = io.WriteString(stderr, transferUsage)
-		fs.PrintDefaults()
-	}
+	fs := helpUsage(flag.NewFlagSet("transfer endpoints", flag.ContinueOnError), stderr, transferUsage)
 	endpoint := fs.String("endpoint", env("ERSATZ_ENDPOINT", "http://"+env("ERSATZ_LISTEN", "127.0.0.1:4566")), "URL of the running Ersatz")
 	server := fs.String("server", "", "only this server id")
 	asJSON := fs.Bool("json", false, "print the endpoint's JSON as it is")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
+	if err := parseWithEnv(fs, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
