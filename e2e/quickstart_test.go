@@ -55,7 +55,7 @@ func TestReadmeQuickstart(t *testing.T) {
 		fmt.Sprintf("ERSATZ_TRANSFER_PORTS=%d-%d", port+1, port+5),
 		fmt.Sprintf("ERSATZ_TRANSFER_PASSIVE_PORTS=%d-%d", port+6, port+11)}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); (strings.HasPrefix(k, "PYTHON") || strings.HasPrefix(k, "PYENV") || k == "LANG") {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PYTHON") || strings.HasPrefix(k, "PYENV") || k == "LANG" {
 			env = append(env, kv)
 		}
 	}
