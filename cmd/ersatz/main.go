@@ -86,9 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return coverage.WriteText(stdout, services)
 	case "serve":
-		cfg, rest, err := parseFlags("serve", args, stderr, func(fs *flag.FlagSet, c *config) {
-			fs.StringVar(&c.seed, "seed", "", "JSON file loaded at start-up into an empty store: a state snapshot or a seed file (docs/seed.md)")
-		})
+		cfg, rest, err := parseFlags("serve", args, stderr, serveFlags)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -111,13 +109,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if _, err := io.WriteString(stdout, usage); err != nil {
 			return err
 		}
-		_, _, err := parseFlags("serve", []string{"--help"}, stdout)
+		_, _, err := parseFlags("serve", []string{"--help"}, stdout, serveFlags)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
 	return fmt.Errorf("unknown command %q (try ersatz --help)", cmd)
+}
+
+// serveFlags are the flags of serve that the state commands do not take.
+func serveFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.seed, "seed", "", "JSON file loaded at start-up into an empty store: a state snapshot or a seed file (docs/seed.md)")
 }
 
 // parseFlags parses the flags of serving, and those extra adds.
