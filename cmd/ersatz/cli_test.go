@@ -302,3 +302,14 @@ func TestWaitAndHealth(t *testing.T) {
 		t.Fatalf("health endpoint of [::]:4566 = %s", got)
 	}
 }
+
+func httpGet(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(resp.Body)
+	return b.Bytes(), err
+}
