@@ -14,8 +14,17 @@ import (
 // a reset of every account's Transfer state empties the files too.
 func TestResetEmptiesFilesAndScopes(t *testing.T) {
 	t.Parallel()
+	for _, kind := range []string{"memory", "sqlite"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			testResetEmptiesFilesAndScopes(t, kind)
+		})
+	}
+}
+
+func testResetEmptiesFilesAndScopes(t *testing.T, kind string) {
 	dir := t.TempDir()
-	s := startServe(t, "--store", "memory", "--data-dir", dir)
+	s := startServe(t, "--store", kind, "--data-dir", dir)
 	upload := filepath.Join(dir, "files", "s3", "bucket", "alice", "hello.txt")
 	if err := os.MkdirAll(filepath.Dir(upload), 0o755); err != nil {
 		t.Fatal(err)
