@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,8 +62,16 @@ func TestReadmeQuickstart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script+"\nkill %1\nwait\n")
-	cmd.Dir, cmd.Env = dir, env
+	// The server the script starts keeps running after the script, for the
+	// start-up log's example command; the test's cleanup stops it.
+	logPath := filepath.Join(t.TempDir(), "out")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	t.Cleanup(func() {
@@ -70,7 +79,8 @@ func TestReadmeQuickstart(t *testing.T) {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		}
 	})
-	out, err := cmd.CombinedOutput()
+	err = cmd.Run()
+	out, _ := os.ReadFile(logPath)
 	if err != nil {
 		t.Fatalf("the README's quickstart failed: %v\n%s", err, out)
 	}
@@ -80,5 +90,18 @@ func TestReadmeQuickstart(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "SFTP") || !strings.Contains(string(out), "ready") {
 		t.Fatalf("the quickstart's output lacks the endpoint listing or the wait line:\n%s", out)
+	}
+
+	// The start-up log's example command works as it is, with no AWS
+	// configuration at all (not even the quickstart's exports).
+	m := regexp.MustCompile(`try="([^"]+)"`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("the start-up log has no example command:\n%s", out)
+	}
+	try := exec.CommandContext(ctx, "sh", "-c", m[1])
+	try.Dir, try.Env = dir, env
+	tryOut, err := try.CombinedOutput()
+	if err != nil || !strings.Contains(string(tryOut), "Servers") {
+		t.Fatalf("the start-up log's command %q failed: %v\n%s", m[1], err, tryOut)
 	}
 }
