@@ -36,6 +36,7 @@ Usage:
   ersatz wait [--timeout D]     wait until a running Ersatz answers its health check
 
 Every command takes --help.
+
 `
 
 // config is what the flags set.
