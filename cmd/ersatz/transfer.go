@@ -126,7 +126,7 @@ func transferCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("unknown transfer command %q", args[0])
 	}
 	fs := helpUsage(flag.NewFlagSet("transfer endpoints", flag.ContinueOnError), stderr, transferUsage)
-	endpoint := fs.String("endpoint", env("ERSATZ_ENDPOINT", "http://"+env("ERSATZ_LISTEN", "127.0.0.1:4566")), "URL of the running Ersatz")
+	endpoint := fs.String("endpoint", healthEndpoint(env("ERSATZ_LISTEN", "127.0.0.1:4566")), "URL of the running Ersatz (default: the one --listen/ERSATZ_LISTEN would serve)")
 	server := fs.String("server", "", "only this server id")
 	asJSON := fs.Bool("json", false, "print the endpoint's JSON as it is")
 	if err := parseWithEnv(fs, args[1:]); err != nil {
