@@ -33,8 +33,11 @@ Usage:
                                 (without secrets unless --with-secrets)
   ersatz state import FILE      replace all state with a snapshot (flags as for serve)
   ersatz transfer endpoints     list the SFTP/FTPS/FTP endpoints of a running Ersatz
+  ersatz health                 ask a running Ersatz whether it is healthy (exit 0 if so)
+  ersatz wait [--timeout D]     wait until a running Ersatz answers its health check
 
-Flags (each has an ERSATZ_* environment twin, e.g. --data-dir and ERSATZ_DATA_DIR):
+Every command takes --help.
+
 `
 
 // config is what the flags set.
@@ -47,6 +50,7 @@ type config struct {
 	region      string
 	logLevel    string
 	secrets     string
+	seed        string
 	jobDelay    amplifybackend.JobDelay
 	http        httpserve.Config
 	transfer    *transferFlags
@@ -69,9 +73,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err := fmt.Fprintln(stdout, "ersatz", server.Version)
 		return err
 	case "coverage":
-		fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
+		fs := helpUsage(flag.NewFlagSet("coverage", flag.ContinueOnError), stderr,
+			"Usage:\n  ersatz coverage [--markdown]\n\nLists every operation of the three services and whether it is implemented.\n")
 		md := fs.Bool("markdown", false, "write the Markdown table of docs/coverage.md")
-		if err := fs.Parse(args); err != nil {
+		if err := parseWithEnv(fs, args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
 			return err
 		}
 		services := server.Services(nil)
@@ -80,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return coverage.WriteText(stdout, services)
 	case "serve":
-		cfg, rest, err := parseFlags("serve", args, stderr)
+		cfg, rest, err := parseFlags("serve", args, stderr, serveFlags)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -95,22 +103,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return stateCommand(ctx, args, stdout, stderr)
 	case "transfer":
 		return transferCommand(ctx, args, stdout, stderr)
+	case "health":
+		return healthCommand(ctx, args, stdout, stderr, false)
+	case "wait":
+		return healthCommand(ctx, args, stdout, stderr, true)
 	case "help", "-h", "--help":
-		_, err := io.WriteString(stdout, usage)
+		if _, err := io.WriteString(stdout, usage); err != nil {
+			return err
+		}
+		_, _, err := parseFlags("serve", []string{"--help"}, stdout, serveFlags)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	return fmt.Errorf("unknown command %q (try ersatz --help)", cmd)
 }
 
+// serveFlags are the flags of serve that the state commands do not take.
+func serveFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.seed, "seed", "", "JSON file loaded at start-up into an empty store: a state snapshot or a seed file (docs/seed.md)")
+}
+
 // parseFlags parses the flags of serving, and those extra adds.
-func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config, []string, error) {
+func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet, *config)) (config, []string, error) {
 	var c config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := helpUsage(flag.NewFlagSet(name, flag.ContinueOnError), stderr, "Usage:\n  ersatz "+name+" [flags]\n")
 	fs.StringVar(&c.listen, "listen", env("ERSATZ_LISTEN", "127.0.0.1:4566"), "address to serve on")
 	fs.StringVar(&c.dataDir, "data-dir", env("ERSATZ_DATA_DIR", ".ersatz"), "folder of the sqlite store (and other local state)")
 	fs.StringVar(&c.store, "store", env("ERSATZ_STORE", "sqlite"), "state backend: memory, sqlite, or a postgres://user:pass@host/db DSN")
@@ -120,13 +138,6 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS", env("ERSATZ_SECRETS_FILE", "")), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
 	c.jobDelay = amplifybackend.JobDelay{Min: amplifybackend.DefaultJobDelay, Max: amplifybackend.DefaultJobDelay}
-	if v := os.Getenv("ERSATZ_AMPLIFY_JOB_DELAY"); v != "" {
-		d, err := amplifybackend.ParseJobDelay(v)
-		if err != nil {
-			return c, nil, fmt.Errorf("ERSATZ_AMPLIFY_JOB_DELAY: %w", err)
-		}
-		c.jobDelay = d
-	}
 	fs.Var((*jobDelayFlag)(&c.jobDelay), "amplify-job-delay",
 		"how long an Amplify Backend job stays in progress: a duration (0: at once) or a range MIN~MAX of random jitter, e.g. 2s~5s")
 	if err := addHTTPFlags(fs, &c.http); err != nil {
@@ -137,9 +148,12 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 		return c, nil, err
 	}
 	for _, add := range extra {
-		add(fs)
+		add(fs, &c)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseWithEnv(fs, args); err != nil {
+		return c, nil, err
+	}
+	if err := checkLogLevel(c.logLevel); err != nil {
 		return c, nil, err
 	}
 	for name, d := range map[string]time.Duration{"read-header-timeout": c.http.ReadHeaderTimeout, "read-timeout": c.http.ReadTimeout,
@@ -206,6 +220,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := dieWithGoRun(); err != nil {
+		log.Warn("cannot tie this process to go run's; stopping go run may leave it running", "error", err)
+	}
 
 	idps, err := cfg.transfer.identityProviders()
 	if err != nil {
@@ -220,13 +237,18 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
 		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: &cfg.jobDelay, IdentityProviders: idps,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
+	defer srv.Close()
+	if cfg.seed != "" {
+		if err := loadSeed(ctx, cfg.seed, st, srv, cfg.region, log); err != nil {
+			return err
+		}
+	}
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(cfg.listen, err)
 	}
 	hcfg := cfg.http
 	hcfg.Logger = log
@@ -234,10 +256,31 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	endpoint := "http://" + ln.Addr().String()
 	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "version", server.Version,
 		"max_connections", hs.Config().MaxConns,
-		"try", "aws --endpoint-url "+endpoint+" transfer list-servers")
+		"try", tryCommand(endpoint, cfg.region))
 	err = hs.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// tryCommand is an AWS CLI command that works verbatim on a machine with no
+// AWS configuration: it carries credentials (any work while --auth is off)
+// and the region.
+func tryCommand(endpoint, region string) string {
+	return "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region " + region +
+		" --endpoint-url " + endpoint + " transfer list-servers"
+}
+
+// listenError says what to do when the address cannot be served.
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("listen on %s: the address is in use (another Ersatz, or another program): "+
+			"stop it, or choose another address with --listen (or ERSATZ_LISTEN), e.g. --listen 127.0.0.1:0 for any free port: %w", addr, err)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("listen on %s: no permission to use this port (ports below 1024 need privileges): "+
+			"choose another with --listen (or ERSATZ_LISTEN): %w", addr, err)
+	}
+	return fmt.Errorf("listen on %s: %w (set the address with --listen HOST:PORT or ERSATZ_LISTEN)", addr, err)
 }
 
 // addHTTPFlags adds the limits of the HTTP server.

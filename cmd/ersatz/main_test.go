@@ -134,7 +134,7 @@ func TestServeHealthResetShutdown(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("serve did not shut down")
 			}
-			if !strings.Contains(logs.String(), "aws --endpoint-url http://"+addr+" transfer list-servers") {
+			if !strings.Contains(logs.String(), "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url http://"+addr+" transfer list-servers") {
 				t.Fatalf("start-up log lacks the example command:\n%s", logs.String())
 			}
 		})

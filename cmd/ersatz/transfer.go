@@ -83,7 +83,7 @@ func addTransferFlags(fs *flag.FlagSet) (*transferFlags, error) {
 		"port range of FTP/FTPS passive data connections")
 	fs.StringVar(&t.directory, "directory", env("ERSATZ_DIRECTORY", ""),
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
-	fs.BoolVar(&t.disabled, "no-transfer-data-plane", env("ERSATZ_NO_TRANSFER_DATA_PLANE", "") != "",
+	fs.BoolVar(&t.disabled, "no-transfer-data-plane", false,
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
 	fs.StringVar(&t.lambdaEndpoint, "lambda-endpoint", env("ERSATZ_LAMBDA_ENDPOINT", ""),
 		"URL of a Lambda Invoke API that runs the functions of AWS_LAMBDA identity providers (docs/identity-providers.md)")
@@ -154,17 +154,12 @@ func transferCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return fmt.Errorf("unknown transfer command %q", args[0])
 	}
-	fs := flag.NewFlagSet("transfer endpoints", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = io.WriteString(stderr, transferUsage)
-		fs.PrintDefaults()
-	}
-	endpoint := fs.String("endpoint", env("ERSATZ_ENDPOINT", "http://"+env("ERSATZ_LISTEN", "127.0.0.1:4566")), "URL of the running Ersatz")
+	fs := helpUsage(flag.NewFlagSet("transfer endpoints", flag.ContinueOnError), stderr, transferUsage)
+	endpoint := fs.String("endpoint", healthEndpoint(env("ERSATZ_LISTEN", "127.0.0.1:4566")), "URL of the running Ersatz (default: the one --listen/ERSATZ_LISTEN would serve)")
 	server := fs.String("server", "", "only this server id")
 	asJSON := fs.Bool("json", false, "print the endpoint's JSON as it is")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
+	if err := parseWithEnv(fs, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -32,6 +33,8 @@ type Handler struct {
 	log      *slog.Logger
 	provers  []Prover
 	secrets  []store.Secret
+	// emptyFiles empties the files of Transfer's S3 and EFS domains.
+	emptyFiles func() error
 }
 
 // Option configures a Handler.
@@ -47,6 +50,12 @@ func WithProvers(ps ...Prover) Option {
 // for them with ?includeSecrets=true.
 func WithSecrets(secrets ...store.Secret) Option {
 	return func(h *Handler) { h.secrets = append(h.secrets, secrets...) }
+}
+
+// WithResetFiles sets what a reset of every account's Transfer state also
+// does to the files (empty the file store).
+func WithResetFiles(empty func() error) Option {
+	return func(h *Handler) { h.emptyFiles = empty }
 }
 
 // New returns the admin handler.
@@ -110,13 +119,73 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// reset empties the state: every resource, or with ?account= and/or
+// ?service= those of one account and/or service. The files of Transfer's S3
+// and EFS domains are emptied when the reset covers Transfer in every
+// account (no account given): buckets and file systems are not owned by an
+// account in Ersatz, so a reset of one account leaves them.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
-	if err := h.store.Reset(r.Context()); err != nil {
+	q := r.URL.Query()
+	account, service := q.Get("account"), q.Get("service")
+	if account != "" && !isAccount(account) {
+		restjson.EncodeError(w, awserr.New(http.StatusBadRequest, "ValidationException",
+			"account must be an account id of 12 digits, not %q", account))
+		return
+	}
+	if service != "" && !h.hasService(service) {
+		restjson.EncodeError(w, awserr.New(http.StatusBadRequest, "ValidationException",
+			"service must be one of %s, not %q", h.serviceNames(), service))
+		return
+	}
+	var err error
+	resources := -1
+	if account == "" && service == "" {
+		err = h.store.Reset(r.Context())
+	} else {
+		resources, err = store.ResetScope(r.Context(), h.store, account, service)
+	}
+	if err == nil && h.emptyFiles != nil && account == "" && (service == "" || service == "transfer") {
+		err = h.emptyFiles()
+	}
+	if err != nil {
 		h.log.Error("reset failed", "error", err)
 		restjson.EncodeError(w, awserr.Internal(err))
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+	out := map[string]any{"status": "reset"}
+	if resources >= 0 {
+		out["resources"] = resources
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handler) hasService(name string) bool {
+	for _, s := range h.services {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) serviceNames() string {
+	names := make([]string, len(h.services))
+	for i, s := range h.services {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // WriteJSON writes v as a JSON response.

@@ -175,3 +175,23 @@ func (s *Store) Containers(d Domain) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// Empty deletes every file and folder of every domain: what a reset of
+// Ersatz's state does to the files, so that the next test does not see the
+// uploads of the last one.
+func (s *Store) Empty() error {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("files: empty %s: %w", s.dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			errs = append(errs, fmt.Errorf("files: empty %s: %w", s.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}

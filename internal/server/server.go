@@ -157,8 +157,13 @@ func New(cfg Config) *Server {
 	if p, ok := cfg.Auth.(admin.Prover); ok {
 		provers = append([]admin.Prover{p}, provers...)
 	}
+	filesDir := cfg.DataDir
+	if filesDir == "" {
+		filesDir = transfer.DefaultDataDir
+	}
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log,
-		admin.WithProvers(provers...), admin.WithSecrets(Secrets()...))
+		admin.WithProvers(provers...), admin.WithSecrets(Secrets()...),
+		admin.WithResetFiles(files.New(filesDir).Empty))
 	s := &Server{services: services, transfer: svcs.transfer}
 	if cfg.DataPlane != nil {
 		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, adm, log)

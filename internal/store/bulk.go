@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -29,4 +30,39 @@ func bulk(tx Tx) (BulkTx, error) {
 		return nil, fmt.Errorf("%w: %T", ErrNotBulk, tx)
 	}
 	return b, nil
+}
+
+// ResetScope deletes, in one transaction, every resource of the given
+// account (every account when "") and service (every service when ""), and
+// returns how many top-level resources went (children go with their parent;
+// every matching resource goes, an orphan too).
+func ResetScope(ctx context.Context, s Store, account, service string) (int, error) {
+	var n int
+	err := s.Update(ctx, func(tx Tx) error {
+		n = 0
+		b, err := bulk(tx)
+		if err != nil {
+			return err
+		}
+		var keys []Key
+		if err := b.All(func(it Item) error {
+			k := it.Key
+			if (account == "" || k.Account == account) && (service == "" || k.Service == service) {
+				keys = append(keys, k)
+				if k.Parent == "" {
+					n++
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("store: reset %s: %w", k.Path(), err)
+			}
+		}
+		return nil
+	})
+	return n, err
 }
