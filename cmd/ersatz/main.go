@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -129,24 +128,19 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet, *config)) (config, []string, error) {
 	var c config
 	fs := helpUsage(flag.NewFlagSet(name, flag.ContinueOnError), stderr, "Usage:\n  ersatz "+name+" [flags]\n")
-	fs.StringVar(&c.listen, "listen", env("ERSATZ_LISTEN", "127.0.0.1:4566"), "address to serve on")
-	fs.StringVar(&c.dataDir, "data-dir", env("ERSATZ_DATA_DIR", ".ersatz"), "folder of the sqlite store (and other local state)")
-	fs.StringVar(&c.store, "store", env("ERSATZ_STORE", "sqlite"), "state backend: memory, sqlite, or a postgres://user:pass@host/db DSN")
-	fs.StringVar(&c.auth, "auth", env("ERSATZ_AUTH", "off"), "request authentication: off (trust the credential scope) or sigv4")
-	fs.StringVar(&c.credentials, "credentials", env("ERSATZ_CREDENTIALS", ""), "JSON credentials file (with --auth sigv4)")
-	fs.StringVar(&c.region, "region", env("ERSATZ_REGION", "us-east-1"), "region of requests that name none")
-	fs.StringVar(&c.logLevel, "log-level", env("ERSATZ_LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS", env("ERSATZ_SECRETS_FILE", "")), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:4566", "address to serve on")
+	fs.StringVar(&c.dataDir, "data-dir", ".ersatz", "folder of the sqlite store (and other local state)")
+	fs.StringVar(&c.store, "store", "sqlite", "state backend: memory, sqlite, or a postgres://user:pass@host/db DSN")
+	fs.StringVar(&c.auth, "auth", "off", "request authentication: off (trust the credential scope) or sigv4")
+	fs.StringVar(&c.credentials, "credentials", "", "JSON credentials file (with --auth sigv4)")
+	fs.StringVar(&c.region, "region", "us-east-1", "region of requests that name none")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.secrets, "secrets", env("ERSATZ_SECRETS_FILE", ""), "JSON file of the secrets Transfer's SFTP connectors use (docs/transfer-b2b.md)")
 	c.jobDelay = amplifybackend.JobDelay{Min: amplifybackend.DefaultJobDelay, Max: amplifybackend.DefaultJobDelay}
 	fs.Var((*jobDelayFlag)(&c.jobDelay), "amplify-job-delay",
 		"how long an Amplify Backend job stays in progress: a duration (0: at once) or a range MIN~MAX of random jitter, e.g. 2s~5s")
-	if err := addHTTPFlags(fs, &c.http); err != nil {
-		return c, nil, err
-	}
-	var err error
-	if c.transfer, err = addTransferFlags(fs); err != nil {
-		return c, nil, err
-	}
+	addHTTPFlags(fs, &c.http)
+	c.transfer = addTransferFlags(fs)
 	for _, add := range extra {
 		add(fs, &c)
 	}
@@ -155,6 +149,12 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 	}
 	if err := checkLogLevel(c.logLevel); err != nil {
 		return c, nil, err
+	}
+	if err := c.transfer.check(); err != nil {
+		return c, nil, err
+	}
+	if c.http.MaxConns < 0 {
+		return c, nil, fmt.Errorf("--max-connections must be 0 (three quarters of the open-file limit) or more, not %d", c.http.MaxConns)
 	}
 	for name, d := range map[string]time.Duration{"read-header-timeout": c.http.ReadHeaderTimeout, "read-timeout": c.http.ReadTimeout,
 		"write-timeout": c.http.WriteTimeout, "idle-timeout": c.http.IdleTimeout, "shutdown-timeout": c.http.ShutdownTimeout} {
@@ -182,17 +182,6 @@ func (f *jobDelayFlag) Set(s string) error {
 	return nil
 }
 
-func envDuration(name string, def time.Duration) (time.Duration, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
-}
 
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -283,34 +272,13 @@ func listenError(addr string, err error) error {
 	return fmt.Errorf("listen on %s: %w (set the address with --listen HOST:PORT or ERSATZ_LISTEN)", addr, err)
 }
 
-// addHTTPFlags adds the limits of the HTTP server.
-func addHTTPFlags(fs *flag.FlagSet, c *httpserve.Config) error {
-	durations := []struct {
-		flag, env, usage string
-		to               *time.Duration
-		def              time.Duration
-	}{
-		{"read-header-timeout", "ERSATZ_READ_HEADER_TIMEOUT", "longest time to read a request's headers", &c.ReadHeaderTimeout, httpserve.DefaultReadHeaderTimeout},
-		{"read-timeout", "ERSATZ_READ_TIMEOUT", "longest time to read a whole request, body included", &c.ReadTimeout, httpserve.DefaultReadTimeout},
-		{"write-timeout", "ERSATZ_WRITE_TIMEOUT", "longest time to answer a request, from the end of its headers", &c.WriteTimeout, httpserve.DefaultWriteTimeout},
-		{"idle-timeout", "ERSATZ_IDLE_TIMEOUT", "how long a keep-alive connection may wait for its next request", &c.IdleTimeout, httpserve.DefaultIdleTimeout},
-		{"shutdown-timeout", "ERSATZ_SHUTDOWN_TIMEOUT", "how long SIGTERM lets in-flight requests finish", &c.ShutdownTimeout, httpserve.DefaultShutdownTimeout},
-	}
-	for _, d := range durations {
-		def, err := envDuration(d.env, d.def)
-		if err != nil {
-			return err
-		}
-		fs.DurationVar(d.to, d.flag, def, d.usage)
-	}
-	maxConns := 0
-	if v := env("ERSATZ_MAX_CONNECTIONS", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("ERSATZ_MAX_CONNECTIONS: %q is not a number of connections", v)
-		}
-		maxConns = n
-	}
-	fs.IntVar(&c.MaxConns, "max-connections", maxConns, "most open HTTP connections (0: three quarters of the open-file limit)")
-	return nil
+// addHTTPFlags adds the limits of the HTTP server (their environment twins
+// are read by parseWithEnv).
+func addHTTPFlags(fs *flag.FlagSet, c *httpserve.Config) {
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", httpserve.DefaultReadHeaderTimeout, "longest time to read a request's headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", httpserve.DefaultReadTimeout, "longest time to read a whole request, body included")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", httpserve.DefaultWriteTimeout, "longest time to answer a request, from the end of its headers")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", httpserve.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", httpserve.DefaultShutdownTimeout, "how long SIGTERM lets in-flight requests finish")
+	fs.IntVar(&c.MaxConns, "max-connections", 0, "most open HTTP connections (0: three quarters of the open-file limit)")
 }

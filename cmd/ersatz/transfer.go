@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,65 +34,51 @@ type transferFlags struct {
 	maxConns, maxUnauth, maxHandles  int
 	idle, unresponsive, loginBackoff time.Duration
 	// lambdaEndpoint and idpTimeout configure the calls of custom
-	// identity providers; envErr is an unreadable
-	// ERSATZ_IDENTITY_PROVIDER_TIMEOUT.
+	// identity providers.
 	lambdaEndpoint string
 	idpTimeout     time.Duration
-	envErr         error
 }
 
-// addTransferFlags registers the data plane's flags on fs; an environment
-// twin that does not parse is an error.
-func addTransferFlags(fs *flag.FlagSet) (*transferFlags, error) {
+// addTransferFlags registers the data plane's flags on fs (their
+// environment twins are read by parseWithEnv).
+func addTransferFlags(fs *flag.FlagSet) *transferFlags {
 	t := &transferFlags{}
-	var errs []error
-	envInt := func(name string, def int) int {
-		v, ok := os.LookupEnv(name)
-		if !ok || v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", name, v))
-		}
-		return n
-	}
-	envDur := func(name string, def time.Duration) time.Duration {
-		d, err := envDuration(name, def)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return d
-	}
-	fs.IntVar(&t.maxConns, "transfer-max-connections", envInt("ERSATZ_TRANSFER_MAX_CONNECTIONS", dataplane.DefaultMaxConnections),
+	fs.IntVar(&t.maxConns, "transfer-max-connections", dataplane.DefaultMaxConnections,
 		"open connections one Transfer server accepts (all protocols; 0: no cap)")
-	fs.IntVar(&t.maxUnauth, "transfer-max-unauthenticated", envInt("ERSATZ_TRANSFER_MAX_UNAUTHENTICATED", dataplane.DefaultMaxUnauthenticated),
+	fs.IntVar(&t.maxUnauth, "transfer-max-unauthenticated", dataplane.DefaultMaxUnauthenticated,
 		"connections of one Transfer server that have not logged in yet (0: no cap)")
-	fs.IntVar(&t.maxHandles, "transfer-max-handles", envInt("ERSATZ_TRANSFER_MAX_HANDLES", dataplane.DefaultMaxHandles),
+	fs.IntVar(&t.maxHandles, "transfer-max-handles", dataplane.DefaultMaxHandles,
 		"files one SFTP connection holds open (0: no cap)")
-	fs.DurationVar(&t.idle, "transfer-idle-timeout", envDur("ERSATZ_TRANSFER_IDLE_TIMEOUT", dataplane.DefaultIdleTimeout),
+	fs.DurationVar(&t.idle, "transfer-idle-timeout", dataplane.DefaultIdleTimeout,
 		"end SFTP/FTPS/FTP sessions idle for this long (0: never)")
-	fs.DurationVar(&t.unresponsive, "transfer-unresponsive-timeout", envDur("ERSATZ_TRANSFER_UNRESPONSIVE_TIMEOUT", dataplane.DefaultUnresponsiveTimeout),
+	fs.DurationVar(&t.unresponsive, "transfer-unresponsive-timeout", dataplane.DefaultUnresponsiveTimeout,
 		"end SFTP connections that answer no keepalive for this long (0: never)")
-	fs.DurationVar(&t.loginBackoff, "transfer-login-backoff", envDur("ERSATZ_TRANSFER_LOGIN_BACKOFF", dataplane.DefaultLoginBackoff),
+	fs.DurationVar(&t.loginBackoff, "transfer-login-backoff", dataplane.DefaultLoginBackoff,
 		"first wait imposed on an address after repeated failed logins, doubled per failure (0: none)")
-	fs.StringVar(&t.ports, "transfer-ports", env("ERSATZ_TRANSFER_PORTS", dataplane.DefaultPorts),
+	fs.StringVar(&t.ports, "transfer-ports", dataplane.DefaultPorts,
 		"port range of the Transfer servers' SFTP/FTPS/FTP listeners")
-	fs.StringVar(&t.passivePorts, "transfer-passive-ports", env("ERSATZ_TRANSFER_PASSIVE_PORTS", dataplane.DefaultPassivePorts),
+	fs.StringVar(&t.passivePorts, "transfer-passive-ports", dataplane.DefaultPassivePorts,
 		"port range of FTP/FTPS passive data connections")
-	fs.StringVar(&t.directory, "directory", env("ERSATZ_DIRECTORY", ""),
+	fs.StringVar(&t.directory, "directory", "",
 		"JSON file of local directory users for AWS_DIRECTORY_SERVICE servers (see docs/dataplane.md)")
 	fs.BoolVar(&t.disabled, "no-transfer-data-plane", false,
 		"do not serve SFTP/FTPS/FTP for ONLINE Transfer servers")
-	fs.StringVar(&t.lambdaEndpoint, "lambda-endpoint", env("ERSATZ_LAMBDA_ENDPOINT", ""),
+	fs.StringVar(&t.lambdaEndpoint, "lambda-endpoint", "",
 		"URL of a Lambda Invoke API that runs the functions of AWS_LAMBDA identity providers (docs/identity-providers.md)")
-	timeout, err := envDuration("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", idp.DefaultTimeout)
-	if err != nil {
-		t.envErr, timeout = err, idp.DefaultTimeout
-	}
-	fs.DurationVar(&t.idpTimeout, "identity-provider-timeout", timeout,
+	fs.DurationVar(&t.idpTimeout, "identity-provider-timeout", idp.DefaultTimeout,
 		"how long a login waits for an API_GATEWAY or AWS_LAMBDA identity provider")
-	return t, errors.Join(errs...)
+	return t
+}
+
+// check refuses the values no configuration means: a negative cap.
+func (t *transferFlags) check() error {
+	for name, n := range map[string]int{"transfer-max-connections": t.maxConns, "transfer-max-unauthenticated": t.maxUnauth,
+		"transfer-max-handles": t.maxHandles} {
+		if n < 0 {
+			return fmt.Errorf("--%s must be 0 (no cap) or more, not %d", name, n)
+		}
+	}
+	return nil
 }
 
 // off maps a flag's "0: none" to the configuration's negative "none".
@@ -108,9 +93,6 @@ func off[T int | time.Duration](v T) T {
 func (t *transferFlags) identityProviders() (*idp.Client, error) {
 	if t == nil {
 		return idp.New(idp.Options{})
-	}
-	if t.envErr != nil {
-		return nil, t.envErr
 	}
 	if t.idpTimeout <= 0 {
 		return nil, fmt.Errorf("--identity-provider-timeout must be positive, not %s", t.idpTimeout)

@@ -200,11 +200,7 @@ func TestIdentityProviderFlags(t *testing.T) {
 		t.Fatalf("environment: %v %+v", err, c)
 	}
 	t.Setenv("ERSATZ_IDENTITY_PROVIDER_TIMEOUT", "soon")
-	cfg, _, err = parseFlags("serve", nil, &errb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cfg.transfer.identityProviders(); err == nil || !strings.Contains(err.Error(), "ERSATZ_IDENTITY_PROVIDER_TIMEOUT") {
+	if _, _, err = parseFlags("serve", nil, &errb); err == nil || !strings.Contains(err.Error(), "ERSATZ_IDENTITY_PROVIDER_TIMEOUT") {
 		t.Fatalf("a bad ERSATZ_IDENTITY_PROVIDER_TIMEOUT: %v", err)
 	}
 }
