@@ -1,6 +1,8 @@
 package svc
 
 import (
+	"fmt"
+
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -27,9 +29,19 @@ func (k *Kit) Limit(limit *int32) int {
 // token ("" for the first page), limit its page size (see Limit). A token
 // the store did not hand out for coll is the service's bad-token error.
 func (k *Kit) Cursor(coll store.Collection, token string, limit int) (Cursor, error) {
-	after, err := store.DecodeToken(coll, token)
+	c, err := NewCursor(coll, token, limit)
 	if err != nil {
 		return Cursor{}, k.cfg.BadToken()
+	}
+	return c, nil
+}
+
+// NewCursor is Kit.Cursor without a Kit: a bad token is an error wrapping
+// store.ErrInvalidToken, for Kit.Err to map.
+func NewCursor(coll store.Collection, token string, limit int) (Cursor, error) {
+	after, err := store.DecodeToken(coll, token)
+	if err != nil {
+		return Cursor{}, fmt.Errorf("page of %s: %w", coll.Kind, err)
 	}
 	return Cursor{coll: coll, after: after, given: token != "", limit: limit}, nil
 }

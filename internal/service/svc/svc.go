@@ -106,6 +106,13 @@ func (k *Kit) Scope(ctx context.Context) store.Scope {
 	return store.Scope{Account: c.Account, Region: c.Region, Service: k.cfg.Service}
 }
 
+// ARN is the ARN of resource ("server/s-1") in the account and region of
+// the caller of ctx.
+func (k *Kit) ARN(ctx context.Context, resource string) string {
+	c := api.CallerFrom(ctx)
+	return ids.ARN(k.cfg.Service, c.Region, c.Account, resource)
+}
+
 // ARN is the ARN of resource ("server/s-1") in the caller's account and
 // region.
 func (r Req) ARN(resource string) string {
@@ -117,17 +124,25 @@ func (r Req) ARN(resource string) string {
 // error, and anything else is awserr.Internal naming the service and op
 // ("read server") in its logged cause.
 func (k *Kit) Err(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se api.ServiceError
-	if errors.As(err, &se) {
-		return err
-	}
-	if errors.Is(err, store.ErrInvalidToken) {
+	if errors.Is(err, store.ErrInvalidToken) && !isServiceError(err) {
 		return k.cfg.BadToken()
 	}
-	return awserr.Internal(fmt.Errorf("%s: %s: %w", k.cfg.Service, op, err))
+	return Internal(k.cfg.Service, op, err)
+}
+
+// Internal is Err without a Kit, for helpers that hold none: nil stays nil,
+// a service error passes through, anything else is awserr.Internal naming
+// service and op in its logged cause.
+func Internal(service, op string, err error) error {
+	if err == nil || isServiceError(err) {
+		return err
+	}
+	return awserr.Internal(fmt.Errorf("%s: %s: %w", service, op, err))
+}
+
+func isServiceError(err error) bool {
+	var se api.ServiceError
+	return errors.As(err, &se)
 }
 
 // Get reads the JSON document at key. When there is none it returns
