@@ -2,11 +2,13 @@ package amplifybackend
 
 import (
 	"context"
-	"encoding/hex"
+
 	"strconv"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -35,7 +37,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	}}
 	var env string
 	j, err := s.writeJob(ctx, r, "CreateBackendConfig", func(tx store.Tx) (jobSpec, error) {
-		app, ok, err := getJSON[appRecord](tx, appKey(r.scope, appID))
+		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
 			return jobSpec{}, err
 		}
@@ -62,7 +64,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: ptrOrNil(env),
+	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: svc.PtrIf(env),
 		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil
 }
 
@@ -114,7 +116,7 @@ func (s *Service) UpdateBackendConfig(ctx context.Context, in *ab.UpdateBackendC
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendConfig", err)
+		return nil, s.kit.Err("UpdateBackendConfig", err)
 	}
 	login := cfg.LoginAuthConfig
 	return &ab.UpdateBackendConfigResponse{AppId: api.Ptr(appID), BackendManagerAppId: api.Ptr(cfg.BackendManagerAppID), LoginAuthConfig: &login}, nil
@@ -137,7 +139,7 @@ func (s *Service) RemoveBackendConfig(ctx context.Context, in *ab.RemoveBackendC
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
 	})
 	if err != nil {
-		return nil, storeErr("RemoveBackendConfig", err)
+		return nil, s.kit.Err("RemoveBackendConfig", err)
 	}
 	return &ab.RemoveBackendConfigResponse{}, nil
 }
@@ -174,7 +176,7 @@ func (s *Service) CreateToken(ctx context.Context, in *ab.CreateTokenRequest) (*
 		return store.PutJSON(tx, tokenKey(r.scope, appID, tok.SessionID), tok)
 	})
 	if err != nil {
-		return nil, storeErr("CreateToken", err)
+		return nil, s.kit.Err("CreateToken", err)
 	}
 	return &ab.CreateTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(tok.ChallengeCode),
 		SessionId: api.Ptr(tok.SessionID), Ttl: api.Ptr(ttlString(tok))}, nil
@@ -182,14 +184,19 @@ func (s *Service) CreateToken(ctx context.Context, in *ab.CreateTokenRequest) (*
 
 func ttlString(t tokenRecord) string { return strconv.FormatInt(t.Expires.Unix(), 10) }
 
+// uuidFrom is the UUID form of the first 16 bytes of b, with version 4 and
+// the variant nibble a.
 func uuidFrom(b []byte) string {
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
+	var u [16]byte
+	copy(u[:], b)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x0f | 0xa0
+	return ids.FormatUUID(u)
 }
 
 // loadToken finds a challenge that has not expired at r.now.
 func loadToken(tx store.Tx, r req, appID, sessionID string) (tokenRecord, error) {
-	t, ok, err := getJSON[tokenRecord](tx, tokenKey(r.scope, appID, sessionID))
+	t, ok, err := svc.Lookup[tokenRecord](tx, tokenKey(r.scope, appID, sessionID))
 	if err != nil {
 		return t, err
 	}
@@ -210,7 +217,7 @@ func (s *Service) GetToken(ctx context.Context, in *ab.GetTokenRequest) (*ab.Get
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetToken", err)
+		return nil, s.kit.Err("GetToken", err)
 	}
 	return &ab.GetTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(t.ChallengeCode),
 		SessionId: api.Ptr(t.SessionID), Ttl: api.Ptr(ttlString(t))}, nil
@@ -227,7 +234,7 @@ func (s *Service) DeleteToken(ctx context.Context, in *ab.DeleteTokenRequest) (*
 		return tx.Delete(tokenKey(r.scope, appID, sessionID))
 	})
 	if err != nil {
-		return nil, storeErr("DeleteToken", err)
+		return nil, s.kit.Err("DeleteToken", err)
 	}
 	return &ab.DeleteTokenResponse{IsSuccess: api.Ptr(true)}, nil
 }
