@@ -77,7 +77,7 @@ func (s *Service) GetBackend(ctx context.Context, in *ab.GetBackendRequest) (*ab
 		if name == "" && len(names) > 0 {
 			name = names[0]
 		}
-		*out = ab.GetBackendResponse{AppId: api.Ptr(appID), AppName: svc.PtrIf(app.AppName), BackendEnvironmentList: names}
+		*out = ab.GetBackendResponse{AppId: api.Ptr(appID), AppName: ptrOrNil(app.AppName), BackendEnvironmentList: names}
 		if name == "" {
 			return nil
 		}

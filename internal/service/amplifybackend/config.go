@@ -64,7 +64,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: svc.PtrIf(env),
+	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: ptrOrNil(env),
 		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil
 }
 

@@ -23,7 +23,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
-	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -163,12 +162,6 @@ func (s *Service) clock() time.Time { return s.kit.Now() }
 func scope(ctx context.Context) store.Scope {
 	c := api.CallerFrom(ctx)
 	return store.Scope{Account: c.Account, Region: c.Region, Service: ServiceName}
-}
-
-// arn builds a Transfer ARN in the caller's account and region.
-func arn(ctx context.Context, resource string) string {
-	c := api.CallerFrom(ctx)
-	return ids.ARN(ServiceName, c.Region, c.Account, resource)
 }
 
 // listLimit is svc.Kit.Limit with Transfer's default page size.
