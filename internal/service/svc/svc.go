@@ -177,6 +177,17 @@ func Exists(tx store.Tx, key store.Key) (bool, error) {
 	return err == nil, err
 }
 
+// Delete deletes the document at key, which must exist: when there is none
+// it returns missing(), the service's not-found error; any other failure is a
+// store error for Kit.Err to map (it is returned as is).
+func Delete(tx store.Tx, key store.Key, missing func() error) error {
+	err := tx.Delete(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return missing()
+	}
+	return err
+}
+
 // DeleteIfExists deletes key; a key that holds nothing is no error.
 func DeleteIfExists(tx store.Tx, key store.Key) error {
 	if err := tx.Delete(key); err != nil && !errors.Is(err, store.ErrNotFound) {

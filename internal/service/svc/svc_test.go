@@ -116,11 +116,14 @@ func TestReads(t *testing.T) {
 				t.Errorf("Exists %s: got %v, %v", tt.name, ok, err)
 			}
 		}
+		if err := Delete(tx, none, func() error { return missing }); !errors.Is(err, missing) {
+			t.Errorf("Delete of nothing: %v", err)
+		}
 		if err := DeleteIfExists(tx, none); err != nil {
 			t.Errorf("deleting nothing: %v", err)
 		}
-		if err := DeleteIfExists(tx, have); err != nil {
-			t.Errorf("deleting: %v", err)
+		if err := Delete(tx, have, func() error { return missing }); err != nil {
+			t.Errorf("Delete: %v", err)
 		}
 		if _, err := tx.Get(have); !IsNotFound(err) {
 			t.Errorf("after delete: %v", err)

@@ -438,14 +438,8 @@ func mergeAs2Config(a transferapi.As2ConnectorConfig, u *transferapi.As2Connecto
 func (s *Service) DeleteConnector(ctx context.Context, in *transferapi.DeleteConnectorRequest) error {
 	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(connectorKey(sc, *in.ConnectorId))
-		if isNotFound(err) {
-			return connectorNotFound(*in.ConnectorId)
-		}
-		if err != nil {
-			return storeErr("delete connector", err)
-		}
-		return nil
+		err := svc.Delete(tx, connectorKey(sc, *in.ConnectorId), func() error { return connectorNotFound(*in.ConnectorId) })
+		return storeErr("delete connector", err)
 	})
 }
 

@@ -379,14 +379,8 @@ func checkProviderChange(tx store.Tx, key store.Key, rec *serverRecord, to strin
 func (s *Service) DeleteServer(ctx context.Context, in *transferapi.DeleteServerRequest) error {
 	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(serverKey(sc, *in.ServerId))
-		if isNotFound(err) {
-			return serverNotFound(*in.ServerId)
-		}
-		if err != nil {
-			return storeErr("delete server", err)
-		}
-		return nil
+		err := svc.Delete(tx, serverKey(sc, *in.ServerId), func() error { return serverNotFound(*in.ServerId) })
+		return storeErr("delete server", err)
 	})
 }
 

@@ -208,14 +208,8 @@ func (s *Service) UpdateWebApp(ctx context.Context, in *transferapi.UpdateWebApp
 func (s *Service) DeleteWebApp(ctx context.Context, in *transferapi.DeleteWebAppRequest) error {
 	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(webAppKey(sc, *in.WebAppId))
-		if isNotFound(err) {
-			return webAppNotFound(*in.WebAppId)
-		}
-		if err != nil {
-			return storeErr("delete web app", err)
-		}
-		return nil
+		err := svc.Delete(tx, webAppKey(sc, *in.WebAppId), func() error { return webAppNotFound(*in.WebAppId) })
+		return storeErr("delete web app", err)
 	})
 }
 
