@@ -164,6 +164,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusBadRequest, "BadDigest", "The SHA-256 of the file ("+got+") is not the fileContentsSha256 of the presigned upload ("+up.SHA256+")")
 		return
 	}
+	// No caller: the route is reached through a presigned URL; q only builds keys.
 	q := req{Req: svc.Req{Scope: sc}, instance: up.Instance, inst: store.Key{Scope: sc, Kind: "instance", ID: segment(up.Instance)}}
 	f := fileRecord{
 		ID: up.FileID, AppID: up.AppID, CardID: up.CardID, Scope: up.Scope, SessionID: up.SessionID,
