@@ -182,7 +182,6 @@ func (f *jobDelayFlag) Set(s string) error {
 	return nil
 }
 
-
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v

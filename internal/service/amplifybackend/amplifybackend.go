@@ -13,13 +13,12 @@ package amplifybackend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
-	"github.com/ersatz-dev/ersatz/internal/awserr"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -37,6 +36,7 @@ const (
 type Service struct {
 	store      store.Store
 	now        func() time.Time
+	kit        *svc.Kit
 	jobDelay   JobDelay
 	tokenTTL   time.Duration
 	bucketPage int
@@ -97,6 +97,7 @@ func New(st store.Store, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.kit = svc.New(svc.Config{Service: serviceName, Now: s.now, BadToken: badToken, PageSize: s.bucketPage})
 	return s
 }
 
@@ -143,8 +144,9 @@ func (s *Service) API() *api.Service {
 // serviceName scopes every resource of this service in the store.
 const serviceName = "amplifybackend"
 
-// req is what one request knows besides its input: where its resources
-// live, who called, and the one instant every decision of the request uses.
+// req is the kit's per-request context (svc.Req: where its resources live,
+// who called, and the one instant every decision of the request uses) under
+// the short names the handlers and the job engine use.
 type req struct {
 	scope  store.Scope
 	region string
@@ -152,12 +154,8 @@ type req struct {
 }
 
 func (s *Service) begin(ctx context.Context) req {
-	c := api.CallerFrom(ctx)
-	return req{
-		scope:  store.Scope{Account: c.Account, Region: c.Region, Service: serviceName},
-		region: c.Region,
-		now:    s.now().UTC(),
-	}
+	r := s.kit.Begin(ctx)
+	return req{scope: r.Scope, region: r.Scope.Region, now: r.Now}
 }
 
 // read runs fn on a consistent view of r's scope after settling the jobs that
@@ -222,17 +220,13 @@ const (
 	rtConfig      = "BackendConfig"
 )
 
-// storeErr wraps an unexpected store failure; service errors pass through.
-func storeErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se api.ServiceError
-	if errors.As(err, &se) {
-		return err
-	}
-	return awserr.Internal(fmt.Errorf("amplifybackend %s: %w", op, err))
-}
+// badToken is the answer to a NextToken Ersatz did not hand out.
+func badToken() error { return badRequest("Invalid nextToken") }
+
+// storeErr is svc.Internal: an unexpected store failure is a 500
+// InternalFailure, service errors pass through. (The job engine, jobs.go,
+// calls it by this name; the handlers use s.kit.Err.)
+func storeErr(op string, err error) error { return svc.Internal(serviceName, op, err) }
 
 // timeString is how times are written into the model's string members
 // (CreateTime, UpdateTime, CreationDate): RFC 3339 in UTC with milliseconds.

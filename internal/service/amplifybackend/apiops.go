@@ -224,7 +224,7 @@ func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetBackendAPI", err)
+		return nil, s.kit.Err("GetBackendAPI", err)
 	}
 	cfg := a.Config
 	return &ab.GetBackendAPIResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
@@ -290,7 +290,7 @@ func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIM
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetBackendAPIModels", err)
+		return nil, s.kit.Err("GetBackendAPIModels", err)
 	}
 	if a.Models == nil {
 		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil

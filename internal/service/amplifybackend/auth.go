@@ -363,7 +363,7 @@ func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthReque
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetBackendAuth", err)
+		return nil, s.kit.Err("GetBackendAuth", err)
 	}
 	cfg := a.Config
 	return &ab.GetBackendAuthResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),

@@ -12,6 +12,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/ojson"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -31,13 +32,13 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 	}
 	jobID := newJobID(r.now)
 	j, err := s.writeJob(ctx, r, "CreateBackend", func(tx store.Tx) (jobSpec, error) {
-		app, ok, err := getJSON[appRecord](tx, appKey(r.scope, appID))
+		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
 			return jobSpec{}, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
-		} else if _, exists, err := getJSON[envRecord](tx, envKey(r.scope, appID, env)); err != nil || exists {
+		} else if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, env)); err != nil || exists {
 			if err != nil {
 				return jobSpec{}, err
 			}
@@ -94,7 +95,7 @@ func (s *Service) GetBackend(ctx context.Context, in *ab.GetBackendRequest) (*ab
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr("GetBackend", err)
+		return nil, s.kit.Err("GetBackend", err)
 	}
 	return out, nil
 }
@@ -209,7 +210,7 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return jobSpec{}, err
 		}
-		if _, exists, err := getJSON[envRecord](tx, envKey(r.scope, appID, target)); err != nil || exists {
+		if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, target)); err != nil || exists {
 			if err != nil {
 				return jobSpec{}, err
 			}
@@ -268,10 +269,10 @@ func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (stri
 
 func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
 	sc, appID, ch := r.scope, j.AppID, j.Change
-	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
-	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Target)); err != nil || ok {
+	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Target)); err != nil || ok {
 		return fmt.Sprintf("Backend environment %s already exists", ch.Target), err
 	}
 	auths, err := listAll[authRecord](tx, categoryCollection(sc, appID, ch.Env, catAuth))

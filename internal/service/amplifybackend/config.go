@@ -2,12 +2,14 @@ package amplifybackend
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
+
 	"strconv"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -36,7 +38,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	}}
 	var env string
 	j, err := s.writeJob(ctx, r, "CreateBackendConfig", func(tx store.Tx) (jobSpec, error) {
-		app, ok, err := getJSON[appRecord](tx, appKey(r.scope, appID))
+		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
 			return jobSpec{}, err
 		}
@@ -115,7 +117,7 @@ func (s *Service) UpdateBackendConfig(ctx context.Context, in *ab.UpdateBackendC
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendConfig", err)
+		return nil, s.kit.Err("UpdateBackendConfig", err)
 	}
 	login := cfg.LoginAuthConfig
 	return &ab.UpdateBackendConfigResponse{AppId: api.Ptr(appID), BackendManagerAppId: api.Ptr(cfg.BackendManagerAppID), LoginAuthConfig: &login}, nil
@@ -138,7 +140,7 @@ func (s *Service) RemoveBackendConfig(ctx context.Context, in *ab.RemoveBackendC
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
 	})
 	if err != nil {
-		return nil, storeErr("RemoveBackendConfig", err)
+		return nil, s.kit.Err("RemoveBackendConfig", err)
 	}
 	return &ab.RemoveBackendConfigResponse{}, nil
 }
@@ -175,7 +177,7 @@ func (s *Service) CreateToken(ctx context.Context, in *ab.CreateTokenRequest) (*
 		return store.PutJSON(tx, tokenKey(r.scope, appID, tok.SessionID), tok)
 	})
 	if err != nil {
-		return nil, storeErr("CreateToken", err)
+		return nil, s.kit.Err("CreateToken", err)
 	}
 	return &ab.CreateTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(tok.ChallengeCode),
 		SessionId: api.Ptr(tok.SessionID), Ttl: api.Ptr(ttlString(tok))}, nil
@@ -183,14 +185,19 @@ func (s *Service) CreateToken(ctx context.Context, in *ab.CreateTokenRequest) (*
 
 func ttlString(t tokenRecord) string { return strconv.FormatInt(t.Expires.Unix(), 10) }
 
+// uuidFrom is the UUID form of the first 16 bytes of b, with version 4 and
+// the variant nibble a.
 func uuidFrom(b []byte) string {
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
+	var u [16]byte
+	copy(u[:], b)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x0f | 0xa0
+	return ids.FormatUUID(u)
 }
 
 // loadToken finds a challenge that has not expired at r.now.
 func loadToken(tx store.Tx, r req, appID, sessionID string) (tokenRecord, error) {
-	t, ok, err := getJSON[tokenRecord](tx, tokenKey(r.scope, appID, sessionID))
+	t, ok, err := svc.Lookup[tokenRecord](tx, tokenKey(r.scope, appID, sessionID))
 	if err != nil {
 		return t, err
 	}
@@ -211,7 +218,7 @@ func (s *Service) GetToken(ctx context.Context, in *ab.GetTokenRequest) (*ab.Get
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetToken", err)
+		return nil, s.kit.Err("GetToken", err)
 	}
 	return &ab.GetTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(t.ChallengeCode),
 		SessionId: api.Ptr(t.SessionID), Ttl: api.Ptr(ttlString(t))}, nil
@@ -228,7 +235,7 @@ func (s *Service) DeleteToken(ctx context.Context, in *ab.DeleteTokenRequest) (*
 		return tx.Delete(tokenKey(r.scope, appID, sessionID))
 	})
 	if err != nil {
-		return nil, storeErr("DeleteToken", err)
+		return nil, s.kit.Err("DeleteToken", err)
 	}
 	return &ab.DeleteTokenResponse{IsSuccess: api.Ptr(true)}, nil
 }

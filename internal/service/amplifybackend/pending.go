@@ -1,6 +1,7 @@
 package amplifybackend
 
 import (
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -19,7 +20,7 @@ func pendingCreation(tx store.Tx, sc store.Scope, appID string, creates func(*ch
 		if p.AppID != appID {
 			continue
 		}
-		j, ok, err := getJSON[jobRecord](tx, jobKey(sc, appID, p.JobID))
+		j, ok, err := svc.Lookup[jobRecord](tx, jobKey(sc, appID, p.JobID))
 		if err != nil {
 			return jobRecord{}, false, err
 		}

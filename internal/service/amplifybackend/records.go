@@ -1,12 +1,12 @@
 package amplifybackend
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -133,21 +133,15 @@ func pendingKey(sc store.Scope, jobID string) store.Key {
 	return store.Key{Scope: sc, Kind: kindPending, ID: jobID}
 }
 
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+// isNotFound and getJSON are svc.IsNotFound and svc.Lookup under the names
+// the job engine (jobs.go) calls them by.
+func isNotFound(err error) bool { return svc.IsNotFound(err) }
+
+func getJSON[T any](tx store.Tx, key store.Key) (v T, found bool, err error) {
+	return svc.Lookup[T](tx, key)
+}
 
 // Lookups that turn a missing resource into the service's NotFoundException.
-
-// getJSON reads key into a T; found is false when there is no such resource.
-func getJSON[T any](tx store.Tx, key store.Key) (v T, found bool, err error) {
-	v, err = store.GetJSON[T](tx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, false, nil
-	}
-	if err != nil {
-		return v, false, err
-	}
-	return v, true, nil
-}
 
 func loadApp(tx store.Tx, sc store.Scope, appID string) (appRecord, error) {
 	a, ok, err := getJSON[appRecord](tx, appKey(sc, appID))

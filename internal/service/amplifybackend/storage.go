@@ -8,6 +8,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -160,7 +161,7 @@ func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorag
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetBackendStorage", err)
+		return nil, s.kit.Err("GetBackendStorage", err)
 	}
 	return &ab.GetBackendStorageResponse{
 		AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env), ResourceName: api.Ptr(st.ResourceName),
@@ -234,10 +235,9 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 // first resource using the bucket was created.
 func (s *Service) ListS3Buckets(ctx context.Context, in *ab.ListS3BucketsRequest) (*ab.ListS3BucketsResponse, error) {
 	r := s.begin(ctx)
-	coll := store.Collection{Scope: r.scope, Kind: "s3bucket"}
-	after, err := store.DecodeToken(coll, api.Val(in.NextToken))
+	cur, err := s.kit.Cursor(store.Collection{Scope: r.scope, Kind: "s3bucket"}, api.Val(in.NextToken), s.bucketPage)
 	if err != nil {
-		return nil, badRequest("Invalid nextToken")
+		return nil, err
 	}
 	out := &ab.ListS3BucketsResponse{}
 	err = s.read(ctx, r, func(tx store.Tx) error {
@@ -247,17 +247,12 @@ func (s *Service) ListS3Buckets(ctx context.Context, in *ab.ListS3BucketsRequest
 		}
 		names := make([]string, 0, len(buckets))
 		for n := range buckets {
-			if n > after {
-				names = append(names, n)
-			}
+			names = append(names, n)
 		}
 		sort.Strings(names)
-		out.Buckets, out.NextToken = []ab.S3BucketInfo{}, nil
-		for i, n := range names {
-			if i == s.bucketPage {
-				out.NextToken = api.Ptr(store.EncodeToken(coll, names[i-1]))
-				break
-			}
+		page, next := svc.Page(cur, names, func(n string) string { return n })
+		out.Buckets, out.NextToken = make([]ab.S3BucketInfo, 0, len(page)), next
+		for _, n := range page {
 			created := buckets[n][0].Created
 			for _, ref := range buckets[n] {
 				if ref.Created.Before(created) {
@@ -269,7 +264,7 @@ func (s *Service) ListS3Buckets(ctx context.Context, in *ab.ListS3BucketsRequest
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr("ListS3Buckets", err)
+		return nil, s.kit.Err("ListS3Buckets", err)
 	}
 	return out, nil
 }

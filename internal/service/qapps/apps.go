@@ -9,6 +9,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -81,7 +82,7 @@ func (s *Service) CreateQApp(ctx context.Context, in *qappsapi.CreateQAppInput) 
 		return store.PutJSON(tx, r.userAppKey(r.user.ID, appID), userAppRecord{AppID: appID, CreatedAt: now})
 	})
 	if err != nil {
-		return nil, storeErr(err, "create app")
+		return nil, s.kit.Err("create app", err)
 	}
 	return &qappsapi.CreateQAppOutput{
 		AppId: api.Ptr(appID), AppArn: api.Ptr(r.appArn(appID)), Title: api.Ptr(ver.Title), Description: ver.Description,
@@ -137,7 +138,7 @@ func (s *Service) GetQApp(ctx context.Context, in *qappsapi.GetQAppInput) (*qapp
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "get app")
+		return nil, s.kit.Err("get app", err)
 	}
 	return out, nil
 }
@@ -197,7 +198,7 @@ func (s *Service) UpdateQApp(ctx context.Context, in *qappsapi.UpdateQAppInput) 
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "update app")
+		return nil, s.kit.Err("update app", err)
 	}
 	return out, nil
 }
@@ -217,18 +218,18 @@ func (s *Service) DeleteQApp(ctx context.Context, in *qappsapi.DeleteQAppInput) 
 			return denied("User %s is not allowed to delete Q App %s: only its owner may", r.user.ID, app.ID)
 		}
 		if app.LibraryItemID != "" {
-			if err := deleteIfExists(tx, r.inst.Child("library", app.LibraryItemID)); err != nil {
+			if err := svc.DeleteIfExists(tx, r.inst.Child("library", app.LibraryItemID)); err != nil {
 				return err
 			}
 		}
 		for _, u := range app.Users {
-			if err := deleteIfExists(tx, r.userAppKey(u, app.ID)); err != nil {
+			if err := svc.DeleteIfExists(tx, r.userAppKey(u, app.ID)); err != nil {
 				return err
 			}
 		}
 		return tx.Delete(r.appKey(app.ID))
 	})
-	return storeErr(err, "delete app")
+	return s.kit.Err("delete app", err)
 }
 
 // ListQApps lists the apps the caller owns or associated with itself and can
@@ -240,8 +241,8 @@ func (s *Service) ListQApps(ctx context.Context, in *qappsapi.ListQAppsInput) (*
 	}
 	out := &qappsapi.ListQAppsOutput{Apps: []qappsapi.UserAppItem{}}
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		coll := store.Collection{Scope: r.scope, Parent: r.inst.Child("user", segment(r.user.ID)).Path(), Kind: "app"}
-		entries, next, err := store.ListJSON[userAppRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: pageLimit(in.Limit)})
+		coll := store.Collection{Scope: r.Scope, Parent: r.inst.Child("user", segment(r.user.ID)).Path(), Kind: "app"}
+		entries, next, err := store.ListJSON[userAppRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: s.kit.Limit(in.Limit)})
 		if err != nil {
 			return err
 		}
@@ -280,7 +281,7 @@ func (s *Service) ListQApps(ctx context.Context, in *qappsapi.ListQAppsInput) (*
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "list apps")
+		return nil, s.kit.Err("list apps", err)
 	}
 	return out, nil
 }
@@ -309,7 +310,7 @@ func (s *Service) AssociateQAppWithUser(ctx context.Context, in *qappsapi.Associ
 		}
 		return store.PutJSON(tx, r.userAppKey(r.user.ID, app.ID), userAppRecord{AppID: app.ID, CreatedAt: now})
 	})
-	return storeErr(err, "associate app")
+	return s.kit.Err("associate app", err)
 }
 
 // DisassociateQAppFromUser removes an app from the caller's ListQApps. The
@@ -332,9 +333,9 @@ func (s *Service) DisassociateQAppFromUser(ctx context.Context, in *qappsapi.Dis
 		if err := store.PutJSON(tx, r.appKey(app.ID), app); err != nil {
 			return err
 		}
-		return deleteIfExists(tx, r.userAppKey(r.user.ID, app.ID))
+		return svc.DeleteIfExists(tx, r.userAppKey(r.user.ID, app.ID))
 	})
-	return storeErr(err, "disassociate app")
+	return s.kit.Err("disassociate app", err)
 }
 
 func itoa(v int32) string { return strconv.FormatInt(int64(v), 10) }

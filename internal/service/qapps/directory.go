@@ -53,7 +53,7 @@ func userKey(sc store.Scope, id string) store.Key {
 // It is best effort: the operation has happened, so a store failure here
 // does not fail it, and the next successful request records the caller.
 func (s *Service) recordCaller(ctx context.Context) {
-	r, err := request(ctx, nil)
+	r, err := s.begin(ctx, nil)
 	if err != nil {
 		return
 	}
@@ -68,7 +68,7 @@ func (s *Service) recordCaller(ctx context.Context) {
 // account and region, or nil when this process already recorded that
 // identity (a change of email is recorded again).
 func (s *Service) meet(r req) func(store.Tx) error {
-	seen := r.scope.Account + "\x00" + r.scope.Region + "\x00" + r.user.ID + "\x00" + r.user.Email
+	seen := r.Scope.Account + "\x00" + r.Scope.Region + "\x00" + r.user.ID + "\x00" + r.user.Email
 	s.dir.mu.Lock()
 	done := s.dir.met[seen]
 	s.dir.mu.Unlock()
@@ -76,7 +76,7 @@ func (s *Service) meet(r req) func(store.Tx) error {
 		return nil
 	}
 	return func(tx store.Tx) error {
-		key := userKey(r.scope, r.user.ID)
+		key := userKey(r.Scope, r.user.ID)
 		old, err := store.GetJSON[user](tx, key)
 		if err == nil && (old.Email == r.user.Email || r.user.Email == "") {
 			return nil
@@ -90,7 +90,7 @@ func (s *Service) meet(r req) func(store.Tx) error {
 
 // remembered marks the caller as recorded once its record is stored.
 func (s *Service) remembered(r req) {
-	seen := r.scope.Account + "\x00" + r.scope.Region + "\x00" + r.user.ID + "\x00" + r.user.Email
+	seen := r.Scope.Account + "\x00" + r.Scope.Region + "\x00" + r.user.ID + "\x00" + r.user.Email
 	s.dir.mu.Lock()
 	if s.dir.met == nil || len(s.dir.met) >= maxRemembered {
 		s.dir.met = map[string]bool{} // only a cache of what is stored: start over rather than grow
@@ -109,14 +109,14 @@ func (s *Service) resolve(tx store.Tx, r req, principal string) (user, bool, err
 	}
 	email := strings.Contains(p, "@")
 	for _, u := range s.users {
-		if u.Account != r.scope.Account {
+		if u.Account != r.Scope.Account {
 			continue
 		}
 		if u.ID == p || (email && (strings.EqualFold(u.Email, p) || strings.EqualFold(u.ID, p))) {
 			return user{ID: u.ID, Email: u.Email}, true, nil
 		}
 	}
-	if u, err := store.GetJSON[user](tx, userKey(r.scope, p)); err == nil {
+	if u, err := store.GetJSON[user](tx, userKey(r.Scope, p)); err == nil {
 		return s.withEmail(r, u), true, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return user{}, false, err
@@ -124,7 +124,7 @@ func (s *Service) resolve(tx store.Tx, r req, principal string) (user, bool, err
 	if !email {
 		return user{}, false, nil
 	}
-	c := store.Collection{Scope: r.scope, Kind: kindUser}
+	c := store.Collection{Scope: r.Scope, Kind: kindUser}
 	token := ""
 	for {
 		users, next, err := store.ListJSON[user](tx, c, store.Page{Token: token, Limit: 1000})
@@ -147,14 +147,14 @@ func (s *Service) resolve(tx store.Tx, r req, principal string) (user, bool, err
 // a user the directory does not hold is returned as given.
 func (s *Service) identify(tx store.Tx, r req, u user) (user, error) {
 	for _, d := range s.users {
-		if d.Account == r.scope.Account && d.ID == u.ID {
+		if d.Account == r.Scope.Account && d.ID == u.ID {
 			if d.Email != "" {
 				u.Email = d.Email
 			}
 			return u, nil
 		}
 	}
-	met, err := store.GetJSON[user](tx, userKey(r.scope, u.ID))
+	met, err := store.GetJSON[user](tx, userKey(r.Scope, u.ID))
 	if errors.Is(err, store.ErrNotFound) {
 		return u, nil
 	}
@@ -170,7 +170,7 @@ func (s *Service) identify(tx store.Tx, r req, u user) (user, error) {
 // withEmail fills the email the credentials file gives a met user.
 func (s *Service) withEmail(r req, u user) user {
 	for _, d := range s.users {
-		if d.Account == r.scope.Account && d.ID == u.ID && d.Email != "" {
+		if d.Account == r.Scope.Account && d.ID == u.ID && d.Email != "" {
 			u.Email = d.Email
 		}
 	}

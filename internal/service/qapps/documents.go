@@ -167,7 +167,7 @@ func (s *Service) ImportDocument(ctx context.Context, in *qappsapi.ImportDocumen
 		return putFile(tx, r, f)
 	})
 	if err != nil {
-		return nil, storeErr(err, "import document")
+		return nil, s.kit.Err("import document", err)
 	}
 	return &qappsapi.ImportDocumentOutput{FileId: api.Ptr(f.ID)}, nil
 }
@@ -188,14 +188,14 @@ func (s *Service) CreatePresignedUrl(ctx context.Context, in *qappsapi.CreatePre
 		if err := s.uploadTarget(tx, r, *in.AppId, *in.CardId, *in.Scope, in.SessionId); err != nil {
 			return err
 		}
-		return store.PutJSON(tx, store.Key{Scope: r.scope, Kind: "upload", ID: up.FileID}, up)
+		return store.PutJSON(tx, store.Key{Scope: r.Scope, Kind: "upload", ID: up.FileID}, up)
 	})
 	if err != nil {
-		return nil, storeErr(err, "create presigned url")
+		return nil, s.kit.Err("create presigned url", err)
 	}
 	return &qappsapi.CreatePresignedUrlOutput{
 		FileId:       api.Ptr(up.FileID),
-		PresignedUrl: api.Ptr(s.base(ctx) + RoutePrefix + "uploads/" + r.scope.Account + "/" + r.scope.Region + "/" + up.FileID),
+		PresignedUrl: api.Ptr(s.base(ctx) + RoutePrefix + "uploads/" + r.Scope.Account + "/" + r.Scope.Region + "/" + up.FileID),
 		PresignedUrlFields: map[string]string{
 			"key":                   up.FileID,
 			"x-amz-checksum-sha256": up.SHA256,
@@ -224,13 +224,13 @@ func (s *Service) ExportQAppSessionData(ctx context.Context, in *qappsapi.Export
 		if err != nil {
 			return err
 		}
-		return store.PutJSON(tx, store.Key{Scope: r.scope, Kind: "export", ID: exp.ID}, exp)
+		return store.PutJSON(tx, store.Key{Scope: r.Scope, Kind: "export", ID: exp.ID}, exp)
 	})
 	if err != nil {
-		return nil, storeErr(err, "export session data")
+		return nil, s.kit.Err("export session data", err)
 	}
 	return &qappsapi.ExportQAppSessionDataOutput{
-		CsvFileLink: api.Ptr(s.base(ctx) + RoutePrefix + "exports/" + r.scope.Account + "/" + r.scope.Region + "/" + exp.ID + ".csv"),
+		CsvFileLink: api.Ptr(s.base(ctx) + RoutePrefix + "exports/" + r.Scope.Account + "/" + r.Scope.Region + "/" + exp.ID + ".csv"),
 		ExpiresAt:   api.ISO(exp.ExpiresAt),
 		SessionArn:  api.Ptr(arn),
 	}, nil

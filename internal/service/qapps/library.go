@@ -9,6 +9,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -37,11 +38,11 @@ func (r req) libraryKey(itemID string) store.Key { return r.inst.Child("library"
 func (r req) categoryKey(id string) store.Key { return r.inst.Child("category", id) }
 
 func (r req) categoryColl() store.Collection {
-	return store.Collection{Scope: r.scope, Parent: r.inst.Path(), Kind: "category"}
+	return store.Collection{Scope: r.Scope, Parent: r.inst.Path(), Kind: "category"}
 }
 
 func (r req) libraryColl() store.Collection {
-	return store.Collection{Scope: r.scope, Parent: r.inst.Path(), Kind: "library"}
+	return store.Collection{Scope: r.Scope, Parent: r.inst.Path(), Kind: "library"}
 }
 
 // checkCategoryIDs checks a list of category ids: distinct and existing.
@@ -52,7 +53,7 @@ func checkCategoryIDs(tx store.Tx, r req, catIDs []string, path string) error {
 			return validation("Value '%s' at '%s.%d.member' is listed twice", id, path, i+1)
 		}
 		seen[id] = true
-		ok, err := exists(tx, r.categoryKey(id))
+		ok, err := svc.Exists(tx, r.categoryKey(id))
 		if err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ func (s *Service) libraryMember(tx store.Tx, r req, item libraryItemRecord) (qap
 		}
 		cats = append(cats, qappsapi.Category{Id: api.Ptr(c.ID), Title: api.Ptr(c.Title), Color: c.Color})
 	}
-	rated, err := exists(tx, r.libraryKey(item.ID).Child("rating", segment(r.user.ID)))
+	rated, err := svc.Exists(tx, r.libraryKey(item.ID).Child("rating", segment(r.user.ID)))
 	if err != nil {
 		return qappsapi.LibraryItemMember{}, err
 	}
@@ -135,7 +136,7 @@ func (s *Service) CreateLibraryItem(ctx context.Context, in *qappsapi.CreateLibr
 		return store.PutJSON(tx, r.libraryKey(item.ID), item)
 	})
 	if err != nil {
-		return nil, storeErr(err, "create library item")
+		return nil, s.kit.Err("create library item", err)
 	}
 	return &qappsapi.CreateLibraryItemOutput{
 		LibraryItemId: api.Ptr(item.ID), Status: api.Ptr(item.Status),
@@ -164,7 +165,7 @@ func (s *Service) GetLibraryItem(ctx context.Context, in *qappsapi.GetLibraryIte
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "get library item")
+		return nil, s.kit.Err("get library item", err)
 	}
 	return &qappsapi.GetLibraryItemOutput{
 		LibraryItemId: m.LibraryItemId, AppId: m.AppId, AppVersion: m.AppVersion, Categories: m.Categories,
@@ -180,34 +181,28 @@ func (s *Service) ListLibraryItems(ctx context.Context, in *qappsapi.ListLibrary
 		return nil, err
 	}
 	out := &qappsapi.ListLibraryItemsOutput{LibraryItems: []qappsapi.LibraryItemMember{}}
-	limit := pageLimit(in.Limit)
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		if in.CategoryId != nil {
 			if _, err := get[categoryRecord](tx, r.categoryKey(*in.CategoryId), "Category", *in.CategoryId); err != nil {
 				return err
 			}
 		}
-		coll := r.libraryColl()
-		// The filter drops items, so the page is cut here rather than by the store.
-		items, _, err := store.ListJSON[libraryItemRecord](tx, coll, store.Page{Token: api.Val(in.NextToken)})
+		cur, err := s.kit.Cursor(r.libraryColl(), api.Val(in.NextToken), s.kit.Limit(in.Limit))
 		if err != nil {
 			return err
 		}
-		var kept []libraryItemRecord
-		for _, it := range items {
-			if it.Status != qappsapi.LibraryItemStatusPublished {
-				continue
-			}
-			if in.CategoryId != nil && !slices.Contains(it.Categories, *in.CategoryId) {
-				continue
-			}
-			kept = append(kept, it)
+		// The filter drops items, so the page is cut after it.
+		items, _, err := store.ListJSON[libraryItemRecord](tx, r.libraryColl(), store.Page{})
+		if err != nil {
+			return err
 		}
-		if len(kept) > limit {
-			kept = kept[:limit]
-			out.NextToken = api.Ptr(store.EncodeToken(coll, kept[len(kept)-1].ID))
-		}
-		for _, it := range kept {
+		items = slices.DeleteFunc(items, func(it libraryItemRecord) bool {
+			return it.Status != qappsapi.LibraryItemStatusPublished ||
+				(in.CategoryId != nil && !slices.Contains(it.Categories, *in.CategoryId))
+		})
+		page, next := svc.Page(cur, items, func(it libraryItemRecord) string { return it.ID })
+		out.NextToken = next
+		for _, it := range page {
 			m, err := s.libraryMember(tx, r, it)
 			if err != nil {
 				return err
@@ -217,7 +212,7 @@ func (s *Service) ListLibraryItems(ctx context.Context, in *qappsapi.ListLibrary
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "list library items")
+		return nil, s.kit.Err("list library items", err)
 	}
 	return out, nil
 }
@@ -270,7 +265,7 @@ func (s *Service) UpdateLibraryItem(ctx context.Context, in *qappsapi.UpdateLibr
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "update library item")
+		return nil, s.kit.Err("update library item", err)
 	}
 	return &qappsapi.UpdateLibraryItemOutput{
 		LibraryItemId: m.LibraryItemId, AppId: m.AppId, AppVersion: m.AppVersion, Categories: m.Categories,
@@ -294,7 +289,7 @@ func (s *Service) UpdateLibraryItemMetadata(ctx context.Context, in *qappsapi.Up
 		item.IsVerified, item.UpdatedAt, item.UpdatedBy = *in.IsVerified, now, r.user.ID
 		return store.PutJSON(tx, r.libraryKey(item.ID), item)
 	})
-	return storeErr(err, "update library item metadata")
+	return s.kit.Err("update library item metadata", err)
 }
 
 // DeleteLibraryItem removes an item (and its ratings) from the library.
@@ -320,7 +315,7 @@ func (s *Service) DeleteLibraryItem(ctx context.Context, in *qappsapi.DeleteLibr
 		}
 		return tx.Delete(r.libraryKey(item.ID))
 	})
-	return storeErr(err, "delete library item")
+	return s.kit.Err("delete library item", err)
 }
 
 func (s *Service) rate(ctx context.Context, instanceID *string, itemID string, add bool) error {
@@ -335,7 +330,7 @@ func (s *Service) rate(ctx context.Context, instanceID *string, itemID string, a
 			return err
 		}
 		key := r.libraryKey(item.ID).Child("rating", segment(r.user.ID))
-		rated, err := exists(tx, key)
+		rated, err := svc.Exists(tx, key)
 		if err != nil {
 			return err
 		}
@@ -357,7 +352,7 @@ func (s *Service) rate(ctx context.Context, instanceID *string, itemID string, a
 		}
 		return store.PutJSON(tx, r.libraryKey(item.ID), item)
 	})
-	return storeErr(err, "rate library item")
+	return s.kit.Err("rate library item", err)
 }
 
 // AssociateLibraryItemReview records the caller's rating of an item.
@@ -426,7 +421,7 @@ func (s *Service) BatchCreateCategory(ctx context.Context, in *qappsapi.BatchCre
 		}
 		return nil
 	})
-	return storeErr(err, "create categories")
+	return s.kit.Err("create categories", err)
 }
 
 // BatchUpdateCategory changes the titles and colors of categories.
@@ -458,7 +453,7 @@ func (s *Service) BatchUpdateCategory(ctx context.Context, in *qappsapi.BatchUpd
 		}
 		return nil
 	})
-	return storeErr(err, "update categories")
+	return s.kit.Err("update categories", err)
 }
 
 // BatchDeleteCategory deletes categories no library item uses.
@@ -473,7 +468,7 @@ func (s *Service) BatchDeleteCategory(ctx context.Context, in *qappsapi.BatchDel
 			return err
 		}
 		for _, id := range in.Categories {
-			ok, err := exists(tx, r.categoryKey(id))
+			ok, err := svc.Exists(tx, r.categoryKey(id))
 			if err != nil {
 				return err
 			}
@@ -487,13 +482,13 @@ func (s *Service) BatchDeleteCategory(ctx context.Context, in *qappsapi.BatchDel
 			}
 		}
 		for _, id := range in.Categories {
-			if err := deleteIfExists(tx, r.categoryKey(id)); err != nil {
+			if err := svc.DeleteIfExists(tx, r.categoryKey(id)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	return storeErr(err, "delete categories")
+	return s.kit.Err("delete categories", err)
 }
 
 // ListCategories lists the instance's categories by title, each with the
@@ -528,7 +523,7 @@ func (s *Service) ListCategories(ctx context.Context, in *qappsapi.ListCategorie
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "list categories")
+		return nil, s.kit.Err("list categories", err)
 	}
 	return out, nil
 }

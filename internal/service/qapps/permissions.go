@@ -190,7 +190,7 @@ func (s *Service) DescribeQAppPermissions(ctx context.Context, in *qappsapi.Desc
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "describe permissions")
+		return nil, s.kit.Err("describe permissions", err)
 	}
 	return &qappsapi.DescribeQAppPermissionsOutput{
 		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: perms,
@@ -282,7 +282,7 @@ func (s *Service) UpdateQAppPermissions(ctx context.Context, in *qappsapi.Update
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "update permissions")
+		return nil, s.kit.Err("update permissions", err)
 	}
 	return &qappsapi.UpdateQAppPermissionsOutput{
 		ResourceArn: api.Ptr(r.appArn(app.ID)), AppId: api.Ptr(app.ID), Permissions: out,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 )
 
 // PredictQApp.
@@ -63,21 +64,21 @@ func (s *Service) PredictQApp(ctx context.Context, in *qappsapi.PredictQAppInput
 }
 
 func predictDefinition(statement string) *qappsapi.PredictAppDefinition {
-	inputID := uuidV5(predictNamespace, statement+"\x00input")
+	inputID := ids.UUIDv5(predictNamespace, statement+"\x00input")
 	cards := []qappsapi.CardInput{{TextInput: &qappsapi.TextInputCardInput{
 		Title: api.Ptr("Input"), Id: api.Ptr(inputID), Type: api.Ptr(qappsapi.CardTypeTextInput),
 		Placeholder: api.Ptr(cut("Details for: "+statement, 500)),
 	}}}
 	prompt := statement + "\n\nInput: @" + inputID
 	if fileWords.MatchString(statement) {
-		fileID := uuidV5(predictNamespace, statement+"\x00document")
+		fileID := ids.UUIDv5(predictNamespace, statement+"\x00document")
 		cards = append(cards, qappsapi.CardInput{FileUpload: &qappsapi.FileUploadCardInput{
 			Title: api.Ptr("Document"), Id: api.Ptr(fileID), Type: api.Ptr(qappsapi.CardTypeFileUpload),
 		}})
 		prompt += "\nDocument: @" + fileID
 	}
 	cards = append(cards, qappsapi.CardInput{QQuery: &qappsapi.QQueryCardInput{
-		Title: api.Ptr("Result"), Id: api.Ptr(uuidV5(predictNamespace, statement+"\x00result")),
+		Title: api.Ptr("Result"), Id: api.Ptr(ids.UUIDv5(predictNamespace, statement+"\x00result")),
 		Type: api.Ptr(qappsapi.CardTypeQQuery), Prompt: api.Ptr(prompt),
 		OutputSource: api.Ptr(qappsapi.CardOutputSourceApprovedSources),
 	}})

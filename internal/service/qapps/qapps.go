@@ -25,8 +25,6 @@ package qapps
 
 import (
 	"context"
-	"crypto/sha1" //nolint:gosec // UUID version 5 is defined over SHA-1; not a security use.
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -34,6 +32,8 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -60,6 +60,7 @@ const (
 type Service struct {
 	store   store.Store
 	now     func() time.Time
+	kit     *svc.Kit
 	baseURL func(context.Context) string
 	users   []DirectoryUser // the credentials file's users (see directory.go)
 	dir     directory
@@ -103,10 +104,14 @@ func New(st store.Store, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.kit = svc.New(svc.Config{Service: serviceName, Now: s.now, Precision: time.Millisecond,
+		BadToken: badToken, PageSize: defaultPageLimit})
 	return s
 }
 
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+// clock is the time of the service clock, in UTC and truncated to
+// milliseconds (the precision of the wire's timestamps).
+func (s *Service) clock() time.Time { return s.kit.Now() }
 
 func (s *Service) base(ctx context.Context) string {
 	return strings.TrimRight(s.baseURL(ctx), "/")
@@ -191,22 +196,11 @@ var userNamespace = [16]byte{0x6b, 0x1f, 0x0e, 0x5a, 0x3c, 0x2d, 0x4e, 0x8f, 0x9
 // predictNamespace is the UUID namespace of the card ids PredictQApp makes.
 var predictNamespace = [16]byte{0x1d, 0x0c, 0x7b, 0x2a, 0x59, 0x48, 0x4f, 0x36, 0xa5, 0x14, 0x03, 0xf2, 0xe1, 0xd0, 0xcf, 0xbe}
 
-// uuidV5 is the RFC 9562 name-based (SHA-1) UUID of name in namespace ns.
-func uuidV5(ns [16]byte, name string) string {
-	h := sha1.New() //nolint:gosec // see import
-	h.Write(ns[:])
-	h.Write([]byte(name))
-	b := h.Sum(nil)[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // UserIDForAccessKey is the Q Business user id Ersatz gives the holder of an
 // access key when no credentials file names the user: the UUID version 5 of
 // the access key id in a fixed Ersatz namespace (6b1f0e5a-3c2d-4e8f-9a11-5263748596a7).
 func UserIDForAccessKey(accessKeyID string) string {
-	return uuidV5(userNamespace, accessKeyID)
+	return ids.UUIDv5(userNamespace, accessKeyID)
 }
 
 func callerUser(c api.Caller) (user, error) {
@@ -219,10 +213,11 @@ func callerUser(c api.Caller) (user, error) {
 	return user{}, &qappsapi.UnauthorizedException{Message: api.Ptr("Q Apps acts for a user: sign the request with credentials")}
 }
 
-// req is what every handler starts from: who calls, in which instance.
+// req is what every handler starts from: the kit's per-request context
+// (svc.Req: caller, scope, now, ARNs), the user it acts for, and the
+// instance it acts in.
 type req struct {
-	scope    store.Scope
-	caller   api.Caller
+	svc.Req
 	user     user
 	instance string    // the raw instance id
 	inst     store.Key // the instance's key: the parent of everything in it
@@ -230,27 +225,18 @@ type req struct {
 
 // begin starts a request: who calls, in which instance.
 func (s *Service) begin(ctx context.Context, instanceID *string) (req, error) {
-	return request(ctx, instanceID)
-}
-
-// request is what begin reads from the context.
-func request(ctx context.Context, instanceID *string) (req, error) {
-	c := api.CallerFrom(ctx)
-	u, err := callerUser(c)
+	k := s.kit.Begin(ctx)
+	u, err := callerUser(k.Caller)
 	if err != nil {
 		return req{}, err
 	}
-	r := req{
-		scope:  store.Scope{Account: c.Account, Region: c.Region, Service: serviceName},
-		caller: c,
-		user:   u,
-	}
+	r := req{Req: k, user: u}
 	if instanceID != nil {
 		if *instanceID == "" {
 			return req{}, validation("instanceId must not be empty")
 		}
 		r.instance = *instanceID
-		r.inst = store.Key{Scope: r.scope, Kind: "instance", ID: segment(*instanceID)}
+		r.inst = store.Key{Scope: r.Scope, Kind: "instance", ID: segment(*instanceID)}
 	}
 	return r, nil
 }
@@ -261,16 +247,15 @@ func segment(s string) string { return url.PathEscape(s) }
 func (r req) appKey(appID string) store.Key { return r.inst.Child("app", appID) }
 
 func (r req) appArn(appID string) string {
-	return arnPrefix(r.scope) + "application/" + r.instance + "/qapp/" + appID
+	return r.ARN("application/" + r.instance + "/qapp/" + appID)
 }
 
 func (r req) sessionArn(appID, sessionID string) string {
 	return r.appArn(appID) + "/session/" + sessionID
 }
 
-func arnPrefix(sc store.Scope) string {
-	return "arn:aws:qapps:" + sc.Region + ":" + sc.Account + ":"
-}
+// badToken is the answer to a nextToken Ersatz did not hand out.
+func badToken() error { return validation("nextToken is not valid") }
 
 // ---- errors ----
 
@@ -298,52 +283,10 @@ func conflict(kind, id, format string, args ...any) error {
 	}
 }
 
-// storeErr wraps a store failure with what was being done; service errors
-// pass through unchanged.
-func storeErr(err error, doing string) error {
-	if err == nil {
-		return nil
-	}
-	var se api.ServiceError
-	if errors.As(err, &se) {
-		return err
-	}
-	if errors.Is(err, store.ErrInvalidToken) {
-		return validation("nextToken is not valid")
-	}
-	return fmt.Errorf("qapps: %s: %w", doing, err)
-}
-
-// get reads a document, turning ErrNotFound into a ResourceNotFoundException.
+// get reads a document, a missing one being the ResourceNotFoundException
+// of kind and id (svc.Get).
 func get[T any](tx store.Tx, key store.Key, kind, id string) (T, error) {
-	v, err := store.GetJSON[T](tx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound(kind, id)
-	}
-	return v, err
-}
-
-// exists reports whether key holds a document.
-func exists(tx store.Tx, key store.Key) (bool, error) {
-	_, err := tx.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-func deleteIfExists(tx store.Tx, key store.Key) error {
-	if err := tx.Delete(key); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
-func pageLimit(limit *int32) int {
-	if limit == nil {
-		return defaultPageLimit
-	}
-	return int(*limit)
+	return svc.Get[T](tx, key, func() error { return notFound(kind, id) })
 }
 
 func versionID(v int32) string { return fmt.Sprintf("%010d", v) }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -163,7 +164,8 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusBadRequest, "BadDigest", "The SHA-256 of the file ("+got+") is not the fileContentsSha256 of the presigned upload ("+up.SHA256+")")
 		return
 	}
-	q := req{scope: sc, instance: up.Instance, inst: store.Key{Scope: sc, Kind: "instance", ID: segment(up.Instance)}}
+	// No caller: the route is reached through a presigned URL; q only builds keys.
+	q := req{Req: svc.Req{Scope: sc}, instance: up.Instance, inst: store.Key{Scope: sc, Kind: "instance", ID: segment(up.Instance)}}
 	f := fileRecord{
 		ID: up.FileID, AppID: up.AppID, CardID: up.CardID, Scope: up.Scope, SessionID: up.SessionID,
 		Name: up.FileName, Size: len(data), SHA256: up.SHA256, Contents: data, CreatedAt: s.clock(), CreatedBy: up.UserID,
@@ -173,7 +175,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 		if up.Scope == qappsapi.DocumentScopeSession {
 			parent = q.sessionKey(up.AppID, segment(up.SessionID))
 		}
-		ok, err := exists(tx, parent)
+		ok, err := svc.Exists(tx, parent)
 		if err != nil {
 			return err
 		}

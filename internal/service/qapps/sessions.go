@@ -10,6 +10,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -385,7 +386,7 @@ func (s *Service) StartQAppSession(ctx context.Context, in *qappsapi.StartQAppSe
 		return store.PutJSON(tx, r.sessionKey(app.ID, segment(sid)), v.sess)
 	})
 	if err != nil {
-		return nil, storeErr(err, "start session")
+		return nil, s.kit.Err("start session", err)
 	}
 	return &qappsapi.StartQAppSessionOutput{SessionId: api.Ptr(sid), SessionArn: api.Ptr(r.sessionArn(appID, sid))}, nil
 }
@@ -435,7 +436,7 @@ func (s *Service) GetQAppSession(ctx context.Context, in *qappsapi.GetQAppSessio
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "get session")
+		return nil, s.kit.Err("get session", err)
 	}
 	return out, nil
 }
@@ -460,7 +461,7 @@ func (s *Service) UpdateQAppSession(ctx context.Context, in *qappsapi.UpdateQApp
 		return store.PutJSON(tx, r.sessionKey(v.app.ID, segment(v.sess.ID)), v.sess)
 	})
 	if err != nil {
-		return nil, storeErr(err, "update session")
+		return nil, s.kit.Err("update session", err)
 	}
 	return &qappsapi.UpdateQAppSessionOutput{SessionId: in.SessionId, SessionArn: api.Ptr(r.sessionArn(appID, *in.SessionId))}, nil
 }
@@ -479,9 +480,9 @@ func (s *Service) StopQAppSession(ctx context.Context, in *qappsapi.StopQAppSess
 		if err := tx.Delete(r.sessionKey(v.app.ID, segment(v.sess.ID))); err != nil {
 			return err
 		}
-		return deleteIfExists(tx, r.sessionRefKey(v.sess.ID))
+		return svc.DeleteIfExists(tx, r.sessionRefKey(v.sess.ID))
 	})
-	return storeErr(err, "stop session")
+	return s.kit.Err("stop session", err)
 }
 
 func sharingOutput(sh sharing) *qappsapi.SessionSharingConfiguration {
@@ -502,7 +503,7 @@ func (s *Service) GetQAppSessionMetadata(ctx context.Context, in *qappsapi.GetQA
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "get session metadata")
+		return nil, s.kit.Err("get session metadata", err)
 	}
 	return &qappsapi.GetQAppSessionMetadataOutput{
 		SessionId: api.Ptr(v.sess.ID), SessionArn: api.Ptr(r.sessionArn(v.app.ID, v.sess.ID)), SessionName: v.sess.Name,
@@ -530,7 +531,7 @@ func (s *Service) UpdateQAppSessionMetadata(ctx context.Context, in *qappsapi.Up
 		return store.PutJSON(tx, r.sessionKey(v.app.ID, segment(v.sess.ID)), v.sess)
 	})
 	if err != nil {
-		return nil, storeErr(err, "update session metadata")
+		return nil, s.kit.Err("update session metadata", err)
 	}
 	return &qappsapi.UpdateQAppSessionMetadataOutput{
 		SessionId: api.Ptr(v.sess.ID), SessionArn: api.Ptr(r.sessionArn(v.app.ID, v.sess.ID)), SessionName: v.sess.Name,
@@ -572,7 +573,7 @@ func (s *Service) ListQAppSessionData(ctx context.Context, in *qappsapi.ListQApp
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "list session data")
+		return nil, s.kit.Err("list session data", err)
 	}
 	return &qappsapi.ListQAppSessionDataOutput{
 		SessionId: api.Ptr(v.sess.ID), SessionArn: api.Ptr(r.sessionArn(v.app.ID, v.sess.ID)), SessionData: sessionData(v),

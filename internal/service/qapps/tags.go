@@ -8,6 +8,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/qappsapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -49,7 +50,7 @@ type arnTarget struct {
 }
 
 func parseArn(sc store.Scope, arn string) (arnTarget, bool) {
-	rest, ok := strings.CutPrefix(arn, arnPrefix(sc)+"application/")
+	rest, ok := strings.CutPrefix(arn, ids.ARN(serviceName, sc.Region, sc.Account, "application/"))
 	if !ok {
 		return arnTarget{}, false
 	}
@@ -88,7 +89,7 @@ func (s *Service) resolveArn(ctx context.Context, tx store.Tx, arn string) (tagg
 	missing := &qappsapi.ResourceNotFoundException{
 		Message: api.Ptr("No Q Apps resource has the ARN " + arn), ResourceId: api.Ptr(arn), ResourceType: api.Ptr("Resource"),
 	}
-	t, ok := parseArn(r.scope, arn)
+	t, ok := parseArn(r.Scope, arn)
 	if !ok {
 		return tagged{}, missing
 	}
@@ -167,7 +168,7 @@ func (s *Service) TagResource(ctx context.Context, in *qappsapi.TagResourceReque
 		return res.save(tx, tags)
 	})
 	if err != nil {
-		return nil, storeErr(err, "tag resource")
+		return nil, s.kit.Err("tag resource", err)
 	}
 	return &qappsapi.TagResourceResponse{}, nil
 }
@@ -192,7 +193,7 @@ func (s *Service) UntagResource(ctx context.Context, in *qappsapi.UntagResourceR
 		return res.save(tx, tags)
 	})
 	if err != nil {
-		return nil, storeErr(err, "untag resource")
+		return nil, s.kit.Err("untag resource", err)
 	}
 	return &qappsapi.UntagResourceResponse{}, nil
 }
@@ -212,7 +213,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *qappsapi.ListTags
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr(err, "list tags")
+		return nil, s.kit.Err("list tags", err)
 	}
 	if tags == nil {
 		tags = map[string]string{}

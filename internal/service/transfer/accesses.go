@@ -5,6 +5,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -45,7 +46,7 @@ func putAccess(tx store.Tx, sc store.Scope, a *accessRecord) error {
 // servers whose identity provider is AWS_DIRECTORY_SERVICE (the groups are
 // Active Directory groups); the pair (ServerId, ExternalId) is unique.
 func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccessRequest) (*transferapi.CreateAccessResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		srv, err := getServer(tx, sc, *in.ServerId)
 		if err != nil {
@@ -79,7 +80,7 @@ func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccess
 
 // DescribeAccess returns every stored member of an access.
 func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAccessRequest) (*transferapi.DescribeAccessResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	var out *transferapi.DescribedAccess
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		_, a, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId)
@@ -88,8 +89,8 @@ func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAc
 		}
 		out = &transferapi.DescribedAccess{
 			HomeDirectory: a.homeDir(), HomeDirectoryMappings: a.HomeDirectoryMappings,
-			HomeDirectoryType: api.Ptr(a.HomeDirectoryType), Policy: ptrIf(a.Policy), PosixProfile: a.PosixProfile,
-			Role: ptrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
+			HomeDirectoryType: api.Ptr(a.HomeDirectoryType), Policy: svc.PtrIf(a.Policy), PosixProfile: a.PosixProfile,
+			Role: svc.PtrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
 		}
 		return nil
 	})
@@ -102,12 +103,12 @@ func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAc
 // ListAccesses pages through a server's accesses in ascending order of
 // ExternalId.
 func (s *Service) ListAccesses(ctx context.Context, in *transferapi.ListAccessesRequest) (*transferapi.ListAccessesResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindAccess), in.NextToken, in.MaxResults, nil,
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, underServer(sc, *in.ServerId, kindAccess), in.NextToken, in.MaxResults, nil,
 		func(a *accessRecord) transferapi.ListedAccess {
 			return transferapi.ListedAccess{
 				HomeDirectory: a.homeDir(), HomeDirectoryType: api.Ptr(a.HomeDirectoryType),
-				Role: ptrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
+				Role: svc.PtrIf(a.Role), ExternalId: api.Ptr(a.ExternalID),
 			}
 		})
 	if err != nil {
@@ -120,7 +121,7 @@ func (s *Service) ListAccesses(ctx context.Context, in *transferapi.ListAccesses
 // HomeDirectoryType, HomeDirectoryMappings, Policy, PosixProfile, Role); a
 // rejected update changes nothing.
 func (s *Service) UpdateAccess(ctx context.Context, in *transferapi.UpdateAccessRequest) (*transferapi.UpdateAccessResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		srv, a, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId)
 		if err != nil {
@@ -143,7 +144,7 @@ func (s *Service) UpdateAccess(ctx context.Context, in *transferapi.UpdateAccess
 
 // DeleteAccess removes a group's access to a server.
 func (s *Service) DeleteAccess(ctx context.Context, in *transferapi.DeleteAccessRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, _, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -122,7 +123,7 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 	if err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	rec := agreementRecord{
 		AgreementID: ids.Hex17("a-"), ServerID: *in.ServerId, Description: api.Val(in.Description),
 		Status:         valOr(in.Status, transferapi.AgreementStatusTypeActive),
@@ -132,7 +133,7 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 		EnforceMessageSigning: valOr(in.EnforceMessageSigning, transferapi.EnforceMessageSigningTypeDisabled),
 		CustomDirectories:     in.CustomDirectories, CreatedAt: s.clock(),
 	}
-	rec.Arn = arn(ctx, "agreement/"+rec.ServerID+"/"+rec.AgreementID)
+	rec.Arn = s.kit.ARN(ctx, "agreement/"+rec.ServerID+"/"+rec.AgreementID)
 	key := agreementKey(sc, rec.ServerID, rec.AgreementID)
 	err = s.create(ctx, key, &rec, tags, "create agreement", func(tx store.Tx) error {
 		return validateAgreement(tx, sc, &rec)
@@ -145,15 +146,15 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 
 // DescribeAgreement returns an agreement with its tags.
 func (s *Service) DescribeAgreement(ctx context.Context, in *transferapi.DescribeAgreementRequest) (*transferapi.DescribeAgreementResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (agreementRecord, error) { return getAgreement(tx, sc, *in.ServerId, *in.AgreementId) },
 		func(rec *agreementRecord) store.Key { return agreementKey(sc, rec.ServerID, rec.AgreementID) },
 		func(rec *agreementRecord, tags []transferapi.Tag) *transferapi.DescribedAgreement {
 			return &transferapi.DescribedAgreement{
-				Arn: api.Ptr(rec.Arn), AgreementId: api.Ptr(rec.AgreementID), Description: ptrIf(rec.Description),
+				Arn: api.Ptr(rec.Arn), AgreementId: api.Ptr(rec.AgreementID), Description: svc.PtrIf(rec.Description),
 				Status: api.Ptr(rec.Status), ServerId: api.Ptr(rec.ServerID), LocalProfileId: api.Ptr(rec.LocalProfileID),
-				PartnerProfileId: api.Ptr(rec.PartnerProfileID), BaseDirectory: ptrIf(rec.BaseDirectory),
+				PartnerProfileId: api.Ptr(rec.PartnerProfileID), BaseDirectory: svc.PtrIf(rec.BaseDirectory),
 				AccessRole: api.Ptr(rec.AccessRole), Tags: tags, PreserveFilename: api.Ptr(rec.PreserveFilename),
 				EnforceMessageSigning: api.Ptr(rec.EnforceMessageSigning), CustomDirectories: rec.CustomDirectories,
 			}
@@ -166,11 +167,11 @@ func (s *Service) DescribeAgreement(ctx context.Context, in *transferapi.Describ
 
 // ListAgreements pages through a server's agreements in ascending order of id.
 func (s *Service) ListAgreements(ctx context.Context, in *transferapi.ListAgreementsRequest) (*transferapi.ListAgreementsResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindAgreement), in.NextToken, in.MaxResults, []transferapi.ListedAgreement{},
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, underServer(sc, *in.ServerId, kindAgreement), in.NextToken, in.MaxResults, []transferapi.ListedAgreement{},
 		func(r *agreementRecord) transferapi.ListedAgreement {
 			return transferapi.ListedAgreement{
-				Arn: api.Ptr(r.Arn), AgreementId: api.Ptr(r.AgreementID), Description: ptrIf(r.Description),
+				Arn: api.Ptr(r.Arn), AgreementId: api.Ptr(r.AgreementID), Description: svc.PtrIf(r.Description),
 				Status: api.Ptr(r.Status), ServerId: api.Ptr(r.ServerID), LocalProfileId: api.Ptr(r.LocalProfileID),
 				PartnerProfileId: api.Ptr(r.PartnerProfileID),
 			}
@@ -188,7 +189,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, in *transferapi.UpdateAgr
 	if in.BaseDirectory != nil && in.CustomDirectories != nil {
 		return nil, invalid("Specify either BaseDirectory or CustomDirectories, but not both")
 	}
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getAgreement(tx, sc, *in.ServerId, *in.AgreementId)
 		if err != nil {
@@ -237,7 +238,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, in *transferapi.UpdateAgr
 
 // DeleteAgreement deletes an agreement and its tags.
 func (s *Service) DeleteAgreement(ctx context.Context, in *transferapi.DeleteAgreementRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getAgreement(tx, sc, *in.ServerId, *in.AgreementId); err != nil {
 			return err

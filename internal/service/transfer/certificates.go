@@ -13,6 +13,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -229,8 +230,8 @@ func (s *Service) ImportCertificate(ctx context.Context, in *transferapi.ImportC
 	if err := checkCertDates(rec.activeFrom(), rec.activeUntil()); err != nil {
 		return nil, err
 	}
-	rec.Arn = arn(ctx, "certificate/"+rec.CertificateID)
-	key := certKey(scope(ctx), rec.CertificateID)
+	rec.Arn = s.kit.ARN(ctx, "certificate/"+rec.CertificateID)
+	key := certKey(s.kit.Scope(ctx), rec.CertificateID)
 	err = s.create(ctx, key, &rec, tags, "import certificate", nil)
 	if err != nil {
 		return nil, err
@@ -243,7 +244,7 @@ func epoch(t time.Time) *api.EpochSeconds { return &api.EpochSeconds{Time: t} }
 // DescribeCertificate returns the certificate, its chain (never the private
 // key), its dates, derived status and tags.
 func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.DescribeCertificateRequest) (*transferapi.DescribeCertificateResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (certRecord, error) { return getCert(tx, sc, *in.CertificateId) },
 		func(rec *certRecord) store.Key { return certKey(sc, rec.CertificateID) },
@@ -251,10 +252,10 @@ func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.Descr
 			return &transferapi.DescribedCertificate{
 				Arn: api.Ptr(rec.Arn), CertificateId: api.Ptr(rec.CertificateID), Usage: api.Ptr(rec.Usage),
 				Status: api.Ptr(rec.statusAt(s.clock())), Certificate: api.Ptr(rec.Certificate),
-				CertificateChain: ptrIf(rec.CertificateChain),
+				CertificateChain: svc.PtrIf(rec.CertificateChain),
 				ActiveDate:       epoch(rec.activeFrom()), InactiveDate: epoch(rec.activeUntil()),
 				Serial: api.Ptr(rec.Serial), NotBeforeDate: epoch(rec.NotBefore), NotAfterDate: epoch(rec.NotAfter),
-				Type: api.Ptr(rec.Type), Description: ptrIf(rec.Description), Tags: tags,
+				Type: api.Ptr(rec.Type), Description: svc.PtrIf(rec.Description), Tags: tags,
 			}
 		})
 	if err != nil {
@@ -265,14 +266,14 @@ func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.Descr
 
 // ListCertificates pages through the certificates in ascending order of id.
 func (s *Service) ListCertificates(ctx context.Context, in *transferapi.ListCertificatesRequest) (*transferapi.ListCertificatesResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	now := s.clock()
-	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindCertificate}), in.NextToken, in.MaxResults, []transferapi.ListedCertificate{},
+	items, next, err := listPage(ctx, s, inScope(store.Collection{Scope: sc, Kind: kindCertificate}), in.NextToken, in.MaxResults, []transferapi.ListedCertificate{},
 		func(r *certRecord) transferapi.ListedCertificate {
 			return transferapi.ListedCertificate{
 				Arn: api.Ptr(r.Arn), CertificateId: api.Ptr(r.CertificateID), Usage: api.Ptr(r.Usage),
 				Status: api.Ptr(r.statusAt(now)), ActiveDate: epoch(r.activeFrom()), InactiveDate: epoch(r.activeUntil()),
-				Type: api.Ptr(r.Type), Description: ptrIf(r.Description),
+				Type: api.Ptr(r.Type), Description: svc.PtrIf(r.Description),
 			}
 		})
 	if err != nil {
@@ -284,7 +285,7 @@ func (s *Service) ListCertificates(ctx context.Context, in *transferapi.ListCert
 // UpdateCertificate changes the ActiveDate, InactiveDate and Description; the
 // dates must stay in order (a rejected update changes nothing).
 func (s *Service) UpdateCertificate(ctx context.Context, in *transferapi.UpdateCertificateRequest) (*transferapi.UpdateCertificateResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getCert(tx, sc, *in.CertificateId)
 		if err != nil {
@@ -317,7 +318,7 @@ func (s *Service) UpdateCertificate(ctx context.Context, in *transferapi.UpdateC
 // still named by a profile's CertificateIds is refused, so that no profile
 // is left pointing at nothing (AWS documents no rule; this one is Ersatz's).
 func (s *Service) DeleteCertificate(ctx context.Context, in *transferapi.DeleteCertificateRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getCert(tx, sc, *in.CertificateId); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -277,8 +278,8 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 		}
 		rec.As2Config = &a
 	}
-	sc := scope(ctx)
-	rec.Arn = arn(ctx, "connector/"+rec.ConnectorID)
+	sc := s.kit.Scope(ctx)
+	rec.Arn = s.kit.ARN(ctx, "connector/"+rec.ConnectorID)
 	key := connectorKey(sc, rec.ConnectorID)
 	err = s.create(ctx, key, &rec, tags, "create connector", func(tx store.Tx) error {
 		return validateConnector(tx, sc, &rec)
@@ -291,15 +292,15 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 
 // DescribeConnector returns a connector with its tags.
 func (s *Service) DescribeConnector(ctx context.Context, in *transferapi.DescribeConnectorRequest) (*transferapi.DescribeConnectorResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (connectorRecord, error) { return getConnector(tx, sc, *in.ConnectorId) },
 		func(rec *connectorRecord) store.Key { return connectorKey(sc, rec.ConnectorID) },
 		func(rec *connectorRecord, tags []transferapi.Tag) *transferapi.DescribedConnector {
 			out := &transferapi.DescribedConnector{
-				Arn: api.Ptr(rec.Arn), ConnectorId: api.Ptr(rec.ConnectorID), Url: ptrIf(rec.URL),
-				As2Config: rec.As2Config, AccessRole: api.Ptr(rec.AccessRole), LoggingRole: ptrIf(rec.LoggingRole),
-				Tags: tags, SftpConfig: rec.SftpConfig, SecurityPolicyName: ptrIf(rec.SecurityPolicyName),
+				Arn: api.Ptr(rec.Arn), ConnectorId: api.Ptr(rec.ConnectorID), Url: svc.PtrIf(rec.URL),
+				As2Config: rec.As2Config, AccessRole: api.Ptr(rec.AccessRole), LoggingRole: svc.PtrIf(rec.LoggingRole),
+				Tags: tags, SftpConfig: rec.SftpConfig, SecurityPolicyName: svc.PtrIf(rec.SecurityPolicyName),
 				EgressType: api.Ptr(rec.EgressType), Status: api.Ptr(transferapi.ConnectorStatusActive),
 				IpAddressType: api.Ptr(rec.IPAddressType),
 			}
@@ -318,11 +319,11 @@ func (s *Service) DescribeConnector(ctx context.Context, in *transferapi.Describ
 
 // ListConnectors pages through the connectors in ascending order of id.
 func (s *Service) ListConnectors(ctx context.Context, in *transferapi.ListConnectorsRequest) (*transferapi.ListConnectorsResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindConnector}), in.NextToken, in.MaxResults, []transferapi.ListedConnector{},
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, inScope(store.Collection{Scope: sc, Kind: kindConnector}), in.NextToken, in.MaxResults, []transferapi.ListedConnector{},
 		func(r *connectorRecord) transferapi.ListedConnector {
 			return transferapi.ListedConnector{
-				Arn: api.Ptr(r.Arn), ConnectorId: api.Ptr(r.ConnectorID), Url: ptrIf(r.URL),
+				Arn: api.Ptr(r.Arn), ConnectorId: api.Ptr(r.ConnectorID), Url: svc.PtrIf(r.URL),
 			}
 		})
 	if err != nil {
@@ -337,7 +338,7 @@ func (s *Service) ListConnectors(ctx context.Context, in *transferapi.ListConnec
 // As2Config.BasicAuthSecretId disables Basic authentication); a connector
 // cannot change from AS2 to SFTP or back, nor its egress type.
 func (s *Service) UpdateConnector(ctx context.Context, in *transferapi.UpdateConnectorRequest) (*transferapi.UpdateConnectorResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getConnector(tx, sc, *in.ConnectorId)
 		if err != nil {
@@ -424,7 +425,7 @@ func mergeAs2Config(a transferapi.As2ConnectorConfig, u *transferapi.As2Connecto
 	set(&a.MdnResponse, u.MdnResponse)
 	set(&a.PreserveContentType, u.PreserveContentType)
 	if u.BasicAuthSecretId != nil {
-		a.BasicAuthSecretId = ptrIf(*u.BasicAuthSecretId)
+		a.BasicAuthSecretId = svc.PtrIf(*u.BasicAuthSecretId)
 	}
 	if u.AsyncMdnConfig != nil {
 		a.AsyncMdnConfig = u.AsyncMdnConfig
@@ -436,16 +437,10 @@ func mergeAs2Config(a transferapi.As2ConnectorConfig, u *transferapi.As2Connecto
 // Operations still running end as FAILED ("connector deleted") when they
 // next try to record progress.
 func (s *Service) DeleteConnector(ctx context.Context, in *transferapi.DeleteConnectorRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(connectorKey(sc, *in.ConnectorId))
-		if isNotFound(err) {
-			return connectorNotFound(*in.ConnectorId)
-		}
-		if err != nil {
-			return storeErr("delete connector", err)
-		}
-		return nil
+		err := svc.Delete(tx, connectorKey(sc, *in.ConnectorId), func() error { return connectorNotFound(*in.ConnectorId) })
+		return storeErr("delete connector", err)
 	})
 }
 
@@ -455,7 +450,7 @@ func (s *Service) DeleteConnector(ctx context.Context, in *transferapi.DeleteCon
 // whenever the handshake got that far, so that a connector without
 // TrustedHostKeys can be completed with it. AS2 connectors cannot be tested.
 func (s *Service) TestConnection(ctx context.Context, in *transferapi.TestConnectionRequest) (*transferapi.TestConnectionResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	var rec connectorRecord
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error

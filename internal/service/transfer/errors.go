@@ -1,12 +1,11 @@
 package transfer
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
-	"github.com/ersatz-dev/ersatz/internal/store"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 )
 
 // The ResourceType strings of ResourceNotFoundException and
@@ -54,9 +53,8 @@ func throttled() error {
 }
 
 // isNotFound reports whether a store error is "no such resource".
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+func isNotFound(err error) bool { return svc.IsNotFound(err) }
 
-// storeErr wraps an unexpected store error with the operation it broke.
-func storeErr(op string, err error) error {
-	return fmt.Errorf("transfer: %s: %w", op, err)
-}
+// storeErr is an unexpected store error as the 500 InternalFailure naming
+// the operation it broke in its logged cause (svc.Internal).
+func storeErr(op string, err error) error { return svc.Internal(ServiceName, op, err) }

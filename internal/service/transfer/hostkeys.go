@@ -88,10 +88,10 @@ func generateHostKey() (parsedHostKey, error) {
 	return parseHostKey(string(pem.EncodeToMemory(block)), "HostKey")
 }
 
-func newHostKeyRecord(ctx context.Context, serverID, hostKeyID string, hk parsedHostKey, desc *string, now time.Time) hostKeyRecord {
+func (s *Service) newHostKeyRecord(ctx context.Context, serverID, hostKeyID string, hk parsedHostKey, desc *string, now time.Time) hostKeyRecord {
 	return hostKeyRecord{
 		HostKeyID: hostKeyID, ServerID: serverID,
-		Arn:         arn(ctx, "host-key/"+serverID+"/"+hostKeyID),
+		Arn:         s.kit.ARN(ctx, "host-key/"+serverID+"/"+hostKeyID),
 		Fingerprint: hk.Fingerprint, Type: hk.Type, Description: desc,
 		DateImported: now, PrivateKeyPEM: hk.PEM,
 	}
@@ -121,7 +121,7 @@ func checkDuplicateHostKey(existing []hostKeyRecord, hk parsedHostKey, exceptID 
 // replacePrimaryHostKey makes hk the server's primary host key (UpdateServer
 // HostKey): the previous primary key is removed, the new one recorded as a
 // host key of the server.
-func replacePrimaryHostKey(ctx context.Context, tx store.Tx, key store.Key, rec *serverRecord, newID string, hk parsedHostKey, now time.Time) error {
+func (s *Service) replacePrimaryHostKey(ctx context.Context, tx store.Tx, key store.Key, rec *serverRecord, newID string, hk parsedHostKey, now time.Time) error {
 	existing, err := listHostKeys(tx, key)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func replacePrimaryHostKey(ctx context.Context, tx store.Tx, key store.Key, rec 
 			return storeErr("delete old host key", err)
 		}
 	}
-	r := newHostKeyRecord(ctx, rec.ServerID, newID, hk, nil, now)
+	r := s.newHostKeyRecord(ctx, rec.ServerID, newID, hk, nil, now)
 	if err := store.PutJSON(tx, key.Child(kindHostKey, newID), r); err != nil {
 		return storeErr("store host key", err)
 	}
@@ -164,7 +164,7 @@ func (s *Service) ImportHostKey(ctx context.Context, in *transferapi.ImportHostK
 	if err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	id := ids.Hex17("hostkey-")
 	now := s.clock()
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -180,7 +180,7 @@ func (s *Service) ImportHostKey(ctx context.Context, in *transferapi.ImportHostK
 		if err := checkDuplicateHostKey(existing, hk, ""); err != nil {
 			return err
 		}
-		r := newHostKeyRecord(ctx, srv.ServerID, id, hk, in.Description, now)
+		r := s.newHostKeyRecord(ctx, srv.ServerID, id, hk, in.Description, now)
 		hkKey := key.Child(kindHostKey, id)
 		if err := store.PutJSON(tx, hkKey, r); err != nil {
 			return storeErr("import host key", err)
@@ -195,7 +195,7 @@ func (s *Service) ImportHostKey(ctx context.Context, in *transferapi.ImportHostK
 
 // DescribeHostKey returns one host key with its tags (never its private key).
 func (s *Service) DescribeHostKey(ctx context.Context, in *transferapi.DescribeHostKeyRequest) (*transferapi.DescribeHostKeyResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (hostKeyRecord, error) {
 			_, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
@@ -216,8 +216,8 @@ func (s *Service) DescribeHostKey(ctx context.Context, in *transferapi.DescribeH
 
 // ListHostKeys pages through a server's host keys in ascending order of id.
 func (s *Service) ListHostKeys(ctx context.Context, in *transferapi.ListHostKeysRequest) (*transferapi.ListHostKeysResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindHostKey), in.NextToken, in.MaxResults, nil,
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, underServer(sc, *in.ServerId, kindHostKey), in.NextToken, in.MaxResults, nil,
 		func(hk *hostKeyRecord) transferapi.ListedHostKey {
 			return transferapi.ListedHostKey{
 				Arn: api.Ptr(hk.Arn), HostKeyId: api.Ptr(hk.HostKeyID), Fingerprint: api.Ptr(hk.Fingerprint),
@@ -232,7 +232,7 @@ func (s *Service) ListHostKeys(ctx context.Context, in *transferapi.ListHostKeys
 
 // UpdateHostKey changes a host key's description.
 func (s *Service) UpdateHostKey(ctx context.Context, in *transferapi.UpdateHostKeyRequest) (*transferapi.UpdateHostKeyResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		_, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
 		if err != nil {
@@ -254,7 +254,7 @@ func (s *Service) UpdateHostKey(ctx context.Context, in *transferapi.UpdateHostK
 // deleting its only key is refused; deleting its primary key (the one
 // DescribeServer fingerprints) promotes the oldest remaining key.
 func (s *Service) DeleteHostKey(ctx context.Context, in *transferapi.DeleteHostKeyRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		srv, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
 		if err != nil {

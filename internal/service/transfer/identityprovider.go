@@ -47,7 +47,7 @@ const DefaultTestSourceIP = "127.0.0.1"
 // what a failed test answers. A SERVICE_MANAGED server is refused as AWS
 // refuses it: "s-<id> not configured for external auth".
 func (s *Service) TestIdentityProvider(ctx context.Context, in *transferapi.TestIdentityProviderRequest) (*transferapi.TestIdentityProviderResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	var srv serverRecord
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error

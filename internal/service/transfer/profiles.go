@@ -10,6 +10,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -77,12 +78,12 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 	if err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	rec := profileRecord{
 		ProfileID: ids.Hex17("p-"), ProfileType: *in.ProfileType, As2ID: *in.As2Id,
 		CertificateIDs: slices.Clone(in.CertificateIds), CreatedAt: s.clock(),
 	}
-	rec.Arn = arn(ctx, "profile/"+rec.ProfileID)
+	rec.Arn = s.kit.ARN(ctx, "profile/"+rec.ProfileID)
 	key := profileKey(sc, rec.ProfileID)
 	err = s.create(ctx, key, &rec, tags, "create profile", func(tx store.Tx) error {
 		return checkCertificateIDs(tx, sc, rec.CertificateIDs)
@@ -95,7 +96,7 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 
 // DescribeProfile returns a profile with its tags.
 func (s *Service) DescribeProfile(ctx context.Context, in *transferapi.DescribeProfileRequest) (*transferapi.DescribeProfileResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (profileRecord, error) { return getProfile(tx, sc, *in.ProfileId) },
 		func(rec *profileRecord) store.Key { return profileKey(sc, rec.ProfileID) },
@@ -116,7 +117,7 @@ func (s *Service) DescribeProfile(ctx context.Context, in *transferapi.DescribeP
 // filter's collection, so a token of an unfiltered listing is refused by a
 // filtered one and vice versa.
 func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfilesRequest) (*transferapi.ListProfilesResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out := &transferapi.ListProfilesResponse{Profiles: []transferapi.ListedProfile{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		coll := store.Collection{Scope: sc, Kind: kindProfile}
@@ -124,9 +125,9 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 		var next string
 		var err error
 		if in.ProfileType == nil {
-			recs, next, err = store.ListJSON[profileRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: listLimit(in.MaxResults)})
+			recs, next, err = store.ListJSON[profileRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: s.kit.Limit(in.MaxResults)})
 			if err != nil {
-				return pageError(err)
+				return s.kit.Err("list profiles", err)
 			}
 		} else {
 			all, _, err := store.ListJSON[profileRecord](tx, coll, store.Page{})
@@ -136,7 +137,7 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 			all = slices.DeleteFunc(all, func(p profileRecord) bool { return p.ProfileType != *in.ProfileType })
 			filtered := store.Collection{Scope: sc, Parent: "profiletype/" + *in.ProfileType, Kind: kindProfile}
 			recs, next, err = pageSorted(filtered, all, func(p profileRecord) string { return p.ProfileID },
-				api.Val(in.NextToken), listLimit(in.MaxResults))
+				api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 			if err != nil {
 				return err
 			}
@@ -146,7 +147,7 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 				Arn: api.Ptr(r.Arn), ProfileId: api.Ptr(r.ProfileID), As2Id: api.Ptr(r.As2ID), ProfileType: api.Ptr(r.ProfileType),
 			})
 		}
-		out.NextToken = ptrIf(next)
+		out.NextToken = svc.PtrIf(next)
 		return nil
 	})
 	if err != nil {
@@ -158,7 +159,7 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 // UpdateProfile replaces the profile's CertificateIds (an empty list removes
 // them all; an absent one changes nothing).
 func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfileRequest) (*transferapi.UpdateProfileResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getProfile(tx, sc, *in.ProfileId)
 		if err != nil {
@@ -185,7 +186,7 @@ func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfi
 // still in use is refused: AWS documents no rule; this one is Ersatz's, so
 // that nothing is left pointing at a deleted profile).
 func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfileRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	id := *in.ProfileId
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getProfile(tx, sc, id); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -15,14 +16,8 @@ import (
 // notFound(key.ID), the resource's ResourceNotFoundException; what names the
 // resource in any other store error ("web app").
 func getRecord[R any](tx store.Tx, key store.Key, notFound func(id string) error, what string) (R, error) {
-	rec, err := store.GetJSON[R](tx, key)
-	if isNotFound(err) {
-		return rec, notFound(key.ID)
-	}
-	if err != nil {
-		return rec, storeErr("read "+what, err)
-	}
-	return rec, nil
+	rec, err := svc.Get[R](tx, key, func() error { return notFound(key.ID) })
+	return rec, storeErr("read "+what, err)
 }
 
 // create stores a new resource's record at key and its tags in one
@@ -70,22 +65,22 @@ func describe[R, D any](ctx context.Context, st store.Store, get func(store.Tx) 
 // for of the collection coll gives (coll may first check that its parent
 // exists), in ascending order of id, and appends each record, as listed
 // gives it, to items.
-func listPage[R, L any](ctx context.Context, st store.Store, coll func(store.Tx) (store.Collection, error),
+func listPage[R, L any](ctx context.Context, s *Service, coll func(store.Tx) (store.Collection, error),
 	nextToken *string, maxResults *int32, items []L, listed func(*R) L) ([]L, *string, error) {
 	var next *string
-	err := st.View(ctx, func(tx store.Tx) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
 		c, err := coll(tx)
 		if err != nil {
 			return err
 		}
-		recs, token, err := store.ListJSON[R](tx, c, store.Page{Token: api.Val(nextToken), Limit: listLimit(maxResults)})
+		recs, token, err := store.ListJSON[R](tx, c, store.Page{Token: api.Val(nextToken), Limit: s.kit.Limit(maxResults)})
 		if err != nil {
-			return pageError(err)
+			return s.kit.Err("list "+c.Kind, err)
 		}
 		for i := range recs {
 			items = append(items, listed(&recs[i]))
 		}
-		next = ptrIf(token)
+		next = svc.PtrIf(token)
 		return nil
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -59,9 +60,9 @@ func (s *Service) ListSecurityPolicies(_ context.Context, in *transferapi.ListSe
 	}
 	slices.SortFunc(names, strings.Compare)
 	coll := store.Collection{Scope: store.Scope{Service: ServiceName}, Kind: "security-policy"}
-	page, next, err := pageSorted(coll, names, func(n string) string { return n }, api.Val(in.NextToken), listLimit(in.MaxResults))
+	page, next, err := pageSorted(coll, names, func(n string) string { return n }, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 	if err != nil {
 		return nil, err
 	}
-	return &transferapi.ListSecurityPoliciesResponse{SecurityPolicyNames: page, NextToken: ptrIf(next)}, nil
+	return &transferapi.ListSecurityPoliciesResponse{SecurityPolicyNames: page, NextToken: svc.PtrIf(next)}, nil
 }

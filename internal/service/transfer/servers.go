@@ -8,6 +8,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -139,10 +140,10 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 		return nil, err
 	}
 
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	rec.ServerID = ids.Hex17("s-")
-	rec.Arn = arn(ctx, "server/"+rec.ServerID)
-	hostKey := newHostKeyRecord(ctx, rec.ServerID, ids.Hex17("hostkey-"), hk, nil, now)
+	rec.Arn = s.kit.ARN(ctx, "server/"+rec.ServerID)
+	hostKey := s.newHostKeyRecord(ctx, rec.ServerID, ids.Hex17("hostkey-"), hk, nil, now)
 	rec.HostKeyID, rec.HostKeyFingerprint, rec.HostKeyPEM = hostKey.HostKeyID, hk.Fingerprint, hk.PEM
 	key := serverKey(sc, rec.ServerID)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -166,7 +167,7 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 // DescribeServer returns every property of a server, its state at this moment
 // and its tags.
 func (s *Service) DescribeServer(ctx context.Context, in *transferapi.DescribeServerRequest) (*transferapi.DescribeServerResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (serverRecord, error) { return getServer(tx, sc, *in.ServerId) },
 		func(rec *serverRecord) store.Key { return serverKey(sc, rec.ServerID) },
@@ -180,16 +181,16 @@ func (s *Service) DescribeServer(ctx context.Context, in *transferapi.DescribeSe
 func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *transferapi.DescribedServer {
 	d := &transferapi.DescribedServer{
 		Arn:                           api.Ptr(r.Arn),
-		Certificate:                   ptrIf(r.Certificate),
+		Certificate:                   svc.PtrIf(r.Certificate),
 		ProtocolDetails:               r.ProtocolDetails,
 		Domain:                        api.Ptr(r.Domain),
 		EndpointDetails:               describedEndpoint(r),
 		EndpointType:                  api.Ptr(r.EndpointType),
-		HostKeyFingerprint:            ptrIf(r.HostKeyFingerprint),
+		HostKeyFingerprint:            svc.PtrIf(r.HostKeyFingerprint),
 		IdentityProviderType:          api.Ptr(r.IdentityProviderType),
-		LoggingRole:                   ptrIf(r.LoggingRole),
-		PostAuthenticationLoginBanner: ptrIf(r.PostAuthenticationLoginBanner),
-		PreAuthenticationLoginBanner:  ptrIf(r.PreAuthenticationLoginBanner),
+		LoggingRole:                   svc.PtrIf(r.LoggingRole),
+		PostAuthenticationLoginBanner: svc.PtrIf(r.PostAuthenticationLoginBanner),
+		PreAuthenticationLoginBanner:  svc.PtrIf(r.PreAuthenticationLoginBanner),
 		Protocols:                     r.Protocols,
 		SecurityPolicyName:            api.Ptr(r.SecurityPolicyName),
 		ServerId:                      api.Ptr(r.ServerID),
@@ -217,13 +218,13 @@ func (s *Service) describedServer(r *serverRecord, tags []transferapi.Tag) *tran
 
 // ListServers pages through the caller's servers in ascending order of id.
 func (s *Service) ListServers(ctx context.Context, in *transferapi.ListServersRequest) (*transferapi.ListServersResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	now := s.clock()
-	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: "server"}), in.NextToken, in.MaxResults, nil,
+	items, next, err := listPage(ctx, s, inScope(store.Collection{Scope: sc, Kind: "server"}), in.NextToken, in.MaxResults, nil,
 		func(r *serverRecord) transferapi.ListedServer {
 			return transferapi.ListedServer{
 				Arn: api.Ptr(r.Arn), Domain: api.Ptr(r.Domain), IdentityProviderType: api.Ptr(r.IdentityProviderType),
-				EndpointType: api.Ptr(r.EndpointType), LoggingRole: ptrIf(r.LoggingRole), ServerId: api.Ptr(r.ServerID),
+				EndpointType: api.Ptr(r.EndpointType), LoggingRole: svc.PtrIf(r.LoggingRole), ServerId: api.Ptr(r.ServerID),
 				State: api.Ptr(r.stateAt(now)), UserCount: api.Ptr(r.UserCount),
 			}
 		})
@@ -248,7 +249,7 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 		return nil, invalid("EndpointType VPC_ENDPOINT is deprecated and cannot be chosen; use EndpointType VPC")
 	}
 	newHostKeyID := ids.Hex17("hostkey-")
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	now := s.clock()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getServer(tx, sc, *in.ServerId)
@@ -285,7 +286,7 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 			}
 		}
 		if newKey != nil {
-			if err := replacePrimaryHostKey(ctx, tx, key, &rec, newHostKeyID, *newKey, now); err != nil {
+			if err := s.replacePrimaryHostKey(ctx, tx, key, &rec, newHostKeyID, *newKey, now); err != nil {
 				return err
 			}
 		}
@@ -376,16 +377,10 @@ func checkProviderChange(tx store.Tx, key store.Key, rec *serverRecord, to strin
 
 // DeleteServer deletes a server with its users, accesses, host keys and tags.
 func (s *Service) DeleteServer(ctx context.Context, in *transferapi.DeleteServerRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(serverKey(sc, *in.ServerId))
-		if isNotFound(err) {
-			return serverNotFound(*in.ServerId)
-		}
-		if err != nil {
-			return storeErr("delete server", err)
-		}
-		return nil
+		err := svc.Delete(tx, serverKey(sc, *in.ServerId), func() error { return serverNotFound(*in.ServerId) })
+		return storeErr("delete server", err)
 	})
 }
 
@@ -405,7 +400,7 @@ func (s *Service) StopServer(ctx context.Context, in *transferapi.StopServerRequ
 }
 
 func (s *Service) transitionServer(ctx context.Context, serverID, target string) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	now := s.clock()
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getServer(tx, sc, serverID)

@@ -79,7 +79,7 @@ func (s *Service) ImportSshPublicKey(ctx context.Context, in *transferapi.Import
 	}
 	k.ID = newSSHKeyID()
 	k.DateImported = s.clock()
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {
@@ -104,7 +104,7 @@ func (s *Service) ImportSshPublicKey(ctx context.Context, in *transferapi.Import
 
 // DeleteSshPublicKey removes one SSH public key from a user.
 func (s *Service) DeleteSshPublicKey(ctx context.Context, in *transferapi.DeleteSshPublicKeyRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {

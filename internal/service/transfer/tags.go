@@ -7,6 +7,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -92,7 +93,7 @@ func (s *Service) resolveARN(ctx context.Context, tx store.Tx, arnStr string) (s
 	if !ok {
 		return store.Key{}, unknown
 	}
-	key, ok := kind.key(scope(ctx), path[1:])
+	key, ok := kind.key(s.kit.Scope(ctx), path[1:])
 	if !ok || store.NotFoundIfInvalid(key) != nil {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	}
@@ -217,41 +218,15 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *transferapi.ListT
 		}
 		coll := store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: "tag"}
 		page, next, err := pageSorted(coll, tags, func(t transferapi.Tag) string { return *t.Key },
-			api.Val(in.NextToken), listLimit(in.MaxResults))
+			api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 		if err != nil {
 			return err
 		}
-		out.Tags, out.NextToken = page, ptrIf(next)
+		out.Tags, out.NextToken = page, svc.PtrIf(next)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// pageSorted pages through items sorted by id with the store's keyset page
-// tokens bound to coll: the page after a token holds the ids greater than
-// the last one it carries.
-func pageSorted[T any](coll store.Collection, items []T, id func(T) string, token string, limit int) ([]T, string, error) {
-	last, err := store.DecodeToken(coll, token)
-	if err != nil {
-		return nil, "", pageError(err)
-	}
-	start := 0
-	if token != "" {
-		start = len(items)
-		for i, it := range items {
-			if id(it) > last {
-				start = i
-				break
-			}
-		}
-	}
-	end := min(start+limit, len(items))
-	next := ""
-	if end < len(items) {
-		next = store.EncodeToken(coll, id(items[end-1]))
-	}
-	return items[start:end], next, nil
 }

@@ -18,14 +18,12 @@ package transfer
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
-	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -40,6 +38,7 @@ const DefaultTransitionDelay = 200 * time.Millisecond
 type Service struct {
 	store      store.Store
 	now        func() time.Time
+	kit        *svc.Kit
 	transition time.Duration
 	// tagKinds maps an ARN resource type ("server", "user", "host-key", ...)
 	// to how its resources are found in the store (see tags.go).
@@ -82,6 +81,8 @@ func New(st store.Store, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.kit = svc.New(svc.Config{Service: ServiceName, Now: s.now, Precision: time.Millisecond,
+		BadToken: badToken, PageSize: defaultPageSize})
 	s.tagKinds = coreTagKinds()
 	s.initB2B()
 	s.initIdentityProviders()
@@ -135,16 +136,15 @@ func (s *Service) API() *api.Service {
 	return svc
 }
 
-// scope is the store scope of the request's caller.
-func scope(ctx context.Context) store.Scope {
-	c := api.CallerFrom(ctx)
-	return store.Scope{Account: c.Account, Region: c.Region, Service: ServiceName}
-}
+// defaultPageSize is how many items a List operation returns without
+// MaxResults. The model documents no default; Ersatz uses the largest
+// MaxResults the model allows (1000), so one page holds everything a test
+// creates.
+const defaultPageSize = 1000
 
-// arn builds a Transfer ARN in the caller's account and region.
-func arn(ctx context.Context, resource string) string {
-	c := api.CallerFrom(ctx)
-	return ids.ARN(ServiceName, c.Region, c.Account, resource)
+// badToken is the answer to a NextToken Ersatz did not hand out.
+func badToken() error {
+	return &transferapi.InvalidNextTokenException{Message: api.Ptr("The NextToken is invalid or has expired")}
 }
 
 // serverKey is the store key of a server.
@@ -152,34 +152,39 @@ func serverKey(sc store.Scope, serverID string) store.Key {
 	return store.Key{Scope: sc, Kind: "server", ID: serverID}
 }
 
-// now returns the service clock's time, truncated to milliseconds (the
-// precision of the wire's timestamps) and in UTC.
-func (s *Service) clock() time.Time {
-	return s.now().UTC().Truncate(time.Millisecond)
+// clock is the time of the service clock, in UTC and truncated to
+// milliseconds (the precision of the wire's timestamps).
+func (s *Service) clock() time.Time { return s.kit.Now() }
+
+// The helpers below serve the workflow engine (executions.go) and the
+// connector runner (connectorops.go, sftpclient.go, b2b.go), which still call
+// them by these names; the handlers use the kit (svc) directly.
+
+// scope is the store scope of the request's caller.
+func scope(ctx context.Context) store.Scope {
+	c := api.CallerFrom(ctx)
+	return store.Scope{Account: c.Account, Region: c.Region, Service: ServiceName}
 }
 
-// listLimit turns a MaxResults into a store page limit: the model's maximum
-// (1000) when absent.
+// listLimit is svc.Kit.Limit with Transfer's default page size.
 func listLimit(maxResults *int32) int {
 	if maxResults == nil || *maxResults <= 0 {
-		return 1000
+		return defaultPageSize
 	}
 	return int(*maxResults)
 }
 
-// pageError maps a store listing error to the service's errors.
-func pageError(err error) error {
-	if errors.Is(err, store.ErrInvalidToken) {
-		return &transferapi.InvalidNextTokenException{Message: api.Ptr("The NextToken is invalid or has expired")}
-	}
-	return fmt.Errorf("transfer: list: %w", err)
-}
+// ptrIf is svc.PtrIf.
+func ptrIf[T comparable](v T) *T { return svc.PtrIf(v) }
 
-// ptrIf returns a pointer to v, or nil when v is the zero value.
-func ptrIf[T comparable](v T) *T {
-	var zero T
-	if v == zero {
-		return nil
+// pageSorted pages through items sorted by id with the store's keyset page
+// tokens bound to coll (svc.Page): the page after a token holds the ids
+// greater than the last one it carries.
+func pageSorted[T any](coll store.Collection, items []T, id func(T) string, token string, limit int) ([]T, string, error) {
+	c, err := svc.NewCursor(coll, token, limit)
+	if err != nil {
+		return nil, "", badToken()
 	}
-	return &v
+	page, next := svc.Page(c, items, id)
+	return page, api.Val(next), nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 		k.DateImported = s.clock()
 		firstKey = &k
 	}
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		srv, err := getServer(tx, sc, *in.ServerId)
 		if err != nil {
@@ -78,7 +79,7 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 		}
 		u := userRecord{
 			UserName: *in.UserName, ServerID: srv.ServerID,
-			Arn: arn(ctx, "user/"+srv.ServerID+"/"+*in.UserName),
+			Arn: s.kit.ARN(ctx, "user/"+srv.ServerID+"/"+*in.UserName),
 		}
 		if err := u.apply(profileInput{
 			HomeDirectory: in.HomeDirectory, HomeDirectoryType: in.HomeDirectoryType,
@@ -110,7 +111,7 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 
 // DescribeUser returns a user with its SSH public keys and tags.
 func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUserRequest) (*transferapi.DescribeUserResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (userRecord, error) {
 			_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
@@ -120,8 +121,8 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
 			out := &transferapi.DescribedUser{
 				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
-				HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: ptrIf(u.Policy), PosixProfile: u.PosixProfile,
-				Role: ptrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
+				HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: svc.PtrIf(u.Policy), PosixProfile: u.PosixProfile,
+				Role: svc.PtrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
 			}
 			for _, k := range u.SshPublicKeys {
 				out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{
@@ -138,12 +139,12 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 
 // ListUsers pages through a server's users in ascending order of name.
 func (s *Service) ListUsers(ctx context.Context, in *transferapi.ListUsersRequest) (*transferapi.ListUsersResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, underServer(sc, *in.ServerId, kindUser), in.NextToken, in.MaxResults, nil,
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, underServer(sc, *in.ServerId, kindUser), in.NextToken, in.MaxResults, nil,
 		func(u *userRecord) transferapi.ListedUser {
 			return transferapi.ListedUser{
 				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryType: api.Ptr(u.HomeDirectoryType),
-				Role: ptrIf(u.Role), SshPublicKeyCount: api.Ptr(int32(len(u.SshPublicKeys))), UserName: api.Ptr(u.UserName),
+				Role: svc.PtrIf(u.Role), SshPublicKeyCount: api.Ptr(int32(len(u.SshPublicKeys))), UserName: api.Ptr(u.UserName),
 			}
 		})
 	if err != nil {
@@ -154,7 +155,7 @@ func (s *Service) ListUsers(ctx context.Context, in *transferapi.ListUsersReques
 
 // UpdateUser changes the members given; a rejected update changes nothing.
 func (s *Service) UpdateUser(ctx context.Context, in *transferapi.UpdateUserRequest) (*transferapi.UpdateUserResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {
@@ -177,7 +178,7 @@ func (s *Service) UpdateUser(ctx context.Context, in *transferapi.UpdateUserRequ
 
 // DeleteUser deletes a user with its SSH keys and tags.
 func (s *Service) DeleteUser(ctx context.Context, in *transferapi.DeleteUserRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {

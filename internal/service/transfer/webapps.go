@@ -2,8 +2,6 @@ package transfer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -63,12 +62,6 @@ func getWebApp(tx store.Tx, sc store.Scope, id string) (webAppRecord, error) {
 	return getRecord[webAppRecord](tx, webAppKey(sc, id), webAppNotFound, "web app")
 }
 
-func randHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
-
 // CreateWebApp creates a web app backed by IAM Identity Center. Its
 // WebAppEndpoint is https://<webapp-id>.transfer-webapp.<region>.on.aws and
 // AccessEndpoint defaults to it; WebAppUnits defaults to 1 and
@@ -104,14 +97,14 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 		rec.EndpointType, rec.VpcID = transferapi.WebAppEndpointTypeVpc, *v.VpcId
 		rec.SubnetIDs, rec.SecurityGroups = slices.Clone(v.SubnetIds), slices.Clone(v.SecurityGroupIds)
 		rec.VpcIPType = valOr(v.IpAddressType, transferapi.WebAppVpcEndpointIpAddressTypeIpv4)
-		rec.VpcEndpointID = "vpce-" + randHex(17)
+		rec.VpcEndpointID = "vpce-" + ids.RandHex(17)
 	}
-	rec.Arn = arn(ctx, "webapp/"+rec.WebAppID)
+	rec.Arn = s.kit.ARN(ctx, "webapp/"+rec.WebAppID)
 	rec.WebAppEndpoint = "https://" + rec.WebAppID + ".transfer-webapp." + c.Region + ".on.aws"
 	rec.AccessEndpoint = valOr(in.AccessEndpoint, rec.WebAppEndpoint)
 	instance := rec.InstanceArn[strings.LastIndexByte(rec.InstanceArn, '/')+1:]
-	rec.ApplicationArn = "arn:aws:sso::" + c.Account + ":application/" + instance + "/apl-" + randHex(16)
-	key := webAppKey(scope(ctx), rec.WebAppID)
+	rec.ApplicationArn = "arn:aws:sso::" + c.Account + ":application/" + instance + "/apl-" + ids.RandHex(16)
+	key := webAppKey(s.kit.Scope(ctx), rec.WebAppID)
 	err = s.create(ctx, key, &rec, tags, "create web app", nil)
 	if err != nil {
 		return nil, err
@@ -121,7 +114,7 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 
 // DescribeWebApp returns a web app with its tags.
 func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWebAppRequest) (*transferapi.DescribeWebAppResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (webAppRecord, error) { return getWebApp(tx, sc, *in.WebAppId) },
 		func(rec *webAppRecord) store.Key { return webAppKey(sc, rec.WebAppID) },
@@ -130,7 +123,7 @@ func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWe
 				Arn: api.Ptr(rec.Arn), WebAppId: api.Ptr(rec.WebAppID),
 				DescribedIdentityProviderDetails: &transferapi.DescribedWebAppIdentityProviderDetails{
 					IdentityCenterConfig: &transferapi.DescribedIdentityCenterConfig{
-						ApplicationArn: api.Ptr(rec.ApplicationArn), InstanceArn: api.Ptr(rec.InstanceArn), Role: ptrIf(rec.Role),
+						ApplicationArn: api.Ptr(rec.ApplicationArn), InstanceArn: api.Ptr(rec.InstanceArn), Role: svc.PtrIf(rec.Role),
 					},
 				},
 				AccessEndpoint: api.Ptr(rec.AccessEndpoint), WebAppEndpoint: api.Ptr(rec.WebAppEndpoint),
@@ -152,8 +145,8 @@ func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWe
 
 // ListWebApps pages through the web apps in ascending order of id.
 func (s *Service) ListWebApps(ctx context.Context, in *transferapi.ListWebAppsRequest) (*transferapi.ListWebAppsResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindWebApp}), in.NextToken, in.MaxResults, []transferapi.ListedWebApp{},
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, inScope(store.Collection{Scope: sc, Kind: kindWebApp}), in.NextToken, in.MaxResults, []transferapi.ListedWebApp{},
 		func(r *webAppRecord) transferapi.ListedWebApp {
 			return transferapi.ListedWebApp{
 				Arn: api.Ptr(r.Arn), WebAppId: api.Ptr(r.WebAppID), AccessEndpoint: api.Ptr(r.AccessEndpoint),
@@ -170,7 +163,7 @@ func (s *Service) ListWebApps(ctx context.Context, in *transferapi.ListWebAppsRe
 // AccessEndpoint, the units, and a VPC web app's subnets and IP address
 // type (EndpointDetails.Vpc on a PUBLIC web app is refused).
 func (s *Service) UpdateWebApp(ctx context.Context, in *transferapi.UpdateWebAppRequest) (*transferapi.UpdateWebAppResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		rec, err := getWebApp(tx, sc, *in.WebAppId)
 		if err != nil {
@@ -213,16 +206,10 @@ func (s *Service) UpdateWebApp(ctx context.Context, in *transferapi.UpdateWebApp
 
 // DeleteWebApp deletes a web app with its customization and tags.
 func (s *Service) DeleteWebApp(ctx context.Context, in *transferapi.DeleteWebAppRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(webAppKey(sc, *in.WebAppId))
-		if isNotFound(err) {
-			return webAppNotFound(*in.WebAppId)
-		}
-		if err != nil {
-			return storeErr("delete web app", err)
-		}
-		return nil
+		err := svc.Delete(tx, webAppKey(sc, *in.WebAppId), func() error { return webAppNotFound(*in.WebAppId) })
+		return storeErr("delete web app", err)
 	})
 }
 
@@ -249,7 +236,7 @@ func getCustomization(tx store.Tx, sc store.Scope, id string) (webAppRecord, web
 // DescribeWebAppCustomization returns a web app's title, logo and favicon
 // (a web app never customized answers with its ARN and id only).
 func (s *Service) DescribeWebAppCustomization(ctx context.Context, in *transferapi.DescribeWebAppCustomizationRequest) (*transferapi.DescribeWebAppCustomizationResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	var out *transferapi.DescribedWebAppCustomization
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		rec, c, _, err := getCustomization(tx, sc, *in.WebAppId)
@@ -257,7 +244,7 @@ func (s *Service) DescribeWebAppCustomization(ctx context.Context, in *transfera
 			return err
 		}
 		out = &transferapi.DescribedWebAppCustomization{
-			Arn: api.Ptr(rec.Arn), WebAppId: api.Ptr(rec.WebAppID), Title: ptrIf(c.Title),
+			Arn: api.Ptr(rec.Arn), WebAppId: api.Ptr(rec.WebAppID), Title: svc.PtrIf(c.Title),
 			LogoFile: c.LogoFile, FaviconFile: c.FaviconFile,
 		}
 		return nil
@@ -272,7 +259,7 @@ func (s *Service) DescribeWebAppCustomization(ctx context.Context, in *transfera
 // LogoFile (1 to 51,200 bytes) and FaviconFile (1 to 20,960 bytes): the
 // model's limits, checked before the handler runs.
 func (s *Service) UpdateWebAppCustomization(ctx context.Context, in *transferapi.UpdateWebAppCustomizationRequest) (*transferapi.UpdateWebAppCustomizationResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		_, c, _, err := getCustomization(tx, sc, *in.WebAppId)
 		if err != nil {
@@ -302,7 +289,7 @@ func (s *Service) UpdateWebAppCustomization(ctx context.Context, in *transferapi
 // Deleting a customization that does not exist succeeds (AWS documents no
 // error for it; the web app itself must exist).
 func (s *Service) DeleteWebAppCustomization(ctx context.Context, in *transferapi.DeleteWebAppCustomizationRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		_, _, found, err := getCustomization(tx, sc, *in.WebAppId)
 		if err != nil || !found {

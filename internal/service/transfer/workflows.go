@@ -9,6 +9,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -158,8 +159,8 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 		WorkflowID: ids.Hex17("w-"), Description: api.Val(in.Description),
 		Steps: slices.Clone(in.Steps), OnExceptionSteps: slices.Clone(in.OnExceptionSteps), CreatedAt: s.clock(),
 	}
-	rec.Arn = arn(ctx, "workflow/"+rec.WorkflowID)
-	key := workflowKey(scope(ctx), rec.WorkflowID)
+	rec.Arn = s.kit.ARN(ctx, "workflow/"+rec.WorkflowID)
+	key := workflowKey(s.kit.Scope(ctx), rec.WorkflowID)
 	err = s.create(ctx, key, &rec, tags, "create workflow", nil)
 	if err != nil {
 		return nil, err
@@ -169,13 +170,13 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 
 // DescribeWorkflow returns a workflow's steps and tags.
 func (s *Service) DescribeWorkflow(ctx context.Context, in *transferapi.DescribeWorkflowRequest) (*transferapi.DescribeWorkflowResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (workflowRecord, error) { return getWorkflow(tx, sc, *in.WorkflowId) },
 		func(rec *workflowRecord) store.Key { return workflowKey(sc, rec.WorkflowID) },
 		func(rec *workflowRecord, tags []transferapi.Tag) *transferapi.DescribedWorkflow {
 			return &transferapi.DescribedWorkflow{
-				Arn: api.Ptr(rec.Arn), Description: ptrIf(rec.Description), Steps: rec.Steps,
+				Arn: api.Ptr(rec.Arn), Description: svc.PtrIf(rec.Description), Steps: rec.Steps,
 				OnExceptionSteps: rec.OnExceptionSteps, WorkflowId: api.Ptr(rec.WorkflowID), Tags: tags,
 			}
 		})
@@ -187,11 +188,11 @@ func (s *Service) DescribeWorkflow(ctx context.Context, in *transferapi.Describe
 
 // ListWorkflows pages through the workflows in ascending order of id.
 func (s *Service) ListWorkflows(ctx context.Context, in *transferapi.ListWorkflowsRequest) (*transferapi.ListWorkflowsResponse, error) {
-	sc := scope(ctx)
-	items, next, err := listPage(ctx, s.store, inScope(store.Collection{Scope: sc, Kind: kindWorkflow}), in.NextToken, in.MaxResults, []transferapi.ListedWorkflow{},
+	sc := s.kit.Scope(ctx)
+	items, next, err := listPage(ctx, s, inScope(store.Collection{Scope: sc, Kind: kindWorkflow}), in.NextToken, in.MaxResults, []transferapi.ListedWorkflow{},
 		func(r *workflowRecord) transferapi.ListedWorkflow {
 			return transferapi.ListedWorkflow{
-				WorkflowId: api.Ptr(r.WorkflowID), Description: ptrIf(r.Description), Arn: api.Ptr(r.Arn),
+				WorkflowId: api.Ptr(r.WorkflowID), Description: svc.PtrIf(r.Description), Arn: api.Ptr(r.Arn),
 			}
 		})
 	if err != nil {
@@ -204,7 +205,7 @@ func (s *Service) ListWorkflows(ctx context.Context, in *transferapi.ListWorkflo
 // server's WorkflowDetails names cannot vanish: AWS refuses with
 // InvalidRequestException "Workflow is still in use by server s-...".
 func (s *Service) DeleteWorkflow(ctx context.Context, in *transferapi.DeleteWorkflowRequest) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getWorkflow(tx, sc, *in.WorkflowId); err != nil {
 			return err
