@@ -1,6 +1,7 @@
 package ersatztest
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/auth"
@@ -90,4 +91,10 @@ func WithAmplifyJobDelay(d time.Duration) Option {
 // "ersatz-state"). A snapshot that does not load fails the test.
 func WithSeed(snapshot []byte) Option {
 	return func(s *inprocess.Settings) { s.Seed = snapshot }
+}
+
+// WithLogger sends the server's log to log (by default Start writes its
+// warnings and errors to the test's log, New to standard error).
+func WithLogger(log *slog.Logger) Option {
+	return func(s *inprocess.Settings) { s.Logger = log }
 }

@@ -64,6 +64,12 @@ func WithBackend(st store.Store) Option { return func(s *Settings) { s.Store = s
 // WithDataDir keeps the Transfer files under dir.
 func WithDataDir(dir string) Option { return func(s *Settings) { s.DataDir = dir } }
 
+// WithPorts sets the data plane's listener and passive port ranges ("" picks
+// a free block).
+func WithPorts(ports, passive string) Option {
+	return func(s *Settings) { s.Ports, s.PassivePorts = ports, passive }
+}
+
 // WithServerConfig changes the server's configuration before it is built.
 func WithServerConfig(f func(*server.Config)) Option {
 	return func(s *Settings) { s.ServerConfig = append(s.ServerConfig, f) }
