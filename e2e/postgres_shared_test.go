@@ -14,6 +14,7 @@ import (
 // PostgreSQL database: what one writes, the other reads, and concurrent
 // updates through both lose nothing.
 func TestTwoProcessesShareOnePostgres(t *testing.T) {
+	t.Parallel()
 	dsn := testkit.PostgresSchema(t)
 	bin := buildErsatz(t)
 	a := startErsatz(t, bin, "--store", dsn).client()

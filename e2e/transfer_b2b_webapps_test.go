@@ -23,6 +23,7 @@ func identityCenter() *types.WebAppIdentityProviderDetailsMemberIdentityCenterCo
 }
 
 func TestB2BWebApps(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	out, err := c.CreateWebApp(ctx, &transfer.CreateWebAppInput{IdentityProviderDetails: identityCenter(), Tags: []types.Tag{tag("app", "portal")}})
@@ -187,6 +188,7 @@ func TestB2BWebApps(t *testing.T) {
 // TestB2BTagsAndIsolation tags every B2B kind through its ARN and checks
 // that another account sees none of them.
 func TestB2BTagsAndIsolation(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	cert := mustImportCert(t, c)
