@@ -88,7 +88,8 @@ func WithAmplifyJobDelay(d time.Duration) Option {
 
 // WithSeed loads a state snapshot before the first request: the JSON
 // document GET /_ersatz/state and `ersatz state export` write (format
-// "ersatz-state"). A snapshot that does not load fails the test.
+// "ersatz-state"). A snapshot that does not load fails the test (Start) or
+// is New's error, and nothing keeps running.
 func WithSeed(snapshot []byte) Option {
 	return func(s *inprocess.Settings) { s.Seed = snapshot }
 }
