@@ -26,6 +26,7 @@ func abAPIParams(env string, cfg map[string]any) map[string]any {
 
 // TestAmplifyBackendAPISeed is the API seed end to end on the default wiring.
 func TestAmplifyBackendAPISeed(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	c := newABClient(t, srv, abAcct1)
 	c.backend(abApp, "dev")
@@ -118,6 +119,7 @@ func TestAmplifyBackendAPISeed(t *testing.T) {
 // them go STALE when the schema changes, and a broken schema fail the job
 // with the parser's message and location.
 func TestAmplifyBackendGenerateModels(t *testing.T) {
+	t.Parallel()
 	srv, clk := abStartClocked(t)
 	c := newABClient(t, srv, abAcct1)
 	settle := func() { clk.advance(time.Minute) }

@@ -31,6 +31,7 @@ func abAuthConfig() map[string]any {
 // TestAmplifyBackendAuth creates, reads, updates, imports and deletes auth
 // resources, and rejects configurations Cognito would refuse.
 func TestAmplifyBackendAuth(t *testing.T) {
+	t.Parallel()
 	srv, clk := abStartClocked(t)
 	c := newABClient(t, srv, abAcct1)
 	settle := func() { clk.advance(time.Minute) }
@@ -153,6 +154,7 @@ func TestAmplifyBackendAuth(t *testing.T) {
 // deletion, RemoveAllBackends, the Admin UI configuration, tokens, and the
 // isolation between accounts.
 func TestAmplifyBackendBackends(t *testing.T) {
+	t.Parallel()
 	srv, clk := abStartClocked(t)
 	c := newABClient(t, srv, abAcct1)
 	settle := func() { clk.advance(time.Minute) }
@@ -320,6 +322,7 @@ func TestAmplifyBackendBackends(t *testing.T) {
 // TestAmplifyBackendUnknownApp sends every operation that names an app to an
 // app Ersatz does not know: each one is a NotFoundException (404).
 func TestAmplifyBackendUnknownApp(t *testing.T) {
+	t.Parallel()
 	srv, _ := abStartClocked(t)
 	c := newABClient(t, srv, abAcct1)
 	const app = "d1nowhere"

@@ -11,6 +11,7 @@ import (
 // whose clock the test moves: a job is IN_PROGRESS and its effect invisible
 // until its delay has passed, then COMPLETED with its effect visible.
 func TestAmplifyBackendJobLifecycle(t *testing.T) {
+	t.Parallel()
 	srv, clk := abStartClocked(t)
 	c := newABClient(t, srv, abAcct1)
 	app := map[string]any{"AppId": abApp}
@@ -141,6 +142,7 @@ func TestAmplifyBackendJobLifecycle(t *testing.T) {
 // TestAmplifyBackendJobRealTiming runs a job on the default wiring: it
 // completes on its own within the default delay.
 func TestAmplifyBackendJobRealTiming(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	c := newABClient(t, srv, abAcct1)
 	start := time.Now()

@@ -58,6 +58,7 @@ async function wait(JobId) {
 // installed: set ERSATZ_NODE_MODULES to a node_modules folder holding it
 // (npm install @aws-sdk/client-amplifybackend), or install it globally.
 func TestAmplifyBackendJSClient(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	got := srv.RunNode(t, "@aws-sdk/client-amplifybackend", abJSScript)
 	for _, k := range []string{"createBackend", "createStorage", "updateStorage"} {

@@ -27,6 +27,7 @@ func abStorageParams(env, name string, auth, unauth []string) map[string]any {
 // them back once the job completes, and see bad updates rejected with the
 // state unchanged.
 func TestAmplifyBackendStorageSeed(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	c := newABClient(t, srv, abAcct1)
 	c.backend(abApp, "dev")
@@ -105,6 +106,7 @@ func TestAmplifyBackendStorageSeed(t *testing.T) {
 // TestAmplifyBackendStorageResources covers creation rules, imports, deletion
 // and ListS3Buckets, on a server whose clock the test moves.
 func TestAmplifyBackendStorageResources(t *testing.T) {
+	t.Parallel()
 	srv, clk := abStartClocked(t, amplifybackend.WithBucketPageSize(2))
 	c := newABClient(t, srv, abAcct1)
 	settle := func() { clk.advance(time.Minute) }

@@ -108,6 +108,7 @@ func authWantAPIError(t testing.TB, err error, code string, status int, prefix s
 }
 
 func TestAuthGoSDK(t *testing.T) {
+	t.Parallel()
 	s := startAuth(t)
 	ctx := context.Background()
 
@@ -234,6 +235,7 @@ func replaceBody(req *http.Request, body string) {
 // TestAuthForgedRequests forges every invalid case against a signature made
 // by aws-sdk-go-v2's signer, for the awsJson and the restJson services.
 func TestAuthForgedRequests(t *testing.T) {
+	t.Parallel()
 	s := startAuth(t)
 	now := time.Now()
 	const badSig = "The request signature we calculated does not match the signature you provided."
@@ -351,6 +353,7 @@ func TestAuthForgedRequests(t *testing.T) {
 // TestAuthPresigned checks query-presigned requests: a valid presigned URL
 // passes until X-Amz-Expires runs out.
 func TestAuthPresigned(t *testing.T) {
+	t.Parallel()
 	var clock = time.Now()
 	s := startAuth(t, auth.WithClock(func() time.Time { return clock }))
 	presign := func(t *testing.T, req *http.Request, service string, expires int) *http.Request {
@@ -408,6 +411,7 @@ func TestAuthPresigned(t *testing.T) {
 
 // TestAuthBoto checks boto3 reports the refusals with the right codes.
 func TestAuthBoto(t *testing.T) {
+	t.Parallel()
 	s := startAuth(t)
 	b := s.Boto(t)
 	// The worker signs with the secret "secret": right for authKeyDigits, wrong for authKeyBoto.
@@ -442,6 +446,7 @@ func TestAuthBoto(t *testing.T) {
 
 // TestAuthCLI checks the AWS CLI prints the refusal as AWS would.
 func TestAuthCLI(t *testing.T) {
+	t.Parallel()
 	testkit.RequireAWSCLI(t)
 	s := startAuth(t)
 	run := func(key, secret string, args ...string) (string, error) {
@@ -461,6 +466,7 @@ func TestAuthCLI(t *testing.T) {
 // TestAuthTrustingMapsKeys checks --auth off with a credentials file: no
 // signature is checked, but the file's keys act in their accounts.
 func TestAuthTrustingMapsKeys(t *testing.T) {
+	t.Parallel()
 	st := memory.New()
 	a := auth.NewTrusting(authCredentials(t), auth.WithDefaultRegion(authRegion))
 	srv := server.New(server.Config{Store: st, DefaultRegion: authRegion, Auth: a, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

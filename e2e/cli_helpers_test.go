@@ -27,3 +27,9 @@ func cliJSON(t *testing.T, url, accessKey, service string, args ...string) (map[
 	}
 	return out, "", nil
 }
+
+// jsonString is v as a JSON document.
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

@@ -46,6 +46,7 @@ func concStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 // at once, each with its own complete set of fields: every answer is 200 or
 // a modelled error, and the access ends as one writer's complete write.
 func TestConcurrentUpdateAccess(t *testing.T) {
+	t.Parallel()
 	for name, open := range concStores(t) {
 		t.Run(name, func(t *testing.T) {
 			s := testkit.StartWith(t, open(t))
@@ -140,6 +141,7 @@ func subset(i int) []string {
 // most are refused with the modelled BadRequestException; the resource ends as
 // one accepted writer's complete write.
 func TestConcurrentUpdateBackendStorage(t *testing.T) {
+	t.Parallel()
 	for name, open := range concStores(t) {
 		t.Run(name, func(t *testing.T) {
 			s := testkit.StartWith(t, open(t))

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -24,10 +23,9 @@ import (
 // buildErsatz compiles the real binary once per test.
 func buildErsatz(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ersatz")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/ersatz")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	bin, err := builtErsatz()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -82,6 +80,7 @@ func (p *ersatzProc) client() *transfer.Client {
 // acknowledged write is there and whole. ERSATZ_CRASH_CYCLES=N repeats the
 // cycle N times on the same data dir (the long run; default 1).
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}

@@ -38,6 +38,7 @@ func createAccess(t testing.TB, c *transfer.Client, serverID, externalID, home s
 // its groups select the access (the smallest matching ExternalId), and an
 // UpdateAccess or DeleteAccess changes where the next login lands.
 func TestDataplaneDirectoryAccess(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp")
 	env := startDataPlane(t, nil, "", "")
 	ctx := context.Background()
@@ -103,6 +104,7 @@ func TestDataplaneDirectoryAccess(t *testing.T) {
 // (AUTH TLS, protected data) and plain FTP; the FTPS port refuses a login
 // in the clear.
 func TestDataplaneFTPS(t *testing.T) {
+	t.Parallel()
 	needTool(t, "curl")
 	env := startDataPlane(t, nil, "", "")
 	sid := ftpServer(t, env.TC, dpDirID, types.ProtocolFtps, types.ProtocolFtp)
@@ -171,6 +173,7 @@ func TestDataplaneFTPS(t *testing.T) {
 // TestDataplaneRestart: a server keeps its port across a restart of Ersatz
 // on sqlite, and listens again without any call.
 func TestDataplaneRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), dir)
 	if err != nil {

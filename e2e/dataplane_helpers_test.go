@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/aws-sdk-go-v2/service/transfer/types"
 
+	"github.com/ersatz-dev/ersatz/ersatztest"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/inprocess"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
@@ -43,7 +45,9 @@ type dpEnv struct {
 // freePortBlock finds n consecutive free loopback ports.
 func freePortBlock(t testing.TB, n int) int {
 	t.Helper()
-	base := 21000 + (os.Getpid()%300)*40
+	// A random start: parallel tests of this process and other test
+	// processes look at different blocks.
+	base := 21000 + rand.IntN(300)*40
 	for tries := 0; tries < 200; tries++ {
 		ok := true
 		for p := base; p < base+n; p++ {
@@ -97,33 +101,26 @@ func startDataPlaneWith(t testing.TB, st store.Store, dataDir, ports string, mut
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	dp := &dataplane.Config{DataDir: dataDir, Ports: ports, PassivePorts: passive, Tick: 250 * time.Millisecond}
-	if mutate != nil {
-		mutate(dp)
-	}
-	cfg := server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataPlane: dp}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv := server.New(cfg)
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatalf("start data plane: %v", err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	env := &dpEnv{URL: hs.URL, DataDir: dataDir, Store: st, Ports: ports, Passive: passive}
-	env.TC = (&testkit.Server{URL: hs.URL}).TransferAs(acctA, "us-east-1")
-	closed := false
+	srv := ersatztest.Start(t, ersatztest.WithDataPlane(true), ersatztest.WithLogger(log),
+		inprocess.WithBackend(st), inprocess.WithDataDir(dataDir), inprocess.WithPorts(ports, passive),
+		inprocess.WithDataPlaneConfig(func(dp *dataplane.Config) {
+			dp.Tick = 250 * time.Millisecond
+			if mutate != nil {
+				mutate(dp)
+			}
+		}),
+		inprocess.WithServerConfig(func(cfg *server.Config) {
+			for _, o := range opts {
+				o(cfg)
+			}
+		}))
+	env := &dpEnv{URL: srv.URL, DataDir: dataDir, Store: st, Ports: ports, Passive: passive}
+	env.TC = (&testkit.Server{URL: srv.URL}).TransferAs(acctA, "us-east-1")
 	env.close = func() {
-		if closed {
-			return
-		}
-		closed = true
-		hs.Close()
 		if err := srv.Close(); err != nil {
 			t.Logf("data plane close: %v", err)
 		}
 	}
-	t.Cleanup(env.close)
 	return env
 }
 

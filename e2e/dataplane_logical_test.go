@@ -60,6 +60,7 @@ var traversalCorpus = []string{
 // reaches nothing outside its mappings, whatever path it sends through
 // OpenSSH's sftp: reads, listings, writes, renames, removals and cd.
 func TestDataplaneLogicalTraversal(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, pub := sshKey(t, "ed25519")

@@ -62,6 +62,7 @@ func fileSum(t testing.TB, path string) [32]byte {
 // key through OpenSSH's sftp and puts, gets (100 MiB, byte-identical),
 // makes a folder, renames, removes and lists, inside its PATH home.
 func TestDataplaneSFTPServiceManaged(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	ctx := context.Background()
@@ -184,6 +185,7 @@ func presentedFingerprintAlgo(t testing.TB, addr, algo string) string {
 // TestDataplaneStopStartDelete: a stopped server refuses connections, a
 // started one listens again on the same port, a deleted one is gone.
 func TestDataplaneStopStartDelete(t *testing.T) {
+	t.Parallel()
 	env := startDataPlane(t, nil, "", "")
 	ctx := context.Background()
 	sid := mustCreateServer(t, env.TC, nil)
@@ -232,6 +234,7 @@ func waitRefused(t testing.TB, addr string) {
 // TestDataplaneSessionPolicy: the AWS example session policy confines a
 // PATH user to its home folder; an explicit Deny wins.
 func TestDataplaneSessionPolicy(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, pub := sshKey(t, "ed25519")
@@ -308,6 +311,7 @@ func TestDataplaneSessionPolicy(t *testing.T) {
 // TestDataplaneEFSOwner: on an EFS server, files carry the PosixProfile's
 // uid and gid.
 func TestDataplaneEFSOwner(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, pub := sshKey(t, "ed25519")
@@ -346,6 +350,7 @@ func TestDataplaneEFSOwner(t *testing.T) {
 // TestDataplaneLambdaNeedsEndpoint: without --lambda-endpoint an
 // AWS_LAMBDA server refuses logins, and the log names the flag.
 func TestDataplaneLambdaNeedsEndpoint(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, _ := sshKey(t, "ed25519")
@@ -382,6 +387,7 @@ func waitState(t testing.TB, c *transfer.Client, sid string, want types.State) {
 // TestDataplaneOnUploadWorkflow: an upload through SFTP runs the server's
 // OnUpload workflow (a COPY step copies the file).
 func TestDataplaneOnUploadWorkflow(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	ctx := context.Background()
@@ -428,6 +434,7 @@ func TestDataplaneOnUploadWorkflow(t *testing.T) {
 // TestDataplaneSecurityPolicyAlgorithms: the server's security policy
 // decides the SSH algorithms it offers.
 func TestDataplaneSecurityPolicyAlgorithms(t *testing.T) {
+	t.Parallel()
 	needTool(t, "sftp", "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	key, pub := sshKey(t, "ed25519")
@@ -475,6 +482,7 @@ func TestDataplaneSecurityPolicyAlgorithms(t *testing.T) {
 // TestDataplaneImportedHostKey: a host key added with ImportHostKey is
 // presented too (for its algorithm), without a restart of Ersatz.
 func TestDataplaneImportedHostKey(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ssh-keygen")
 	env := startDataPlane(t, nil, "", "")
 	ctx := context.Background()

@@ -52,6 +52,7 @@ func FuzzServer(f *testing.F) {
 // TestFuzzServerSeeded runs the same fuzzer for a fixed number of requests
 // from fixed seeds, so every `go test` explores a few thousand requests.
 func TestFuzzServerSeeded(t *testing.T) {
+	t.Parallel()
 	n := 1500
 	if testing.Short() {
 		n = 300

@@ -291,6 +291,7 @@ func qappsAttempts() []isoAttempt {
 }
 
 func TestIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	f := isoSetup(t)
 	ctx := context.Background()
 	before := isoExport(t, f.srv.Store)
@@ -371,6 +372,7 @@ func isoExport(t *testing.T, st store.Store) string {
 // TestIsolationSameIDs checks two accounts can hold resources with the same
 // names side by side without seeing each other's.
 func TestIsolationSameIDs(t *testing.T) {
+	t.Parallel()
 	s := testkit.Start(t)
 	ctx := context.Background()
 	for _, acct := range []string{isoA, isoB} {

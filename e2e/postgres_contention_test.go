@@ -24,7 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ersatz-dev/ersatz/internal/bench"
-	"github.com/ersatz-dev/ersatz/internal/testkit"
+	"github.com/ersatz-dev/ersatz/internal/testkit/pgtest"
 )
 
 // The contention tests: pgWriters clients grant Q Apps permissions on one app
@@ -195,7 +195,7 @@ func TestPostgresContentionOneResource(t *testing.T) {
 		}
 		rounds = n
 	}
-	dsn := withPool(t, testkit.PostgresSchema(t), pgPoolConn)
+	dsn := withPool(t, pgtest.PostgresSchema(t), pgPoolConn)
 	bin := buildErsatz(t)
 	users := pgUsersFile(t, rounds)
 	a := startErsatz(t, bin, "--store", dsn, "--credentials", users)
@@ -213,7 +213,7 @@ func TestPostgresContentionOneResource(t *testing.T) {
 // and every request still succeeds (none is answered from a dead connection).
 func TestPostgresRestartRetriesDeadConnections(t *testing.T) {
 	t.Parallel()
-	cluster := testkit.StartPostgresCluster(t)
+	cluster := pgtest.StartPostgresCluster(t)
 	dsn := withPool(t, cluster.DSN, pgPoolConn)
 	bin := buildErsatz(t)
 	users := pgUsersFile(t, pgRestartRounds)
@@ -265,7 +265,7 @@ func TestPostgresRestartRetriesDeadConnections(t *testing.T) {
 // and keep nothing; once the lock is gone the same requests succeed.
 func TestPostgresBusyAnswersThrottling(t *testing.T) {
 	t.Parallel()
-	schema := testkit.PostgresSchema(t)
+	schema := pgtest.PostgresSchema(t)
 	u, err := url.Parse(schema)
 	if err != nil {
 		t.Fatal(err)

@@ -7,14 +7,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/aws-sdk-go-v2/service/transfer/types"
 
-	"github.com/ersatz-dev/ersatz/internal/testkit"
+	"github.com/ersatz-dev/ersatz/internal/testkit/pgtest"
 )
 
 // TestTwoProcessesShareOnePostgres runs two real Ersatz processes on one
 // PostgreSQL database: what one writes, the other reads, and concurrent
 // updates through both lose nothing.
 func TestTwoProcessesShareOnePostgres(t *testing.T) {
-	dsn := testkit.PostgresSchema(t)
+	t.Parallel()
+	dsn := pgtest.PostgresSchema(t)
 	bin := buildErsatz(t)
 	a := startErsatz(t, bin, "--store", dsn).client()
 	b := startErsatz(t, bin, "--store", dsn).client()

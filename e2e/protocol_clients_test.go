@@ -10,6 +10,7 @@ import (
 // TestValidationThroughBoto checks that botocore parses the framework's
 // validation errors of both protocols into the code and message AWS sends.
 func TestValidationThroughBoto(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	boto := srv.Boto(t)
 	tests := []struct {
@@ -38,6 +39,7 @@ func TestValidationThroughBoto(t *testing.T) {
 // TestErrorsThroughCLI checks that the AWS CLI reports Ersatz's errors the way
 // it reports AWS's: code and message on stderr, non-zero exit.
 func TestErrorsThroughCLI(t *testing.T) {
+	t.Parallel()
 	testkit.RequireAWSCLI(t)
 	srv := testkit.Start(t)
 	tests := []struct {
@@ -51,6 +53,7 @@ func TestErrorsThroughCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			t.Parallel()
 			cli := testkit.AWSCLI{URL: srv.URL, AccessKeyID: "AKIDEXAMPLE", Region: "us-east-1"}
 			_, stderr, err := cli.Run(tt.args...)
 			if err == nil {

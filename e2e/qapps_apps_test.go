@@ -10,6 +10,7 @@ import (
 var qaUUID = regexp.MustCompile(`^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$`)
 
 func TestQAppsAppLifecycle(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	created := e.call(t, qaUser1, "CreateQApp", qaIn(qaInstance, qaPaletteApp("Color Palette Generator")))
 	appID := qaStr(t, created, "appId")
@@ -85,6 +86,7 @@ func TestQAppsAppLifecycle(t *testing.T) {
 // TestQAppsRejectsBadInput: bad definitions and permissions are a
 // ValidationException naming the field, and change nothing.
 func TestQAppsRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	appID := e.createApp(t, qaUser1, qaInstance, qaPaletteApp("Original"))
 	get := qaIn(qaInstance, map[string]any{"appId": appID})
@@ -170,6 +172,7 @@ func TestQAppsRejectsBadInput(t *testing.T) {
 }
 
 func TestQAppsListPaginationAndAssociation(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	made := map[string]bool{}
 	for i := range 5 {
@@ -244,6 +247,7 @@ func TestQAppsListPaginationAndAssociation(t *testing.T) {
 }
 
 func TestQAppsInstanceIsolation(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	appID := e.createApp(t, qaUser1, qaInstance, qaPaletteApp("Only in the first instance"))
 	arn := "arn:aws:qapps:us-east-1:000000000000:application/" + qaInstance + "/qapp/" + appID

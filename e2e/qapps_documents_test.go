@@ -58,6 +58,7 @@ func postForm(t *testing.T, url string, fields map[string]any, name string, file
 }
 
 func TestQAppsDocuments(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	owner, reader := qaUser1, qaUser2
 	appID := e.createApp(t, owner, qaInstance, docApp())

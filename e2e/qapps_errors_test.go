@@ -11,6 +11,7 @@ import (
 // TestQAppsNotFound: every operation on an id that does not exist is a
 // ResourceNotFoundException (404).
 func TestQAppsNotFound(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	const missing = "393e77fb-0a30-4f47-ad30-75d71aeaed8a"
 	app := map[string]any{"appId": missing}
@@ -58,6 +59,7 @@ func TestQAppsNotFound(t *testing.T) {
 // TestQAppsUnsignedRequest: Q Apps acts for a user, so a request without
 // credentials is an UnauthorizedException.
 func TestQAppsUnsignedRequest(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	req, _ := http.NewRequest(http.MethodGet, e.url+"/apps.list", nil)
 	req.Header.Set("instance-id", qaInstance)

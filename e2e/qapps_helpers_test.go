@@ -2,16 +2,13 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/ersatz-dev/ersatz/internal/auth"
-	"github.com/ersatz-dev/ersatz/internal/server"
+	"github.com/ersatz-dev/ersatz/ersatztest"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
-	"github.com/ersatz-dev/ersatz/internal/store/memory"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
@@ -47,23 +44,16 @@ type qaEnv struct {
 // downloads and uploads included), with a credentials file naming one user.
 func startQApps(t *testing.T) *qaEnv {
 	t.Helper()
-	st := memory.New()
-	t.Cleanup(func() { _ = st.Close() })
-	creds, err := auth.New(
-		auth.Credential{AccessKeyID: qaDana, SecretAccessKey: "secret", UserID: "dana", Email: "dana@example.com"},
-		// Users 1 to 3 are in the directory from the start (by the ids Q Apps
-		// derives from their keys), so they can be granted before they call.
-		auth.Credential{AccessKeyID: qaUser1, SecretAccessKey: "secret", UserID: qaID(qaUser1)},
-		auth.Credential{AccessKeyID: qaUser2, SecretAccessKey: "secret", UserID: qaID(qaUser2)},
-		auth.Credential{AccessKeyID: qaUser3, SecretAccessKey: "secret", UserID: qaID(qaUser3)},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, Auth: auth.NewTrusting(creds)}).Handler()
-	srv := testkit.StartHandler(t, gw)
-	return &qaEnv{url: srv.URL, boto: srv.Boto(t)}
+	srv := ersatztest.Start(t, ersatztest.WithDataPlane(false), ersatztest.WithLogger(slog.New(slog.DiscardHandler)),
+		ersatztest.WithCredentials(
+			ersatztest.Credential{AccessKeyID: qaDana, SecretAccessKey: "secret", UserID: "dana", Email: "dana@example.com"},
+			// Users 1 to 3 are in the directory from the start (by the ids Q Apps
+			// derives from their keys), so they can be granted before they call.
+			ersatztest.Credential{AccessKeyID: qaUser1, SecretAccessKey: "secret", UserID: qaID(qaUser1)},
+			ersatztest.Credential{AccessKeyID: qaUser2, SecretAccessKey: "secret", UserID: qaID(qaUser2)},
+			ersatztest.Credential{AccessKeyID: qaUser3, SecretAccessKey: "secret", UserID: qaID(qaUser3)},
+		))
+	return &qaEnv{url: srv.URL, boto: (&testkit.Server{URL: srv.URL}).Boto(t)}
 }
 
 // call runs op as the user of accessKey and fails the test on an error.

@@ -11,6 +11,7 @@ const (
 )
 
 func TestQAppsCategories(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	e.call(t, qaUser1, "BatchCreateCategory", qaIn(qaInstance, map[string]any{"categories": []any{
 		map[string]any{"id": qaCatMarketing, "title": "Marketing", "color": "#FFFF00"},
@@ -70,6 +71,7 @@ func TestQAppsCategories(t *testing.T) {
 }
 
 func TestQAppsLibrary(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	owner, user := qaUser1, qaUser2
 	e.call(t, owner, "BatchCreateCategory", qaIn(qaInstance, map[string]any{"categories": []any{

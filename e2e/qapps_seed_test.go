@@ -9,6 +9,7 @@ import (
 // permission allows and is refused the rest; after the revoke user 2 is
 // refused again.
 func TestQAppsPermissionsSeed(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	owner, reader, writer := qaUser1, qaUser2, qaUser3
 	appID := e.createApp(t, owner, qaInstance, qaPaletteApp("Color Palette Generator"))
@@ -111,6 +112,7 @@ func TestQAppsPermissionsSeed(t *testing.T) {
 // TestQAppsCredentialsFileIdentity: a key the credentials file names acts as
 // its user id and email; grants are idempotent both ways.
 func TestQAppsCredentialsFileIdentity(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	created := e.call(t, qaDana, "CreateQApp", qaIn(qaInstance, qaPaletteApp("Dana's app")))
 	appID := qaStr(t, created, "appId")

@@ -31,6 +31,7 @@ func cardStatus(t *testing.T, sess map[string]any, card string) map[string]any {
 }
 
 func TestQAppsSessions(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	host, guest := qaUser1, qaUser2
 	appID := e.createApp(t, host, qaInstance, surveyApp())
@@ -230,6 +231,7 @@ func TestQAppsSessions(t *testing.T) {
 }
 
 func TestQAppsReplaceComputeMode(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	app := surveyApp()
 	form := app["appDefinition"].(map[string]any)["cards"].([]any)[2].(map[string]any)["formInput"].(map[string]any)

@@ -1,14 +1,12 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
 func TestQAppsTags(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	app := qaPaletteApp("Tagged")
 	app["tags"] = map[string]any{"department": "HR"}
@@ -69,6 +67,7 @@ func TestQAppsTags(t *testing.T) {
 
 // TestQAppsPredictRoundTrip: PredictQApp's definition is one CreateQApp accepts.
 func TestQAppsPredictRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
 	for _, opts := range []map[string]any{
 		{"problemStatement": "Summarize the uploaded PDF contract and list the termination clauses"},
@@ -104,29 +103,24 @@ func TestQAppsPredictRoundTrip(t *testing.T) {
 		"conversation": []any{map[string]any{"type": "SYSTEM", "body": "hello"}}}}), "ValidationException", 400)
 }
 
-// TestQAppsCLI drives the service with the AWS CLI v1.
-func TestQAppsCLI(t *testing.T) {
-	testkit.RequireAWSCLI(t)
+// TestQAppsBotoApps drives the app calls the AWS CLI makes through boto3
+// (the CLI's botocore): create, list, share, delete.
+func TestQAppsBotoApps(t *testing.T) {
+	t.Parallel()
 	e := startQApps(t)
-	run := func(args ...string) map[string]any {
-		t.Helper()
-		m, stderr, err := cliJSON(t, e.url, qaUser1, "qapps", args...)
-		if err != nil {
-			t.Fatalf("aws qapps %s: %v\n%s", strings.Join(args, " "), err, stderr)
-		}
-		return m
-	}
-	def, _ := json.Marshal(qaPaletteApp("")["appDefinition"])
-	created := run("create-q-app", "--instance-id", qaInstance, "--title", "From the CLI", "--app-definition", string(def))
+	created := e.call(t, qaUser1, "CreateQApp", qaIn(qaInstance, map[string]any{"title": "From boto3", "appDefinition": qaPaletteApp("")["appDefinition"]}))
 	appID := qaStr(t, created, "appId")
-	listed := run("list-q-apps", "--instance-id", qaInstance)
+	listed := e.call(t, qaUser1, "ListQApps", qaIn(qaInstance, nil))
 	if apps := qaList(t, listed, "apps"); len(apps) != 1 || apps[0].(map[string]any)["appId"] != appID {
-		t.Fatalf("list-q-apps = %v", listed)
+		t.Fatalf("ListQApps = %v", listed)
 	}
-	perms := run("update-q-app-permissions", "--instance-id", qaInstance, "--app-id", appID,
-		"--grant-permissions", "action=read,principal=dana@example.com")
+	perms := e.call(t, qaUser1, "UpdateQAppPermissions", qaIn(qaInstance, map[string]any{"appId": appID,
+		"grantPermissions": []any{map[string]any{"action": "read", "principal": "dana@example.com"}}}))
 	if len(qaList(t, perms, "permissions")) != 2 {
-		t.Fatalf("update-q-app-permissions = %v", perms)
+		t.Fatalf("UpdateQAppPermissions = %v", perms)
 	}
-	run("delete-q-app", "--instance-id", qaInstance, "--app-id", appID)
+	e.call(t, qaUser1, "DeleteQApp", qaIn(qaInstance, map[string]any{"appId": appID}))
+	if apps := qaList(t, e.call(t, qaUser1, "ListQApps", qaIn(qaInstance, nil)), "apps"); len(apps) != 0 {
+		t.Fatalf("ListQApps after DeleteQApp = %v", apps)
+	}
 }

@@ -28,6 +28,7 @@ func services(t *testing.T) map[string]*api.Service {
 // operation without behaviour must answer the honest 501, one with behaviour
 // must answer anything else.
 func TestEveryTransferOperationIsRouted(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	client := srv.TransferAs("AKIDEXAMPLE", "us-east-1", func(o *transfer.Options) {
 		o.APIOptions = append(o.APIOptions, testkit.NoClientValidation)
@@ -73,6 +74,7 @@ func checkRouted(t *testing.T, op *api.Operation, err error) {
 // through boto3 (the Go SDK modules of these two services cannot be fetched
 // here), filling each required member with a plausible value.
 func TestEveryRESTOperationIsRouted(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	boto := srv.Boto(t)
 	all := services(t)

@@ -38,6 +38,7 @@ func httpDo(t *testing.T, method, url, body string) (int, string) {
 // TestStateSnapshotEndpoints exports a running server's state, resets it,
 // imports the snapshot back, and checks that bad snapshots change nothing.
 func TestStateSnapshotEndpoints(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	c := srv.Transfer()
 	created, err := c.CreateServer(t.Context(), &transfer.CreateServerInput{Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})

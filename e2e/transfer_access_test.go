@@ -23,6 +23,7 @@ const sessionPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"AllowListing
 // access, an UpdateAccess to LOGICAL mappings + PosixProfile + Policy,
 // describe, list, a table of bad updates that change nothing, delete.
 func TestTransferAccessSeedLifecycle(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := directoryServer(t, c)
@@ -166,6 +167,7 @@ func TestTransferAccessSeedLifecycle(t *testing.T) {
 }
 
 func TestTransferAccessRules(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	for _, idp := range []transfer.CreateServerInput{
@@ -194,6 +196,7 @@ func TestTransferAccessRules(t *testing.T) {
 }
 
 func TestTransferListAccessesPagination(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := directoryServer(t, c)
@@ -219,6 +222,7 @@ func TestTransferListAccessesPagination(t *testing.T) {
 // TestTransferStateSurvivesRestart runs the seed scenario on the sqlite
 // store, restarts Ersatz on the same directory and finds everything again.
 func TestTransferStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	start := func(t *testing.T) *transfer.Client {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestB2BCertificatesDerivedFields(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -125,6 +126,7 @@ func TestB2BCertificatesDerivedFields(t *testing.T) {
 }
 
 func TestB2BCertificateLifecycle(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	var ids []string
@@ -192,6 +194,7 @@ func deleteCert(c *transfer.Client, id string) error {
 }
 
 func TestB2BProfiles(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	cert := mustImportCert(t, c)

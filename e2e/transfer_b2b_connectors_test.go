@@ -74,6 +74,7 @@ func wantFailed(t testing.TB, r types.ConnectorFileTransferResult, code, msg str
 }
 
 func TestB2BSFTPConnectorMovesRealFiles(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	remote := t.TempDir()
@@ -228,6 +229,7 @@ func modTime(t testing.TB, p string) string {
 }
 
 func TestB2BSFTPConnectorFailures(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	remote := t.TempDir()
@@ -336,6 +338,7 @@ func ed25519Key(t testing.TB) ed25519.PrivateKey {
 }
 
 func TestB2BConnectorValidation(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	hostKey := sftptest.KeyLine(sftptest.NewHostKey(t).PublicKey())

@@ -23,6 +23,7 @@ func identityCenter() *types.WebAppIdentityProviderDetailsMemberIdentityCenterCo
 }
 
 func TestB2BWebApps(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	out, err := c.CreateWebApp(ctx, &transfer.CreateWebAppInput{IdentityProviderDetails: identityCenter(), Tags: []types.Tag{tag("app", "portal")}})
@@ -122,7 +123,9 @@ func TestB2BWebApps(t *testing.T) {
 			}
 		})
 	}
-	dc, _ = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id})
+	if dc, err = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id}); err != nil {
+		t.Fatalf("DescribeWebAppCustomization: %v", err)
+	}
 	if wc := dc.WebAppCustomization; aws.ToString(wc.Title) != "Partner portal" || !bytes.Equal(wc.LogoFile, logo) || !bytes.Equal(wc.FaviconFile, favicon) ||
 		aws.ToString(wc.Arn) != "arn:aws:transfer:us-east-1:111111111111:webapp/"+id {
 		t.Fatalf("customization %+v", wc)
@@ -131,14 +134,18 @@ func TestB2BWebApps(t *testing.T) {
 	if _, err := c.UpdateWebAppCustomization(ctx, &transfer.UpdateWebAppCustomizationInput{WebAppId: &id, Title: aws.String("")}); err != nil {
 		t.Fatal(err)
 	}
-	dc, _ = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id})
+	if dc, err = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id}); err != nil {
+		t.Fatalf("DescribeWebAppCustomization: %v", err)
+	}
 	if dc.WebAppCustomization.Title != nil || !bytes.Equal(dc.WebAppCustomization.LogoFile, logo) {
 		t.Fatalf("after clearing the title %+v", dc.WebAppCustomization)
 	}
 	if _, err := c.DeleteWebAppCustomization(ctx, &transfer.DeleteWebAppCustomizationInput{WebAppId: &id}); err != nil {
 		t.Fatal(err)
 	}
-	dc, _ = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id})
+	if dc, err = c.DescribeWebAppCustomization(ctx, &transfer.DescribeWebAppCustomizationInput{WebAppId: &id}); err != nil {
+		t.Fatalf("DescribeWebAppCustomization: %v", err)
+	}
 	if dc.WebAppCustomization.LogoFile != nil || dc.WebAppCustomization.FaviconFile != nil {
 		t.Fatal("DeleteWebAppCustomization left the images")
 	}
@@ -187,6 +194,7 @@ func TestB2BWebApps(t *testing.T) {
 // TestB2BTagsAndIsolation tags every B2B kind through its ARN and checks
 // that another account sees none of them.
 func TestB2BTagsAndIsolation(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	cert := mustImportCert(t, c)

@@ -36,6 +36,7 @@ func mustWorkflow(t testing.TB, c *transfer.Client, steps, onException []types.W
 }
 
 func TestB2BWorkflowValidation(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	tagStep := types.WorkflowStep{Type: types.WorkflowStepTypeTag, TagStepDetails: &types.TagStepDetails{Tags: []types.S3Tag{{Key: aws.String("k"), Value: aws.String("v")}}}}
@@ -138,6 +139,7 @@ func TestB2BWorkflowValidation(t *testing.T) {
 }
 
 func TestB2BWorkflowExecutionCustomStep(t *testing.T) {
+	t.Parallel()
 	events := make(chan transfersvc.CustomStepEvent, 4)
 	env := newB2B(t, transfersvc.WithCustomStepInvoker(func(_ context.Context, ev transfersvc.CustomStepEvent) { events <- ev }))
 	c, ctx := env.c, context.Background()
@@ -256,6 +258,7 @@ func TestB2BWorkflowExecutionCustomStep(t *testing.T) {
 }
 
 func TestB2BWorkflowCustomStepTimeout(t *testing.T) {
+	t.Parallel()
 	env := newB2B(t)
 	c, ctx := env.c, context.Background()
 	wf := mustWorkflow(t, c, []types.WorkflowStep{

@@ -16,68 +16,122 @@ func awsCLI(t *testing.T, srv *testkit.Server, args ...string) (map[string]any, 
 	return out, stderr
 }
 
-// TestTransferCLISeedScenario runs the access seed scenario through the AWS CLI.
-func TestTransferCLISeedScenario(t *testing.T) {
-	testkit.RequireAWSCLI(t)
+// TestTransferBotoSeedScenario runs the access seed scenario through boto3,
+// the Python SDK the AWS CLI is built on (botocore parses the same answers).
+func TestTransferBotoSeedScenario(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
-	must := func(args ...string) map[string]any {
+	boto := srv.Boto(t)
+	call := func(op string, params map[string]any) (map[string]any, *testkit.BotoError) {
 		t.Helper()
-		out, stderr := awsCLI(t, srv, args...)
-		if stderr != "" {
-			t.Fatalf("aws transfer %v: %s", args, stderr)
+		return boto.Call(t, testkit.BotoRequest{Service: "transfer", Op: op, Params: params, AccessKey: acctA, Region: "us-east-1"})
+	}
+	must := func(op string, params map[string]any) map[string]any {
+		t.Helper()
+		out, err := call(op, params)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
 		}
 		return out
 	}
-	out := must("create-server", "--identity-provider-type", "AWS_DIRECTORY_SERVICE",
-		"--identity-provider-details", "DirectoryId=d-1234567890", "--tags", "Key=env,Value=cli")
+	fails := func(op string, params map[string]any, code string) {
+		t.Helper()
+		if out, err := call(op, params); err == nil || err.Code != code {
+			t.Fatalf("%s: got %v %v, want %s", op, out, err, code)
+		}
+	}
+	out := must("CreateServer", map[string]any{"IdentityProviderType": "AWS_DIRECTORY_SERVICE",
+		"IdentityProviderDetails": map[string]any{"DirectoryId": "d-1234567890"},
+		"Tags":                    []any{map[string]any{"Key": "env", "Value": "cli"}}})
 	id, _ := out["ServerId"].(string)
 	if !strings.HasPrefix(id, "s-") || len(id) != 19 {
-		t.Fatalf("create-server = %v", out)
+		t.Fatalf("CreateServer = %v", out)
 	}
-	out = must("describe-server", "--server-id", id)
-	server, _ := out["Server"].(map[string]any)
+	server, _ := must("DescribeServer", map[string]any{"ServerId": id})["Server"].(map[string]any)
 	if server["State"] != "ONLINE" || server["IdentityProviderType"] != "AWS_DIRECTORY_SERVICE" ||
 		server["SecurityPolicyName"] != "TransferSecurityPolicy-2024-01" {
-		t.Fatalf("describe-server = %v", server)
+		t.Fatalf("DescribeServer = %v", server)
 	}
-	must("create-access", "--server-id", id, "--external-id", groupSID, "--role", testRole, "--home-directory", "/bucket/home")
-	_, stderr := awsCLI(t, srv, "create-access", "--server-id", id, "--external-id", groupSID, "--role", testRole)
-	if !strings.Contains(stderr, "ResourceExistsException") {
-		t.Fatalf("duplicate create-access: %q", stderr)
-	}
-	up := must("update-access", "--server-id", id, "--external-id", groupSID,
-		"--home-directory-type", "LOGICAL",
-		"--home-directory-mappings", `[{"Entry":"/","Target":"/bucket/home/team"}]`,
-		"--posix-profile", "Uid=2001,Gid=2000,SecondaryGids=3000,3001",
-		"--policy", sessionPolicy)
+	access := map[string]any{"ServerId": id, "ExternalId": groupSID, "Role": testRole}
+	must("CreateAccess", map[string]any{"ServerId": id, "ExternalId": groupSID, "Role": testRole, "HomeDirectory": "/bucket/home"})
+	fails("CreateAccess", access, "ResourceExistsException")
+	up := must("UpdateAccess", map[string]any{"ServerId": id, "ExternalId": groupSID,
+		"HomeDirectoryType":     "LOGICAL",
+		"HomeDirectoryMappings": []any{map[string]any{"Entry": "/", "Target": "/bucket/home/team"}},
+		"PosixProfile":          map[string]any{"Uid": 2001, "Gid": 2000, "SecondaryGids": []any{3000, 3001}},
+		"Policy":                sessionPolicy})
 	if up["ServerId"] != id || up["ExternalId"] != groupSID {
-		t.Fatalf("update-access = %v", up)
+		t.Fatalf("UpdateAccess = %v", up)
 	}
-	out = must("describe-access", "--server-id", id, "--external-id", groupSID)
-	access, _ := out["Access"].(map[string]any)
-	posix, _ := access["PosixProfile"].(map[string]any)
-	maps, _ := access["HomeDirectoryMappings"].([]any)
-	if access["HomeDirectoryType"] != "LOGICAL" || access["Policy"] != sessionPolicy || len(maps) != 1 ||
-		posix["Uid"] != float64(2001) || len(posix["SecondaryGids"].([]any)) != 2 {
-		t.Fatalf("describe-access = %v", access)
+	describe := map[string]any{"ServerId": id, "ExternalId": groupSID}
+	got, _ := must("DescribeAccess", describe)["Access"].(map[string]any)
+	posix, _ := got["PosixProfile"].(map[string]any)
+	maps, _ := got["HomeDirectoryMappings"].([]any)
+	gids, _ := posix["SecondaryGids"].([]any)
+	if got["HomeDirectoryType"] != "LOGICAL" || got["Policy"] != sessionPolicy || len(maps) != 1 ||
+		posix["Uid"] != float64(2001) || len(gids) != 2 {
+		t.Fatalf("DescribeAccess = %v", got)
 	}
-	_, stderr = awsCLI(t, srv, "update-access", "--server-id", id, "--external-id", groupSID,
-		"--home-directory-type", "PATH", "--home-directory-mappings", `[{"Entry":"/x","Target":"/bucket/x"}]`)
-	if !strings.Contains(stderr, "InvalidRequestException") {
-		t.Fatalf("bad update-access: %q", stderr)
-	}
-	out = must("describe-access", "--server-id", id, "--external-id", groupSID)
-	if a, _ := out["Access"].(map[string]any); a["HomeDirectoryType"] != "LOGICAL" {
+	fails("UpdateAccess", map[string]any{"ServerId": id, "ExternalId": groupSID, "HomeDirectoryType": "PATH",
+		"HomeDirectoryMappings": []any{map[string]any{"Entry": "/x", "Target": "/bucket/x"}}}, "InvalidRequestException")
+	if a, _ := must("DescribeAccess", describe)["Access"].(map[string]any); a["HomeDirectoryType"] != "LOGICAL" {
 		t.Fatalf("rejected update changed the access: %v", a)
 	}
-	out = must("list-accesses", "--server-id", id)
-	if accs, _ := out["Accesses"].([]any); len(accs) != 1 {
-		t.Fatalf("list-accesses = %v", out)
+	if accs, _ := must("ListAccesses", map[string]any{"ServerId": id})["Accesses"].([]any); len(accs) != 1 {
+		t.Fatalf("ListAccesses: %v", accs)
 	}
-	must("delete-access", "--server-id", id, "--external-id", groupSID)
-	_, stderr = awsCLI(t, srv, "describe-access", "--server-id", id, "--external-id", groupSID)
-	if !strings.Contains(stderr, "ResourceNotFoundException") {
-		t.Fatalf("describe-access after delete: %q", stderr)
-	}
-	must("delete-server", "--server-id", id)
+	must("DeleteAccess", describe)
+	fails("DescribeAccess", describe, "ResourceNotFoundException")
+	must("DeleteServer", map[string]any{"ServerId": id})
+}
+
+// TestCLISmoke drives each service once through the AWS CLI: a resource is
+// created and read back, its JSON printed as the CLI prints AWS's. The
+// assertions of the scenarios live in the boto3 tests, which share one
+// Python process; the CLI starts one per command.
+func TestCLISmoke(t *testing.T) {
+	t.Parallel()
+	testkit.RequireAWSCLI(t)
+	t.Run("transfer", func(t *testing.T) {
+		t.Parallel()
+		srv := testkit.Start(t)
+		out, stderr := awsCLI(t, srv, "create-server", "--tags", "Key=env,Value=cli")
+		id, _ := out["ServerId"].(string)
+		if !strings.HasPrefix(id, "s-") {
+			t.Fatalf("create-server = %v %s", out, stderr)
+		}
+		out, stderr = awsCLI(t, srv, "describe-server", "--server-id", id)
+		if s, _ := out["Server"].(map[string]any); s["State"] != "ONLINE" || !strings.Contains(s["Arn"].(string), ":"+acctA+":") {
+			t.Fatalf("describe-server = %v %s", out, stderr)
+		}
+	})
+	t.Run("amplifybackend", func(t *testing.T) {
+		t.Parallel()
+		srv := testkit.Start(t)
+		out, stderr := abCLI(t, srv, "create-backend", "--app-id", abApp, "--app-name", "Example", "--backend-environment-name", "dev")
+		if out["AppId"] != abApp || out["JobId"] == nil {
+			t.Fatalf("create-backend = %v %s", out, stderr)
+		}
+		out, stderr = abCLI(t, srv, "get-backend", "--app-id", abApp, "--backend-environment-name", "dev")
+		if out["AppName"] != "Example" {
+			t.Fatalf("get-backend = %v %s", out, stderr)
+		}
+	})
+	t.Run("qapps", func(t *testing.T) {
+		t.Parallel()
+		e := startQApps(t)
+		def, err := jsonString(qaPaletteApp("")["appDefinition"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, stderr, err := cliJSON(t, e.url, qaUser1, "qapps", "create-q-app", "--instance-id", qaInstance, "--title", "From the CLI", "--app-definition", def)
+		if err != nil {
+			t.Fatalf("create-q-app: %v %s", err, stderr)
+		}
+		appID := qaStr(t, created, "appId")
+		listed, stderr, err := cliJSON(t, e.url, qaUser1, "qapps", "list-q-apps", "--instance-id", qaInstance)
+		if apps := qaList(t, listed, "apps"); err != nil || len(apps) != 1 || apps[0].(map[string]any)["appId"] != appID {
+			t.Fatalf("list-q-apps = %v %v %s", listed, err, stderr)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestTransferHostKeys(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)

@@ -45,6 +45,7 @@ const ExternalId = "S-1-1-12-1234567890-123456789-1234567890-1234";
 // TestTransferJSClient runs the access seed through @aws-sdk/client-transfer
 // (skipped unless node and the package are installed; see testkit.RunNode).
 func TestTransferJSClient(t *testing.T) {
+	t.Parallel()
 	srv := testkit.Start(t)
 	got := srv.RunNode(t, "@aws-sdk/client-transfer", trJSScript)
 	if arn, _ := got["arn"].(string); len(arn) < 40 || arn[:40] != "arn:aws:transfer:eu-west-1:111111111111:" || got["state"] != "ONLINE" {

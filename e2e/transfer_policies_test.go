@@ -12,6 +12,7 @@ import (
 )
 
 func TestTransferSecurityPolicies(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	p := transfer.NewListSecurityPoliciesPaginator(c, &transfer.ListSecurityPoliciesInput{MaxResults: aws.Int32(5)})
@@ -82,6 +83,7 @@ func TestTransferSecurityPolicies(t *testing.T) {
 }
 
 func TestTransferTestIdentityProvider(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	sm := mustCreateServer(t, c, nil)

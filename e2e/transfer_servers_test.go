@@ -20,6 +20,7 @@ var (
 )
 
 func TestTransferCreateServerDefaults(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, &transfer.CreateServerInput{Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("test")}}})
@@ -79,6 +80,7 @@ func TestTransferCreateServerDefaults(t *testing.T) {
 }
 
 func TestTransferCreateServerHostKey(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	for _, kind := range []string{"rsa", "ecdsa", "ed25519"} {
@@ -114,6 +116,7 @@ func TestTransferCreateServerHostKey(t *testing.T) {
 }
 
 func TestTransferServerCrossFieldRules(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	vpc := &types.EndpointDetails{VpcId: aws.String("vpc-0123456789abcdef0"), SubnetIds: []string{"subnet-0123456789abcdef0"}}
 	lambda := &types.IdentityProviderDetails{Function: aws.String("arn:aws:lambda:us-east-1:111111111111:function:idp")}
@@ -176,6 +179,7 @@ func TestTransferServerCrossFieldRules(t *testing.T) {
 }
 
 func TestTransferServerStateWaiters(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)
@@ -243,6 +247,7 @@ func TestTransferServerStateWaiters(t *testing.T) {
 }
 
 func TestTransferUpdateServer(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)
@@ -343,6 +348,7 @@ func TestTransferUpdateServer(t *testing.T) {
 }
 
 func TestTransferListServersPagination(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	want := map[string]bool{}
@@ -378,6 +384,7 @@ func TestTransferListServersPagination(t *testing.T) {
 }
 
 func TestTransferServerIsolation(t *testing.T) {
+	t.Parallel()
 	srv, a := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, a, nil)
@@ -417,6 +424,7 @@ func TestTransferServerIsolation(t *testing.T) {
 }
 
 func TestTransferDeleteServerCascades(t *testing.T) {
+	t.Parallel()
 	srv, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)

@@ -14,6 +14,7 @@ import (
 func tag(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
 
 func TestTransferTags(t *testing.T) {
+	t.Parallel()
 	srv, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, &transfer.CreateServerInput{Tags: []types.Tag{tag("env", "dev")}})

@@ -15,6 +15,7 @@ import (
 var keyID = regexp.MustCompile(`^key-[0-9a-f]{17}$`)
 
 func TestTransferUserLifecycle(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)
@@ -103,6 +104,7 @@ func TestTransferUserLifecycle(t *testing.T) {
 }
 
 func TestTransferUserRules(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	dir := directoryServer(t, c)
@@ -154,6 +156,7 @@ func TestTransferUserRules(t *testing.T) {
 }
 
 func TestTransferSSHKeys(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)
@@ -228,6 +231,7 @@ func mustPub(t testing.TB) string {
 }
 
 func TestTransferListUsersPagination(t *testing.T) {
+	t.Parallel()
 	_, c := newTransfer(t)
 	ctx := context.Background()
 	id := mustCreateServer(t, c, nil)

@@ -21,13 +21,7 @@ func (s *Server) RunNode(t testing.TB, pkg, script string) map[string]any {
 	if err != nil {
 		t.Skip("node is not installed")
 	}
-	nodePath := os.Getenv("ERSATZ_NODE_MODULES")
-	if nodePath == "" {
-		if out, err := exec.Command("npm", "root", "-g").Output(); err == nil {
-			nodePath = strings.TrimSpace(string(out))
-		}
-	}
-	env := append(os.Environ(), "NODE_PATH="+nodePath)
+	env := append(os.Environ(), "NODE_PATH="+nodeModules())
 	probe := exec.Command(node, "-e", "require.resolve("+strconvQuote(pkg)+")")
 	probe.Env = env
 	if err := probe.Run(); err != nil {
@@ -49,6 +43,17 @@ func (s *Server) RunNode(t testing.TB, pkg, script string) map[string]any {
 		t.Fatalf("node printed %q: %v", stdout.String(), err)
 	}
 	return got
+}
+
+// nodeModules is $ERSATZ_NODE_MODULES, else npm's global folder.
+func nodeModules() string {
+	if p := os.Getenv("ERSATZ_NODE_MODULES"); p != "" {
+		return p
+	}
+	if out, err := exec.Command("npm", "root", "-g").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	return ""
 }
 
 func strconvQuote(s string) string {

@@ -4,7 +4,6 @@
 package testkit
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -14,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/ersatz-dev/ersatz/internal/server"
+	"github.com/ersatz-dev/ersatz/ersatztest"
+	"github.com/ersatz-dev/ersatz/internal/inprocess"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -25,31 +25,21 @@ type Server struct {
 	Store store.Store
 }
 
-// Start runs Ersatz over an in-memory store until the test ends.
+// Start runs Ersatz over an in-memory store until the test ends, without
+// the Transfer data plane, through the public package ersatztest.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	return StartWith(t, memory.New())
 }
 
-// StartWith runs Ersatz over st until the test ends.
-func StartWith(t testing.TB, st store.Store) *Server {
+// StartWith runs Ersatz over st until the test ends (then closes st), with
+// ersatztest.Start and without the Transfer data plane; opts add to that.
+func StartWith(t testing.TB, st store.Store, opts ...ersatztest.Option) *Server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataDir: t.TempDir()})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		_ = srv.Close()
-		_ = st.Close()
-	})
-	return &Server{URL: hs.URL, Store: st}
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
+	t.Cleanup(func() { _ = st.Close() }) // after the server's own cleanup
+	opts = append([]ersatztest.Option{ersatztest.WithDataPlane(false), inprocess.WithBackend(st)}, opts...)
+	srv := ersatztest.Start(t, opts...)
+	return &Server{URL: srv.URL, Store: st}
 }
 
 // AWSConfig is an SDK config aimed at the server, with static credentials

@@ -11,14 +11,14 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/storetest"
-	"github.com/ersatz-dev/ersatz/internal/testkit"
+	"github.com/ersatz-dev/ersatz/internal/testkit/pgtest"
 )
 
 // testDSN returns the DSN of the test database, or skips the test.
-func testDSN(tb testing.TB) string { return testkit.PostgresDSN(tb) }
+func testDSN(tb testing.TB) string { return pgtest.PostgresDSN(tb) }
 
 // freshSchema is a DSN of an empty schema of its own, dropped at the end.
-func freshSchema(tb testing.TB) string { return testkit.PostgresSchema(tb) }
+func freshSchema(tb testing.TB) string { return pgtest.PostgresSchema(tb) }
 
 func openT(tb testing.TB, dsn string) *Store {
 	tb.Helper()

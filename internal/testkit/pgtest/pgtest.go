@@ -1,4 +1,7 @@
-package testkit
+// Package pgtest gives tests a PostgreSQL database: the one ERSATZ_TEST_POSTGRES names
+// (a fresh schema per test) or a cluster of their own. It imports nothing of
+// Ersatz, so the store packages' own tests can use it.
+package pgtest
 
 import (
 	"context"
