@@ -47,6 +47,8 @@ type config struct {
 	logLevel    string
 	secrets     string
 	jobDelay    time.Duration
+	metrics     bool
+	requestLog  int
 	http        httpserve.Config
 	transfer    *transferFlags
 }
@@ -123,6 +125,9 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 		return c, nil, err
 	}
 	fs.DurationVar(&c.jobDelay, "amplify-job-delay", jobDelay, "how long an Amplify Backend job stays in progress")
+	if err := addObserveFlags(fs, &c); err != nil {
+		return c, nil, err
+	}
 	if err := addHTTPFlags(fs, &c.http); err != nil {
 		return c, nil, err
 	}
@@ -140,6 +145,9 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 		if d <= 0 {
 			return c, nil, fmt.Errorf("--%s must be a positive duration, not %s", name, d)
 		}
+	}
+	if err := checkObserveFlags(c); err != nil {
+		return c, nil, err
 	}
 	if c.auth != "off" && c.auth != "sigv4" {
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
@@ -198,7 +206,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
 		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: cfg.jobDelay, IdentityProviders: idps,
-		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
+		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen), Metrics: cfg.metrics, RequestLog: cfg.requestLog})
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -213,6 +221,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	endpoint := "http://" + ln.Addr().String()
 	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "version", server.Version,
 		"max_connections", hs.Config().MaxConns,
+		"browse", endpoint+"/_ersatz/",
 		"try", "aws --endpoint-url "+endpoint+" transfer list-servers")
 	err = hs.Serve(ctx, ln)
 	log.Info("stopped")

@@ -46,6 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Admin serves /_ersatz/ paths; nil answers them 404.
 	Admin http.Handler
+	// Observer, when set, is told the outcome of every AWS API request
+	// (metrics, the request log); not of /_ersatz/ requests.
+	Observer Observer
 }
 
 type service struct {
@@ -100,9 +103,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	svc, opName := g.serve(rec, r, reqID)
-	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
-		slog.String("id", reqID), slog.String("service", svc), slog.String("operation", opName),
-		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+	g.finish(r.Context(), rec, start, reqID, svc, opName)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
@@ -110,6 +111,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	caller, err := g.authenticate(r, scope, scopeErr)
 	caller.RequestID = reqID
 	caller.Endpoint = endpointOf(r)
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.account, rec.region = caller.Account, caller.Region
+	}
 	svc := g.detect(r, scope, scopeErr)
 	if svc == nil {
 		writeUnrouted(w, r, err)
@@ -248,6 +252,7 @@ func (g *Gateway) decode(svc *service, r *http.Request, m *restjson.Match, in ap
 }
 
 func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
+	noteError(w, err)
 	var se api.ServiceError
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -264,12 +269,13 @@ func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
 
 // writeUnrouted answers a request no service claims.
 func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
-	if authErr != nil {
-		restjson.EncodeError(w, authErr)
-		return
+	err := authErr
+	if err == nil {
+		err = awserr.New(http.StatusNotFound, "UnknownOperationException",
+			"No service of Ersatz handles %s %s", r.Method, r.URL.Path)
 	}
-	restjson.EncodeError(w, awserr.New(http.StatusNotFound, "UnknownOperationException",
-		"No service of Ersatz handles %s %s", r.Method, r.URL.Path))
+	noteError(w, err)
+	restjson.EncodeError(w, err)
 }
 
 // endpointOf is the base URL the client used to reach the server.
@@ -294,7 +300,9 @@ func newRequestID() string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status          int
+	account, region string
+	err             error
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
