@@ -201,4 +201,3 @@ func rawTransfer(t *testing.T, base, op, body string) string {
 	}
 	return string(b)
 }
-

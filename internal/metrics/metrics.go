@@ -49,6 +49,9 @@ func New() *Metrics {
 			Help: "Attempts of store transactions beyond their first (a conflict or a lost connection ran them again), by kind.",
 		}, []string{"kind"}),
 	}
+	for _, kind := range []string{"view", "update"} {
+		m.txRetry.WithLabelValues(kind) // exported at 0 before the first retry
+	}
 	m.reg.MustRegister(m.requests, m.latency, m.txTime, m.txRetry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
