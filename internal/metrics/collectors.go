@@ -39,6 +39,9 @@ type stateCollector struct {
 
 // StateCollector reads jobs and executions from st at each scrape.
 func StateCollector(st store.Store, log *slog.Logger) prometheus.Collector {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &stateCollector{st: st, log: log}
 }
 
@@ -63,7 +66,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// CountStatuses counts Amplify Backend jobs and Transfer workflow
+// countStatuses counts Amplify Backend jobs and Transfer workflow
 // executions by status.
 func countStatuses(ctx context.Context, st store.Store) (jobs, execs map[string]int, err error) {
 	err = st.View(ctx, func(tx store.Tx) error {
