@@ -131,8 +131,26 @@ func (e *seenEnv) seed(t *testing.T) (seeded, func()) {
 	if err != nil {
 		t.Fatalf("sftp: %v", err)
 	}
-	if _, err := client.Getwd(); err != nil {
-		t.Fatalf("sftp getwd: %v", err)
+	// A file written (20 bytes) and read back (20 bytes), then renamed.
+	f, err := client.Create("seen.txt")
+	if err == nil {
+		_, err = f.Write([]byte("twenty bytes of text"))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		f, err = client.Open("seen.txt")
+		if err == nil {
+			_, err = io.ReadAll(f)
+			_ = f.Close()
+		}
+	}
+	if err == nil {
+		err = client.Rename("seen.txt", "kept.txt")
+	}
+	if err != nil {
+		t.Fatalf("sftp: %v", err)
 	}
 	return s, func() {
 		_ = client.Close()

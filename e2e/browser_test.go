@@ -122,7 +122,11 @@ func TestResourceBrowserInChromium(t *testing.T) {
 
 	dp := dom(t, bin, e.URL+"/_ersatz/ui/dataplane")
 	for _, want := range []string{s.serverID, s.addr, "<td>yes</td>", "<td>" + s.userName + "</td><td>publickey</td>",
-		"refused", "is not one of the user's 1 keys"} {
+		"refused", "is not one of the user's 1 keys",
+		"<td>write</td><td><code>/bucket/home/" + s.userName + "/seen.txt</code></td><td class=\"num\">20</td>",
+		"<td>read</td><td><code>/bucket/home/" + s.userName + "/seen.txt</code></td><td class=\"num\">20</td>",
+		"<td>rename</td><td><code>/bucket/home/" + s.userName + "/seen.txt</code> → <code>/bucket/home/" + s.userName + "/kept.txt</code>",
+		"SFTP 20 in, 20 out"} {
 		if !strings.Contains(dp, want) {
 			t.Errorf("the data plane page lacks %q:\n%s", want, dp)
 		}

@@ -77,6 +77,9 @@ func TestMetricsCountRequestsStoreDataPlaneAndJobs(t *testing.T) {
 		{`ersatz_transfer_logins_total{outcome="success",protocol="SFTP"}`, 1, 1},
 		{`ersatz_transfer_logins_total{outcome="refused",protocol="SFTP"}`, 1, 1},
 		{`ersatz_amplifybackend_jobs{status="COMPLETED"}`, 3, 3},
+		{`ersatz_transfer_bytes_total{direction="in",protocol="SFTP"}`, 20, 20},
+		{`ersatz_transfer_bytes_total{direction="out",protocol="SFTP"}`, 20, 20},
+		{`ersatz_transfer_bytes_total{direction="in",protocol="FTP"}`, 0, 0},
 	}
 	for _, c := range checks {
 		if v := metricValue(t, body, c.series); v < c.min || v > c.max {

@@ -506,6 +506,13 @@ type dataplaneData struct {
 	Listeners []dataplane.ServerStatus
 	Sessions  []dataplane.Session
 	Logins    []dataplane.LoginAttempt
+	FileOps   []dataplane.FileOp
+	Bytes     []protocolBytes
+}
+
+type protocolBytes struct {
+	Protocol string
+	In, Out  int64
 }
 
 func (b *Browser) dataplane(w http.ResponseWriter, r *http.Request) {
@@ -517,6 +524,11 @@ func (b *Browser) dataplane(w http.ResponseWriter, r *http.Request) {
 		sort.Slice(d.Sessions, func(i, j int) bool {
 			return d.Sessions[i].ServerID+d.Sessions[i].UserName < d.Sessions[j].ServerID+d.Sessions[j].UserName
 		})
+		d.FileOps = dp.FileOps(200)
+		st := dp.Stats()
+		for _, proto := range []string{dataplane.ProtoSFTP, dataplane.ProtoFTPS, dataplane.ProtoFTP} {
+			d.Bytes = append(d.Bytes, protocolBytes{Protocol: proto, In: st.Bytes[proto].In, Out: st.Bytes[proto].Out})
+		}
 		logins := dp.Logins("", 200)
 		for i := len(logins) - 1; i >= 0; i-- {
 			d.Logins = append(d.Logins, logins[i])

@@ -298,6 +298,8 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 			})
 		}
 	}
+	cfg.Traffic = m.seen.traffic(id.protocol)
+	cfg.OnOp = func(op vfs.FileOp) { m.seen.fileOp(m.now().UTC(), id, user, op) }
 	var f *vfs.FS
 	cfg.OnClose = func() { m.sessions.remove(f) }
 	f, err := vfs.New(cfg)

@@ -109,6 +109,8 @@ var (
 		"Open SFTP, FTPS and FTP sessions of Transfer servers, by protocol.", []string{"protocol"}, nil)
 	loginsDesc = prometheus.NewDesc("ersatz_transfer_logins_total",
 		"Login attempts to Transfer servers, by protocol and outcome (success or refused).", []string{"protocol", "outcome"}, nil)
+	bytesDesc = prometheus.NewDesc("ersatz_transfer_bytes_total",
+		"Bytes moved through the files of Transfer sessions, by protocol and direction (in: uploaded, out: downloaded).", []string{"protocol", "direction"}, nil)
 )
 
 // dataPlaneCollector reads the data plane's counts at each scrape.
@@ -120,6 +122,7 @@ func DataPlaneCollector(dp *dataplane.Manager) prometheus.Collector { return dat
 func (c dataPlaneCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- sessionsDesc
 	ch <- loginsDesc
+	ch <- bytesDesc
 }
 
 func (c dataPlaneCollector) Collect(ch chan<- prometheus.Metric) {
@@ -129,5 +132,10 @@ func (c dataPlaneCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range st.Logins {
 		ch <- prometheus.MustNewConstMetric(loginsDesc, prometheus.CounterValue, float64(n), k.Protocol, k.Outcome)
+	}
+	for _, proto := range []string{dataplane.ProtoSFTP, dataplane.ProtoFTPS, dataplane.ProtoFTP} {
+		b := st.Bytes[proto]
+		ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.CounterValue, float64(b.In), proto, "in")
+		ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.CounterValue, float64(b.Out), proto, "out")
 	}
 }
