@@ -23,6 +23,14 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	txTime   *prometheus.HistogramVec
 	txRetry  *prometheus.CounterVec
+	// tx are the series of store transactions, looked up once: a
+	// transaction then costs no label hashing.
+	tx map[string]txSeries
+}
+
+type txSeries struct {
+	ok, failed prometheus.Observer
+	retries    prometheus.Counter
 }
 
 // New returns the metrics of one Ersatz, with the Go runtime's and the
@@ -49,8 +57,10 @@ func New() *Metrics {
 			Help: "Attempts of store transactions beyond their first (a conflict or a lost connection ran them again), by kind.",
 		}, []string{"kind"}),
 	}
+	m.tx = map[string]txSeries{}
 	for _, kind := range []string{"view", "update"} {
-		m.txRetry.WithLabelValues(kind) // exported at 0 before the first retry
+		m.tx[kind] = txSeries{ok: m.txTime.WithLabelValues(kind, "ok"), failed: m.txTime.WithLabelValues(kind, "error"),
+			retries: m.txRetry.WithLabelValues(kind)} // the retries are exported at 0 before the first
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.txTime, m.txRetry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -68,13 +78,14 @@ func (m *Metrics) Observe(_ context.Context, o *gateway.Outcome) {
 
 // observeTx counts one store transaction of attempts attempts.
 func (m *Metrics) observeTx(kind string, took time.Duration, attempts int, err error) {
-	outcome := "ok"
+	s := m.tx[kind]
 	if err != nil {
-		outcome = "error"
+		s.failed.Observe(took.Seconds())
+	} else {
+		s.ok.Observe(took.Seconds())
 	}
-	m.txTime.WithLabelValues(kind, outcome).Observe(took.Seconds())
 	if attempts > 1 {
-		m.txRetry.WithLabelValues(kind).Add(float64(attempts - 1))
+		s.retries.Add(float64(attempts - 1))
 	}
 }
 
