@@ -51,6 +51,8 @@ type config struct {
 	secrets     string
 	seed        string
 	jobDelay    amplifybackend.JobDelay
+	metrics     bool
+	requestLog  int
 	http        httpserve.Config
 	transfer    *transferFlags
 }
@@ -139,6 +141,7 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 	c.jobDelay = amplifybackend.JobDelay{Min: amplifybackend.DefaultJobDelay, Max: amplifybackend.DefaultJobDelay}
 	fs.Var((*jobDelayFlag)(&c.jobDelay), "amplify-job-delay",
 		"how long an Amplify Backend job stays in progress: a duration (0: at once) or a range MIN~MAX of random jitter, e.g. 2s~5s")
+	addObserveFlags(fs, &c)
 	addHTTPFlags(fs, &c.http)
 	c.transfer = addTransferFlags(fs)
 	for _, add := range extra {
@@ -161,6 +164,9 @@ func parseFlags(name string, args []string, stderr io.Writer, extra ...func(*fla
 		if d <= 0 {
 			return c, nil, fmt.Errorf("--%s must be a positive duration, not %s", name, d)
 		}
+	}
+	if err := checkObserveFlags(c); err != nil {
+		return c, nil, err
 	}
 	if c.auth != "off" && c.auth != "sigv4" {
 		return c, nil, fmt.Errorf("--auth must be off or sigv4, not %q", c.auth)
@@ -224,7 +230,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 
 	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
 		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: &cfg.jobDelay, IdentityProviders: idps,
-		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen)})
+		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen), Metrics: cfg.metrics, RequestLog: cfg.requestLog})
 	defer srv.Close()
 	if cfg.seed != "" {
 		if err := loadSeed(ctx, cfg.seed, st, srv, cfg.region, log); err != nil {
@@ -244,6 +250,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	endpoint := "http://" + ln.Addr().String()
 	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "version", server.Version,
 		"max_connections", hs.Config().MaxConns,
+		"browse", endpoint+"/_ersatz/",
 		"try", tryCommand(endpoint, cfg.region))
 	err = hs.Serve(ctx, ln)
 	log.Info("stopped")

@@ -84,8 +84,8 @@ func (h *Handler) HandlePublic(pattern string, handler http.Handler) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if handler, pattern := h.public.Handler(r); pattern != "" {
-		handler.ServeHTTP(w, r)
+	if _, pattern := h.public.Handler(r); pattern != "" {
+		h.public.ServeHTTP(w, r) // ServeHTTP, not the handler: it sets the path's wildcards
 		return
 	}
 	if err := h.authorize(r); err != nil {

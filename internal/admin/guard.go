@@ -137,3 +137,27 @@ func sameOrigin(origin string, r *http.Request) bool {
 	}
 	return strings.EqualFold(u.Host, r.Host)
 }
+
+// Authorize decides whether r may read a guarded endpoint, as the admin
+// endpoints do: for pages that answer a refusal their own way (the
+// resource browser sends a browser to its login form).
+func (h *Handler) Authorize(r *http.Request) error { return h.authorize(r) }
+
+// CheckFormPost refuses a form post (the resource browser's login and
+// logout) that a page of another site could have made: one to a Host that
+// is not an IP address or localhost, one whose Origin is not this server,
+// or one whose Sec-Fetch-Site names another site.
+func CheckFormPost(r *http.Request) error {
+	if err := checkBrowserHost(r); err != nil {
+		return err
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+		return awserr.New(http.StatusForbidden, "AccessDeniedException",
+			"Cross-site request refused: Origin %q is not this server (%s)", origin, r.Host)
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return awserr.New(http.StatusForbidden, "AccessDeniedException",
+			"Cross-site request refused: Sec-Fetch-Site is %q", site)
+	}
+	return nil
+}

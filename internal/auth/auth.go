@@ -293,3 +293,12 @@ func (t *Trusting) Authenticate(r *http.Request, _ []*api.Service) (api.Caller, 
 	}
 	return c, nil
 }
+
+// CheckAdminSecret reports whether accessKeyID and secret are those of a
+// credential marked admin (the resource browser's login form: a browser
+// cannot sign requests). The secret is compared in constant time.
+func (a *SigV4) CheckAdminSecret(accessKeyID, secret string) bool {
+	cred, ok := a.creds.Lookup(accessKeyID)
+	same := subtle.ConstantTimeCompare([]byte(cred.SecretAccessKey), []byte(secret)) == 1
+	return ok && same && cred.Admin && secret != ""
+}

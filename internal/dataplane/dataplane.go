@@ -91,6 +91,8 @@ type Manager struct {
 	backoff *loginBackoff
 	// sessions are the open sessions, checked at every reconciliation.
 	sessions sessions
+	// seen counts bytes by protocol and keeps the last file operations.
+	seen seen
 	// closers run at Close, after the sessions and upload hooks end.
 	closers []func() error
 

@@ -44,11 +44,12 @@ type LoginAttempt struct {
 	Event string `json:"event,omitempty"`
 }
 
-// loginLog keeps the last attempts.
+// loginLog keeps the last attempts, and counts every attempt.
 type loginLog struct {
-	mu   sync.Mutex
-	max  int
-	ring []LoginAttempt
+	mu     sync.Mutex
+	max    int
+	ring   []LoginAttempt
+	counts map[LoginCount]uint64
 }
 
 func newLoginLog(max int) *loginLog { return &loginLog{max: max} }
@@ -56,6 +57,12 @@ func newLoginLog(max int) *loginLog { return &loginLog{max: max} }
 func (l *loginLog) add(a LoginAttempt) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if a.Event == "" {
+		if l.counts == nil {
+			l.counts = map[LoginCount]uint64{}
+		}
+		l.counts[LoginCount{Protocol: a.Protocol, Outcome: outcome(a.Success)}]++
+	}
 	l.ring = append(l.ring, a)
 	if len(l.ring) > l.max {
 		l.ring = slices.Delete(l.ring, 0, len(l.ring)-l.max)
@@ -291,6 +298,8 @@ func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p tra
 			})
 		}
 	}
+	cfg.Traffic = m.seen.traffic(id.protocol)
+	cfg.OnOp = func(op vfs.FileOp) { m.seen.fileOp(m.now().UTC(), id, user, op) }
 	var f *vfs.FS
 	cfg.OnClose = func() { m.sessions.remove(f) }
 	f, err := vfs.New(cfg)

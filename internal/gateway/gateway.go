@@ -51,6 +51,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Admin serves /_ersatz/ paths; nil answers them 404.
 	Admin http.Handler
+	// Observer, when set, is told the outcome of every AWS API request
+	// (metrics, the request log); not of /_ersatz/ requests.
+	Observer Observer
 }
 
 type service struct {
@@ -110,15 +113,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.opts.Admin.ServeHTTP(w, r)
 		return
 	}
-	if !g.log.Enabled(r.Context(), slog.LevelDebug) {
-		g.serve(w, r, reqID)
+	if g.opts.Observer == nil && !g.log.Enabled(r.Context(), slog.LevelInfo) {
+		g.serve(w, r, reqID) // nothing records the outcome
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w}
 	svc, opName := g.serve(rec, r, reqID)
-	g.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
-		slog.String("id", reqID), slog.String("service", svc), slog.String("operation", opName),
-		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+	g.finish(r.Context(), rec, start, reqID, svc, opName)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (svcName, opName string) {
@@ -139,6 +140,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	svc := signer
 	if svc == nil && len(claimed) > 0 {
 		svc = g.bySigner[claimed[0].Name]
+	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.account, rec.region = caller.Account, caller.Region
 	}
 	if svc == nil {
 		writeUnrouted(w, r, err)
@@ -248,6 +252,7 @@ func (g *Gateway) claimed(r *http.Request) []*api.Service {
 }
 
 func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
+	noteError(w, err)
 	var se api.ServiceError
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -260,12 +265,13 @@ func (g *Gateway) writeError(w http.ResponseWriter, svc *service, err error) {
 
 // writeUnrouted answers a request no service claims.
 func writeUnrouted(w http.ResponseWriter, r *http.Request, authErr error) {
-	if authErr != nil {
-		restjson.EncodeError(w, authErr)
-		return
+	err := authErr
+	if err == nil {
+		err = awserr.New(http.StatusNotFound, "UnknownOperationException",
+			"No service of Ersatz handles %s %s", r.Method, r.URL.Path)
 	}
-	restjson.EncodeError(w, awserr.New(http.StatusNotFound, "UnknownOperationException",
-		"No service of Ersatz handles %s %s", r.Method, r.URL.Path))
+	noteError(w, err)
+	restjson.EncodeError(w, err)
 }
 
 // endpointOf is the base URL the client used to reach the server.
@@ -304,7 +310,9 @@ func newRequestID() string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status          int
+	account, region string
+	err             error
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -9,14 +9,19 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ersatz-dev/ersatz/internal/admin"
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/auth"
+	"github.com/ersatz-dev/ersatz/internal/browser"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/directory"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
+	"github.com/ersatz-dev/ersatz/internal/metrics"
+	"github.com/ersatz-dev/ersatz/internal/reqlog"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
@@ -53,6 +58,13 @@ type Config struct {
 	// DataPlane, when set, runs the Transfer data plane (SFTP, FTPS and FTP
 	// listeners of ONLINE servers) between Start and Close.
 	DataPlane *dataplane.Config
+	// Metrics serves GET /metrics (guarded as the admin endpoints are) and
+	// measures requests, store transactions, the data plane, and Amplify
+	// Backend jobs and Transfer executions.
+	Metrics bool
+	// RequestLog is how many requests GET /_ersatz/requests and the
+	// resource browser keep (0: none).
+	RequestLog int
 }
 
 // Server is a configured Ersatz.
@@ -151,6 +163,12 @@ func New(cfg Config) *Server {
 		}
 		cfg.DataPlane = &dp
 	}
+	plainStore := cfg.Store
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New()
+		cfg.Store = m.Store(cfg.Store)
+	}
 	svcs := newServices(cfg)
 	services := svcs.apis()
 	provers := cfg.AdminProvers
@@ -160,6 +178,13 @@ func New(cfg Config) *Server {
 	filesDir := cfg.DataDir
 	if filesDir == "" {
 		filesDir = transfer.DefaultDataDir
+	}
+	// A browser cannot sign requests: under --auth sigv4 an admin logs in to
+	// the resource browser once and keeps a session cookie.
+	var sessions *browser.Sessions
+	if c, ok := cfg.Auth.(interface{ CheckAdminSecret(string, string) bool }); ok {
+		sessions = browser.NewSessions(c.CheckAdminSecret)
+		provers = append(provers, sessions)
 	}
 	adm := admin.New(cfg.Store, services, Version, time.Now(), log,
 		admin.WithProvers(provers...), admin.WithSecrets(Secrets()...),
@@ -171,15 +196,65 @@ func New(cfg Config) *Server {
 	// Q Apps hands out download and upload URLs served here, unsigned like
 	// S3 presigned URLs.
 	adm.HandlePublic(qapps.RoutePrefix, svcs.qapps.Routes())
-	gw := gateway.New(gateway.Options{
+	var observers gatewayObservers
+	requests := reqlog.New(cfg.RequestLog)
+	if cfg.RequestLog > 0 {
+		observers = append(observers, requests)
+	}
+	adm.Handle("GET /_ersatz/requests", requests.Handler(admin.WriteJSON))
+	if m != nil {
+		observers = append(observers, m)
+		mustRegister(m, metrics.StateCollector(plainStore, log))
+		if s.dataplane != nil {
+			mustRegister(m, metrics.DataPlaneCollector(s.dataplane))
+		}
+		adm.Handle("GET /metrics", m.Handler())
+	}
+	br, err := browser.New(browser.Config{Store: cfg.Store, Services: services, Authorize: adm.Authorize,
+		Sessions: sessions, DataPlane: s.dataplane, Requests: requests, Version: Version, Log: log})
+	if err != nil {
+		panic(err) // the embedded templates do not parse: a build error
+	}
+	for pattern, h := range br.Routes() {
+		adm.HandlePublic(pattern, h)
+	}
+	gopts := gateway.Options{
 		Services:      services,
 		DefaultRegion: cfg.DefaultRegion,
 		Auth:          cfg.Auth,
 		Logger:        log,
 		Admin:         adm,
-	})
+	}
+	if len(observers) > 0 {
+		gopts.Observer = observers
+	}
+	gw := gateway.New(gopts)
 	s.handler = gw
+	if m != nil {
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" {
+				adm.ServeHTTP(w, r)
+				return
+			}
+			gw.ServeHTTP(w, r)
+		})
+	}
 	return s
+}
+
+// gatewayObservers tells each of its observers.
+type gatewayObservers []gateway.Observer
+
+func (os gatewayObservers) Observe(ctx context.Context, o *gateway.Outcome) {
+	for _, ob := range os {
+		ob.Observe(ctx, o)
+	}
+}
+
+func mustRegister(m *metrics.Metrics, c prometheus.Collector) {
+	if err := m.Register(c); err != nil {
+		panic(err) // two collectors of one metric: a build error
+	}
 }
 
 // Start starts the data plane, when configured.

@@ -206,6 +206,8 @@ type File struct {
 	failed   atomic.Bool
 	once     sync.Once
 	closeErr error
+	// read and written count the bytes moved through the file.
+	read, written atomic.Int64
 }
 
 // Name is the file's virtual path.
@@ -235,6 +237,13 @@ func (h *File) Close() error {
 			}
 		}
 		h.closeErr = h.File.Close()
+		if h.fs.cfg.OnOp != nil {
+			op := FileOp{Op: OpRead, Path: h.n.virtual, Bytes: h.read.Load()}
+			if h.write {
+				op.Op, op.Bytes = OpWrite, h.written.Load()
+			}
+			h.fs.cfg.OnOp(op)
+		}
 		if h.write && h.closeErr == nil && h.fs.cfg.OnUpload != nil {
 			h.fs.cfg.OnUpload(Upload{Path: h.n.virtual, Container: h.n.container, Key: h.n.key, Size: size, Partial: h.failed.Load()})
 		}
@@ -344,7 +353,7 @@ func (f *FS) Mkdir(p string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(root.Mkdir(n.key, 0o755))
+	return f.done(FileOp{Op: OpMkdir, Path: n.virtual}, mapErr(root.Mkdir(n.key, 0o755)))
 }
 
 // Remove deletes a file. A mapping's target cannot be removed.
@@ -373,7 +382,7 @@ func (f *FS) Remove(p string) error {
 	if !fi.Mode().IsRegular() {
 		return ErrDenied // a link planted on the host is left alone
 	}
-	return mapErr(root.Remove(n.key))
+	return f.done(FileOp{Op: OpRemove, Path: n.virtual}, mapErr(root.Remove(n.key)))
 }
 
 // Rmdir deletes an empty folder. A mapping's target, or a folder holding
@@ -403,7 +412,7 @@ func (f *FS) Rmdir(p string) error {
 	if n.fileOnly {
 		return ErrNotDir
 	}
-	return mapErr(root.Remove(n.key))
+	return f.done(FileOp{Op: OpRmdir, Path: n.virtual}, mapErr(root.Remove(n.key)))
 }
 
 // Rename moves a file or folder. With overwrite an existing target file is
@@ -465,7 +474,7 @@ func (f *FS) Rename(from, to string, overwrite bool) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return mapErr(err)
 	}
-	return mapErr(sroot.Rename(src.key, droot, dst.key))
+	return f.done(FileOp{Op: OpRename, Path: src.virtual, To: dst.virtual}, mapErr(sroot.Rename(src.key, droot, dst.key)))
 }
 
 // holdsTarget reports whether n is the target of one of the session's

@@ -77,6 +77,12 @@ type Config struct {
 	OnUpload func(Upload)
 	// OnClose is called once, when the session's file system is closed.
 	OnClose func()
+	// Traffic, when set, counts the bytes read and written through the
+	// session's files.
+	Traffic *Traffic
+	// OnOp, when set, is told each operation on a file that succeeded (a
+	// file read or written when it is closed).
+	OnOp func(FileOp)
 }
 
 // Errors. They wrap the os errors the SFTP and FTP servers translate.
