@@ -16,6 +16,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
+	"github.com/ersatz-dev/ersatz/internal/s3api"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
@@ -150,7 +152,26 @@ func New(cfg Config) *Server {
 		Logger:        log,
 		Admin:         adm,
 	})
-	s.handler = gw
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		dataDir = transfer.DefaultDataDir
+	}
+	s3 := s3api.New(s3api.Options{
+		Store:         localfs.New(files.New(dataDir).Dir()),
+		Auth:          cfg.Auth,
+		DefaultRegion: cfg.DefaultRegion,
+		Logger:        log,
+		AccountOf:     gateway.AccountOf,
+	})
+	// S3 requests (signed for s3, or addressed to a bucket by host name)
+	// go to the S3 API; every other request walks the gateway.
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s3api.IsS3(r) {
+			s3.ServeHTTP(w, r)
+			return
+		}
+		gw.ServeHTTP(w, r)
+	})
 	return s
 }
 

@@ -492,6 +492,18 @@ func (s *Signature) Verify(r *http.Request, body []byte, secret string) error {
 	if err != nil {
 		return err
 	}
+	return s.verifyHashes(r, hashes, secret)
+}
+
+// VerifyPayloadHash checks the signature as Verify does, with the payload
+// hash the request declares (its X-Amz-Content-Sha256, as S3 clients send
+// it) instead of one computed from a body read whole: a hex hash must then
+// be checked against the body while it streams (the caller's part).
+func (s *Signature) VerifyPayloadHash(r *http.Request, payloadHash, secret string) error {
+	return s.verifyHashes(r, []string{payloadHash}, secret)
+}
+
+func (s *Signature) verifyHashes(r *http.Request, hashes []string, secret string) error {
 	got, err := hex.DecodeString(s.Signature)
 	if err != nil || len(got) != sha256.Size {
 		got = nil // compare anyway, so the timing does not depend on the form of the signature
