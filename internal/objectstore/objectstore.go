@@ -17,16 +17,16 @@ import (
 
 // Limits of S3 itself that every backend enforces.
 const (
-	MaxKeyLen        = 1024                    // bytes of a key
-	MaxPutSize       = 5 << 30                 // bytes of one PutObject (5 GiB)
-	MinPartSize      = 5 << 20                 // bytes of every part but the last (5 MiB)
-	MaxPartSize      = 5 << 30                 // bytes of one part (5 GiB)
-	MaxPartNumber    = 10000                   // parts of one upload are numbered 1..10000
-	MaxObjectSize    = 5 << 40                 // bytes of one object (5 TiB)
-	MaxTags          = 10                      // tags of one object
-	MaxTagKeyLen     = 128                     // characters of a tag key
-	MaxTagValueLen   = 256                     // characters of a tag value
-	DefaultListLimit = 1000                    // keys of one list page
+	MaxKeyLen        = 1024    // bytes of a key
+	MaxPutSize       = 5 << 30 // bytes of one PutObject (5 GiB)
+	MinPartSize      = 5 << 20 // bytes of every part but the last (5 MiB)
+	MaxPartSize      = 5 << 30 // bytes of one part (5 GiB)
+	MaxPartNumber    = 10000   // parts of one upload are numbered 1..10000
+	MaxObjectSize    = 5 << 40 // bytes of one object (5 TiB)
+	MaxTags          = 10      // tags of one object
+	MaxTagKeyLen     = 128     // characters of a tag key
+	MaxTagValueLen   = 256     // characters of a tag value
+	DefaultListLimit = 1000    // keys of one list page
 )
 
 // Errors a backend returns (wrapped with context).
