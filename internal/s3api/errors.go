@@ -124,9 +124,15 @@ func (s *statusWriter) WriteHeader(code int) {
 	if s.b.etag != "" && s.b.last == nil {
 		s.Header().Set("ETag", s.b.etag)
 	}
-	for k := range s.Header() {
-		if strings.HasPrefix(k, "Access-Control-") {
-			s.Header().Del(k)
+	h := s.Header()
+	for k, v := range h {
+		switch {
+		case strings.HasPrefix(k, "Access-Control-"):
+			delete(h, k)
+		case strings.HasPrefix(k, "X-Amz-Meta-"):
+			// S3 sends user metadata names lower-case, as they were stored.
+			delete(h, k)
+			h["x-amz-meta-"+strings.ToLower(k[len("X-Amz-Meta-"):])] = v
 		}
 	}
 	s.Header().Set("X-Amz-Request-Id", s.reqID)

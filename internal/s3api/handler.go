@@ -212,7 +212,8 @@ func (h *Handler) check(r *http.Request, account string, t Target) error {
 	if q.Has("uploads") && t.Key == "" && r.Method == http.MethodGet {
 		return newError(http.StatusNotImplemented, "NotImplemented", "ListMultipartUploads is not implemented by Ersatz")
 	}
-	if t.Bucket != "" {
+	creating := t.Bucket != "" && t.Key == "" && r.Method == http.MethodPut && onlyPresign(q)
+	if t.Bucket != "" && !creating {
 		if err := h.owned(r.Context(), account, t.Bucket); err != nil {
 			return err
 		}
