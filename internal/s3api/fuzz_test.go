@@ -1,0 +1,104 @@
+package s3api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/s3api"
+)
+
+func TestHostBucket(t *testing.T) {
+	for _, tc := range []struct {
+		host, bucket string
+		ok           bool
+	}{
+		{"127.0.0.1:4566", "", false},
+		{"localhost:4566", "", false},
+		{"my-bucket.localhost:4566", "my-bucket", true},
+		{"my.dotted.bucket.localhost", "my.dotted.bucket", true},
+		{"logs.s3.localhost.localstack.cloud:4566", "logs", true},
+		{"logs.s3-eu-west-1.example.com", "logs", true},
+		{"ersatz.internal:4566", "", false},
+		{"[::1]:4566", "", false},
+		{".localhost", "", false},
+	} {
+		b, ok := s3api.HostBucket(tc.host)
+		if b != tc.bucket || ok != tc.ok {
+			t.Errorf("HostBucket(%q) = %q, %v; want %q, %v", tc.host, b, ok, tc.bucket, tc.ok)
+		}
+	}
+}
+
+func TestParseTagging(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]string
+		ok   bool
+	}{
+		{"a=1&b=two%20words", map[string]string{"a": "1", "b": "two words"}, true},
+		{"a=1&a=2", nil, false},
+		{"%zz=1", nil, false},
+		{strings.Repeat("k", 129) + "=v", nil, false},
+		{"k0=&k1=&k2=&k3=&k4=&k5=&k6=&k7=&k8=&k9=&k10=", nil, false},
+	} {
+		got, err := s3api.ParseTagging(tc.in)
+		if (err == nil) != tc.ok || len(got) != len(tc.want) {
+			t.Errorf("ParseTagging(%q) = %v, %v", tc.in, got, err)
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("ParseTagging(%q)[%q] = %q, want %q", tc.in, k, got[k], v)
+			}
+		}
+	}
+}
+
+// FuzzHostBucket: any Host header gives a bucket only when the host has
+// a base after it, and never panics.
+func FuzzHostBucket(f *testing.F) {
+	for _, s := range []string{"b.localhost:1", "x.s3.y", "127.0.0.1", "a.s3-", "..localhost", "[::1]:80", "%00.localhost"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		b, ok := s3api.HostBucket(host)
+		if ok && (b == "" || !strings.Contains(strings.ToLower(host), b)) {
+			t.Fatalf("HostBucket(%q) = %q", host, b)
+		}
+		tg := s3api.ParseTarget(host, "/k/x")
+		if ok && tg.Bucket != b {
+			t.Fatalf("ParseTarget(%q) bucket %q, HostBucket %q", host, tg.Bucket, b)
+		}
+	})
+}
+
+// FuzzParseTagging: the x-amz-tagging header decoder accepts only tag sets
+// within S3's rules.
+func FuzzParseTagging(f *testing.F) {
+	for _, s := range []string{"a=1", "a=1&a=2", "=", "%", "a=%E2%82%AC", strings.Repeat("a", 200) + "=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tags, err := s3api.ParseTagging(v)
+		if err == nil && objectstore.ValidTags(tags) != nil {
+			t.Fatalf("ParseTagging(%q) accepted invalid tags %v", v, tags)
+		}
+	})
+}
+
+// FuzzParseTaggingDoc: the PutObjectTagging body decoder.
+func FuzzParseTaggingDoc(f *testing.F) {
+	for _, s := range []string{
+		`<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>`,
+		`<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>`,
+		`<Tagging>`, ``, `<x/>`, `<Tagging><TagSet><Tag><Key></Key></Tag></TagSet></Tagging>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tags, err := s3api.ParseTaggingDoc(body)
+		if err == nil && objectstore.ValidTags(tags) != nil {
+			t.Fatalf("ParseTaggingDoc(%q) accepted invalid tags %v", body, tags)
+		}
+	})
+}
