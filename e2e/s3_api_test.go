@@ -266,3 +266,47 @@ func TestS3APIBoto(t *testing.T) {
 		t.Fatalf("missing key: %v", berr)
 	}
 }
+
+// Operations Ersatz does not serve answer 501 NotImplemented, never a
+// plain listing or write of the bucket or object they name.
+func TestS3Unserved(t *testing.T) {
+	t.Parallel()
+	srv := testkit.Start(t)
+	ctx := context.Background()
+	c := s3Client(srv.URL, acctA)
+	b := aws.String("plain-bucket")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	putString(t, c, "plain-bucket", "k", "v")
+	calls := map[string]func() error{
+		"GetBucketAcl": func() error { _, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b}); return err },
+		"PutObjectAcl": func() error {
+			_, err := c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: b, Key: aws.String("k"), ACL: s3types.ObjectCannedACLPrivate})
+			return err
+		},
+		"GetBucketVersioning": func() error { _, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b}); return err },
+		"ListMultipartUploads": func() error {
+			_, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: b})
+			return err
+		},
+		"GetBucketTagging": func() error { _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); return err },
+		"UploadPartCopy": func() error {
+			cm, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("m")})
+			if err != nil {
+				return err
+			}
+			_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: b, Key: aws.String("m"), UploadId: cm.UploadId,
+				PartNumber: aws.Int32(1), CopySource: aws.String("plain-bucket/k")})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); apiCode(err) != "NotImplemented" || s3Status(err) != 501 {
+			t.Errorf("%s: %v, want 501 NotImplemented", name, err)
+		}
+	}
+	if got, _ := getString(t, c, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")}); got != "v" {
+		t.Fatalf("the object changed: %q", got)
+	}
+}

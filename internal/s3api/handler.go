@@ -73,17 +73,6 @@ func New(opts Options) *Handler {
 	return &Handler{opts: opts, log: opts.Logger}
 }
 
-// unserved are subresources of the S3 API that Ersatz does not serve: they
-// answer 501 NotImplemented instead of being mistaken for a plain GET or
-// PUT of the bucket or object.
-var unserved = []string{
-	"acl", "policy", "policyStatus", "cors", "lifecycle", "website", "logging", "notification",
-	"replication", "encryption", "ownershipControls", "publicAccessBlock", "versioning", "versions",
-	"versionId", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-	"attributes", "accelerate", "requestPayment", "analytics", "inventory", "metrics",
-	"intelligent-tiering", "session", "renameObject",
-}
-
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -208,6 +197,9 @@ func (h *Handler) check(r *http.Request, account string, t Target) error {
 	}
 	if r.Method == http.MethodPost && t.Key == "" && !q.Has("delete") {
 		return newError(http.StatusNotImplemented, "NotImplemented", "POST uploads from HTML forms are not implemented by Ersatz")
+	}
+	if q.Has("uploadId") && r.Header.Get("X-Amz-Copy-Source") != "" {
+		return newError(http.StatusNotImplemented, "NotImplemented", "UploadPartCopy is not implemented by Ersatz")
 	}
 	if q.Has("uploads") && t.Key == "" && r.Method == http.MethodGet {
 		return newError(http.StatusNotImplemented, "NotImplemented", "ListMultipartUploads is not implemented by Ersatz")
