@@ -285,7 +285,10 @@ func TestS3Unserved(t *testing.T) {
 			_, err := c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: b, Key: aws.String("k"), ACL: s3types.ObjectCannedACLPrivate})
 			return err
 		},
-		"GetBucketVersioning": func() error { _, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b}); return err },
+		"GetBucketVersioning": func() error {
+			_, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+			return err
+		},
 		"ListMultipartUploads": func() error {
 			_, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: b})
 			return err

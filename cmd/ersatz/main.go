@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/coverage"
-	"github.com/ersatz-dev/ersatz/internal/s3api"
 	"github.com/ersatz-dev/ersatz/internal/httpserve"
+	"github.com/ersatz-dev/ersatz/internal/s3api"
 	"github.com/ersatz-dev/ersatz/internal/server"
 )
 
