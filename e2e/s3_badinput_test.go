@@ -182,6 +182,24 @@ func TestS3SigV4(t *testing.T) {
 	if _, err := good.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("signed-bucket"), Key: aws.String("ok.bin"), Body: bytes.NewReader(big)}); err != nil {
 		t.Fatalf("signed put: %v", err)
 	}
+	// Keys that S3 signs as sent, not encoded twice.
+	for _, k := range []string{"with space/and+plus (1).txt", "ünï/çödé.txt", "a=b&c~d*e.txt"} {
+		if _, err := good.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("signed-bucket"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatalf("signed put of %q: %v", k, err)
+		}
+		out, err := good.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("signed-bucket"), Key: aws.String(k)})
+		if err != nil {
+			t.Fatalf("signed get of %q: %v", k, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if string(got) != k {
+			t.Fatalf("get %q: %q", k, got)
+		}
+		if _, err := good.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("signed-bucket"), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := bad.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("signed-bucket"), Key: aws.String("bad.bin"), Body: strings.NewReader("x")}); apiCode(err) != "SignatureDoesNotMatch" || s3Status(err) != 403 {
 		t.Fatalf("wrong secret: %v", err)
 	}

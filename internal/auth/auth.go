@@ -170,7 +170,7 @@ func (a *SigV4) AuthenticateStream(r *http.Request, service string) (api.Caller,
 	if declared == "" {
 		return api.Caller{}, "", &sigv4.Error{Kind: sigv4.Incomplete, Message: "Missing required header for this request: x-amz-content-sha256"}
 	}
-	if err := sig.VerifyPayloadHash(r, declared, cred.SecretAccessKey); err != nil {
+	if err := sig.VerifyS3(r, declared, cred.SecretAccessKey); err != nil {
 		return api.Caller{}, "", err
 	}
 	return api.Caller{

@@ -492,18 +492,27 @@ func (s *Signature) Verify(r *http.Request, body []byte, secret string) error {
 	if err != nil {
 		return err
 	}
-	return s.verifyHashes(r, hashes, secret)
+	return s.verifyHashes(r, CanonicalURIs(r), hashes, secret)
 }
 
-// VerifyPayloadHash checks the signature as Verify does, with the payload
-// hash the request declares (its X-Amz-Content-Sha256, as S3 clients send
-// it) instead of one computed from a body read whole: a hex hash must then
-// be checked against the body while it streams (the caller's part).
-func (s *Signature) VerifyPayloadHash(r *http.Request, payloadHash, secret string) error {
-	return s.verifyHashes(r, []string{payloadHash}, secret)
+// VerifyS3 checks the signature of an S3 request: its canonical URI is the
+// path exactly as sent (S3's rule: no second encoding, no removal of
+// segments), and its payload hash the one the request declares (its
+// X-Amz-Content-Sha256, UNSIGNED-PAYLOAD for a presigned URL) instead of
+// one computed from a body read whole: a hex hash must then be checked
+// against the body while it streams (the caller's part).
+func (s *Signature) VerifyS3(r *http.Request, payloadHash, secret string) error {
+	raw := r.URL.EscapedPath()
+	if rp, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(rp, "/") {
+		raw = rp
+	}
+	if raw == "" {
+		raw = "/"
+	}
+	return s.verifyHashes(r, []string{raw}, []string{payloadHash}, secret)
 }
 
-func (s *Signature) verifyHashes(r *http.Request, hashes []string, secret string) error {
+func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, secret string) error {
 	got, err := hex.DecodeString(s.Signature)
 	if err != nil || len(got) != sha256.Size {
 		got = nil // compare anyway, so the timing does not depend on the form of the signature
@@ -513,7 +522,7 @@ func (s *Signature) verifyHashes(r *http.Request, hashes []string, secret string
 	query := CanonicalQuery(r, s.Presigned)
 	var first string
 	ok := false
-	for _, uri := range CanonicalURIs(r) {
+	for _, uri := range uris {
 		for _, ph := range hashes {
 			cr := CanonicalRequest(r.Method, uri, query, block, signed, ph)
 			sts := StringToSign(s.AmzDate, s.Scope, cr)
