@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
@@ -311,5 +315,42 @@ func TestS3Unserved(t *testing.T) {
 	}
 	if got, _ := getString(t, c, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")}); got != "v" {
 		t.Fatalf("the object changed: %q", got)
+	}
+}
+
+// Virtual-host-style requests (<bucket>.localhost) reach the same buckets
+// as path-style ones.
+func TestS3VirtualHost(t *testing.T) {
+	t.Parallel()
+	srv := testkit.Start(t)
+	ctx := context.Background()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	_, port, _ := strings.Cut(addr, ":")
+	var dialer net.Dialer
+	vh := s3.NewFromConfig((&testkit.Server{URL: "http://localhost:" + port}).AWSConfig(acctA, "us-east-1"), func(o *s3.Options) {
+		o.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr) // every <bucket>.localhost is this server
+		}}}
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("seeHost", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && !strings.HasPrefix(req.URL.Host, "vh-bucket.localhost") {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("not virtual-host style: %s", req.URL.Host)
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	path := s3Client(srv.URL, acctA)
+	if _, err := vh.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vh-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vh.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vh-bucket"), Key: aws.String("dir/v.txt"), Body: strings.NewReader("virtual")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := getString(t, path, &s3.GetObjectInput{Bucket: aws.String("vh-bucket"), Key: aws.String("dir/v.txt")}); got != "virtual" {
+		t.Fatalf("path-style read of a virtual-host write: %q", got)
+	}
+	if keys := s3Keys(t, vh, "vh-bucket", "dir/"); !slices.Equal(keys, []string{"dir/v.txt"}) {
+		t.Fatalf("virtual-host listing: %q", keys)
 	}
 }
