@@ -1,6 +1,8 @@
 package s3api_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -101,4 +103,32 @@ func FuzzParseTaggingDoc(f *testing.F) {
 			t.Fatalf("ParseTaggingDoc(%q) accepted invalid tags %v", body, tags)
 		}
 	})
+}
+
+func TestIsS3(t *testing.T) {
+	const s3Auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"
+	const transferAuth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/transfer/aws4_request, SignedHeaders=host, Signature=00"
+	for _, tc := range []struct {
+		name, host, target, authz, query string
+		want                             bool
+	}{
+		{"signed for s3", "127.0.0.1:4566", "", s3Auth, "", true},
+		{"presigned for s3", "127.0.0.1:4566", "", "", "X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request", true},
+		{"signed for transfer", "127.0.0.1:4566", "TransferService.ListServers", transferAuth, "", false},
+		{"an awsJson target signed for s3", "127.0.0.1:4566", "TransferService.ListServers", s3Auth, "", false},
+		{"unsigned, virtual host", "b.localhost:4566", "", "", "", true},
+		{"unsigned, no bucket in the host", "127.0.0.1:4566", "", "", "", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://"+tc.host+"/b/k?"+tc.query, nil)
+		r.Host = tc.host
+		if tc.target != "" {
+			r.Header.Set("X-Amz-Target", tc.target)
+		}
+		if tc.authz != "" {
+			r.Header.Set("Authorization", tc.authz)
+		}
+		if got := s3api.IsS3(r); got != tc.want {
+			t.Errorf("%s: IsS3 = %v", tc.name, got)
+		}
+	}
 }

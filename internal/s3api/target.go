@@ -13,8 +13,13 @@ const Service = "s3"
 
 // IsS3 tells whether r is an S3 request: signed (in its Authorization
 // header or, presigned, in its query) for the service s3, or addressed to
-// a bucket by its host name (virtual-host style, see HostBucket).
+// a bucket by its host name (virtual-host style, see HostBucket). A request
+// with an X-Amz-Target header is never S3's (S3 sends none): it is an
+// awsJson service's, which refuses a signature scoped to another service.
 func IsS3(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return false
+	}
 	if scope, err := sigv4.RequestScope(r); err == nil {
 		return scope.Service == Service
 	}
