@@ -117,9 +117,14 @@ func TestIsS3(t *testing.T) {
 		{"signed for transfer", "127.0.0.1:4566", "TransferService.ListServers", transferAuth, "", false},
 		{"an awsJson target signed for s3", "127.0.0.1:4566", "TransferService.ListServers", s3Auth, "", false},
 		{"unsigned, virtual host", "b.localhost:4566", "", "", "", true},
+		{"Ersatz's own endpoints", "127.0.0.1:4566", "", s3Auth, "_ersatz", false},
 		{"unsigned, no bucket in the host", "127.0.0.1:4566", "", "", "", false},
 	} {
-		r := httptest.NewRequest(http.MethodGet, "http://"+tc.host+"/b/k?"+tc.query, nil)
+		path := "/b/k?" + tc.query
+		if tc.query == "_ersatz" {
+			path = "/_ersatz/health"
+		}
+		r := httptest.NewRequest(http.MethodGet, "http://"+tc.host+path, nil)
 		r.Host = tc.host
 		if tc.target != "" {
 			r.Header.Set("X-Amz-Target", tc.target)

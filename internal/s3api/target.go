@@ -15,10 +15,11 @@ const Service = "s3"
 // header or, presigned, in its query) for the service s3, or addressed to
 // a bucket by its host name (virtual-host style, see HostBucket). A request
 // with an X-Amz-Target header is never S3's (S3 sends none): it is an
-// awsJson service's, which refuses a signature scoped to another service.
+// awsJson service's, which refuses a signature scoped to another service;
+// nor is a request to Ersatz's own endpoints (/_ersatz/...).
 func IsS3(r *http.Request) bool {
-	if r.Header.Get("X-Amz-Target") != "" {
-		return false
+	if r.Header.Get("X-Amz-Target") != "" || strings.HasPrefix(r.URL.Path, "/_ersatz/") {
+		return false // an awsJson service's, or Ersatz's own endpoints (no bucket name starts with "_")
 	}
 	if scope, err := sigv4.RequestScope(r); err == nil {
 		return scope.Service == Service
