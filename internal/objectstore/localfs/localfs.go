@@ -350,7 +350,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	return nil
 }
 
-// md5Hex returns the quoted hex ETag of a digest.
+// etagOf is the quoted hex ETag of a digest.
 func etagOf(sum []byte) string { return `"` + hex.EncodeToString(sum) + `"` }
 
 // md5File hashes an open file from its start.

@@ -85,12 +85,16 @@ func (s *Store) commit(data, meta *beneath.Dir, tmp, key, p string, rec objectRe
 		_ = meta.Remove(tmp)
 		return objectstore.ObjectInfo{}, fmt.Errorf("%w: %q is a folder holding other keys", objectstore.ErrInvalidKey, key)
 	}
-	if err := meta.Rename(tmp, data, p); err != nil {
+	// The record describes this content: the temporary file is stat'ed
+	// before it moves (a rename keeps size and time), so a concurrent put
+	// of the same key cannot lend it its own.
+	info, err := meta.Lstat(tmp)
+	if err != nil {
 		_ = meta.Remove(tmp)
 		return objectstore.ObjectInfo{}, fmt.Errorf("localfs: store %s: %w", key, err)
 	}
-	info, err := data.Lstat(p)
-	if err != nil {
+	if err := meta.Rename(tmp, data, p); err != nil {
+		_ = meta.Remove(tmp)
 		return objectstore.ObjectInfo{}, fmt.Errorf("localfs: store %s: %w", key, err)
 	}
 	rec.Key, rec.Size, rec.ModTime = key, info.Size(), info.ModTime().UnixNano()
