@@ -253,3 +253,25 @@ func TestS3SigV4(t *testing.T) {
 		}
 	}
 }
+
+// An XML body over 4 MiB is refused before it is read whole.
+func TestS3LargeXMLBody(t *testing.T) {
+	t.Parallel()
+	srv := testkit.Start(t)
+	c := s3Client(srv.URL, acctA)
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("xml-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	body := "<Delete>" + strings.Repeat("<Object><Key>k</Key></Object>", 200_000) + "</Delete>"
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/xml-bucket?delete", strings.NewReader(body))
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "MaxMessageLengthExceeded") {
+		t.Fatalf("a 5.8 MB DeleteObjects body: %d %s", resp.StatusCode, b)
+	}
+}

@@ -9,10 +9,12 @@
 package s3api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -118,6 +120,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.tagging(ctx, w, r, t, reqID)
 		return
 	}
+	if r.Method == http.MethodPost {
+		// POST bodies are XML documents (CompleteMultipartUpload,
+		// DeleteObjects) that gofakes3 reads whole: bounded here.
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
+		if err != nil {
+			writeError(w, r, toS3(h.log, err), reqID)
+			return
+		}
+		if len(body) > maxXMLBody {
+			writeError(w, r, newError(http.StatusBadRequest, "MaxMessageLengthExceeded", "Your request was too big."), reqID)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	b := &backend{ctx: ctx, store: h.opts.Store, account: caller.Account, log: h.log}
 	g := gofakes3.New(b, gofakes3.WithTimeSkewLimit(0), gofakes3.WithoutVersioning())
 	sw := &statusWriter{ResponseWriter: w, b: b, reqID: reqID}
@@ -126,6 +142,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.WriteHeader(http.StatusOK)
 	}
 }
+
+// maxXMLBody bounds the XML body of a POST: 10,000 parts of a
+// CompleteMultipartUpload, or 1,000 keys of 1,024 bytes of a DeleteObjects,
+// fit in it.
+const maxXMLBody = 4 << 20
 
 // onlyPresign tells whether every query parameter is a presigned URL's or
 // the SDKs' x-id.
