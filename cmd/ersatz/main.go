@@ -18,6 +18,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/coverage"
 	"github.com/ersatz-dev/ersatz/internal/httpserve"
+	"github.com/ersatz-dev/ersatz/internal/s3api"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 )
@@ -64,6 +65,10 @@ func main() {
 	}
 }
 
+// s3CoverageNote introduces the S3 section of docs/coverage.md.
+const s3CoverageNote = "The S3 API is served for the object store's buckets (see [s3.md](s3.md)): requests signed for `s3`, " +
+	"path-style or virtual-host style. An operation marked *not implemented* answers HTTP 501 `NotImplemented`."
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
@@ -84,10 +89,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		services := server.Services(nil)
-		if *md {
-			return coverage.WriteMarkdown(stdout, services)
+		var s3ops []coverage.Op
+		for _, op := range s3api.Operations() {
+			s3ops = append(s3ops, coverage.Op{Name: op.Name, Implemented: op.Served})
 		}
-		return coverage.WriteText(stdout, services)
+		if *md {
+			if err := coverage.WriteMarkdown(stdout, services); err != nil {
+				return err
+			}
+			return coverage.WriteOpsMarkdown(stdout, "Amazon S3 (`s3`, rest-xml)", s3CoverageNote, s3ops)
+		}
+		if err := coverage.WriteText(stdout, services); err != nil {
+			return err
+		}
+		return coverage.WriteOpsText(stdout, "s3 (Amazon S3, the object store's buckets)", s3ops)
 	case "serve":
 		cfg, rest, err := parseFlags("serve", args, stderr, serveFlags)
 		if errors.Is(err, flag.ErrHelp) {

@@ -69,3 +69,50 @@ func status(op *api.Operation) string {
 	}
 	return "implemented"
 }
+
+// Op is an operation of an API Ersatz serves without a model of its own
+// (S3, for the object store's buckets).
+type Op struct {
+	Name        string
+	Implemented bool
+}
+
+// WriteOpsMarkdown writes a section of docs/coverage.md for such an API.
+func WriteOpsMarkdown(w io.Writer, title, note string, ops []Op) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## %s\n\n%s\n\n| Operation | Status |\n|---|---|\n", title, note)
+	for _, op := range ops {
+		st := "not implemented"
+		if op.Implemented {
+			st = "implemented"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", op.Name, st)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write coverage: %w", err)
+	}
+	return nil
+}
+
+// WriteOpsText writes such an API as WriteText writes a service.
+func WriteOpsText(w io.Writer, title string, ops []Op) error {
+	n := 0
+	for _, op := range ops {
+		if op.Implemented {
+			n++
+		}
+	}
+	if _, err := fmt.Fprintf(w, "%s: %d of %d operations implemented\n", title, n, len(ops)); err != nil {
+		return fmt.Errorf("write coverage: %w", err)
+	}
+	for _, op := range ops {
+		st := "not implemented"
+		if op.Implemented {
+			st = "implemented"
+		}
+		if _, err := fmt.Fprintf(w, "  %-34s %s\n", op.Name, st); err != nil {
+			return fmt.Errorf("write coverage: %w", err)
+		}
+	}
+	return nil
+}

@@ -21,7 +21,9 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/metrics"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	"github.com/ersatz-dev/ersatz/internal/reqlog"
+	"github.com/ersatz-dev/ersatz/internal/s3api"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/service/qapps"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
@@ -229,16 +231,30 @@ func New(cfg Config) *Server {
 		gopts.Observer = observers
 	}
 	gw := gateway.New(gopts)
-	s.handler = gw
-	if m != nil {
-		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/metrics" {
-				adm.ServeHTTP(w, r)
-				return
-			}
-			gw.ServeHTTP(w, r)
-		})
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		dataDir = transfer.DefaultDataDir
 	}
+	s3 := s3api.New(s3api.Options{
+		Store:         localfs.New(files.New(dataDir).Dir()),
+		Auth:          cfg.Auth,
+		DefaultRegion: cfg.DefaultRegion,
+		Logger:        log,
+		AccountOf:     gateway.AccountOf,
+	})
+	// /metrics is an admin endpoint; S3 requests (signed for s3, or
+	// addressed to a bucket by host name) go to the S3 API; every other
+	// request walks the gateway.
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case m != nil && r.URL.Path == "/metrics":
+			adm.ServeHTTP(w, r)
+		case s3api.IsS3(r):
+			s3.ServeHTTP(w, r)
+		default:
+			gw.ServeHTTP(w, r)
+		}
+	})
 	return s
 }
 

@@ -498,13 +498,35 @@ func (s *Signature) VerifyWithKey(r *http.Request, body []byte, key []byte) erro
 	if err != nil {
 		return err
 	}
+	return s.verifyHashes(r, CanonicalURIs(r), hashes, key)
+}
+
+// VerifyS3 checks the signature of an S3 request: its canonical URI is the
+// path exactly as sent (S3's rule: no second encoding, no removal of
+// segments), and its payload hash the one the request declares (its
+// X-Amz-Content-Sha256, UNSIGNED-PAYLOAD for a presigned URL) instead of
+// one computed from a body read whole: a hex hash must then be checked
+// against the body while it streams (the caller's part).
+func (s *Signature) VerifyS3(r *http.Request, payloadHash, secret string) error {
+	raw := r.URL.EscapedPath()
+	if rp, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(rp, "/") {
+		raw = rp
+	}
+	if raw == "" {
+		raw = "/"
+	}
+	return s.verifyHashes(r, []string{raw}, []string{payloadHash}, SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service))
+}
+
+// verifyHashes checks the signature against each canonical URI and payload
+// hash with the signing key of its scope.
+func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, key []byte) error {
 	got, err := hex.DecodeString(s.Signature)
 	if err != nil || len(got) != sha256.Size {
 		got = nil // compare anyway, so the timing does not depend on the form of the signature
 	}
 	block, signed := s.CanonicalHeaders(r)
 	query := CanonicalQuery(r, s.Presigned)
-	uris := CanonicalURIs(r)
 	ok := false
 	for _, uri := range uris {
 		for _, ph := range hashes {

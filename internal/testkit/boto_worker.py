@@ -90,6 +90,9 @@ def handle(req):
     except ParamValidationError as e:
         return {"error": {"code": "ParamValidationError", "message": str(e), "status": 0}}
     out.pop("ResponseMetadata", None)
+    for k, v in list(out.items()):
+        if hasattr(v, "read"):  # a streaming body (S3 GetObject): its bytes as Latin-1 text
+            out[k] = v.read().decode("latin-1")
     return {"ok": out}
 
 
