@@ -108,6 +108,8 @@ func (e *seenEnv) seed(t *testing.T) (seeded, func()) {
 	qa := &qaEnv{url: e.URL, boto: ab.boto}
 	s.qappUser, s.qappTitle = qaUser1, "Browser palette"
 	s.qappID = qaStr(t, qa.call(t, s.qappUser, "CreateQApp", qaIn(qaInstance, qaPaletteApp(s.qappTitle))), "appId")
+	// A grant names a known user: user two meets Q Apps first.
+	qa.call(t, qaUser2, "ListQApps", qaIn(qaInstance, nil))
 	qa.call(t, s.qappUser, "UpdateQAppPermissions", qaIn(qaInstance, map[string]any{"appId": s.qappID,
 		"grantPermissions": []any{map[string]any{"action": "read", "principal": qaID(qaUser2)}}}))
 	s.sessionID = qaStr(t, qa.call(t, s.qappUser, "StartQAppSession", qaIn(qaInstance, map[string]any{"appId": s.qappID, "appVersion": 1})), "sessionId")

@@ -105,7 +105,7 @@ func StartPostgresCluster(tb testing.TB) *PostgresCluster {
 		tb.Skip("pg_ctl is not installed: skipping the test that restarts its own PostgreSQL")
 	}
 	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", ".ci", "postgres.sh")
+	script := filepath.Join(filepath.Dir(file), "..", "..", "..", ".ci", "postgres.sh")
 	base := 56432
 	if p, err := strconv.Atoi(os.Getenv("ERSATZ_PG_PORT")); err == nil {
 		base = p + 1000
