@@ -122,36 +122,36 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		coll := store.Collection{Scope: sc, Kind: kindProfile}
 		var recs []profileRecord
-		var next string
-		var err error
 		if in.ProfileType == nil {
+			var next string
+			var err error
 			recs, next, err = store.ListJSON[profileRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: s.kit.Limit(in.MaxResults)})
-			if err != nil {
-				return s.kit.Err("list profiles", err)
-			}
-		} else {
-			all, _, err := store.ListJSON[profileRecord](tx, coll, store.Page{})
-			if err != nil {
-				return storeErr("list profiles", err)
-			}
-			all = slices.DeleteFunc(all, func(p profileRecord) bool { return p.ProfileType != *in.ProfileType })
-			filtered := store.Collection{Scope: sc, Parent: "profiletype/" + *in.ProfileType, Kind: kindProfile}
-			recs, next, err = pageSorted(filtered, all, func(p profileRecord) string { return p.ProfileID },
-				api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 			if err != nil {
 				return err
 			}
+			out.NextToken = svc.PtrIf(next)
+		} else {
+			all, _, err := store.ListJSON[profileRecord](tx, coll, store.Page{})
+			if err != nil {
+				return err
+			}
+			all = slices.DeleteFunc(all, func(p profileRecord) bool { return p.ProfileType != *in.ProfileType })
+			filtered := store.Collection{Scope: sc, Parent: "profiletype/" + *in.ProfileType, Kind: kindProfile}
+			cur, err := s.kit.Cursor(filtered, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
+			if err != nil {
+				return err
+			}
+			recs, out.NextToken = svc.Page(cur, all, func(p profileRecord) string { return p.ProfileID })
 		}
 		for _, r := range recs {
 			out.Profiles = append(out.Profiles, transferapi.ListedProfile{
 				Arn: api.Ptr(r.Arn), ProfileId: api.Ptr(r.ProfileID), As2Id: api.Ptr(r.As2ID), ProfileType: api.Ptr(r.ProfileType),
 			})
 		}
-		out.NextToken = svc.PtrIf(next)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("list profiles", err)
 	}
 	return out, nil
 }

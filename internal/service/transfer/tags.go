@@ -217,12 +217,11 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *transferapi.ListT
 			return err
 		}
 		coll := store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: "tag"}
-		page, next, err := pageSorted(coll, tags, func(t transferapi.Tag) string { return *t.Key },
-			api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
+		cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 		if err != nil {
 			return err
 		}
-		out.Tags, out.NextToken = page, svc.PtrIf(next)
+		out.Tags, out.NextToken = svc.Page(cur, tags, func(t transferapi.Tag) string { return *t.Key })
 		return nil
 	})
 	if err != nil {
