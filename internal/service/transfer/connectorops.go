@@ -118,7 +118,7 @@ func (s *Service) startOp(ctx context.Context, op *opRecord, run bool) error {
 func (s *Service) StartFileTransfer(ctx context.Context, in *transferapi.StartFileTransferRequest) (*transferapi.StartFileTransferResponse, error) {
 	conn, err := s.readConnector(ctx, *in.ConnectorId)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartFileTransfer", err)
 	}
 	op := &opRecord{OpID: ids.UUID(), ConnectorID: conn.ConnectorID, Kind: connector.KindTransfer}
 	run := conn.isSFTP()
@@ -206,7 +206,7 @@ func planSFTPTransfer(in *transferapi.StartFileTransferRequest, op *opRecord) er
 func (s *Service) StartDirectoryListing(ctx context.Context, in *transferapi.StartDirectoryListingRequest) (*transferapi.StartDirectoryListingResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartDirectoryListing")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartDirectoryListing", err)
 	}
 	if _, _, err := localFile(*in.OutputDirectoryPath, "OutputDirectoryPath", false); err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (s *Service) StartDirectoryListing(ctx context.Context, in *transferapi.Sta
 func (s *Service) StartRemoteDelete(ctx context.Context, in *transferapi.StartRemoteDeleteRequest) (*transferapi.StartRemoteDeleteResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartRemoteDelete")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartRemoteDelete", err)
 	}
 	op := &opRecord{
 		OpID: ids.UUID(), ConnectorID: conn.ConnectorID, Kind: connector.KindDelete,
@@ -251,7 +251,7 @@ func (s *Service) StartRemoteDelete(ctx context.Context, in *transferapi.StartRe
 func (s *Service) StartRemoteMove(ctx context.Context, in *transferapi.StartRemoteMoveRequest) (*transferapi.StartRemoteMoveResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartRemoteMove")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartRemoteMove", err)
 	}
 	if path.Clean(*in.SourcePath) == path.Clean(*in.TargetPath) {
 		return nil, invalid("SourcePath and TargetPath are the same path: %s", *in.SourcePath)

@@ -37,7 +37,7 @@ func profileKey(sc store.Scope, id string) store.Key {
 func profileNotFound(id string) error { return notFound(msgUnknownProfile, id, rtProfile) }
 
 func getProfile(tx store.Tx, sc store.Scope, id string) (profileRecord, error) {
-	return getRecord[profileRecord](tx, profileKey(sc, id), profileNotFound, "profile")
+	return getRecord[profileRecord](tx, profileKey(sc, id), profileNotFound)
 }
 
 // getProfileOfType reads a profile that must be of type want; field names
@@ -89,7 +89,7 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 		return checkCertificateIDs(tx, sc, rec.CertificateIDs)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateProfile", err)
 	}
 	return &transferapi.CreateProfileResponse{ProfileId: api.Ptr(rec.ProfileID)}, nil
 }
@@ -107,7 +107,7 @@ func (s *Service) DescribeProfile(ctx context.Context, in *transferapi.DescribeP
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeProfile", err)
 	}
 	return &transferapi.DescribeProfileResponse{Profile: out}, nil
 }
@@ -171,13 +171,10 @@ func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfi
 			}
 			rec.CertificateIDs = slices.Clone(in.CertificateIds)
 		}
-		if err := store.PutJSON(tx, profileKey(sc, rec.ProfileID), rec); err != nil {
-			return storeErr("update profile", err)
-		}
-		return nil
+		return store.PutJSON(tx, profileKey(sc, rec.ProfileID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateProfile", err)
 	}
 	return &transferapi.UpdateProfileResponse{ProfileId: in.ProfileId}, nil
 }
@@ -188,7 +185,7 @@ func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfi
 func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfileRequest) error {
 	sc := s.kit.Scope(ctx)
 	id := *in.ProfileId
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getProfile(tx, sc, id); err != nil {
 			return err
 		}
@@ -197,11 +194,9 @@ func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfi
 		} else if user != "" {
 			return invalid("Profile %s is still in use by %s", id, user)
 		}
-		if err := tx.Delete(profileKey(sc, id)); err != nil {
-			return storeErr("delete profile", err)
-		}
-		return nil
+		return tx.Delete(profileKey(sc, id))
 	})
+	return s.kit.Err("DeleteProfile", err)
 }
 
 // profileUser names the first agreement or connector that uses a profile
@@ -209,7 +204,7 @@ func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfi
 func profileUser(tx store.Tx, sc store.Scope, profileID string) (string, error) {
 	conns, _, err := store.ListJSON[connectorRecord](tx, store.Collection{Scope: sc, Kind: kindConnector}, store.Page{})
 	if err != nil {
-		return "", storeErr("list connectors", err)
+		return "", err
 	}
 	for _, c := range conns {
 		if a := c.As2Config; a != nil && (api.Val(a.LocalProfileId) == profileID || api.Val(a.PartnerProfileId) == profileID) {
@@ -218,12 +213,12 @@ func profileUser(tx store.Tx, sc store.Scope, profileID string) (string, error) 
 	}
 	servers, _, err := store.ListJSON[serverRecord](tx, store.Collection{Scope: sc, Kind: "server"}, store.Page{})
 	if err != nil {
-		return "", storeErr("list servers", err)
+		return "", err
 	}
 	for _, srv := range servers {
 		ags, _, err := store.ListJSON[agreementRecord](tx, agreementCollection(sc, srv.ServerID), store.Page{})
 		if err != nil {
-			return "", storeErr("list agreements", err)
+			return "", err
 		}
 		for _, a := range ags {
 			if a.LocalProfileID == profileID || a.PartnerProfileID == profileID {

@@ -97,10 +97,10 @@ func (s *Service) resolveARN(ctx context.Context, tx store.Tx, arnStr string) (s
 	if !ok || store.NotFoundIfInvalid(key) != nil {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	}
-	if _, err := tx.Get(key); isNotFound(err) {
+	if _, err := tx.Get(key); svc.IsNotFound(err) {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	} else if err != nil {
-		return store.Key{}, storeErr("read tagged resource", err)
+		return store.Key{}, err
 	}
 	return key, nil
 }
@@ -142,11 +142,11 @@ func mergeTags(have, add []transferapi.Tag) ([]transferapi.Tag, error) {
 // getTags reads the tags of the resource at key (nil when it has none).
 func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
 	set, err := store.GetJSON[tagSet](tx, key.Child(kindTags, tagSetID))
-	if isNotFound(err) {
+	if svc.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, storeErr("read tags", err)
+		return nil, err
 	}
 	return set.Tags, nil
 }
@@ -156,20 +156,17 @@ func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
 func putTags(tx store.Tx, key store.Key, tags []transferapi.Tag) error {
 	k := key.Child(kindTags, tagSetID)
 	if len(tags) == 0 {
-		if err := tx.Delete(k); err != nil && !isNotFound(err) {
-			return storeErr("delete tags", err)
+		if err := tx.Delete(k); err != nil && !svc.IsNotFound(err) {
+			return err
 		}
 		return nil
 	}
-	if err := store.PutJSON(tx, k, tagSet{Tags: tags}); err != nil {
-		return storeErr("store tags", err)
-	}
-	return nil
+	return store.PutJSON(tx, k, tagSet{Tags: tags})
 }
 
 // TagResource adds tags to a resource, replacing the values of keys it has.
 func (s *Service) TagResource(ctx context.Context, in *transferapi.TagResourceRequest) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		key, err := s.resolveARN(ctx, tx, *in.Arn)
 		if err != nil {
 			return err
@@ -184,11 +181,12 @@ func (s *Service) TagResource(ctx context.Context, in *transferapi.TagResourceRe
 		}
 		return putTags(tx, key, tags)
 	})
+	return s.kit.Err("TagResource", err)
 }
 
 // UntagResource removes the tags with the given keys; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResourceRequest) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		key, err := s.resolveARN(ctx, tx, *in.Arn)
 		if err != nil {
 			return err
@@ -200,6 +198,7 @@ func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResour
 		kept := slices.DeleteFunc(have, func(t transferapi.Tag) bool { return slices.Contains(in.TagKeys, api.Val(t.Key)) })
 		return putTags(tx, key, kept)
 	})
+	return s.kit.Err("UntagResource", err)
 }
 
 // ListTagsForResource pages through a resource's tags in ascending order of
@@ -225,7 +224,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *transferapi.ListT
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListTagsForResource", err)
 	}
 	return out, nil
 }
