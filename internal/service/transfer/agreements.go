@@ -135,7 +135,7 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 	}
 	rec.Arn = s.kit.ARN(ctx, "agreement/"+rec.ServerID+"/"+rec.AgreementID)
 	key := agreementKey(sc, rec.ServerID, rec.AgreementID)
-	err = s.create(ctx, key, &rec, tags, "create agreement", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return validateAgreement(tx, sc, &rec)
 	})
 	if err != nil {

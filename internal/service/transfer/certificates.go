@@ -232,7 +232,7 @@ func (s *Service) ImportCertificate(ctx context.Context, in *transferapi.ImportC
 	}
 	rec.Arn = s.kit.ARN(ctx, "certificate/"+rec.CertificateID)
 	key := certKey(s.kit.Scope(ctx), rec.CertificateID)
-	err = s.create(ctx, key, &rec, tags, "import certificate", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
 		return nil, s.kit.Err("ImportCertificate", err)
 	}

@@ -72,7 +72,7 @@ func (s *Service) readConnector(ctx context.Context, id string) (connectorRecord
 		rec, err = getConnector(tx, sc, id)
 		return err
 	})
-	return rec, s.kit.Err("read connector", err)
+	return rec, err
 }
 
 // sftpConnectorFor reads a connector for an operation only SFTP connectors do.

@@ -281,7 +281,7 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 	sc := s.kit.Scope(ctx)
 	rec.Arn = s.kit.ARN(ctx, "connector/"+rec.ConnectorID)
 	key := connectorKey(sc, rec.ConnectorID)
-	err = s.create(ctx, key, &rec, tags, "create connector", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return validateConnector(tx, sc, &rec)
 	})
 	if err != nil {

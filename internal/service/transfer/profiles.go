@@ -85,7 +85,7 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 	}
 	rec.Arn = s.kit.ARN(ctx, "profile/"+rec.ProfileID)
 	key := profileKey(sc, rec.ProfileID)
-	err = s.create(ctx, key, &rec, tags, "create profile", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return checkCertificateIDs(tx, sc, rec.CertificateIDs)
 	})
 	if err != nil {

@@ -20,11 +20,11 @@ func getRecord[R any](tx store.Tx, key store.Key, notFound func(id string) error
 }
 
 // create stores a new resource's record at key and its tags in one
-// transaction, once check (when not nil) has passed in it; op names the
-// operation in a store error ("create web app"). rec is encoded after check
-// ran, so check may fill it in through a pointer.
-func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []transferapi.Tag, op string, check func(store.Tx) error) error {
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+// transaction, once check (when not nil) has passed in it; its error is the
+// transaction's, for the handler to map (s.kit.Err). rec is encoded after
+// check ran, so check may fill it in through a pointer.
+func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []transferapi.Tag, check func(store.Tx) error) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
 		if check != nil {
 			if err := check(tx); err != nil {
 				return err
@@ -35,7 +35,6 @@ func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []tra
 		}
 		return putTags(tx, key, tags)
 	})
-	return s.kit.Err(op, err)
 }
 
 // describe reads, in one view, a resource with get and the tags of the

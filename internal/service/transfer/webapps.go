@@ -105,7 +105,7 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 	instance := rec.InstanceArn[strings.LastIndexByte(rec.InstanceArn, '/')+1:]
 	rec.ApplicationArn = "arn:aws:sso::" + c.Account + ":application/" + instance + "/apl-" + ids.RandHex(16)
 	key := webAppKey(s.kit.Scope(ctx), rec.WebAppID)
-	err = s.create(ctx, key, &rec, tags, "create web app", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
 		return nil, s.kit.Err("CreateWebApp", err)
 	}

@@ -161,7 +161,7 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 	}
 	rec.Arn = s.kit.ARN(ctx, "workflow/"+rec.WorkflowID)
 	key := workflowKey(s.kit.Scope(ctx), rec.WorkflowID)
-	err = s.create(ctx, key, &rec, tags, "create workflow", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
 		return nil, s.kit.Err("CreateWorkflow", err)
 	}
