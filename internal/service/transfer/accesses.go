@@ -54,10 +54,12 @@ func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccess
 				srv.ServerID, srv.IdentityProviderType)
 		}
 		key := accessKey(sc, srv.ServerID, *in.ExternalId)
-		if _, err := tx.Get(key); err == nil {
-			return exists("Access already exists", *in.ExternalId, rtAccess)
-		} else if !svc.IsNotFound(err) {
+		found, err := svc.Exists(tx, key)
+		if err != nil {
 			return err
+		}
+		if found {
+			return exists("Access already exists", *in.ExternalId, rtAccess)
 		}
 		a := accessRecord{ExternalID: *in.ExternalId, ServerID: srv.ServerID}
 		if err := a.apply(profileInput{

@@ -131,7 +131,7 @@ func (s *Service) replacePrimaryHostKey(ctx context.Context, tx store.Tx, key st
 		return err
 	}
 	if rec.HostKeyID != "" {
-		if err := tx.Delete(key.Child(kindHostKey, rec.HostKeyID)); err != nil && !svc.IsNotFound(err) {
+		if err := svc.DeleteIfExists(tx, key.Child(kindHostKey, rec.HostKeyID)); err != nil {
 			return err
 		}
 	}

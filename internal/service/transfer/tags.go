@@ -97,10 +97,12 @@ func (s *Service) resolveARN(ctx context.Context, tx store.Tx, arnStr string) (s
 	if !ok || store.NotFoundIfInvalid(key) != nil {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	}
-	if _, err := tx.Get(key); svc.IsNotFound(err) {
-		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
-	} else if err != nil {
+	found, err := svc.Exists(tx, key)
+	if err != nil {
 		return store.Key{}, err
+	}
+	if !found {
+		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	}
 	return key, nil
 }
@@ -141,14 +143,8 @@ func mergeTags(have, add []transferapi.Tag) ([]transferapi.Tag, error) {
 
 // getTags reads the tags of the resource at key (nil when it has none).
 func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
-	set, err := store.GetJSON[tagSet](tx, key.Child(kindTags, tagSetID))
-	if svc.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return set.Tags, nil
+	set, _, err := svc.Lookup[tagSet](tx, key.Child(kindTags, tagSetID))
+	return set.Tags, err
 }
 
 // putTags stores the tags of the resource at key (deleting the document when
@@ -156,10 +152,7 @@ func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
 func putTags(tx store.Tx, key store.Key, tags []transferapi.Tag) error {
 	k := key.Child(kindTags, tagSetID)
 	if len(tags) == 0 {
-		if err := tx.Delete(k); err != nil && !svc.IsNotFound(err) {
-			return err
-		}
-		return nil
+		return svc.DeleteIfExists(tx, k)
 	}
 	return store.PutJSON(tx, k, tagSet{Tags: tags})
 }

@@ -69,10 +69,12 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 				srv.ServerID, srv.IdentityProviderType)
 		}
 		key := userKey(sc, srv.ServerID, *in.UserName)
-		if _, err := tx.Get(key); err == nil {
-			return exists("User already exists", *in.UserName, rtUser)
-		} else if !svc.IsNotFound(err) {
+		found, err := svc.Exists(tx, key)
+		if err != nil {
 			return err
+		}
+		if found {
+			return exists("User already exists", *in.UserName, rtUser)
 		}
 		u := userRecord{
 			UserName: *in.UserName, ServerID: srv.ServerID,

@@ -220,14 +220,8 @@ func getCustomization(tx store.Tx, sc store.Scope, id string) (webAppRecord, web
 	if err != nil {
 		return rec, webAppCustomization{}, false, err
 	}
-	c, err := store.GetJSON[webAppCustomization](tx, customizationKey(sc, id))
-	if svc.IsNotFound(err) {
-		return rec, c, false, nil
-	}
-	if err != nil {
-		return rec, c, false, err
-	}
-	return rec, c, true, nil
+	c, found, err := svc.Lookup[webAppCustomization](tx, customizationKey(sc, id))
+	return rec, c, found, err
 }
 
 // DescribeWebAppCustomization returns a web app's title, logo and favicon
