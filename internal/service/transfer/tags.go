@@ -159,8 +159,23 @@ func putTags(tx store.Tx, key store.Key, tags []transferapi.Tag) error {
 
 // TagResource adds tags to a resource, replacing the values of keys it has.
 func (s *Service) TagResource(ctx context.Context, in *transferapi.TagResourceRequest) error {
+	return s.editTags(ctx, "TagResource", *in.Arn, func(have []transferapi.Tag) ([]transferapi.Tag, error) {
+		return mergeTags(have, in.Tags)
+	})
+}
+
+// UntagResource removes the tags with the given keys; absent keys are ignored.
+func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResourceRequest) error {
+	return s.editTags(ctx, "UntagResource", *in.Arn, func(have []transferapi.Tag) ([]transferapi.Tag, error) {
+		return slices.DeleteFunc(have, func(t transferapi.Tag) bool { return slices.Contains(in.TagKeys, api.Val(t.Key)) }), nil
+	})
+}
+
+// editTags replaces, in one transaction, the tags of the resource arn names
+// with what edit makes of them; op names the operation in a store error.
+func (s *Service) editTags(ctx context.Context, op, arn string, edit func(have []transferapi.Tag) ([]transferapi.Tag, error)) error {
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		key, err := s.resolveARN(ctx, tx, *in.Arn)
+		key, err := s.resolveARN(ctx, tx, arn)
 		if err != nil {
 			return err
 		}
@@ -168,30 +183,13 @@ func (s *Service) TagResource(ctx context.Context, in *transferapi.TagResourceRe
 		if err != nil {
 			return err
 		}
-		tags, err := mergeTags(have, in.Tags)
+		tags, err := edit(have)
 		if err != nil {
 			return err
 		}
 		return putTags(tx, key, tags)
 	})
-	return s.kit.Err("TagResource", err)
-}
-
-// UntagResource removes the tags with the given keys; absent keys are ignored.
-func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResourceRequest) error {
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		key, err := s.resolveARN(ctx, tx, *in.Arn)
-		if err != nil {
-			return err
-		}
-		have, err := getTags(tx, key)
-		if err != nil {
-			return err
-		}
-		kept := slices.DeleteFunc(have, func(t transferapi.Tag) bool { return slices.Contains(in.TagKeys, api.Val(t.Key)) })
-		return putTags(tx, key, kept)
-	})
-	return s.kit.Err("UntagResource", err)
+	return s.kit.Err(op, err)
 }
 
 // ListTagsForResource pages through a resource's tags in ascending order of
