@@ -223,11 +223,6 @@ const (
 // badToken is the answer to a NextToken Ersatz did not hand out.
 func badToken() error { return badRequest("Invalid nextToken") }
 
-// storeErr is svc.Internal: an unexpected store failure is a 500
-// InternalFailure, service errors pass through. (The job engine, jobs.go,
-// calls it by this name; the handlers use s.kit.Err.)
-func storeErr(op string, err error) error { return svc.Internal(serviceName, op, err) }
-
 // timeString is how times are written into the model's string members
 // (CreateTime, UpdateTime, CreationDate): RFC 3339 in UTC with milliseconds.
 func timeString(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

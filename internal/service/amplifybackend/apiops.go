@@ -11,7 +11,9 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/modelgen"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
@@ -152,7 +154,7 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 		cfg.ApiName = api.Ptr(name) // a name AppSync would refuse is not defaulted
 	}
 	mergeAPIConfig(&cfg, in.ResourceConfig)
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	j, err := s.writeJob(ctx, r, "CreateBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return jobSpec{}, err
@@ -187,7 +189,7 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIRequest) (*ab.UpdateBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "UpdateBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
@@ -235,7 +237,7 @@ func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest
 func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIRequest) (*ab.DeleteBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "DeleteBackendAPI", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name); err != nil {
 			return jobSpec{}, err
@@ -257,7 +259,7 @@ func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIR
 func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateBackendAPIModelsRequest) (*ab.GenerateBackendAPIModelsResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "GenerateBackendAPIModels", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
@@ -305,7 +307,7 @@ func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIM
 // applyGenerateModels stores the models a GenerateBackendAPIModels job
 // derives from the API's TransformSchema.
 func applyGenerateModels(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
-	a, ok, err := getJSON[apiRecord](tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource))
+	a, ok, err := svc.Lookup[apiRecord](tx, resourceKey(sc, appID, ch.Env, catAPI, ch.Resource))
 	if err != nil || !ok {
 		return fmt.Sprintf("API resource %s no longer exists", ch.Resource), err
 	}

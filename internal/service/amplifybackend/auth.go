@@ -9,6 +9,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -194,7 +195,7 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "auth"), in.ResourceConfig.IdentityPoolConfigs != nil)
 	rec := &authRecord{ResourceName: name, Config: *in.ResourceConfig, UserPoolID: ids.userPool, WebClientID: ids.webClient,
 		NativeClientID: ids.nativeClient, IdentityPoolID: ids.identityPool}
@@ -321,7 +322,7 @@ func setIf[T any](dst **T, src *T) {
 func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAuthRequest) (*ab.UpdateBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	j, err := s.writeJob(ctx, r, "UpdateBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		a, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
 		if err != nil {
@@ -377,7 +378,7 @@ func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthReque
 func (s *Service) DeleteBackendAuth(ctx context.Context, in *ab.DeleteBackendAuthRequest) (*ab.DeleteBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "DeleteBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name); err != nil {
 			return jobSpec{}, err
@@ -443,7 +444,7 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	}
 	rec := &authRecord{ResourceName: pool, Config: cfg, Imported: true, UserPoolID: pool, WebClientID: web, NativeClientID: native,
 		IdentityPoolID: api.Val(in.IdentityPoolId)}
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "ImportBackendAuth", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return jobSpec{}, err

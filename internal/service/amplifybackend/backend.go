@@ -11,6 +11,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend/ojson"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -30,7 +31,7 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "CreateBackend", func(tx store.Tx) (jobSpec, error) {
 		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
@@ -78,7 +79,7 @@ func (s *Service) GetBackend(ctx context.Context, in *ab.GetBackendRequest) (*ab
 		if name == "" && len(names) > 0 {
 			name = names[0]
 		}
-		*out = ab.GetBackendResponse{AppId: api.Ptr(appID), AppName: ptrOrNil(app.AppName), BackendEnvironmentList: names}
+		*out = ab.GetBackendResponse{AppId: api.Ptr(appID), AppName: svc.PtrIf(app.AppName), BackendEnvironmentList: names}
 		if name == "" {
 			return nil
 		}
@@ -205,7 +206,7 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	j, err := s.writeJob(ctx, r, "CloneBackend", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return jobSpec{}, err
@@ -228,10 +229,10 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 
 // applyCreateEnv adds the environment of a CreateBackend job.
 func applyCreateEnv(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
-	if _, ok, err := getJSON[appRecord](tx, appKey(sc, appID)); err != nil || !ok {
+	if _, ok, err := svc.Lookup[appRecord](tx, appKey(sc, appID)); err != nil || !ok {
 		return fmt.Sprintf("App %s no longer exists", appID), err
 	}
-	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || ok {
+	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || ok {
 		return fmt.Sprintf("Backend environment %s already exists", ch.Env), err
 	}
 	return "", store.PutJSON(tx, envKey(sc, appID, ch.Env), envRecord{Name: ch.Env, CreatedAt: at})
@@ -240,7 +241,7 @@ func applyCreateEnv(tx store.Tx, sc store.Scope, appID string, ch *change, at ti
 // applyDeleteEnv deletes the environment of a DeleteBackend job (and every
 // resource below it).
 func applyDeleteEnv(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
 	return "", tx.Delete(envKey(sc, appID, ch.Env))
@@ -250,7 +251,7 @@ func applyDeleteEnv(tx store.Tx, sc store.Scope, appID string, ch *change) (stri
 // the whole app when CleanAmplifyApp was set.
 func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
 	if ch.CleanApp {
-		if err := tx.Delete(appKey(sc, appID)); err != nil && !isNotFound(err) {
+		if err := svc.DeleteIfExists(tx, appKey(sc, appID)); err != nil {
 			return "", err
 		}
 		return "", nil
@@ -324,7 +325,7 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest) (*ab.DeleteBackendResponse, error) {
 	r := s.begin(ctx)
 	appID, env := api.Val(in.AppId), api.Val(in.BackendEnvironmentName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "DeleteBackend", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
 			return jobSpec{}, err
@@ -346,7 +347,7 @@ func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest
 func (s *Service) RemoveAllBackends(ctx context.Context, in *ab.RemoveAllBackendsRequest) (*ab.RemoveAllBackendsResponse, error) {
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "RemoveAllBackends", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadApp(tx, r.scope, appID); err != nil {
 			return jobSpec{}, err

@@ -30,7 +30,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "config"), true)
 	cfg := &configRecord{BackendManagerAppID: manager, LoginAuthConfig: ab.LoginAuthConfigReqObj{
 		AwsCognitoIdentityPoolId: api.Ptr(ids.identityPool), AwsCognitoRegion: api.Ptr(r.region),
@@ -65,7 +65,7 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: ptrOrNil(env),
+	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: svc.PtrIf(env),
 		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil
 }
 
@@ -153,7 +153,7 @@ func (s *Service) RemoveBackendConfig(ctx context.Context, in *ab.RemoveBackendC
 func (s *Service) CreateToken(ctx context.Context, in *ab.CreateTokenRequest) (*ab.CreateTokenResponse, error) {
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
-	seed := newSeed()
+	seed := ids.RandHex(32)
 	tok := tokenRecord{
 		SessionID:     uuidFrom(derive(seed, "session")),
 		ChallengeCode: uuidFrom(derive(seed, "challenge")),
@@ -243,7 +243,7 @@ func (s *Service) DeleteToken(ctx context.Context, in *ab.DeleteTokenRequest) (*
 // applyCreateConfig stores the Admin UI configuration of a
 // CreateBackendConfig job.
 func applyCreateConfig(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	app, ok, err := getJSON[appRecord](tx, appKey(sc, appID))
+	app, ok, err := svc.Lookup[appRecord](tx, appKey(sc, appID))
 	if err != nil || !ok {
 		return fmt.Sprintf("App %s no longer exists", appID), err
 	}

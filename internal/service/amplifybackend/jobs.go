@@ -2,14 +2,13 @@ package amplifybackend
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -92,30 +91,6 @@ type pendingRecord struct {
 	Due      time.Time `json:"due"`
 }
 
-// newJobID returns a version 7 UUID whose first 60 bits are t (milliseconds,
-// then a 1/4096 ms fraction), so that job ids sort in creation order.
-func newJobID(t time.Time) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	ms := uint64(t.UnixMilli())
-	frac := uint64(t.Nanosecond()%int(time.Millisecond)) * 4096 / uint64(time.Millisecond)
-	for i := 0; i < 6; i++ {
-		b[i] = byte(ms >> (40 - 8*i))
-	}
-	b[6] = 0x70 | byte(frac>>8)
-	b[7] = byte(frac)
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// newSeed returns random hex for change.Seed.
-func newSeed() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // jobSpec asks startJob for a job.
 type jobSpec struct {
 	JobID     string
@@ -141,7 +116,7 @@ func (s *Service) writeJob(ctx context.Context, r req, op string, prepare func(t
 		return err
 	})
 	if err != nil {
-		return jobRecord{}, storeErr(op, err)
+		return jobRecord{}, s.kit.Err(op, err)
 	}
 	return j, nil
 }
@@ -226,7 +201,7 @@ func (s *Service) settle(tx store.Tx, r req) error {
 // finish ends an IN_PROGRESS job at time at: it applies the change and
 // records the outcome, and drops the job from the pending index.
 func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) error {
-	j, ok, err := getJSON[jobRecord](tx, jobKey(r.scope, appID, jobID))
+	j, ok, err := svc.Lookup[jobRecord](tx, jobKey(r.scope, appID, jobID))
 	if err != nil {
 		return err
 	}
@@ -247,10 +222,7 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 			return err
 		}
 	}
-	if err := tx.Delete(pendingKey(r.scope, jobID)); err != nil && !isNotFound(err) {
-		return err
-	}
-	return nil
+	return svc.DeleteIfExists(tx, pendingKey(r.scope, jobID))
 }
 
 // apply makes a job's change. It returns a non-empty failure message, having
@@ -307,7 +279,7 @@ func (ch *change) doc() resourceDoc {
 // applyPut stores a category's resource: a new one when the category is
 // still empty, or a replacement of one that still exists.
 func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
-	if _, ok, err := getJSON[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
+	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
 	key := resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)
@@ -320,7 +292,7 @@ func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Tim
 			return fmt.Sprintf("Backend environment %s already has a %s resource", ch.Env, ch.Category), nil
 		}
 	} else if _, err := tx.Get(key); err != nil {
-		if isNotFound(err) {
+		if svc.IsNotFound(err) {
 			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
 		}
 		return "", err
@@ -338,7 +310,7 @@ func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Tim
 // applyDelete deletes a category's resource.
 func applyDelete(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
 	if err := tx.Delete(resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)); err != nil {
-		if isNotFound(err) {
+		if svc.IsNotFound(err) {
 			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
 		}
 		return "", err
@@ -366,7 +338,7 @@ func (j jobRecord) resp(env string) ab.BackendJobRespObj {
 // loadJob finds a job of an environment (or an app-level job, which every
 // environment name of its app reaches).
 func loadJob(tx store.Tx, sc store.Scope, appID, env, jobID string) (jobRecord, error) {
-	j, ok, err := getJSON[jobRecord](tx, jobKey(sc, appID, jobID))
+	j, ok, err := svc.Lookup[jobRecord](tx, jobKey(sc, appID, jobID))
 	if err != nil {
 		return j, err
 	}
@@ -387,7 +359,7 @@ func (s *Service) GetBackendJob(ctx context.Context, in *ab.GetBackendJobRequest
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("GetBackendJob", err)
+		return nil, s.kit.Err("GetBackendJob", err)
 	}
 	o := j.resp(env)
 	return &ab.GetBackendJobResponse{
@@ -435,7 +407,7 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 			if err := store.PutJSON(tx, jobKey(r.scope, appID, jobID), j); err != nil {
 				return err
 			}
-			if err := tx.Delete(pendingKey(r.scope, jobID)); err != nil && !isNotFound(err) {
+			if err := svc.DeleteIfExists(tx, pendingKey(r.scope, jobID)); err != nil {
 				return err
 			}
 		}
@@ -443,7 +415,7 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 		return err
 	})
 	if err != nil {
-		return nil, storeErr("UpdateBackendJob", err)
+		return nil, s.kit.Err("UpdateBackendJob", err)
 	}
 	o := j.resp(env)
 	return &ab.UpdateBackendJobResponse{
@@ -471,9 +443,9 @@ func (s *Service) ListBackendJobs(ctx context.Context, in *ab.ListBackendJobsReq
 		limit = int(*in.MaxResults)
 	}
 	coll := jobCollection(r.scope, appID)
-	after, err := store.DecodeToken(coll, api.Val(in.NextToken))
+	cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), limit)
 	if err != nil {
-		return nil, badRequest("Invalid nextToken")
+		return nil, err
 	}
 	out := &ab.ListBackendJobsResponse{Jobs: []ab.BackendJobRespObj{}}
 	err = s.read(ctx, r, func(tx store.Tx) error {
@@ -487,24 +459,19 @@ func (s *Service) ListBackendJobs(ctx context.Context, in *ab.ListBackendJobsReq
 				return err
 			}
 		}
-		for _, j := range jobs {
-			if j.JobID <= after || (j.Env != "" && j.Env != env) {
-				continue
-			}
-			if (in.JobId != nil && j.JobID != *in.JobId) || (in.Operation != nil && j.Operation != *in.Operation) ||
-				(in.Status != nil && j.Status != *in.Status) {
-				continue
-			}
-			if len(out.Jobs) == limit {
-				out.NextToken = api.Ptr(store.EncodeToken(coll, api.Val(out.Jobs[len(out.Jobs)-1].JobId)))
-				return nil
-			}
+		jobs = slices.DeleteFunc(jobs, func(j jobRecord) bool {
+			return (j.Env != "" && j.Env != env) || (in.JobId != nil && j.JobID != *in.JobId) ||
+				(in.Operation != nil && j.Operation != *in.Operation) || (in.Status != nil && j.Status != *in.Status)
+		})
+		var page []jobRecord
+		page, out.NextToken = svc.Page(cur, jobs, func(j jobRecord) string { return j.JobID })
+		for _, j := range page {
 			out.Jobs = append(out.Jobs, j.resp(env))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr("ListBackendJobs", err)
+		return nil, s.kit.Err("ListBackendJobs", err)
 	}
 	return out, nil
 }
@@ -519,12 +486,4 @@ func jobOut(j jobRecord, env string) jobOutput {
 		env = j.Env
 	}
 	return jobOutput{AppID: j.AppID, Env: env, JobID: j.JobID, Operation: j.Operation, Status: j.Status}
-}
-
-// ptrOrNil returns nil for "" (an absent member).
-func ptrOrNil(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -302,15 +303,15 @@ func TestSettlingAppliesJobsInOrder(t *testing.T) {
 
 func TestJobIDsSortByCreationTime(t *testing.T) {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var ids []string
+	var jobIDs []string
 	for i := 0; i < 50; i++ {
-		ids = append(ids, newJobID(base.Add(time.Duration(i)*300*time.Microsecond)))
+		jobIDs = append(jobIDs, ids.UUIDv7(base.Add(time.Duration(i)*300*time.Microsecond)))
 	}
-	if !sort.StringsAreSorted(ids) {
-		t.Fatalf("job ids are not in creation order: %v", ids)
+	if !sort.StringsAreSorted(jobIDs) {
+		t.Fatalf("job ids are not in creation order: %v", jobIDs)
 	}
-	if len(ids[0]) != 36 || ids[0][14] != '7' {
-		t.Fatalf("%s is not a version 7 UUID", ids[0])
+	if len(jobIDs[0]) != 36 || jobIDs[0][14] != '7' {
+		t.Fatalf("%s is not a version 7 UUID", jobIDs[0])
 	}
 }
 

@@ -133,18 +133,10 @@ func pendingKey(sc store.Scope, jobID string) store.Key {
 	return store.Key{Scope: sc, Kind: kindPending, ID: jobID}
 }
 
-// isNotFound and getJSON are svc.IsNotFound and svc.Lookup under the names
-// the job engine (jobs.go) calls them by.
-func isNotFound(err error) bool { return svc.IsNotFound(err) }
-
-func getJSON[T any](tx store.Tx, key store.Key) (v T, found bool, err error) {
-	return svc.Lookup[T](tx, key)
-}
-
 // Lookups that turn a missing resource into the service's NotFoundException.
 
 func loadApp(tx store.Tx, sc store.Scope, appID string) (appRecord, error) {
-	a, ok, err := getJSON[appRecord](tx, appKey(sc, appID))
+	a, ok, err := svc.Lookup[appRecord](tx, appKey(sc, appID))
 	if err != nil {
 		return a, err
 	}
@@ -158,7 +150,7 @@ func loadEnv(tx store.Tx, sc store.Scope, appID, env string) (envRecord, error) 
 	if _, err := loadApp(tx, sc, appID); err != nil {
 		return envRecord{}, err
 	}
-	e, ok, err := getJSON[envRecord](tx, envKey(sc, appID, env))
+	e, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, env))
 	if err != nil {
 		return e, err
 	}
@@ -180,7 +172,7 @@ func loadResource[T any](tx store.Tx, sc store.Scope, appID, env, category, name
 	if _, err := loadEnv(tx, sc, appID, env); err != nil {
 		return zero, err
 	}
-	v, ok, err := getJSON[T](tx, resourceKey(sc, appID, env, category, name))
+	v, ok, err := svc.Lookup[T](tx, resourceKey(sc, appID, env, category, name))
 	if err != nil {
 		return zero, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -87,7 +88,7 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := newJobID(r.now), newSeed()
+	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
 	rec := &storageRecord{ResourceName: name, ServiceName: api.Val(cfg.ServiceName), Permissions: copyPermissions(cfg.Permissions)}
 	if cfg.BucketName != nil {
 		rec.BucketName = *cfg.BucketName
@@ -130,7 +131,7 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "UpdateBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
@@ -177,7 +178,7 @@ func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorag
 func (s *Service) DeleteBackendStorage(ctx context.Context, in *ab.DeleteBackendStorageRequest) (*ab.DeleteBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	j, err := s.writeJob(ctx, r, "DeleteBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
@@ -211,7 +212,7 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := newJobID(r.now)
+	jobID := ids.UUIDv7(r.now)
 	rec := &storageRecord{ResourceName: bucket, BucketName: bucket, ServiceName: api.Val(in.ServiceName), Imported: true}
 	j, err := s.writeJob(ctx, r, "ImportBackendStorage", func(tx store.Tx) (jobSpec, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {

@@ -245,24 +245,14 @@ func sessionCSV(v sessionView) ([]byte, error) {
 	}
 	var rows []row
 	names := map[string]bool{}
-	for _, c := range v.ver.Cards {
-		if c.FormInput == nil {
-			continue
+	eachSubmission(v, func(c qappsapi.Card, id string, sub submissionRecord) {
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(sub.Value, &fields)
+		for k := range fields {
+			names[k] = true
 		}
-		id := cardID(c)
-		in := v.sess.Inputs[id]
-		if in == nil {
-			continue
-		}
-		for _, sub := range in.Submissions {
-			var fields map[string]json.RawMessage
-			_ = json.Unmarshal(sub.Value, &fields)
-			for k := range fields {
-				names[k] = true
-			}
-			rows = append(rows, row{id, cardTitle(c), sub.UserID, sub.ID, sub.Timestamp, fields})
-		}
-	}
+		rows = append(rows, row{id, cardTitle(c), sub.UserID, sub.ID, sub.Timestamp, fields})
+	})
 	cols := make([]string, 0, len(names))
 	for k := range names {
 		cols = append(cols, k)

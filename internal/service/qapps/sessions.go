@@ -539,9 +539,9 @@ func (s *Service) UpdateQAppSessionMetadata(ctx context.Context, in *qappsapi.Up
 	}, nil
 }
 
-// sessionData is every form submission of a session, in card order.
-func sessionData(v sessionView) []qappsapi.QAppSessionData {
-	out := []qappsapi.QAppSessionData{}
+// eachSubmission calls fn with every form submission of a session, in card
+// order, with its card and the card's id.
+func eachSubmission(v sessionView, fn func(c qappsapi.Card, cardID string, sub submissionRecord)) {
 	for _, c := range v.ver.Cards {
 		if c.FormInput == nil {
 			continue
@@ -552,12 +552,20 @@ func sessionData(v sessionView) []qappsapi.QAppSessionData {
 			continue
 		}
 		for _, sub := range in.Submissions {
-			out = append(out, qappsapi.QAppSessionData{
-				CardId: api.Ptr(id), Value: sub.Value, User: &qappsapi.User{UserId: api.Ptr(sub.UserID)},
-				SubmissionId: api.Ptr(sub.ID), Timestamp: api.ISO(sub.Timestamp),
-			})
+			fn(c, id, sub)
 		}
 	}
+}
+
+// sessionData is every form submission of a session, in card order.
+func sessionData(v sessionView) []qappsapi.QAppSessionData {
+	out := []qappsapi.QAppSessionData{}
+	eachSubmission(v, func(_ qappsapi.Card, id string, sub submissionRecord) {
+		out = append(out, qappsapi.QAppSessionData{
+			CardId: api.Ptr(id), Value: sub.Value, User: &qappsapi.User{UserId: api.Ptr(sub.UserID)},
+			SubmissionId: api.Ptr(sub.ID), Timestamp: api.ISO(sub.Timestamp),
+		})
+	})
 	return out
 }
 

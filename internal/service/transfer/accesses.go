@@ -31,15 +31,12 @@ func getAccess(tx store.Tx, sc store.Scope, serverID, externalID string) (server
 	if err != nil {
 		return srv, accessRecord{}, err
 	}
-	a, err := getRecord[accessRecord](tx, accessKey(sc, serverID, externalID), accessNotFound, "access")
+	a, err := getRecord[accessRecord](tx, accessKey(sc, serverID, externalID), accessNotFound)
 	return srv, a, err
 }
 
 func putAccess(tx store.Tx, sc store.Scope, a *accessRecord) error {
-	if err := store.PutJSON(tx, accessKey(sc, a.ServerID, a.ExternalID), a); err != nil {
-		return storeErr("store access", err)
-	}
-	return nil
+	return store.PutJSON(tx, accessKey(sc, a.ServerID, a.ExternalID), a)
 }
 
 // CreateAccess gives a directory group access to a server. Accesses belong to
@@ -57,10 +54,12 @@ func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccess
 				srv.ServerID, srv.IdentityProviderType)
 		}
 		key := accessKey(sc, srv.ServerID, *in.ExternalId)
-		if _, err := tx.Get(key); err == nil {
+		found, err := svc.Exists(tx, key)
+		if err != nil {
+			return err
+		}
+		if found {
 			return exists("Access already exists", *in.ExternalId, rtAccess)
-		} else if !isNotFound(err) {
-			return storeErr("read access", err)
 		}
 		a := accessRecord{ExternalID: *in.ExternalId, ServerID: srv.ServerID}
 		if err := a.apply(profileInput{
@@ -73,7 +72,7 @@ func (s *Service) CreateAccess(ctx context.Context, in *transferapi.CreateAccess
 		return putAccess(tx, sc, &a)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateAccess", err)
 	}
 	return &transferapi.CreateAccessResponse{ServerId: in.ServerId, ExternalId: in.ExternalId}, nil
 }
@@ -95,7 +94,7 @@ func (s *Service) DescribeAccess(ctx context.Context, in *transferapi.DescribeAc
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeAccess", err)
 	}
 	return &transferapi.DescribeAccessResponse{ServerId: in.ServerId, Access: out}, nil
 }
@@ -112,7 +111,7 @@ func (s *Service) ListAccesses(ctx context.Context, in *transferapi.ListAccesses
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListAccesses", err)
 	}
 	return &transferapi.ListAccessesResponse{ServerId: in.ServerId, Accesses: items, NextToken: next}, nil
 }
@@ -137,7 +136,7 @@ func (s *Service) UpdateAccess(ctx context.Context, in *transferapi.UpdateAccess
 		return putAccess(tx, sc, &a)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateAccess", err)
 	}
 	return &transferapi.UpdateAccessResponse{ServerId: in.ServerId, ExternalId: in.ExternalId}, nil
 }
@@ -145,13 +144,11 @@ func (s *Service) UpdateAccess(ctx context.Context, in *transferapi.UpdateAccess
 // DeleteAccess removes a group's access to a server.
 func (s *Service) DeleteAccess(ctx context.Context, in *transferapi.DeleteAccessRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, _, err := getAccess(tx, sc, *in.ServerId, *in.ExternalId); err != nil {
 			return err
 		}
-		if err := tx.Delete(accessKey(sc, *in.ServerId, *in.ExternalId)); err != nil {
-			return storeErr("delete access", err)
-		}
-		return nil
+		return tx.Delete(accessKey(sc, *in.ServerId, *in.ExternalId))
 	})
+	return s.kit.Err("DeleteAccess", err)
 }

@@ -50,7 +50,7 @@ func getAgreement(tx store.Tx, sc store.Scope, serverID, id string) (agreementRe
 	if _, err := getServer(tx, sc, serverID); err != nil {
 		return agreementRecord{}, err
 	}
-	return getRecord[agreementRecord](tx, agreementKey(sc, serverID, id), agreementNotFound, "agreement")
+	return getRecord[agreementRecord](tx, agreementKey(sc, serverID, id), agreementNotFound)
 }
 
 // checkDirectory refuses a landing directory that names no bucket.
@@ -105,7 +105,7 @@ func validateAgreement(tx store.Tx, sc store.Scope, a *agreementRecord) error {
 	}
 	others, _, err := store.ListJSON[agreementRecord](tx, agreementCollection(sc, a.ServerID), store.Page{})
 	if err != nil {
-		return storeErr("list agreements", err)
+		return err
 	}
 	for _, o := range others {
 		if o.AgreementID != a.AgreementID && o.LocalProfileID == a.LocalProfileID && o.PartnerProfileID == a.PartnerProfileID {
@@ -135,11 +135,11 @@ func (s *Service) CreateAgreement(ctx context.Context, in *transferapi.CreateAgr
 	}
 	rec.Arn = s.kit.ARN(ctx, "agreement/"+rec.ServerID+"/"+rec.AgreementID)
 	key := agreementKey(sc, rec.ServerID, rec.AgreementID)
-	err = s.create(ctx, key, &rec, tags, "create agreement", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return validateAgreement(tx, sc, &rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateAgreement", err)
 	}
 	return &transferapi.CreateAgreementResponse{AgreementId: api.Ptr(rec.AgreementID)}, nil
 }
@@ -160,7 +160,7 @@ func (s *Service) DescribeAgreement(ctx context.Context, in *transferapi.Describ
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeAgreement", err)
 	}
 	return &transferapi.DescribeAgreementResponse{Agreement: out}, nil
 }
@@ -177,7 +177,7 @@ func (s *Service) ListAgreements(ctx context.Context, in *transferapi.ListAgreem
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListAgreements", err)
 	}
 	return &transferapi.ListAgreementsResponse{Agreements: items, NextToken: next}, nil
 }
@@ -225,13 +225,10 @@ func (s *Service) UpdateAgreement(ctx context.Context, in *transferapi.UpdateAgr
 		if err := validateAgreement(tx, sc, &rec); err != nil {
 			return err
 		}
-		if err := store.PutJSON(tx, agreementKey(sc, rec.ServerID, rec.AgreementID), rec); err != nil {
-			return storeErr("update agreement", err)
-		}
-		return nil
+		return store.PutJSON(tx, agreementKey(sc, rec.ServerID, rec.AgreementID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateAgreement", err)
 	}
 	return &transferapi.UpdateAgreementResponse{AgreementId: in.AgreementId}, nil
 }
@@ -239,13 +236,11 @@ func (s *Service) UpdateAgreement(ctx context.Context, in *transferapi.UpdateAgr
 // DeleteAgreement deletes an agreement and its tags.
 func (s *Service) DeleteAgreement(ctx context.Context, in *transferapi.DeleteAgreementRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getAgreement(tx, sc, *in.ServerId, *in.AgreementId); err != nil {
 			return err
 		}
-		if err := tx.Delete(agreementKey(sc, *in.ServerId, *in.AgreementId)); err != nil {
-			return storeErr("delete agreement", err)
-		}
-		return nil
+		return tx.Delete(agreementKey(sc, *in.ServerId, *in.AgreementId))
 	})
+	return s.kit.Err("DeleteAgreement", err)
 }

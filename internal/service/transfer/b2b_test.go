@@ -208,7 +208,7 @@ func TestTrustedHostKeysAndAlgorithms(t *testing.T) {
 // and returns it as stored.
 func waitExecution(t *testing.T, s *Service, ctx context.Context, wfID string) executionRecord {
 	t.Helper()
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var all []executionRecord

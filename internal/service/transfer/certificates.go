@@ -49,7 +49,7 @@ func certKey(sc store.Scope, id string) store.Key {
 func certNotFound(id string) error { return notFound(msgUnknownCertificate, id, rtCertificate) }
 
 func getCert(tx store.Tx, sc store.Scope, id string) (certRecord, error) {
-	return getRecord[certRecord](tx, certKey(sc, id), certNotFound, "certificate")
+	return getRecord[certRecord](tx, certKey(sc, id), certNotFound)
 }
 
 // activeFrom and activeUntil are the dates that decide the status: the
@@ -232,9 +232,9 @@ func (s *Service) ImportCertificate(ctx context.Context, in *transferapi.ImportC
 	}
 	rec.Arn = s.kit.ARN(ctx, "certificate/"+rec.CertificateID)
 	key := certKey(s.kit.Scope(ctx), rec.CertificateID)
-	err = s.create(ctx, key, &rec, tags, "import certificate", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ImportCertificate", err)
 	}
 	return &transferapi.ImportCertificateResponse{CertificateId: api.Ptr(rec.CertificateID)}, nil
 }
@@ -259,7 +259,7 @@ func (s *Service) DescribeCertificate(ctx context.Context, in *transferapi.Descr
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeCertificate", err)
 	}
 	return &transferapi.DescribeCertificateResponse{Certificate: out}, nil
 }
@@ -277,7 +277,7 @@ func (s *Service) ListCertificates(ctx context.Context, in *transferapi.ListCert
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListCertificates", err)
 	}
 	return &transferapi.ListCertificatesResponse{Certificates: items, NextToken: next}, nil
 }
@@ -303,13 +303,10 @@ func (s *Service) UpdateCertificate(ctx context.Context, in *transferapi.UpdateC
 		if err := checkCertDates(rec.activeFrom(), rec.activeUntil()); err != nil {
 			return err
 		}
-		if err := store.PutJSON(tx, certKey(sc, rec.CertificateID), rec); err != nil {
-			return storeErr("update certificate", err)
-		}
-		return nil
+		return store.PutJSON(tx, certKey(sc, rec.CertificateID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateCertificate", err)
 	}
 	return &transferapi.UpdateCertificateResponse{CertificateId: in.CertificateId}, nil
 }
@@ -319,13 +316,13 @@ func (s *Service) UpdateCertificate(ctx context.Context, in *transferapi.UpdateC
 // is left pointing at nothing (AWS documents no rule; this one is Ersatz's).
 func (s *Service) DeleteCertificate(ctx context.Context, in *transferapi.DeleteCertificateRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getCert(tx, sc, *in.CertificateId); err != nil {
 			return err
 		}
 		profiles, _, err := store.ListJSON[profileRecord](tx, store.Collection{Scope: sc, Kind: kindProfile}, store.Page{})
 		if err != nil {
-			return storeErr("list profiles", err)
+			return err
 		}
 		for _, p := range profiles {
 			for _, id := range p.CertificateIDs {
@@ -334,9 +331,7 @@ func (s *Service) DeleteCertificate(ctx context.Context, in *transferapi.DeleteC
 				}
 			}
 		}
-		if err := tx.Delete(certKey(sc, *in.CertificateId)); err != nil {
-			return storeErr("delete certificate", err)
-		}
-		return nil
+		return tx.Delete(certKey(sc, *in.CertificateId))
 	})
+	return s.kit.Err("DeleteCertificate", err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -62,14 +63,21 @@ func localFile(p, field string, keyRequired bool) (bucket, key string, err error
 	return bucket, key, nil
 }
 
-// sftpConnectorFor reads a connector for an operation only SFTP connectors do.
-func (s *Service) sftpConnectorFor(ctx context.Context, id, op string) (connectorRecord, error) {
+// readConnector reads the connector an operation names.
+func (s *Service) readConnector(ctx context.Context, id string) (connectorRecord, error) {
+	sc := s.kit.Scope(ctx)
 	var rec connectorRecord
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		rec, err = getConnector(tx, scope(ctx), id)
+		rec, err = getConnector(tx, sc, id)
 		return err
 	})
+	return rec, err
+}
+
+// sftpConnectorFor reads a connector for an operation only SFTP connectors do.
+func (s *Service) sftpConnectorFor(ctx context.Context, id, op string) (connectorRecord, error) {
+	rec, err := s.readConnector(ctx, id)
 	if err != nil {
 		return rec, err
 	}
@@ -83,20 +91,17 @@ func (s *Service) sftpConnectorFor(ctx context.Context, id, op string) (connecto
 // connector runner (which records it as FAILED at once when the service is
 // closed).
 func (s *Service) startOp(ctx context.Context, op *opRecord, run bool) error {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	now := s.clock()
 	op.CreatedAt, op.UpdatedAt = now, now
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getConnector(tx, sc, op.ConnectorID); err != nil {
 			return err
 		}
-		if err := store.PutJSON(tx, opKey(sc, op.ConnectorID, op.OpID), op); err != nil {
-			return storeErr("record connector operation", err)
-		}
-		return nil
+		return store.PutJSON(tx, opKey(sc, op.ConnectorID, op.OpID), op)
 	})
 	if err != nil {
-		return err
+		return s.kit.Err("record connector operation", err)
 	}
 	if run {
 		s.connectors().Start(ctx, *op)
@@ -111,14 +116,9 @@ func (s *Service) startOp(ctx context.Context, op *opRecord, run bool) error {
 // with every file FAILED (AS2_NOT_EMULATED): Ersatz does not send AS2
 // messages, and says so rather than pretend.
 func (s *Service) StartFileTransfer(ctx context.Context, in *transferapi.StartFileTransferRequest) (*transferapi.StartFileTransferResponse, error) {
-	var conn connectorRecord
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		conn, err = getConnector(tx, scope(ctx), *in.ConnectorId)
-		return err
-	})
+	conn, err := s.readConnector(ctx, *in.ConnectorId)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartFileTransfer", err)
 	}
 	op := &opRecord{OpID: ids.UUID(), ConnectorID: conn.ConnectorID, Kind: connector.KindTransfer}
 	run := conn.isSFTP()
@@ -206,7 +206,7 @@ func planSFTPTransfer(in *transferapi.StartFileTransferRequest, op *opRecord) er
 func (s *Service) StartDirectoryListing(ctx context.Context, in *transferapi.StartDirectoryListingRequest) (*transferapi.StartDirectoryListingResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartDirectoryListing")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartDirectoryListing", err)
 	}
 	if _, _, err := localFile(*in.OutputDirectoryPath, "OutputDirectoryPath", false); err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (s *Service) StartDirectoryListing(ctx context.Context, in *transferapi.Sta
 func (s *Service) StartRemoteDelete(ctx context.Context, in *transferapi.StartRemoteDeleteRequest) (*transferapi.StartRemoteDeleteResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartRemoteDelete")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartRemoteDelete", err)
 	}
 	op := &opRecord{
 		OpID: ids.UUID(), ConnectorID: conn.ConnectorID, Kind: connector.KindDelete,
@@ -251,7 +251,7 @@ func (s *Service) StartRemoteDelete(ctx context.Context, in *transferapi.StartRe
 func (s *Service) StartRemoteMove(ctx context.Context, in *transferapi.StartRemoteMoveRequest) (*transferapi.StartRemoteMoveResponse, error) {
 	conn, err := s.sftpConnectorFor(ctx, *in.ConnectorId, "StartRemoteMove")
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("StartRemoteMove", err)
 	}
 	if path.Clean(*in.SourcePath) == path.Clean(*in.TargetPath) {
 		return nil, invalid("SourcePath and TargetPath are the same path: %s", *in.SourcePath)
@@ -273,19 +273,19 @@ func (s *Service) StartRemoteMove(ctx context.Context, in *transferapi.StartRemo
 // EventBridge or CloudWatch to report those outcomes in. Results older than
 // seven days are gone (ResourceNotFoundException).
 func (s *Service) ListFileTransferResults(ctx context.Context, in *transferapi.ListFileTransferResultsRequest) (*transferapi.ListFileTransferResultsResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out := &transferapi.ListFileTransferResultsResponse{FileTransferResults: []transferapi.ConnectorFileTransferResult{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getConnector(tx, sc, *in.ConnectorId); err != nil {
 			return err
 		}
 		key := opKey(sc, *in.ConnectorId, *in.TransferId)
-		op, err := store.GetJSON[opRecord](tx, key)
-		if isNotFound(err) || (err == nil && s.clock().Sub(op.CreatedAt) > OpResultRetention) {
-			return notFound("Unknown transfer", *in.TransferId, rtOp)
-		}
+		op, found, err := svc.Lookup[opRecord](tx, key)
 		if err != nil {
-			return storeErr("read transfer", err)
+			return err
+		}
+		if !found || s.clock().Sub(op.CreatedAt) > OpResultRetention {
+			return notFound("Unknown transfer", *in.TransferId, rtOp)
 		}
 		type indexed struct {
 			id string
@@ -296,21 +296,22 @@ func (s *Service) ListFileTransferResults(ctx context.Context, in *transferapi.L
 			items[i] = indexed{id: fmt.Sprintf("%06d", i), r: f}
 		}
 		coll := store.Collection{Scope: sc, Parent: key.Path(), Kind: "result"}
-		page, next, err := pageSorted(coll, items, func(it indexed) string { return it.id }, api.Val(in.NextToken), listLimit(in.MaxResults))
+		cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 		if err != nil {
 			return err
 		}
+		var page []indexed
+		page, out.NextToken = svc.Page(cur, items, func(it indexed) string { return it.id })
 		for _, it := range page {
 			out.FileTransferResults = append(out.FileTransferResults, transferapi.ConnectorFileTransferResult{
 				FilePath: api.Ptr(it.r.Path), StatusCode: api.Ptr(it.r.Status),
-				FailureCode: ptrIf(it.r.FailureCode), FailureMessage: ptrIf(it.r.FailureMessage),
+				FailureCode: svc.PtrIf(it.r.FailureCode), FailureMessage: svc.PtrIf(it.r.FailureMessage),
 			})
 		}
-		out.NextToken = ptrIf(next)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("list file transfer results", err)
 	}
 	return out, nil
 }

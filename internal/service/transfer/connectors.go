@@ -59,7 +59,7 @@ func connectorKey(sc store.Scope, id string) store.Key {
 func connectorNotFound(id string) error { return notFound(msgUnknownConnector, id, rtConnector) }
 
 func getConnector(tx store.Tx, sc store.Scope, id string) (connectorRecord, error) {
-	return getRecord[connectorRecord](tx, connectorKey(sc, id), connectorNotFound, "connector")
+	return getRecord[connectorRecord](tx, connectorKey(sc, id), connectorNotFound)
 }
 
 // connectorTarget is where an SFTP connector connects.
@@ -281,11 +281,11 @@ func (s *Service) CreateConnector(ctx context.Context, in *transferapi.CreateCon
 	sc := s.kit.Scope(ctx)
 	rec.Arn = s.kit.ARN(ctx, "connector/"+rec.ConnectorID)
 	key := connectorKey(sc, rec.ConnectorID)
-	err = s.create(ctx, key, &rec, tags, "create connector", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return validateConnector(tx, sc, &rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateConnector", err)
 	}
 	return &transferapi.CreateConnectorResponse{ConnectorId: api.Ptr(rec.ConnectorID)}, nil
 }
@@ -312,7 +312,7 @@ func (s *Service) DescribeConnector(ctx context.Context, in *transferapi.Describ
 			return out
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeConnector", err)
 	}
 	return &transferapi.DescribeConnectorResponse{Connector: out}, nil
 }
@@ -327,7 +327,7 @@ func (s *Service) ListConnectors(ctx context.Context, in *transferapi.ListConnec
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListConnectors", err)
 	}
 	return &transferapi.ListConnectorsResponse{Connectors: items, NextToken: next}, nil
 }
@@ -398,13 +398,10 @@ func (s *Service) UpdateConnector(ctx context.Context, in *transferapi.UpdateCon
 		if err := validateConnector(tx, sc, &rec); err != nil {
 			return err
 		}
-		if err := store.PutJSON(tx, connectorKey(sc, rec.ConnectorID), rec); err != nil {
-			return storeErr("update connector", err)
-		}
-		return nil
+		return store.PutJSON(tx, connectorKey(sc, rec.ConnectorID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateConnector", err)
 	}
 	return &transferapi.UpdateConnectorResponse{ConnectorId: in.ConnectorId}, nil
 }
@@ -438,10 +435,10 @@ func mergeAs2Config(a transferapi.As2ConnectorConfig, u *transferapi.As2Connecto
 // next try to record progress.
 func (s *Service) DeleteConnector(ctx context.Context, in *transferapi.DeleteConnectorRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := svc.Delete(tx, connectorKey(sc, *in.ConnectorId), func() error { return connectorNotFound(*in.ConnectorId) })
-		return storeErr("delete connector", err)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		return svc.Delete(tx, connectorKey(sc, *in.ConnectorId), func() error { return connectorNotFound(*in.ConnectorId) })
 	})
+	return s.kit.Err("DeleteConnector", err)
 }
 
 // TestConnection connects to an SFTP connector's server with its secret and
@@ -458,7 +455,7 @@ func (s *Service) TestConnection(ctx context.Context, in *transferapi.TestConnec
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("TestConnection", err)
 	}
 	if !rec.isSFTP() {
 		return nil, invalid("TestConnection only tests SFTP connectors; %s is an AS2 connector", rec.ConnectorID)

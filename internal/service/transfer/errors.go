@@ -5,7 +5,6 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
-	"github.com/ersatz-dev/ersatz/internal/service/svc"
 )
 
 // The ResourceType strings of ResourceNotFoundException and
@@ -51,10 +50,3 @@ func serverNotFound(serverID string) error { return notFound(msgUnknownSrv, serv
 func throttled() error {
 	return &transferapi.ThrottlingException{RetryAfterSeconds: api.Ptr("1")}
 }
-
-// isNotFound reports whether a store error is "no such resource".
-func isNotFound(err error) bool { return svc.IsNotFound(err) }
-
-// storeErr is an unexpected store error as the 500 InternalFailure naming
-// the operation it broke in its logged cause (svc.Internal).
-func storeErr(op string, err error) error { return svc.Internal(ServiceName, op, err) }

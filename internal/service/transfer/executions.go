@@ -7,6 +7,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -54,15 +55,9 @@ func (workflowCatalog) Workflow(tx store.Tx, sc store.Scope, id string) (workflo
 }
 
 func (workflowCatalog) Trigger(tx store.Tx, sc store.Scope, serverID, userName string) (workflow.Trigger, bool, error) {
-	srv, err := store.GetJSON[serverRecord](tx, serverKey(sc, serverID))
-	if isNotFound(err) {
-		return workflow.Trigger{}, false, nil
-	}
-	if err != nil {
+	srv, found, err := svc.Lookup[serverRecord](tx, serverKey(sc, serverID))
+	if err != nil || !found || srv.WorkflowDetails == nil {
 		return workflow.Trigger{}, false, err
-	}
-	if srv.WorkflowDetails == nil {
-		return workflow.Trigger{}, false, nil
 	}
 	t := workflow.Trigger{Domain: srv.Domain, LoggingRole: srv.LoggingRole,
 		OnUpload: srv.WorkflowDetails.OnUpload, OnPartialUpload: srv.WorkflowDetails.OnPartialUpload}
@@ -90,22 +85,17 @@ func (s *Service) ObjectTags(ctx context.Context, bucket, key string) (map[strin
 // already used, or that the execution is not waiting for, is refused with
 // InvalidRequestException.
 func (s *Service) SendWorkflowStepState(ctx context.Context, in *transferapi.SendWorkflowStepStateRequest) (*transferapi.SendWorkflowStepStateResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getWorkflow(tx, sc, *in.WorkflowId); err != nil {
 			return err
 		}
-		_, err := store.GetJSON[executionRecord](tx, executionKey(sc, *in.WorkflowId, *in.ExecutionId))
-		if isNotFound(err) {
-			return executionNotFound(*in.ExecutionId)
-		}
-		if err != nil {
-			return storeErr("read execution", err)
-		}
-		return nil
+		_, err := svc.Get[executionRecord](tx, executionKey(sc, *in.WorkflowId, *in.ExecutionId),
+			func() error { return executionNotFound(*in.ExecutionId) })
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("read execution", err)
 	}
 	success := *in.Status != transferapi.CustomStepStatusFailure
 	var refused *workflow.TokenError
@@ -115,7 +105,7 @@ func (s *Service) SendWorkflowStepState(ctx context.Context, in *transferapi.Sen
 	case errors.As(err, &refused):
 		return nil, invalid("%s", refused.Error())
 	case err != nil:
-		return nil, err
+		return nil, s.kit.Err("resume execution", err)
 	}
 	return &transferapi.SendWorkflowStepStateResponse{}, nil
 }
@@ -124,11 +114,11 @@ func (s *Service) describedExecution(e *executionRecord) *transferapi.DescribedE
 	d := &transferapi.DescribedExecution{
 		ExecutionId: api.Ptr(e.ExecutionID), InitialFileLocation: e.Original.Location(),
 		ServiceMetadata: &transferapi.ServiceMetadata{UserDetails: &transferapi.UserDetails{
-			UserName: api.Ptr(e.UserName), ServerId: api.Ptr(e.ServerID), SessionId: ptrIf(e.SessionID),
+			UserName: api.Ptr(e.UserName), ServerId: api.Ptr(e.ServerID), SessionId: svc.PtrIf(e.SessionID),
 		}},
-		ExecutionRole: ptrIf(e.ExecutionRole), PosixProfile: e.PosixProfile, Status: api.Ptr(e.Status),
+		ExecutionRole: svc.PtrIf(e.ExecutionRole), PosixProfile: e.PosixProfile, Status: api.Ptr(e.Status),
 		LoggingConfiguration: &transferapi.LoggingConfiguration{
-			LoggingRole: ptrIf(e.LoggingRole), LogGroupName: api.Ptr("/aws/transfer/" + e.ServerID),
+			LoggingRole: svc.PtrIf(e.LoggingRole), LogGroupName: api.Ptr("/aws/transfer/" + e.ServerID),
 		},
 	}
 	if len(e.Results.Steps) > 0 || len(e.Results.OnExceptionSteps) > 0 {
@@ -142,24 +132,24 @@ func (s *Service) describedExecution(e *executionRecord) *transferapi.DescribedE
 // returns details for in-progress workflows"); a finished one, or one of
 // another workflow, is ResourceNotFoundException.
 func (s *Service) DescribeExecution(ctx context.Context, in *transferapi.DescribeExecutionRequest) (*transferapi.DescribeExecutionResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	var out *transferapi.DescribedExecution
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getWorkflow(tx, sc, *in.WorkflowId); err != nil {
 			return err
 		}
-		ex, err := store.GetJSON[executionRecord](tx, executionKey(sc, *in.WorkflowId, *in.ExecutionId))
-		if isNotFound(err) || (err == nil && !ex.InProgress()) {
-			return executionNotFound(*in.ExecutionId)
-		}
+		ex, found, err := svc.Lookup[executionRecord](tx, executionKey(sc, *in.WorkflowId, *in.ExecutionId))
 		if err != nil {
-			return storeErr("read execution", err)
+			return err
+		}
+		if !found || !ex.InProgress() {
+			return executionNotFound(*in.ExecutionId)
 		}
 		out = s.describedExecution(&ex)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("read execution", err)
 	}
 	return &transferapi.DescribeExecutionResponse{WorkflowId: in.WorkflowId, Execution: out}, nil
 }
@@ -167,7 +157,7 @@ func (s *Service) DescribeExecution(ctx context.Context, in *transferapi.Describ
 // ListExecutions pages through a workflow's executions in progress, in
 // ascending order of id.
 func (s *Service) ListExecutions(ctx context.Context, in *transferapi.ListExecutionsRequest) (*transferapi.ListExecutionsResponse, error) {
-	sc := scope(ctx)
+	sc := s.kit.Scope(ctx)
 	out := &transferapi.ListExecutionsResponse{WorkflowId: in.WorkflowId, Executions: []transferapi.ListedExecution{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if _, err := getWorkflow(tx, sc, *in.WorkflowId); err != nil {
@@ -176,14 +166,15 @@ func (s *Service) ListExecutions(ctx context.Context, in *transferapi.ListExecut
 		coll := store.Collection{Scope: sc, Parent: workflowKey(sc, *in.WorkflowId).Path(), Kind: workflow.KindExecution}
 		all, _, err := store.ListJSON[executionRecord](tx, coll, store.Page{})
 		if err != nil {
-			return storeErr("list executions", err)
+			return err
 		}
 		all = slices.DeleteFunc(all, func(e executionRecord) bool { return !e.InProgress() })
-		page, next, err := pageSorted(coll, all, func(e executionRecord) string { return e.ExecutionID },
-			api.Val(in.NextToken), listLimit(in.MaxResults))
+		cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 		if err != nil {
 			return err
 		}
+		var page []executionRecord
+		page, out.NextToken = svc.Page(cur, all, func(e executionRecord) string { return e.ExecutionID })
 		for i := range page {
 			d := s.describedExecution(&page[i])
 			out.Executions = append(out.Executions, transferapi.ListedExecution{
@@ -191,11 +182,10 @@ func (s *Service) ListExecutions(ctx context.Context, in *transferapi.ListExecut
 				ServiceMetadata: d.ServiceMetadata, Status: d.Status,
 			})
 		}
-		out.NextToken = ptrIf(next)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("list executions", err)
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -102,7 +103,7 @@ func listHostKeys(tx store.Tx, key store.Key) ([]hostKeyRecord, error) {
 	recs, _, err := store.ListJSON[hostKeyRecord](tx,
 		store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: kindHostKey}, store.Page{})
 	if err != nil {
-		return nil, storeErr("list host keys", err)
+		return nil, err
 	}
 	return recs, nil
 }
@@ -130,13 +131,13 @@ func (s *Service) replacePrimaryHostKey(ctx context.Context, tx store.Tx, key st
 		return err
 	}
 	if rec.HostKeyID != "" {
-		if err := tx.Delete(key.Child(kindHostKey, rec.HostKeyID)); err != nil && !isNotFound(err) {
-			return storeErr("delete old host key", err)
+		if err := svc.DeleteIfExists(tx, key.Child(kindHostKey, rec.HostKeyID)); err != nil {
+			return err
 		}
 	}
 	r := s.newHostKeyRecord(ctx, rec.ServerID, newID, hk, nil, now)
 	if err := store.PutJSON(tx, key.Child(kindHostKey, newID), r); err != nil {
-		return storeErr("store host key", err)
+		return err
 	}
 	rec.HostKeyID, rec.HostKeyFingerprint, rec.HostKeyPEM = newID, hk.Fingerprint, hk.PEM
 	return nil
@@ -150,7 +151,7 @@ func getHostKey(tx store.Tx, sc store.Scope, serverID, hostKeyID string) (server
 	if err != nil {
 		return srv, hostKeyRecord{}, err
 	}
-	hk, err := getRecord[hostKeyRecord](tx, serverKey(sc, serverID).Child(kindHostKey, hostKeyID), hostKeyNotFound, "host key")
+	hk, err := getRecord[hostKeyRecord](tx, serverKey(sc, serverID).Child(kindHostKey, hostKeyID), hostKeyNotFound)
 	return srv, hk, err
 }
 
@@ -183,12 +184,12 @@ func (s *Service) ImportHostKey(ctx context.Context, in *transferapi.ImportHostK
 		r := s.newHostKeyRecord(ctx, srv.ServerID, id, hk, in.Description, now)
 		hkKey := key.Child(kindHostKey, id)
 		if err := store.PutJSON(tx, hkKey, r); err != nil {
-			return storeErr("import host key", err)
+			return err
 		}
 		return putTags(tx, hkKey, tags)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ImportHostKey", err)
 	}
 	return &transferapi.ImportHostKeyResponse{ServerId: in.ServerId, HostKeyId: api.Ptr(id)}, nil
 }
@@ -209,7 +210,7 @@ func (s *Service) DescribeHostKey(ctx context.Context, in *transferapi.DescribeH
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeHostKey", err)
 	}
 	return &transferapi.DescribeHostKeyResponse{HostKey: out}, nil
 }
@@ -225,7 +226,7 @@ func (s *Service) ListHostKeys(ctx context.Context, in *transferapi.ListHostKeys
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListHostKeys", err)
 	}
 	return &transferapi.ListHostKeysResponse{ServerId: in.ServerId, HostKeys: items, NextToken: next}, nil
 }
@@ -239,13 +240,10 @@ func (s *Service) UpdateHostKey(ctx context.Context, in *transferapi.UpdateHostK
 			return err
 		}
 		hk.Description = in.Description
-		if err := store.PutJSON(tx, serverKey(sc, hk.ServerID).Child(kindHostKey, hk.HostKeyID), hk); err != nil {
-			return storeErr("update host key", err)
-		}
-		return nil
+		return store.PutJSON(tx, serverKey(sc, hk.ServerID).Child(kindHostKey, hk.HostKeyID), hk)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateHostKey", err)
 	}
 	return &transferapi.UpdateHostKeyResponse{ServerId: in.ServerId, HostKeyId: in.HostKeyId}, nil
 }
@@ -255,7 +253,7 @@ func (s *Service) UpdateHostKey(ctx context.Context, in *transferapi.UpdateHostK
 // DescribeServer fingerprints) promotes the oldest remaining key.
 func (s *Service) DeleteHostKey(ctx context.Context, in *transferapi.DeleteHostKeyRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		srv, hk, err := getHostKey(tx, sc, *in.ServerId, *in.HostKeyId)
 		if err != nil {
 			return err
@@ -283,12 +281,10 @@ func (s *Service) DeleteHostKey(ctx context.Context, in *transferapi.DeleteHostK
 			})
 			srv.HostKeyID, srv.HostKeyFingerprint, srv.HostKeyPEM = rest[0].HostKeyID, rest[0].Fingerprint, rest[0].PrivateKeyPEM
 			if err := store.PutJSON(tx, key, srv); err != nil {
-				return storeErr("promote host key", err)
+				return err
 			}
 		}
-		if err := tx.Delete(key.Child(kindHostKey, hk.HostKeyID)); err != nil {
-			return storeErr("delete host key", err)
-		}
-		return nil
+		return tx.Delete(key.Child(kindHostKey, hk.HostKeyID))
 	})
+	return s.kit.Err("DeleteHostKey", err)
 }

@@ -55,7 +55,7 @@ func (s *Service) TestIdentityProvider(ctx context.Context, in *transferapi.Test
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("TestIdentityProvider", err)
 	}
 	if srv.IdentityProviderType == transferapi.IdentityProviderTypeServiceManaged {
 		return nil, invalid("%s not configured for external auth", srv.ServerID)

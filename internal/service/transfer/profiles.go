@@ -37,7 +37,7 @@ func profileKey(sc store.Scope, id string) store.Key {
 func profileNotFound(id string) error { return notFound(msgUnknownProfile, id, rtProfile) }
 
 func getProfile(tx store.Tx, sc store.Scope, id string) (profileRecord, error) {
-	return getRecord[profileRecord](tx, profileKey(sc, id), profileNotFound, "profile")
+	return getRecord[profileRecord](tx, profileKey(sc, id), profileNotFound)
 }
 
 // getProfileOfType reads a profile that must be of type want; field names
@@ -85,11 +85,11 @@ func (s *Service) CreateProfile(ctx context.Context, in *transferapi.CreateProfi
 	}
 	rec.Arn = s.kit.ARN(ctx, "profile/"+rec.ProfileID)
 	key := profileKey(sc, rec.ProfileID)
-	err = s.create(ctx, key, &rec, tags, "create profile", func(tx store.Tx) error {
+	err = s.create(ctx, key, &rec, tags, func(tx store.Tx) error {
 		return checkCertificateIDs(tx, sc, rec.CertificateIDs)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateProfile", err)
 	}
 	return &transferapi.CreateProfileResponse{ProfileId: api.Ptr(rec.ProfileID)}, nil
 }
@@ -107,7 +107,7 @@ func (s *Service) DescribeProfile(ctx context.Context, in *transferapi.DescribeP
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeProfile", err)
 	}
 	return &transferapi.DescribeProfileResponse{Profile: out}, nil
 }
@@ -122,36 +122,36 @@ func (s *Service) ListProfiles(ctx context.Context, in *transferapi.ListProfiles
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		coll := store.Collection{Scope: sc, Kind: kindProfile}
 		var recs []profileRecord
-		var next string
-		var err error
 		if in.ProfileType == nil {
+			var next string
+			var err error
 			recs, next, err = store.ListJSON[profileRecord](tx, coll, store.Page{Token: api.Val(in.NextToken), Limit: s.kit.Limit(in.MaxResults)})
-			if err != nil {
-				return s.kit.Err("list profiles", err)
-			}
-		} else {
-			all, _, err := store.ListJSON[profileRecord](tx, coll, store.Page{})
-			if err != nil {
-				return storeErr("list profiles", err)
-			}
-			all = slices.DeleteFunc(all, func(p profileRecord) bool { return p.ProfileType != *in.ProfileType })
-			filtered := store.Collection{Scope: sc, Parent: "profiletype/" + *in.ProfileType, Kind: kindProfile}
-			recs, next, err = pageSorted(filtered, all, func(p profileRecord) string { return p.ProfileID },
-				api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 			if err != nil {
 				return err
 			}
+			out.NextToken = svc.PtrIf(next)
+		} else {
+			all, _, err := store.ListJSON[profileRecord](tx, coll, store.Page{})
+			if err != nil {
+				return err
+			}
+			all = slices.DeleteFunc(all, func(p profileRecord) bool { return p.ProfileType != *in.ProfileType })
+			filtered := store.Collection{Scope: sc, Parent: "profiletype/" + *in.ProfileType, Kind: kindProfile}
+			cur, err := s.kit.Cursor(filtered, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
+			if err != nil {
+				return err
+			}
+			recs, out.NextToken = svc.Page(cur, all, func(p profileRecord) string { return p.ProfileID })
 		}
 		for _, r := range recs {
 			out.Profiles = append(out.Profiles, transferapi.ListedProfile{
 				Arn: api.Ptr(r.Arn), ProfileId: api.Ptr(r.ProfileID), As2Id: api.Ptr(r.As2ID), ProfileType: api.Ptr(r.ProfileType),
 			})
 		}
-		out.NextToken = svc.PtrIf(next)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("list profiles", err)
 	}
 	return out, nil
 }
@@ -171,13 +171,10 @@ func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfi
 			}
 			rec.CertificateIDs = slices.Clone(in.CertificateIds)
 		}
-		if err := store.PutJSON(tx, profileKey(sc, rec.ProfileID), rec); err != nil {
-			return storeErr("update profile", err)
-		}
-		return nil
+		return store.PutJSON(tx, profileKey(sc, rec.ProfileID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateProfile", err)
 	}
 	return &transferapi.UpdateProfileResponse{ProfileId: in.ProfileId}, nil
 }
@@ -188,7 +185,7 @@ func (s *Service) UpdateProfile(ctx context.Context, in *transferapi.UpdateProfi
 func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfileRequest) error {
 	sc := s.kit.Scope(ctx)
 	id := *in.ProfileId
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getProfile(tx, sc, id); err != nil {
 			return err
 		}
@@ -197,11 +194,9 @@ func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfi
 		} else if user != "" {
 			return invalid("Profile %s is still in use by %s", id, user)
 		}
-		if err := tx.Delete(profileKey(sc, id)); err != nil {
-			return storeErr("delete profile", err)
-		}
-		return nil
+		return tx.Delete(profileKey(sc, id))
 	})
+	return s.kit.Err("DeleteProfile", err)
 }
 
 // profileUser names the first agreement or connector that uses a profile
@@ -209,7 +204,7 @@ func (s *Service) DeleteProfile(ctx context.Context, in *transferapi.DeleteProfi
 func profileUser(tx store.Tx, sc store.Scope, profileID string) (string, error) {
 	conns, _, err := store.ListJSON[connectorRecord](tx, store.Collection{Scope: sc, Kind: kindConnector}, store.Page{})
 	if err != nil {
-		return "", storeErr("list connectors", err)
+		return "", err
 	}
 	for _, c := range conns {
 		if a := c.As2Config; a != nil && (api.Val(a.LocalProfileId) == profileID || api.Val(a.PartnerProfileId) == profileID) {
@@ -218,12 +213,12 @@ func profileUser(tx store.Tx, sc store.Scope, profileID string) (string, error) 
 	}
 	servers, _, err := store.ListJSON[serverRecord](tx, store.Collection{Scope: sc, Kind: "server"}, store.Page{})
 	if err != nil {
-		return "", storeErr("list servers", err)
+		return "", err
 	}
 	for _, srv := range servers {
 		ags, _, err := store.ListJSON[agreementRecord](tx, agreementCollection(sc, srv.ServerID), store.Page{})
 		if err != nil {
-			return "", storeErr("list agreements", err)
+			return "", err
 		}
 		for _, a := range ags {
 			if a.LocalProfileID == profileID || a.PartnerProfileID == profileID {

@@ -13,18 +13,17 @@ import (
 // tags, describe one with its tags, list a page of them.
 
 // getRecord reads the record at key. When there is none it returns
-// notFound(key.ID), the resource's ResourceNotFoundException; what names the
-// resource in any other store error ("web app").
-func getRecord[R any](tx store.Tx, key store.Key, notFound func(id string) error, what string) (R, error) {
-	rec, err := svc.Get[R](tx, key, func() error { return notFound(key.ID) })
-	return rec, storeErr("read "+what, err)
+// notFound(key.ID), the resource's ResourceNotFoundException; any other store
+// error is returned as is, for the handler to map (s.kit.Err).
+func getRecord[R any](tx store.Tx, key store.Key, notFound func(id string) error) (R, error) {
+	return svc.Get[R](tx, key, func() error { return notFound(key.ID) })
 }
 
 // create stores a new resource's record at key and its tags in one
-// transaction, once check (when not nil) has passed in it; op names the
-// operation in a store error ("create web app"). rec is encoded after check
-// ran, so check may fill it in through a pointer.
-func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []transferapi.Tag, op string, check func(store.Tx) error) error {
+// transaction, once check (when not nil) has passed in it; its error is the
+// transaction's, for the handler to map (s.kit.Err). rec is encoded after
+// check ran, so check may fill it in through a pointer.
+func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []transferapi.Tag, check func(store.Tx) error) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if check != nil {
 			if err := check(tx); err != nil {
@@ -32,7 +31,7 @@ func (s *Service) create(ctx context.Context, key store.Key, rec any, tags []tra
 			}
 		}
 		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr(op, err)
+			return err
 		}
 		return putTags(tx, key, tags)
 	})

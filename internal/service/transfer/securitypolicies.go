@@ -60,9 +60,10 @@ func (s *Service) ListSecurityPolicies(_ context.Context, in *transferapi.ListSe
 	}
 	slices.SortFunc(names, strings.Compare)
 	coll := store.Collection{Scope: store.Scope{Service: ServiceName}, Kind: "security-policy"}
-	page, next, err := pageSorted(coll, names, func(n string) string { return n }, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
+	cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 	if err != nil {
 		return nil, err
 	}
-	return &transferapi.ListSecurityPoliciesResponse{SecurityPolicyNames: page, NextToken: svc.PtrIf(next)}, nil
+	page, next := svc.Page(cur, names, func(n string) string { return n })
+	return &transferapi.ListSecurityPoliciesResponse{SecurityPolicyNames: page, NextToken: next}, nil
 }

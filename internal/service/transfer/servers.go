@@ -76,7 +76,7 @@ func (r *serverRecord) hasProtocol(p string) bool { return slices.Contains(r.Pro
 
 // getServer reads a server, answering ResourceNotFoundException when missing.
 func getServer(tx store.Tx, sc store.Scope, serverID string) (serverRecord, error) {
-	return getRecord[serverRecord](tx, serverKey(sc, serverID), serverNotFound, "server")
+	return getRecord[serverRecord](tx, serverKey(sc, serverID), serverNotFound)
 }
 
 // CreateServer creates a server with AWS's defaults, ONLINE at once.
@@ -151,15 +151,15 @@ func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServer
 			return err
 		}
 		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("create server", err)
+			return err
 		}
 		if err := store.PutJSON(tx, key.Child(kindHostKey, hostKey.HostKeyID), hostKey); err != nil {
-			return storeErr("create server host key", err)
+			return err
 		}
 		return putTags(tx, key, tags)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateServer", err)
 	}
 	return &transferapi.CreateServerResponse{ServerId: api.Ptr(rec.ServerID)}, nil
 }
@@ -173,7 +173,7 @@ func (s *Service) DescribeServer(ctx context.Context, in *transferapi.DescribeSe
 		func(rec *serverRecord) store.Key { return serverKey(sc, rec.ServerID) },
 		s.describedServer)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeServer", err)
 	}
 	return &transferapi.DescribeServerResponse{Server: out}, nil
 }
@@ -229,7 +229,7 @@ func (s *Service) ListServers(ctx context.Context, in *transferapi.ListServersRe
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListServers", err)
 	}
 	return &transferapi.ListServersResponse{Servers: items, NextToken: next}, nil
 }
@@ -290,13 +290,10 @@ func (s *Service) UpdateServer(ctx context.Context, in *transferapi.UpdateServer
 				return err
 			}
 		}
-		if err := store.PutJSON(tx, key, rec); err != nil {
-			return storeErr("update server", err)
-		}
-		return nil
+		return store.PutJSON(tx, key, rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateServer", err)
 	}
 	return &transferapi.UpdateServerResponse{ServerId: in.ServerId}, nil
 }
@@ -366,7 +363,7 @@ func checkProviderChange(tx store.Tx, key store.Key, rec *serverRecord, to strin
 	if rec.IdentityProviderType == transferapi.IdentityProviderTypeAwsDirectoryService {
 		items, _, err := tx.List(store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: kindAccess}, store.Page{Limit: 1})
 		if err != nil {
-			return storeErr("list accesses", err)
+			return err
 		}
 		if len(items) > 0 {
 			return invalid("Server %s has accesses; delete them before changing IdentityProviderType to %s", rec.ServerID, to)
@@ -378,10 +375,10 @@ func checkProviderChange(tx store.Tx, key store.Key, rec *serverRecord, to strin
 // DeleteServer deletes a server with its users, accesses, host keys and tags.
 func (s *Service) DeleteServer(ctx context.Context, in *transferapi.DeleteServerRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := svc.Delete(tx, serverKey(sc, *in.ServerId), func() error { return serverNotFound(*in.ServerId) })
-		return storeErr("delete server", err)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		return svc.Delete(tx, serverKey(sc, *in.ServerId), func() error { return serverNotFound(*in.ServerId) })
 	})
+	return s.kit.Err("DeleteServer", err)
 }
 
 // StartServer moves an OFFLINE server to ONLINE through STARTING. Starting a
@@ -415,10 +412,7 @@ func (s *Service) transitionServer(ctx context.Context, serverID, target string)
 		}
 		rec.State = target
 		rec.TransitionEnds = now.Add(s.transition)
-		if err := store.PutJSON(tx, serverKey(sc, serverID), rec); err != nil {
-			return storeErr("change server state", err)
-		}
-		return nil
+		return store.PutJSON(tx, serverKey(sc, serverID), rec)
 	})
 }
 

@@ -95,7 +95,7 @@ func (s *Service) ImportSshPublicKey(ctx context.Context, in *transferapi.Import
 		return putUser(tx, sc, &u)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ImportSshPublicKey", err)
 	}
 	return &transferapi.ImportSshPublicKeyResponse{
 		ServerId: in.ServerId, SshPublicKeyId: api.Ptr(k.ID), UserName: in.UserName,
@@ -105,7 +105,7 @@ func (s *Service) ImportSshPublicKey(ctx context.Context, in *transferapi.Import
 // DeleteSshPublicKey removes one SSH public key from a user.
 func (s *Service) DeleteSshPublicKey(ctx context.Context, in *transferapi.DeleteSshPublicKeyRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {
 			return err
@@ -118,4 +118,5 @@ func (s *Service) DeleteSshPublicKey(ctx context.Context, in *transferapi.Delete
 		}
 		return notFound("Unknown public key", *in.SshPublicKeyId, rtPublicKey)
 	})
+	return s.kit.Err("DeleteSshPublicKey", err)
 }

@@ -97,10 +97,12 @@ func (s *Service) resolveARN(ctx context.Context, tx store.Tx, arnStr string) (s
 	if !ok || store.NotFoundIfInvalid(key) != nil {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
 	}
-	if _, err := tx.Get(key); isNotFound(err) {
+	found, err := svc.Exists(tx, key)
+	if err != nil {
+		return store.Key{}, err
+	}
+	if !found {
 		return store.Key{}, notFound(kind.message, arnStr, kind.resourceType)
-	} else if err != nil {
-		return store.Key{}, storeErr("read tagged resource", err)
 	}
 	return key, nil
 }
@@ -141,14 +143,8 @@ func mergeTags(have, add []transferapi.Tag) ([]transferapi.Tag, error) {
 
 // getTags reads the tags of the resource at key (nil when it has none).
 func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
-	set, err := store.GetJSON[tagSet](tx, key.Child(kindTags, tagSetID))
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, storeErr("read tags", err)
-	}
-	return set.Tags, nil
+	set, _, err := svc.Lookup[tagSet](tx, key.Child(kindTags, tagSetID))
+	return set.Tags, err
 }
 
 // putTags stores the tags of the resource at key (deleting the document when
@@ -156,40 +152,30 @@ func getTags(tx store.Tx, key store.Key) ([]transferapi.Tag, error) {
 func putTags(tx store.Tx, key store.Key, tags []transferapi.Tag) error {
 	k := key.Child(kindTags, tagSetID)
 	if len(tags) == 0 {
-		if err := tx.Delete(k); err != nil && !isNotFound(err) {
-			return storeErr("delete tags", err)
-		}
-		return nil
+		return svc.DeleteIfExists(tx, k)
 	}
-	if err := store.PutJSON(tx, k, tagSet{Tags: tags}); err != nil {
-		return storeErr("store tags", err)
-	}
-	return nil
+	return store.PutJSON(tx, k, tagSet{Tags: tags})
 }
 
 // TagResource adds tags to a resource, replacing the values of keys it has.
 func (s *Service) TagResource(ctx context.Context, in *transferapi.TagResourceRequest) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		key, err := s.resolveARN(ctx, tx, *in.Arn)
-		if err != nil {
-			return err
-		}
-		have, err := getTags(tx, key)
-		if err != nil {
-			return err
-		}
-		tags, err := mergeTags(have, in.Tags)
-		if err != nil {
-			return err
-		}
-		return putTags(tx, key, tags)
+	return s.editTags(ctx, "TagResource", *in.Arn, func(have []transferapi.Tag) ([]transferapi.Tag, error) {
+		return mergeTags(have, in.Tags)
 	})
 }
 
 // UntagResource removes the tags with the given keys; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResourceRequest) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		key, err := s.resolveARN(ctx, tx, *in.Arn)
+	return s.editTags(ctx, "UntagResource", *in.Arn, func(have []transferapi.Tag) ([]transferapi.Tag, error) {
+		return slices.DeleteFunc(have, func(t transferapi.Tag) bool { return slices.Contains(in.TagKeys, api.Val(t.Key)) }), nil
+	})
+}
+
+// editTags replaces, in one transaction, the tags of the resource arn names
+// with what edit makes of them; op names the operation in a store error.
+func (s *Service) editTags(ctx context.Context, op, arn string, edit func(have []transferapi.Tag) ([]transferapi.Tag, error)) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		key, err := s.resolveARN(ctx, tx, arn)
 		if err != nil {
 			return err
 		}
@@ -197,9 +183,13 @@ func (s *Service) UntagResource(ctx context.Context, in *transferapi.UntagResour
 		if err != nil {
 			return err
 		}
-		kept := slices.DeleteFunc(have, func(t transferapi.Tag) bool { return slices.Contains(in.TagKeys, api.Val(t.Key)) })
-		return putTags(tx, key, kept)
+		tags, err := edit(have)
+		if err != nil {
+			return err
+		}
+		return putTags(tx, key, tags)
 	})
+	return s.kit.Err(op, err)
 }
 
 // ListTagsForResource pages through a resource's tags in ascending order of
@@ -217,16 +207,15 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *transferapi.ListT
 			return err
 		}
 		coll := store.Collection{Scope: key.Scope, Parent: key.Path(), Kind: "tag"}
-		page, next, err := pageSorted(coll, tags, func(t transferapi.Tag) string { return *t.Key },
-			api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
+		cur, err := s.kit.Cursor(coll, api.Val(in.NextToken), s.kit.Limit(in.MaxResults))
 		if err != nil {
 			return err
 		}
-		out.Tags, out.NextToken = page, svc.PtrIf(next)
+		out.Tags, out.NextToken = svc.Page(cur, tags, func(t transferapi.Tag) string { return *t.Key })
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListTagsForResource", err)
 	}
 	return out, nil
 }

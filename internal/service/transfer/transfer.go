@@ -17,7 +17,6 @@
 package transfer
 
 import (
-	"context"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
@@ -155,36 +154,3 @@ func serverKey(sc store.Scope, serverID string) store.Key {
 // clock is the time of the service clock, in UTC and truncated to
 // milliseconds (the precision of the wire's timestamps).
 func (s *Service) clock() time.Time { return s.kit.Now() }
-
-// The helpers below serve the workflow engine (executions.go) and the
-// connector runner (connectorops.go, sftpclient.go, b2b.go), which still call
-// them by these names; the handlers use the kit (svc) directly.
-
-// scope is the store scope of the request's caller.
-func scope(ctx context.Context) store.Scope {
-	c := api.CallerFrom(ctx)
-	return store.Scope{Account: c.Account, Region: c.Region, Service: ServiceName}
-}
-
-// listLimit is svc.Kit.Limit with Transfer's default page size.
-func listLimit(maxResults *int32) int {
-	if maxResults == nil || *maxResults <= 0 {
-		return defaultPageSize
-	}
-	return int(*maxResults)
-}
-
-// ptrIf is svc.PtrIf.
-func ptrIf[T comparable](v T) *T { return svc.PtrIf(v) }
-
-// pageSorted pages through items sorted by id with the store's keyset page
-// tokens bound to coll (svc.Page): the page after a token holds the ids
-// greater than the last one it carries.
-func pageSorted[T any](coll store.Collection, items []T, id func(T) string, token string, limit int) ([]T, string, error) {
-	c, err := svc.NewCursor(coll, token, limit)
-	if err != nil {
-		return nil, "", badToken()
-	}
-	page, next := svc.Page(c, items, id)
-	return page, api.Val(next), nil
-}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
-	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
 
@@ -185,33 +184,6 @@ func TestPolicyCatalogue(t *testing.T) {
 	}
 	if !seen[DefaultSecurityPolicy] {
 		t.Fatalf("the default policy %s is not in the catalogue", DefaultSecurityPolicy)
-	}
-}
-
-func TestPageSorted(t *testing.T) {
-	coll := store.Collection{Scope: store.Scope{Service: "transfer"}, Kind: "x"}
-	items := []string{"a", "b", "c", "d", "e"}
-	id := func(s string) string { return s }
-	var got []string
-	token, pages := "", 0
-	for {
-		page, next, err := pageSorted(coll, items, id, token, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, pages = append(got, page...), pages+1
-		if next == "" {
-			break
-		}
-		token = next
-	}
-	if fmt.Sprint(got) != "[a b c d e]" || pages != 3 {
-		t.Fatalf("%d pages: %v", pages, got)
-	}
-	other := store.Collection{Scope: store.Scope{Service: "transfer"}, Kind: "y"}
-	_, next, _ := pageSorted(coll, items, id, "", 1)
-	if _, _, err := pageSorted(other, items, id, next, 1); err == nil {
-		t.Fatal("a token of another collection was accepted")
 	}
 }
 

@@ -30,17 +30,14 @@ func getUser(tx store.Tx, sc store.Scope, serverID, userName string) (serverReco
 	if err != nil {
 		return srv, userRecord{}, err
 	}
-	u, err := getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound, "user")
+	u, err := getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound)
 	return srv, u, err
 }
 
 func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
-	if err := store.PutJSON(tx, userKey(sc, u.ServerID, u.UserName), u); err != nil {
-		return storeErr("store user", err)
-	}
-	return nil
+	return store.PutJSON(tx, userKey(sc, u.ServerID, u.UserName), u)
 }
 
 // CreateUser creates a service-managed user: only SERVICE_MANAGED servers
@@ -72,10 +69,12 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 				srv.ServerID, srv.IdentityProviderType)
 		}
 		key := userKey(sc, srv.ServerID, *in.UserName)
-		if _, err := tx.Get(key); err == nil {
+		found, err := svc.Exists(tx, key)
+		if err != nil {
+			return err
+		}
+		if found {
 			return exists("User already exists", *in.UserName, rtUser)
-		} else if !isNotFound(err) {
-			return storeErr("read user", err)
 		}
 		u := userRecord{
 			UserName: *in.UserName, ServerID: srv.ServerID,
@@ -98,13 +97,10 @@ func (s *Service) CreateUser(ctx context.Context, in *transferapi.CreateUserRequ
 			return err
 		}
 		srv.UserCount++
-		if err := store.PutJSON(tx, serverKey(sc, srv.ServerID), srv); err != nil {
-			return storeErr("count users", err)
-		}
-		return nil
+		return store.PutJSON(tx, serverKey(sc, srv.ServerID), srv)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateUser", err)
 	}
 	return &transferapi.CreateUserResponse{ServerId: in.ServerId, UserName: in.UserName}, nil
 }
@@ -132,7 +128,7 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 			return out
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeUser", err)
 	}
 	return &transferapi.DescribeUserResponse{ServerId: in.ServerId, User: out}, nil
 }
@@ -148,7 +144,7 @@ func (s *Service) ListUsers(ctx context.Context, in *transferapi.ListUsersReques
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListUsers", err)
 	}
 	return &transferapi.ListUsersResponse{ServerId: in.ServerId, Users: items, NextToken: next}, nil
 }
@@ -171,7 +167,7 @@ func (s *Service) UpdateUser(ctx context.Context, in *transferapi.UpdateUserRequ
 		return putUser(tx, sc, &u)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateUser", err)
 	}
 	return &transferapi.UpdateUserResponse{ServerId: in.ServerId, UserName: in.UserName}, nil
 }
@@ -179,20 +175,18 @@ func (s *Service) UpdateUser(ctx context.Context, in *transferapi.UpdateUserRequ
 // DeleteUser deletes a user with its SSH keys and tags.
 func (s *Service) DeleteUser(ctx context.Context, in *transferapi.DeleteUserRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		srv, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {
 			return err
 		}
 		if err := tx.Delete(userKey(sc, u.ServerID, u.UserName)); err != nil {
-			return storeErr("delete user", err)
+			return err
 		}
 		if srv.UserCount > 0 {
 			srv.UserCount--
 		}
-		if err := store.PutJSON(tx, serverKey(sc, srv.ServerID), srv); err != nil {
-			return storeErr("count users", err)
-		}
-		return nil
+		return store.PutJSON(tx, serverKey(sc, srv.ServerID), srv)
 	})
+	return s.kit.Err("DeleteUser", err)
 }

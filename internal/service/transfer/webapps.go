@@ -59,7 +59,7 @@ func webAppKey(sc store.Scope, id string) store.Key {
 func webAppNotFound(id string) error { return notFound(msgUnknownWebApp, id, rtWebApp) }
 
 func getWebApp(tx store.Tx, sc store.Scope, id string) (webAppRecord, error) {
-	return getRecord[webAppRecord](tx, webAppKey(sc, id), webAppNotFound, "web app")
+	return getRecord[webAppRecord](tx, webAppKey(sc, id), webAppNotFound)
 }
 
 // CreateWebApp creates a web app backed by IAM Identity Center. Its
@@ -105,9 +105,9 @@ func (s *Service) CreateWebApp(ctx context.Context, in *transferapi.CreateWebApp
 	instance := rec.InstanceArn[strings.LastIndexByte(rec.InstanceArn, '/')+1:]
 	rec.ApplicationArn = "arn:aws:sso::" + c.Account + ":application/" + instance + "/apl-" + ids.RandHex(16)
 	key := webAppKey(s.kit.Scope(ctx), rec.WebAppID)
-	err = s.create(ctx, key, &rec, tags, "create web app", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateWebApp", err)
 	}
 	return &transferapi.CreateWebAppResponse{WebAppId: api.Ptr(rec.WebAppID)}, nil
 }
@@ -138,7 +138,7 @@ func (s *Service) DescribeWebApp(ctx context.Context, in *transferapi.DescribeWe
 			return out
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeWebApp", err)
 	}
 	return &transferapi.DescribeWebAppResponse{WebApp: out}, nil
 }
@@ -154,7 +154,7 @@ func (s *Service) ListWebApps(ctx context.Context, in *transferapi.ListWebAppsRe
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListWebApps", err)
 	}
 	return &transferapi.ListWebAppsResponse{WebApps: items, NextToken: next}, nil
 }
@@ -193,13 +193,10 @@ func (s *Service) UpdateWebApp(ctx context.Context, in *transferapi.UpdateWebApp
 				rec.VpcIPType = *v.IpAddressType
 			}
 		}
-		if err := store.PutJSON(tx, webAppKey(sc, rec.WebAppID), rec); err != nil {
-			return storeErr("update web app", err)
-		}
-		return nil
+		return store.PutJSON(tx, webAppKey(sc, rec.WebAppID), rec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateWebApp", err)
 	}
 	return &transferapi.UpdateWebAppResponse{WebAppId: in.WebAppId}, nil
 }
@@ -207,10 +204,10 @@ func (s *Service) UpdateWebApp(ctx context.Context, in *transferapi.UpdateWebApp
 // DeleteWebApp deletes a web app with its customization and tags.
 func (s *Service) DeleteWebApp(ctx context.Context, in *transferapi.DeleteWebAppRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		err := svc.Delete(tx, webAppKey(sc, *in.WebAppId), func() error { return webAppNotFound(*in.WebAppId) })
-		return storeErr("delete web app", err)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		return svc.Delete(tx, webAppKey(sc, *in.WebAppId), func() error { return webAppNotFound(*in.WebAppId) })
 	})
+	return s.kit.Err("DeleteWebApp", err)
 }
 
 func customizationKey(sc store.Scope, id string) store.Key {
@@ -223,14 +220,8 @@ func getCustomization(tx store.Tx, sc store.Scope, id string) (webAppRecord, web
 	if err != nil {
 		return rec, webAppCustomization{}, false, err
 	}
-	c, err := store.GetJSON[webAppCustomization](tx, customizationKey(sc, id))
-	if isNotFound(err) {
-		return rec, c, false, nil
-	}
-	if err != nil {
-		return rec, c, false, storeErr("read web app customization", err)
-	}
-	return rec, c, true, nil
+	c, found, err := svc.Lookup[webAppCustomization](tx, customizationKey(sc, id))
+	return rec, c, found, err
 }
 
 // DescribeWebAppCustomization returns a web app's title, logo and favicon
@@ -250,7 +241,7 @@ func (s *Service) DescribeWebAppCustomization(ctx context.Context, in *transfera
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeWebAppCustomization", err)
 	}
 	return &transferapi.DescribeWebAppCustomizationResponse{WebAppCustomization: out}, nil
 }
@@ -274,13 +265,10 @@ func (s *Service) UpdateWebAppCustomization(ctx context.Context, in *transferapi
 		if in.FaviconFile != nil {
 			c.FaviconFile = slices.Clone(in.FaviconFile)
 		}
-		if err := store.PutJSON(tx, customizationKey(sc, *in.WebAppId), c); err != nil {
-			return storeErr("update web app customization", err)
-		}
-		return nil
+		return store.PutJSON(tx, customizationKey(sc, *in.WebAppId), c)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("UpdateWebAppCustomization", err)
 	}
 	return &transferapi.UpdateWebAppCustomizationResponse{WebAppId: in.WebAppId}, nil
 }
@@ -290,14 +278,12 @@ func (s *Service) UpdateWebAppCustomization(ctx context.Context, in *transferapi
 // error for it; the web app itself must exist).
 func (s *Service) DeleteWebAppCustomization(ctx context.Context, in *transferapi.DeleteWebAppCustomizationRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		_, _, found, err := getCustomization(tx, sc, *in.WebAppId)
 		if err != nil || !found {
 			return err
 		}
-		if err := tx.Delete(customizationKey(sc, *in.WebAppId)); err != nil {
-			return storeErr("delete web app customization", err)
-		}
-		return nil
+		return tx.Delete(customizationKey(sc, *in.WebAppId))
 	})
+	return s.kit.Err("DeleteWebAppCustomization", err)
 }

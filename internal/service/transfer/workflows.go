@@ -41,7 +41,7 @@ func workflowKey(sc store.Scope, id string) store.Key {
 func workflowNotFound(id string) error { return notFound(msgUnknownWorkflow, id, rtWorkflow) }
 
 func getWorkflow(tx store.Tx, sc store.Scope, id string) (workflowRecord, error) {
-	return getRecord[workflowRecord](tx, workflowKey(sc, id), workflowNotFound, "workflow")
+	return getRecord[workflowRecord](tx, workflowKey(sc, id), workflowNotFound)
 }
 
 // validateSteps checks each step of a list (field is "Steps" or
@@ -161,9 +161,9 @@ func (s *Service) CreateWorkflow(ctx context.Context, in *transferapi.CreateWork
 	}
 	rec.Arn = s.kit.ARN(ctx, "workflow/"+rec.WorkflowID)
 	key := workflowKey(s.kit.Scope(ctx), rec.WorkflowID)
-	err = s.create(ctx, key, &rec, tags, "create workflow", nil)
+	err = s.create(ctx, key, &rec, tags, nil)
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("CreateWorkflow", err)
 	}
 	return &transferapi.CreateWorkflowResponse{WorkflowId: api.Ptr(rec.WorkflowID)}, nil
 }
@@ -181,7 +181,7 @@ func (s *Service) DescribeWorkflow(ctx context.Context, in *transferapi.Describe
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("DescribeWorkflow", err)
 	}
 	return &transferapi.DescribeWorkflowResponse{Workflow: out}, nil
 }
@@ -196,7 +196,7 @@ func (s *Service) ListWorkflows(ctx context.Context, in *transferapi.ListWorkflo
 			}
 		})
 	if err != nil {
-		return nil, err
+		return nil, s.kit.Err("ListWorkflows", err)
 	}
 	return &transferapi.ListWorkflowsResponse{Workflows: items, NextToken: next}, nil
 }
@@ -206,24 +206,22 @@ func (s *Service) ListWorkflows(ctx context.Context, in *transferapi.ListWorkflo
 // InvalidRequestException "Workflow is still in use by server s-...".
 func (s *Service) DeleteWorkflow(ctx context.Context, in *transferapi.DeleteWorkflowRequest) error {
 	sc := s.kit.Scope(ctx)
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := getWorkflow(tx, sc, *in.WorkflowId); err != nil {
 			return err
 		}
 		servers, _, err := store.ListJSON[serverRecord](tx, store.Collection{Scope: sc, Kind: "server"}, store.Page{})
 		if err != nil {
-			return storeErr("list servers", err)
+			return err
 		}
 		for _, srv := range servers {
 			if usesWorkflow(srv.WorkflowDetails, *in.WorkflowId) {
 				return invalid("Workflow is still in use by server %s", srv.ServerID)
 			}
 		}
-		if err := tx.Delete(workflowKey(sc, *in.WorkflowId)); err != nil {
-			return storeErr("delete workflow", err)
-		}
-		return nil
+		return tx.Delete(workflowKey(sc, *in.WorkflowId))
 	})
+	return s.kit.Err("DeleteWorkflow", err)
 }
 
 func usesWorkflow(wd *transferapi.WorkflowDetails, id string) bool {
