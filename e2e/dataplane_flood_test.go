@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -19,24 +18,6 @@ import (
 	"github.com/pkg/sftp"
 )
 
-// lockedBuffer collects a child's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startLimitedErsatz runs the real binary with at most nofile open files
 // (prlimit sets the soft and the hard limit, so Go cannot raise it) and
 // the data plane on a free block of ports.
@@ -53,7 +34,7 @@ func startLimitedErsatz(t *testing.T, bin string, nofile int, args ...string) *d
 	limit := "--nofile=" + strconv.Itoa(nofile) + ":" + strconv.Itoa(nofile)
 	cmd := exec.Command("prlimit", append([]string{limit, "--", bin, "--listen", addr, "--store", "memory",
 		"--data-dir", t.TempDir(), "--log-level", "warn", "--transfer-ports", ports, "--transfer-passive-ports", passive}, args...)...)
-	out := &lockedBuffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
