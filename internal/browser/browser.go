@@ -217,13 +217,13 @@ type serviceCount struct {
 }
 
 type indexData struct {
-	Scopes   []scopeSummary
+	Scopes []scopeSummary
 	// BucketAccounts are the accounts whose S3 buckets are offered (nil
 	// without an object store).
 	BucketAccounts []string
 	HasObjects     bool
-	Requests []reqlog.Entry
-	HasLog   bool
+	Requests       []reqlog.Entry
+	HasLog         bool
 }
 
 func (b *Browser) index(w http.ResponseWriter, r *http.Request) {
