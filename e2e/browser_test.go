@@ -21,7 +21,9 @@ import (
 // every list and one detail page of each kind show them, the detail page
 // shows exactly what the Describe/Get operation answers a client, and the
 // data plane and request pages show listeners, the open session, the
-// refused login with its reason, and the requests with their error codes.
+// refused login with its reason, and the requests with their error codes;
+// the S3 buckets of an account list their objects by folder, and an
+// object's download link answers its bytes.
 func TestResourceBrowserInChromium(t *testing.T) {
 	t.Parallel()
 	bin := chromium(t)
@@ -33,6 +35,8 @@ func TestResourceBrowserInChromium(t *testing.T) {
 	if _, err := e.TC.DescribeServer(t.Context(), &transfer.DescribeServerInput{ServerId: aws.String("s-0000000000000000f")}); err == nil {
 		t.Fatal("DescribeServer of a missing server succeeded")
 	}
+
+	objects := putBrowserObjects(t, e.URL)
 
 	index := dom(t, bin, e.URL+"/_ersatz/")
 	scopeURL := "/_ersatz/ui/" + acctA + "/us-east-1/"
@@ -141,9 +145,11 @@ func TestResourceBrowserInChromium(t *testing.T) {
 		t.Errorf("the request page lacks CreateServer or StartQAppSession")
 	}
 
+	s3Pages := checkBrowserObjects(t, bin, e.URL, index, objects)
+
 	// Basic accessibility of every page: a language, one h1, labelled
 	// controls, column headers with a scope.
-	for _, page := range []string{index, scope, qaScope, dp, reqs} {
+	for _, page := range append([]string{index, scope, qaScope, dp, reqs}, s3Pages...) {
 		checkAccessible(t, page)
 	}
 
@@ -157,6 +163,7 @@ func TestResourceBrowserInChromium(t *testing.T) {
 	screenshot(t, bin, e.URL+"/_ersatz/ui/dataplane", dir, "browser-dataplane.png", 1280, 700)
 	screenshot(t, bin, e.URL+"/_ersatz/ui/requests", dir, "browser-requests.png", 1280, 800)
 	screenshot(t, bin, e.URL+seen["transfer/access"], dir, "browser-detail-phone.png", 390, 844)
+	screenshot(t, bin, e.URL+"/_ersatz/ui/s3/"+acctA+"/"+objects.bucket+"/?prefix=reports%2F2026%2F", dir, "browser-objects.png", 1280, 500)
 }
 
 func checkAccessible(t *testing.T, page string) {

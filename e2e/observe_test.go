@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 
 	"github.com/ersatz-dev/ersatz/internal/auth"
@@ -199,7 +200,7 @@ func TestBrowserLoginUnderSigV4(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := memory.New()
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Metrics: true, RequestLog: 50,
+	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Metrics: true, RequestLog: 50, DataDir: t.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.NewSigV4(creds, server.Services(nil))})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
@@ -215,6 +216,19 @@ func TestBrowserLoginUnderSigV4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An object of the plain key's account, put with a signed S3 request.
+	s3c := s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: plainKey, SecretAccessKey: plainSecret}, nil
+		})}, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String("guarded-bucket")}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	if _, err := s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("guarded-bucket"), Key: aws.String("secret.txt"),
+		Body: strings.NewReader("only for admins")}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	objectURL := "/_ersatz/ui/s3/" + auth.AccountOf(plainKey) + "/guarded-bucket/object?key=secret.txt"
 	jar, _ := cookiejar.New(nil)
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
@@ -227,8 +241,9 @@ func TestBrowserLoginUnderSigV4(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/_ersatz/login") {
 		t.Fatalf("/_ersatz/ without a session: %d %s, want a redirect to the login form", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	for _, p := range []string{"/_ersatz/requests", "/metrics", "/_ersatz/ui/" + browserURLPart(plainKey)} {
-		if status, body := get(t, c, hs.URL+p); status != http.StatusForbidden && status != http.StatusSeeOther {
+	for _, p := range []string{"/_ersatz/requests", "/metrics", "/_ersatz/ui/" + browserURLPart(plainKey), objectURL,
+		"/_ersatz/ui/s3/" + auth.AccountOf(plainKey) + "/guarded-bucket/"} {
+		if status, body := get(t, c, hs.URL+p); status != http.StatusForbidden && status != http.StatusSeeOther || strings.Contains(body, "only for admins") {
 			t.Errorf("%s without a session: %d %s", p, status, body)
 		}
 	}
@@ -277,6 +292,9 @@ func TestBrowserLoginUnderSigV4(t *testing.T) {
 	}
 	if status, body := get(t, c, hs.URL+"/_ersatz/ui/"+browserURLPart(plainKey)); status != http.StatusOK || !strings.Contains(body, aws.ToString(created.ServerId)) {
 		t.Fatalf("the lists with a session: %d, want the server %s:\n%s", status, aws.ToString(created.ServerId), body)
+	}
+	if status, body := get(t, c, hs.URL+objectURL); status != http.StatusOK || body != "only for admins" {
+		t.Fatalf("the download with a session: %d %q", status, body)
 	}
 	if status, body := get(t, c, hs.URL+"/_ersatz/requests?service=transfer"); status != http.StatusOK || !strings.Contains(body, "CreateServer") {
 		t.Fatalf("/_ersatz/requests with a session: %d %s", status, body)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/reqlog"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -44,6 +45,7 @@ type Config struct {
 	// Sessions, when set (--auth sigv4), log admins in; nil: no login.
 	Sessions  *Sessions
 	DataPlane *dataplane.Manager // nil: no data plane
+	Objects   objectstore.Store  // nil: no S3 bucket browser
 	Requests  *reqlog.Log        // nil: no request log
 	Version   string
 	Log       *slog.Logger
@@ -69,7 +71,7 @@ func New(cfg Config) (*Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("browser: %w", err)
 	}
-	for _, p := range []string{"index", "scope", "detail", "dataplane", "requests", "login", "error"} {
+	for _, p := range []string{"index", "scope", "detail", "dataplane", "requests", "login", "error", "buckets", "objects"} {
 		t, err := template.Must(layout.Clone()).ParseFS(assets, "assets/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("browser: page %s: %w", p, err)
@@ -86,7 +88,7 @@ func query(path string) string { return url.Values{"path": {path}}.Encode() }
 // (Authorize), so they are added as public endpoints of the admin handler.
 func (b *Browser) Routes() map[string]http.Handler {
 	static, _ := fs.Sub(assets, "assets/static")
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"GET /_ersatz/{$}":                                    b.guarded(b.index),
 		"GET /_ersatz/ui/{account}/{region}/{$}":              b.guarded(b.scope),
 		"GET /_ersatz/ui/{account}/{region}/{service}/{kind}": b.guarded(b.detail),
@@ -97,6 +99,12 @@ func (b *Browser) Routes() map[string]http.Handler {
 		"POST /_ersatz/logout":                                http.HandlerFunc(b.logout),
 		"GET /_ersatz/static/":                                http.StripPrefix("/_ersatz/static/", http.FileServerFS(static)),
 	}
+	if b.cfg.Objects != nil {
+		routes["GET /_ersatz/ui/s3/{account}/{$}"] = b.guarded(b.buckets)
+		routes["GET /_ersatz/ui/s3/{account}/{bucket}/{$}"] = b.guarded(b.objects)
+		routes["GET /_ersatz/ui/s3/{account}/{bucket}/object"] = b.guarded(b.download)
+	}
+	return routes
 }
 
 // page is what every page template reads.
@@ -209,9 +217,13 @@ type serviceCount struct {
 }
 
 type indexData struct {
-	Scopes   []scopeSummary
-	Requests []reqlog.Entry
-	HasLog   bool
+	Scopes []scopeSummary
+	// BucketAccounts are the accounts whose S3 buckets are offered (nil
+	// without an object store).
+	BucketAccounts []string
+	HasObjects     bool
+	Requests       []reqlog.Entry
+	HasLog         bool
 }
 
 func (b *Browser) index(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +250,14 @@ func (b *Browser) index(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(d.Scopes, func(i, j int) bool {
 		return d.Scopes[i].Account+"/"+d.Scopes[i].Region < d.Scopes[j].Account+"/"+d.Scopes[j].Region
 	})
+	if b.cfg.Objects != nil {
+		d.HasObjects = true
+		if d.BucketAccounts, err = b.bucketAccounts(r.Context(), d.Scopes); err != nil {
+			b.cfg.Log.Error("browser: index", "error", err)
+			b.fail(w, r, http.StatusInternalServerError, "The buckets could not be read.")
+			return
+		}
+	}
 	if b.cfg.Requests != nil {
 		d.HasLog = true
 		d.Requests = b.cfg.Requests.List(reqlog.Filter{Limit: 20})
@@ -268,6 +288,7 @@ type row struct {
 
 type scopeData struct {
 	Account, Region string
+	HasObjects      bool // the account's S3 buckets can be browsed
 	Services        []serviceSection
 }
 
@@ -281,7 +302,7 @@ func (b *Browser) scope(w http.ResponseWriter, r *http.Request) {
 	}
 	items := all[[2]string{account, region}]
 	endpoints := b.endpoints(account, region)
-	d := scopeData{Account: account, Region: region}
+	d := scopeData{Account: account, Region: region, HasObjects: b.cfg.Objects != nil && validAccount(account)}
 	for _, st := range serviceTitles {
 		sec := serviceSection{ID: st.name, Title: st.title}
 		for i := range kinds {

@@ -212,8 +212,10 @@ func New(cfg Config) *Server {
 		}
 		adm.Handle("GET /metrics", m.Handler())
 	}
+	// One object store serves the S3 API and the resource browser's buckets.
+	objects := localfs.New(files.New(filesDir).Dir())
 	br, err := browser.New(browser.Config{Store: cfg.Store, Services: services, Authorize: adm.Authorize,
-		Sessions: sessions, DataPlane: s.dataplane, Requests: requests, Version: Version, Log: log})
+		Sessions: sessions, DataPlane: s.dataplane, Objects: objects, Requests: requests, Version: Version, Log: log})
 	if err != nil {
 		panic(err) // the embedded templates do not parse: a build error
 	}
@@ -231,12 +233,8 @@ func New(cfg Config) *Server {
 		gopts.Observer = observers
 	}
 	gw := gateway.New(gopts)
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		dataDir = transfer.DefaultDataDir
-	}
 	s3 := s3api.New(s3api.Options{
-		Store:         localfs.New(files.New(dataDir).Dir()),
+		Store:         objects,
 		Auth:          cfg.Auth,
 		DefaultRegion: cfg.DefaultRegion,
 		Logger:        log,
