@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -51,7 +52,7 @@ func TestDetectionReachesTheAuthenticator(t *testing.T) {
 	echoAll(ab)
 	echoAll(qa)
 	auth := &recordingAuth{}
-	gw := gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}, Auth: auth})
+	gw := gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}, Auth: auth, Logger: slog.New(slog.DiscardHandler)})
 	srv := testkit.StartHandler(t, gw)
 	scoped := func(service string) string {
 		return "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=00"

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -37,7 +38,7 @@ func echoGateway() *gateway.Gateway {
 	echoAll(tr)
 	echoAll(ab)
 	echoAll(qa)
-	return gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}})
+	return gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}, Logger: slog.New(slog.DiscardHandler)})
 }
 
 func TestEchoGatewayAnswersEveryOperation(t *testing.T) {

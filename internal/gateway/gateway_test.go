@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -97,7 +98,7 @@ func newFixture(t *testing.T) *fixture {
 			return nil, &qappsapi.ThrottlingException{Message: api.Ptr("slow down"), ServiceCode: api.Ptr("qapps"), QuotaCode: api.Ptr("q"), RetryAfterSeconds: api.Ptr(int32(7))}
 		},
 	}
-	gw := gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}, DefaultRegion: "us-east-1"})
+	gw := gateway.New(gateway.Options{Services: []*api.Service{tr.Service(), ab.Service(), qa.Service()}, DefaultRegion: "us-east-1", Logger: slog.New(slog.DiscardHandler)})
 	f.srv = testkit.StartHandler(t, gw)
 	return f
 }
