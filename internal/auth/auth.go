@@ -124,13 +124,7 @@ func (a *SigV4) Authenticate(r *http.Request, candidates []*api.Service) (api.Ca
 	if err != nil {
 		return api.Caller{}, err
 	}
-	return api.Caller{
-		AccessKeyID: cred.AccessKeyID,
-		Account:     cred.AccountID,
-		Region:      sig.Scope.Region,
-		UserID:      cred.UserID,
-		Email:       cred.Email,
-	}, nil
+	return callerOf(cred, sig.Scope.Region), nil
 }
 
 // AuthenticateStream verifies a request signed for service without reading
@@ -167,13 +161,12 @@ func (a *SigV4) AuthenticateStream(r *http.Request, service string) (api.Caller,
 	if err := sig.VerifyS3(r, declared, cred.SecretAccessKey); err != nil {
 		return api.Caller{}, "", err
 	}
-	return api.Caller{
-		AccessKeyID: cred.AccessKeyID,
-		Account:     cred.AccountID,
-		Region:      sig.Scope.Region,
-		UserID:      cred.UserID,
-		Email:       cred.Email,
-	}, declared, nil
+	return callerOf(cred, sig.Scope.Region), declared, nil
+}
+
+// callerOf is who a request signed with cred in region is.
+func callerOf(cred Credential, region string) api.Caller {
+	return api.Caller{AccessKeyID: cred.AccessKeyID, Account: cred.AccountID, Region: region, UserID: cred.UserID, Email: cred.Email}
 }
 
 // AdminService is the credential scope's service of requests to Ersatz's own

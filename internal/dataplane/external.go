@@ -88,14 +88,8 @@ func (m *Manager) providerContext() context.Context {
 // externalAuthenticate asks the server's provider about user (password nil:
 // a public key authentication) and reads its answer.
 func (m *Manager) externalAuthenticate(ctx context.Context, id ident, user string, password *string, remote string) (*externalUser, error) {
-	srv, err := m.cp.DataPlaneServer(ctx, id.account, id.region, id.serverID)
+	srv, err := m.loginServer(ctx, id)
 	if err != nil {
-		if transfer.IsLoginNotFound(err) {
-			return nil, refuse("server no longer exists")
-		}
-		return nil, err
-	}
-	if err := checkServer(&srv, id.protocol); err != nil {
 		return nil, err
 	}
 	if !isExternal(srv.IdentityProviderType) {
@@ -186,6 +180,7 @@ func sourceIP(remote string) string {
 	return remote
 }
 
+// addrString is a's text ("" when there is none).
 func addrString(a net.Addr) string {
 	if a == nil {
 		return ""

@@ -183,7 +183,7 @@ func (m *Manager) loginPublicKey(ctx context.Context, id ident, user string, key
 	if err == nil {
 		a.HomeDirectory = u.HomeDirectory
 		f, err = m.openFS(&srv, id, user, u.LoginProfile, session)
-		m.sessions.add(f, &openSession{id: id, user: user, method: "publickey", remote: remoteString(remote),
+		m.sessions.add(f, &openSession{id: id, user: user, method: "publickey", remote: addrString(remote),
 			key: key.Marshal(), profile: profileSignature(u.LoginProfile)})
 	}
 	m.record(a, err)
@@ -212,15 +212,22 @@ func (m *Manager) loginPassword(ctx context.Context, id ident, user, password st
 	return f, err
 }
 
-func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, session string, a *LoginAttempt) (*vfs.FS, error) {
+// loginServer reads the server a login is for and checks it serves the
+// login's protocol now.
+func (m *Manager) loginServer(ctx context.Context, id ident) (transfer.LoginServer, error) {
 	srv, err := m.cp.DataPlaneServer(ctx, id.account, id.region, id.serverID)
 	if err != nil {
 		if transfer.IsLoginNotFound(err) {
-			return nil, refuse("server no longer exists")
+			return srv, refuse("server no longer exists")
 		}
-		return nil, err
+		return srv, err
 	}
-	if err := checkServer(&srv, id.protocol); err != nil {
+	return srv, checkServer(&srv, id.protocol)
+}
+
+func (m *Manager) passwordLogin(ctx context.Context, id ident, user, password, session string, a *LoginAttempt) (*vfs.FS, error) {
+	srv, err := m.loginServer(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	switch srv.IdentityProviderType {

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -219,9 +218,3 @@ func hasKey(bodies []string, key []byte) bool {
 	return false
 }
 
-func remoteString(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
-}

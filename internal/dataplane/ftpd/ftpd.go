@@ -355,28 +355,26 @@ func (t *connTracker) closeAll() {
 	}
 }
 
-// authenticated marks the connection from remote as logged in.
-func (t *connTracker) authenticated(remote net.Addr) {
+// conn is the tracked control connection from remote, or nil.
+func (t *connTracker) conn(remote net.Addr) *trackedConn {
 	if remote == nil {
-		return
+		return nil
 	}
 	t.mu.Lock()
-	c := t.conns[remote.String()]
-	t.mu.Unlock()
-	if c != nil {
+	defer t.mu.Unlock()
+	return t.conns[remote.String()]
+}
+
+// authenticated marks the connection from remote as logged in.
+func (t *connTracker) authenticated(remote net.Addr) {
+	if c := t.conn(remote); c != nil {
 		c.slot.Authenticated()
 	}
 }
 
 // closeRemote closes the control connection from remote.
 func (t *connTracker) closeRemote(remote net.Addr) {
-	if remote == nil {
-		return
-	}
-	t.mu.Lock()
-	c := t.conns[remote.String()]
-	t.mu.Unlock()
-	if c != nil {
+	if c := t.conn(remote); c != nil {
 		_ = c.Close()
 	}
 }
