@@ -217,4 +217,3 @@ func hasKey(bodies []string, key []byte) bool {
 	}
 	return false
 }
-
