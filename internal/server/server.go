@@ -21,6 +21,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/metrics"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	"github.com/ersatz-dev/ersatz/internal/reqlog"
 	"github.com/ersatz-dev/ersatz/internal/s3api"
@@ -47,6 +48,11 @@ type Config struct {
 	// data plane, read and written by connectors and workflows); "" keeps
 	// the Transfer service's default.
 	DataDir string
+	// Objects is the S3 domain's object store: what the S3 API serves and
+	// (as they move onto it) the data plane, workflows, connectors and
+	// Amplify Backend storage read and write. nil: the local backend over
+	// DataDir's folders.
+	Objects objectstore.Store
 	// SecretsFile holds the secrets of Transfer's SFTP connectors ("" reads
 	// $ERSATZ_SECRETS_FILE).
 	SecretsFile string
@@ -165,6 +171,16 @@ func New(cfg Config) *Server {
 		}
 		cfg.DataPlane = &dp
 	}
+	filesDir := cfg.DataDir
+	if filesDir == "" {
+		filesDir = transfer.DefaultDataDir
+	}
+	// One object store serves the S3 API, the resource browser's buckets
+	// and every S3-domain file.
+	if cfg.Objects == nil {
+		cfg.Objects = localfs.New(files.New(filesDir).Dir())
+	}
+	objects := cfg.Objects
 	plainStore := cfg.Store
 	var m *metrics.Metrics
 	if cfg.Metrics {
@@ -176,10 +192,6 @@ func New(cfg Config) *Server {
 	provers := cfg.AdminProvers
 	if p, ok := cfg.Auth.(admin.Prover); ok {
 		provers = append([]admin.Prover{p}, provers...)
-	}
-	filesDir := cfg.DataDir
-	if filesDir == "" {
-		filesDir = transfer.DefaultDataDir
 	}
 	// A browser cannot sign requests: under --auth sigv4 an admin logs in to
 	// the resource browser once and keeps a session cookie.
@@ -212,8 +224,6 @@ func New(cfg Config) *Server {
 		}
 		adm.Handle("GET /metrics", m.Handler())
 	}
-	// One object store serves the S3 API and the resource browser's buckets.
-	objects := localfs.New(files.New(filesDir).Dir())
 	br, err := browser.New(browser.Config{Store: cfg.Store, Services: services, Authorize: adm.Authorize,
 		Sessions: sessions, DataPlane: s.dataplane, Objects: objects, Requests: requests, Version: Version, Log: log})
 	if err != nil {
