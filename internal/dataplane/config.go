@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 )
 
 // Defaults.
@@ -63,6 +65,10 @@ type Config struct {
 	// password logins (see backoff.go; 0 takes the default, a negative
 	// value turns the back-off off).
 	LoginBackoff time.Duration
+	// Objects is the S3 domain's object store, which S3 servers' files
+	// are (nil: the local backend over <DataDir>/files). Not a flag: the
+	// server passes its own.
+	Objects objectstore.Store
 }
 
 // orDefault is v, def when v is 0, and 0 (none) when v is negative.

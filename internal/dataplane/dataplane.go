@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -30,6 +31,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/dataplane/idp"
 	"github.com/ersatz-dev/ersatz/internal/dataplane/listener"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -72,13 +75,17 @@ type ControlPlane interface {
 
 // Manager runs the listeners of every ONLINE server.
 type Manager struct {
-	cfg       Config
-	host      string
-	ports     PortRange
-	passive   PortRange
-	st        store.Store
-	cp        ControlPlane
-	files     *files.Store
+	cfg     Config
+	host    string
+	ports   PortRange
+	passive PortRange
+	st      store.Store
+	cp      ControlPlane
+	files   *files.Store
+	// objects is the S3 domain's store; spool the folder uploads are
+	// written to until they are stored.
+	objects   objectstore.Store
+	spool     string
 	directory *directory.Directory
 	log       *slog.Logger
 	uploads   UploadHook
@@ -184,6 +191,10 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 		cfg: cfg, host: cfg.Host, ports: ports, passive: passive, st: st, cp: cp,
 		files: files.New(cfg.DataDir), directory: directory.New(st), log: log, now: time.Now,
 		poke: make(chan struct{}, 1), running: map[string]*running{}, status: map[string]ServerStatus{},
+	}
+	m.objects, m.spool = cfg.Objects, filepath.Join(m.files.Dir(), "spool")
+	if m.objects == nil {
+		m.objects = localfs.New(m.files.Dir())
 	}
 	for _, o := range opts {
 		o(m)

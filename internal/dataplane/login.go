@@ -282,7 +282,7 @@ func SelectAccess(accesses []transfer.LoginAccess, groups []string) (transfer.Lo
 // openFS builds the session's file system from a user's or access's profile.
 func (m *Manager) openFS(srv *transfer.LoginServer, id ident, user string, p transfer.LoginProfile, session string) (*vfs.FS, error) {
 	cfg := vfs.Config{
-		Files: m.files, Domain: files.S3, UserName: user,
+		Files: m.files, Domain: files.S3, Objects: m.objects, SpoolDir: m.spool, Context: m.baseContext(), UserName: user,
 		HomeDirectory: p.HomeDirectory, HomeDirectoryType: p.HomeDirectoryType,
 		Policy: p.Policy, SetStatNoOp: srv.SetStatOption == "ENABLE_NO_OP",
 	}

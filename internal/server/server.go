@@ -205,6 +205,7 @@ func New(cfg Config) *Server {
 		admin.WithResetFiles(files.New(filesDir).Empty))
 	s := &Server{services: services, transfer: svcs.transfer}
 	if cfg.DataPlane != nil {
+		cfg.DataPlane.Objects = objects
 		s.dataplane, s.dpErr = dataplane.Wire(*cfg.DataPlane, cfg.Store, svcs.transfer, adm, log)
 	}
 	// Q Apps hands out download and upload URLs served here, unsigned like

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -88,6 +89,9 @@ func (f *FS) Stat(p string) (*FileInfo, error) {
 	if !f.allowStat(n) {
 		return nil, ErrDenied
 	}
+	if f.objects != nil {
+		return f.s3Stat(n)
+	}
 	root, err := f.root(n.container, false)
 	if err != nil {
 		return nil, err
@@ -117,7 +121,7 @@ func (f *FS) ReadDir(p string) ([]*FileInfo, error) {
 		if !f.allow("s3:ListAllMyBuckets", arnS3+"*", nil) {
 			return nil, ErrDenied
 		}
-		names, err := f.cfg.Files.Containers(f.cfg.Domain)
+		names, err := f.containers()
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -150,6 +154,9 @@ func (f *FS) ReadDir(p string) ([]*FileInfo, error) {
 	}
 	if !f.allowListDir(n) {
 		return nil, ErrDenied
+	}
+	if f.objects != nil {
+		return f.s3ReadDir(n)
 	}
 	root, err := f.root(n.container, false)
 	if err != nil {
@@ -196,13 +203,29 @@ type OpenFlags struct {
 	Read, Write, Create, Truncate, Exclusive, Append bool
 }
 
+// fileBody is what a File reads and writes: an *os.File on EFS, the spool
+// file of an S3 upload, or an object being read (objectReader).
+type fileBody interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	io.WriterAt
+	io.Seeker
+	io.Closer
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
+	Sync() error
+}
+
 // File is an open file of a session.
 type File struct {
-	*os.File
-	fs       *FS
-	n        node
-	name     string
-	write    bool
+	body  fileBody
+	fs    *FS
+	n     node
+	name  string
+	write bool
+	// upload is an S3 upload: body is its spool file, stored on Close.
+	upload   bool
 	failed   atomic.Bool
 	once     sync.Once
 	closeErr error
@@ -215,28 +238,52 @@ func (h *File) Name() string { return h.name }
 
 // Stat reports the open file with the session's owner.
 func (h *File) Stat() (os.FileInfo, error) {
-	fi, err := h.File.Stat()
+	fi, err := h.body.Stat()
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	return h.fs.info(baseName(h.n.virtual), fi), nil
 }
 
+// Seek sets the offset of the next Read or Write.
+func (h *File) Seek(offset int64, whence int) (int64, error) { return h.body.Seek(offset, whence) }
+
+// Truncate changes the file's size.
+func (h *File) Truncate(size int64) error { return mapErr(h.body.Truncate(size)) }
+
+// Sync flushes the file (an S3 upload is stored only when closed).
+func (h *File) Sync() error { return mapErr(h.body.Sync()) }
+
+// WriteString writes s.
+func (h *File) WriteString(s string) (int, error) { return h.Write([]byte(s)) }
+
+// Readdir is refused: a File is never a folder.
+func (h *File) Readdir(int) ([]os.FileInfo, error) { return nil, ErrNotDir }
+
+// Readdirnames is refused: a File is never a folder.
+func (h *File) Readdirnames(int) ([]string, error) { return nil, ErrNotDir }
+
 // TransferError marks the transfer as interrupted (the SFTP and FTP servers
 // call it when a session ends mid-transfer): Close then reports a partial
 // upload.
 func (h *File) TransferError(error) { h.failed.Store(true) }
 
-// Close closes the file; a file opened for writing reports an upload.
+// Close closes the file; a file opened for writing reports an upload. An
+// S3 upload is stored now, whole (a partial upload too, as what was
+// received): until then the object is not changed.
 func (h *File) Close() error {
 	h.once.Do(func() {
 		var size int64 = -1
 		if h.write {
-			if st, err := h.File.Stat(); err == nil {
+			if st, err := h.body.Stat(); err == nil {
 				size = st.Size()
 			}
 		}
-		h.closeErr = h.File.Close()
+		if h.upload {
+			h.closeErr = h.fs.s3Store(h.n, h.body.(*os.File))
+		} else {
+			h.closeErr = h.body.Close()
+		}
 		if h.fs.cfg.OnOp != nil {
 			op := FileOp{Op: OpRead, Path: h.n.virtual, Bytes: h.read.Load()}
 			if h.write {
@@ -266,6 +313,9 @@ func (f *FS) Open(p string, fl OpenFlags) (*File, error) {
 	}
 	if (fl.Read || !write) && !f.allowObject("s3:GetObject", n) {
 		return nil, ErrDenied
+	}
+	if f.objects != nil {
+		return f.s3Open(n, fl, write)
 	}
 	root, err := f.root(n.container, write)
 	if err != nil {
@@ -314,7 +364,7 @@ func (f *FS) Open(p string, fl OpenFlags) (*File, error) {
 			return nil, mapErr(err)
 		}
 	}
-	return &File{File: file, fs: f, n: n, name: n.virtual, write: write}, nil
+	return &File{body: file, fs: f, n: n, name: n.virtual, write: write}, nil
 }
 
 // checkOpened refuses what the session may not use: a folder, anything but
@@ -349,6 +399,9 @@ func (f *FS) Mkdir(p string) error {
 	if !f.allow("s3:PutObject", arnS3+n.container+"/"+n.key+"/", nil) {
 		return ErrDenied
 	}
+	if f.objects != nil {
+		return f.done(FileOp{Op: OpMkdir, Path: n.virtual}, f.s3Mkdir(n))
+	}
 	root, err := f.root(n.container, true)
 	if err != nil {
 		return err
@@ -367,6 +420,9 @@ func (f *FS) Remove(p string) error {
 	}
 	if !f.allowObject("s3:DeleteObject", n) {
 		return ErrDenied
+	}
+	if f.objects != nil {
+		return f.done(FileOp{Op: OpRemove, Path: n.virtual}, f.s3Remove(n))
 	}
 	root, err := f.root(n.container, false)
 	if err != nil {
@@ -397,6 +453,9 @@ func (f *FS) Rmdir(p string) error {
 	}
 	if !f.allow("s3:DeleteObject", arnS3+n.container+"/"+n.key+"/", nil) {
 		return ErrDenied
+	}
+	if f.objects != nil {
+		return f.done(FileOp{Op: OpRmdir, Path: n.virtual}, f.s3Rmdir(n))
 	}
 	root, err := f.root(n.container, false)
 	if err != nil {
@@ -435,6 +494,9 @@ func (f *FS) Rename(from, to string, overwrite bool) error {
 	}
 	if f.holdsTarget(src) || f.holdsTarget(dst) {
 		return ErrMapped
+	}
+	if f.objects != nil {
+		return f.s3Rename(src, dst, overwrite)
 	}
 	sroot, err := f.root(src.container, false)
 	if err != nil {
@@ -512,6 +574,9 @@ func (f *FS) Setstat(p string, st SetStat) error {
 	if f.cfg.SetStatNoOp {
 		_, err := f.Stat(p)
 		return err
+	}
+	if f.objects != nil {
+		return f.s3Setstat(n, st)
 	}
 	root, err := f.root(n.container, false)
 	if err != nil {

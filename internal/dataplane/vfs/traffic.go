@@ -58,28 +58,28 @@ func (h *File) countWrite(n int) {
 
 // Read reads from the file, counting the bytes.
 func (h *File) Read(p []byte) (int, error) {
-	n, err := h.File.Read(p)
+	n, err := h.body.Read(p)
 	h.countRead(n)
 	return n, err
 }
 
 // ReadAt reads from the file at off, counting the bytes.
 func (h *File) ReadAt(p []byte, off int64) (int, error) {
-	n, err := h.File.ReadAt(p, off)
+	n, err := h.body.ReadAt(p, off)
 	h.countRead(n)
 	return n, err
 }
 
 // Write writes to the file, counting the bytes.
 func (h *File) Write(p []byte) (int, error) {
-	n, err := h.File.Write(p)
+	n, err := h.body.Write(p)
 	h.countWrite(n)
 	return n, err
 }
 
 // WriteAt writes to the file at off, counting the bytes.
 func (h *File) WriteAt(p []byte, off int64) (int, error) {
-	n, err := h.File.WriteAt(p, off)
+	n, err := h.body.WriteAt(p, off)
 	h.countWrite(n)
 	return n, err
 }

@@ -1,23 +1,31 @@
 // Package vfs is the file system one logged-in Transfer user sees: the
 // virtual paths of its SFTP or FTP session, resolved through its home
-// directory type (PATH or LOGICAL mappings) to the local file store
-// (internal/files), with its session policy deciding every command.
+// directory type (PATH or LOGICAL mappings) to a bucket's objects (the S3
+// domain: the object store, internal/objectstore) or a file system's
+// files (the EFS domain: the local file store, internal/files), with its
+// session policy deciding every command.
 //
 // Every path a client sends goes through resolve: it is cleaned as an
 // absolute path ("..", "." and repeated slashes cannot climb above "/"),
-// refused when it holds a NUL byte, mapped to one bucket or file system and
-// a key inside it, and opened beneath the bucket's folder without following
-// a symbolic link at any component (package files/beneath: openat2 with
+// refused when it holds a NUL byte, and mapped to one bucket or file system
+// and a key inside it. On S3 the key is an object key and every operation
+// is one of the store's (s3.go): the store keeps its objects where it
+// will, and an upload is spooled to a local file and stored when it is
+// closed, so no object is ever half written. On EFS the key is opened
+// beneath the file system's folder without following a symbolic link at
+// any component (package files/beneath: openat2 with
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS on Linux), so no path can leave the
 // folder whatever the key says and a link planted on the host is never
-// followed. A file with several hard links is never written.
+// followed; a file with several hard links is never written.
 package vfs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +33,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/dataplane/policy"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/files/beneath"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 )
 
 // Home directory types.
@@ -57,8 +67,19 @@ type Upload struct {
 
 // Config is one session's view.
 type Config struct {
-	Files             *files.Store
-	Domain            files.Domain
+	// Files is the local file store: the EFS domain's file systems, and
+	// where S3 uploads are spooled.
+	Files  *files.Store
+	Domain files.Domain
+	// Objects is the S3 domain's object store; nil is the local backend
+	// over Files' folder (objectstore/localfs).
+	Objects objectstore.Store
+	// SpoolDir is the folder S3 uploads are written to until they are
+	// closed; "" is the local backend's spool folder (<Files>/spool),
+	// whence a finished upload is moved into place rather than copied.
+	SpoolDir string
+	// Context bounds the calls to the object store (nil: none).
+	Context           context.Context
 	UserName          string
 	HomeDirectory     string
 	HomeDirectoryType string
@@ -115,6 +136,12 @@ type FS struct {
 	mu    sync.Mutex
 	roots map[string]*beneath.Dir
 
+	// objects is the S3 domain's store (nil on EFS); ctx bounds its calls;
+	// buckets are those known to exist.
+	objects objectstore.Store
+	ctx     context.Context
+	buckets sync.Map
+
 	life lifecycle
 }
 
@@ -128,7 +155,23 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Domain == "" {
 		cfg.Domain = files.S3
 	}
-	f := &FS{cfg: cfg, roots: map[string]*beneath.Dir{}, life: newLifecycle()}
+	f := &FS{cfg: cfg, roots: map[string]*beneath.Dir{}, life: newLifecycle(), ctx: cfg.Context}
+	if f.ctx == nil {
+		f.ctx = context.Background()
+	}
+	if cfg.Domain == files.S3 {
+		f.objects = cfg.Objects
+		if f.objects == nil {
+			local := localfs.New(cfg.Files.Dir())
+			f.objects = local
+			if f.cfg.SpoolDir == "" {
+				f.cfg.SpoolDir = local.SpoolDir()
+			}
+		}
+		if f.cfg.SpoolDir == "" {
+			f.cfg.SpoolDir = filepath.Join(cfg.Files.Dir(), "spool")
+		}
+	}
 	f.vars = Variables(cfg.UserName, cfg.HomeDirectory, cfg.HomeDirectoryType, cfg.Mappings)
 	switch cfg.HomeDirectoryType {
 	case TypeLogical:
@@ -219,6 +262,10 @@ func (f *FS) prepare() {
 	for _, d := range dirs {
 		c, key, err := files.Split(d)
 		if err != nil {
+			continue
+		}
+		if f.objects != nil {
+			f.s3Prepare(c, key)
 			continue
 		}
 		root, err := f.root(c, true)

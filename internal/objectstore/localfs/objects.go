@@ -81,9 +81,9 @@ func (s *Store) commit(data, meta *beneath.Dir, tmp, key, p string, rec objectRe
 			return objectstore.ObjectInfo{}, fmt.Errorf("%w: %q: a file is in the way of its folders (%v)", objectstore.ErrInvalidKey, key, err)
 		}
 	}
-	if info, err := data.Lstat(p); err == nil && info.IsDir() {
+	if err := replaceable(data, key, p); err != nil {
 		_ = meta.Remove(tmp)
-		return objectstore.ObjectInfo{}, fmt.Errorf("%w: %q is a folder holding other keys", objectstore.ErrInvalidKey, key)
+		return objectstore.ObjectInfo{}, err
 	}
 	// The record describes this content: the temporary file is stat'ed
 	// before it moves (a rename keeps size and time), so a concurrent put
@@ -102,6 +102,22 @@ func (s *Store) commit(data, meta *beneath.Dir, tmp, key, p string, rec objectRe
 		return objectstore.ObjectInfo{}, err
 	}
 	return rec.info(info.ModTime()), nil
+}
+
+// replaceable refuses to store key over what is no object: a folder
+// holding other keys, or a link or special file planted on the host (left
+// alone, as every read leaves it unseen).
+func replaceable(data *beneath.Dir, key, p string) error {
+	info, err := data.Lstat(p)
+	switch {
+	case err != nil:
+		return nil
+	case info.IsDir():
+		return fmt.Errorf("%w: %q is a folder holding other keys", objectstore.ErrInvalidKey, key)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("%w: %q: a link or special file is in the way", objectstore.ErrInvalidKey, key)
+	}
+	return nil
 }
 
 func (r objectRecord) info(mtime time.Time) objectstore.ObjectInfo {
@@ -147,8 +163,10 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, opt
 }
 
 // describe returns key's record, made afresh when the content changed
-// since it was written (or has none).
-func (s *Store) describe(data, meta *beneath.Dir, key, p string, folder bool, f *os.File) (objectRecord, time.Time, error) {
+// since it was written (or has none). With lazy (the caller needs no
+// ETag: objectstore.WithoutETag) a record without a current ETag is
+// returned with none rather than by reading the whole content.
+func (s *Store) describe(data, meta *beneath.Dir, key, p string, folder bool, f *os.File, lazy bool) (objectRecord, time.Time, error) {
 	var size int64
 	var mtime time.Time
 	if f != nil {
@@ -168,8 +186,15 @@ func (s *Store) describe(data, meta *beneath.Dir, key, p string, folder bool, f 
 		return objectRecord{Key: key, ETag: emptyETag}, mtime, nil
 	}
 	var rec objectRecord
-	if err := readJSON(meta, recordName(key), &rec); err == nil && rec.Key == key && rec.Size == size && rec.ModTime == mtime.UnixNano() {
+	fresh := readJSON(meta, recordName(key), &rec) == nil && rec.Key == key && rec.Size == size && rec.ModTime == mtime.UnixNano()
+	if fresh && (rec.ETag != "" || lazy) {
 		return rec, mtime, nil
+	}
+	if !fresh {
+		rec = objectRecord{Key: key, Size: size, ModTime: mtime.UnixNano()}
+		if lazy {
+			return rec, mtime, nil
+		}
 	}
 	if f == nil {
 		g, err := data.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -183,7 +208,7 @@ func (s *Store) describe(data, meta *beneath.Dir, key, p string, folder bool, f 
 	if err != nil {
 		return objectRecord{}, time.Time{}, fmt.Errorf("localfs: read %s: %w", key, err)
 	}
-	rec = objectRecord{Key: key, Size: size, ModTime: mtime.UnixNano(), ETag: etag}
+	rec.ETag = etag
 	_ = writeJSON(meta, recordName(key), rec) // a cache: failing to keep it costs a rehash
 	return rec, mtime, nil
 }
@@ -200,17 +225,22 @@ func (s *Store) Head(ctx context.Context, bucket, key string) (objectstore.Objec
 	}
 	defer data.Close()
 	defer meta.Close()
-	rec, mtime, err := s.describe(data, meta, key, p, folder, nil)
+	rec, mtime, err := s.describe(data, meta, key, p, folder, nil, objectstore.ETagNotNeeded(ctx))
 	if err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
 	return rec.info(mtime), nil
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// fileBody is the body Get returns: a section of the file, which is an
+// io.ReaderAt too (offsets from the section's start: for a whole object,
+// the object's own), so a reader at offsets needs no second open.
+type fileBody struct {
+	*io.SectionReader
+	f *os.File
 }
+
+func (b fileBody) Close() error { return b.f.Close() }
 
 // Get opens key, or the range of it rng asks for.
 func (s *Store) Get(ctx context.Context, bucket, key string, rng *objectstore.RangeRequest) (*objectstore.Object, error) {
@@ -225,7 +255,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objectstore.Ra
 	defer data.Close()
 	defer meta.Close()
 	if folder {
-		rec, mtime, err := s.describe(data, meta, key, p, true, nil)
+		rec, mtime, err := s.describe(data, meta, key, p, true, nil, false)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +272,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objectstore.Ra
 		f.Close()
 		return nil, fmt.Errorf("key %s: %w", key, objectstore.ErrNoSuchKey)
 	}
-	rec, mtime, err := s.describe(data, meta, key, p, false, f)
+	rec, mtime, err := s.describe(data, meta, key, p, false, f, objectstore.ETagNotNeeded(ctx))
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -254,9 +284,9 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objectstore.Ra
 	}
 	obj := &objectstore.Object{ObjectInfo: rec.info(mtime), Range: r}
 	if r == nil {
-		obj.Body = readCloser{io.NewSectionReader(f, 0, rec.Size), f}
+		obj.Body = fileBody{io.NewSectionReader(f, 0, rec.Size), f}
 	} else {
-		obj.Body = readCloser{io.NewSectionReader(f, r.Start, r.Length), f}
+		obj.Body = fileBody{io.NewSectionReader(f, r.Start, r.Length), f}
 	}
 	return obj, nil
 }
@@ -330,7 +360,7 @@ func (s *Store) Tags(ctx context.Context, bucket, key string) (map[string]string
 	}
 	defer data.Close()
 	defer meta.Close()
-	rec, _, err := s.describe(data, meta, key, p, folder, nil)
+	rec, _, err := s.describe(data, meta, key, p, folder, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +387,7 @@ func (s *Store) SetTags(ctx context.Context, bucket, key string, tags map[string
 	defer meta.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, _, err := s.describe(data, meta, key, p, false, nil)
+	rec, _, err := s.describe(data, meta, key, p, false, nil, false)
 	if err != nil {
 		return err
 	}
@@ -463,7 +493,7 @@ func (s *Store) List(ctx context.Context, bucket string, q objectstore.ListQuery
 			if err != nil {
 				continue // a file name no key can reach
 			}
-			rec, mtime, err := s.describe(data, meta, l.key, p, folder, nil)
+			rec, mtime, err := s.describe(data, meta, l.key, p, folder, nil, objectstore.ETagNotNeeded(ctx))
 			if err != nil {
 				continue // gone meanwhile
 			}
