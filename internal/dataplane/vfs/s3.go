@@ -15,9 +15,11 @@ import (
 )
 
 // The S3 domain over the object store. S3 has no folders: a folder is a
-// prefix. A path is a folder when a key lies below it ("dir/..."), or when
+// prefix. A path is a folder when a key lies below it ("dir/..."), when
 // its zero-byte marker object "dir/" exists (what MKDIR creates, and what
-// keeps a folder that holds nothing). A file is an object.
+// keeps a folder that holds nothing), or when it is the session's home
+// directory or a mapping's target folder or lies above one (anchored). A
+// file is an object.
 
 // s3Err turns an object store error into one of the package's errors,
 // without leaking the store's wording to the client.
@@ -80,15 +82,25 @@ func (f *FS) bucket(name string, create bool) error {
 	return nil
 }
 
-// s3Prepare makes a home directory or mapping target folder that does not
-// exist yet: its bucket, and its marker.
+// s3Prepare makes sure the bucket of a home directory or mapping target
+// exists (made on first use); the folder itself is shown whether or not a
+// key lies below it (anchored), and no object is written for it.
 func (f *FS) s3Prepare(container, key string) {
-	if f.bucket(container, true) != nil || key == "" {
-		return
+	if f.bucket(container, true) == nil {
+		f.anchors = append(f.anchors, node{container: container, key: key})
 	}
-	if _, err := f.s3Stat(node{container: container, key: key, virtual: "/" + key}); errors.Is(err, ErrNotFound) {
-		_ = f.putMarker(container, key)
+}
+
+// anchored reports whether key is a folder the session always shows: its
+// home directory or a DIRECTORY mapping's target, or a folder above one.
+// S3 shows a prefix that has no object yet; nothing is written for it.
+func (f *FS) anchored(container, key string) bool {
+	for _, a := range f.anchors {
+		if a.container == container && (a.key == key || strings.HasPrefix(a.key, key+"/")) {
+			return true
+		}
 	}
+	return false
 }
 
 func (f *FS) putMarker(container, key string) error {
@@ -140,7 +152,7 @@ func (f *FS) s3Stat(n node) (*FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !isDir {
+	if !isDir && !f.anchored(n.container, n.key) {
 		return nil, ErrNotFound
 	}
 	return f.folderInfo(name, mtime), nil

@@ -137,17 +137,20 @@ type FS struct {
 	roots map[string]*beneath.Dir
 
 	// objects is the S3 domain's store (nil on EFS); ctx bounds its calls;
-	// buckets are those known to exist.
+	// buckets are those known to exist; anchors the folders always shown
+	// (set by New).
 	objects objectstore.Store
 	ctx     context.Context
 	buckets sync.Map
+	anchors []node
 
 	life lifecycle
 }
 
 // New builds the session's file system and creates its home directory (and
-// the folders of its DIRECTORY mappings) when missing, as S3 shows a prefix
-// that has no objects yet.
+// the folders of its DIRECTORY mappings) when missing: on EFS as folders;
+// on S3 their buckets are made, and the folders are shown with no object
+// below them, as S3 shows a prefix that has no objects yet.
 func New(cfg Config) (*FS, error) {
 	if cfg.Files == nil {
 		return nil, errors.New("vfs: no file store")

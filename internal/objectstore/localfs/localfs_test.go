@@ -243,3 +243,86 @@ func TestConcurrentPutsOfOneKey(t *testing.T) {
 		t.Fatalf("content %q, ETag %s (want %x): %v", got, h.ETag, sum, err)
 	}
 }
+
+// PutFile moves a spool file into place (no copy), the ETag computed when
+// first asked for; a file elsewhere is copied; a link in the way is left
+// alone.
+func TestPutFile(t *testing.T) {
+	st, dir := newStore(t)
+	ctx := context.Background()
+	if err := os.MkdirAll(st.SpoolDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	spool, err := os.CreateTemp(st.SpoolDir(), "up-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	if _, err := spool.WriteString("spooled"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := spool.Stat()
+	if _, err := st.PutFile(ctx, "bkt", "in/a.txt", spool, objectstore.PutOptions{Size: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(spool.Name()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("spool file still there: %v", err)
+	}
+	after, err := os.Stat(filepath.Join(dir, "s3", "bkt", "in", "a.txt"))
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the object is not the spool file moved: %v", err)
+	}
+	if info, err := st.Head(objectstore.WithoutETag(ctx), "bkt", "in/a.txt"); err != nil || info.ETag != "" || info.Size != 7 {
+		t.Fatalf("head without ETag: %+v %v", info, err)
+	}
+	sum := md5.Sum([]byte("spooled"))
+	if info, err := st.Head(ctx, "bkt", "in/a.txt"); err != nil || info.ETag != `"`+hex.EncodeToString(sum[:])+`"` {
+		t.Fatalf("head: %+v %v", info, err)
+	}
+	if got := read(t, st, "in/a.txt"); got != "spooled" {
+		t.Fatalf("content %q", got)
+	}
+
+	elsewhere := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(elsewhere, []byte("copied"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.Open(elsewhere)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := st.PutFile(ctx, "bkt", "in/b.txt", g, objectstore.PutOptions{Size: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, st, "in/b.txt"); got != "copied" {
+		t.Fatalf("content %q", got)
+	}
+	if _, err := os.Stat(elsewhere); err != nil {
+		t.Fatalf("a file outside the store was moved: %v", err)
+	}
+
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "s3", "bkt", "in", "link")); err != nil {
+		t.Fatal(err)
+	}
+	spool2, err := os.CreateTemp(st.SpoolDir(), "up-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool2.Close()
+	if _, err := st.PutFile(ctx, "bkt", "in/link", spool2, objectstore.PutOptions{Size: -1}); !errors.Is(err, objectstore.ErrInvalidKey) {
+		t.Fatalf("put over a link: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "s3", "bkt", "in", "link")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	keys, err := st.List(ctx, "bkt", objectstore.ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range keys.Objects {
+		if strings.HasPrefix(o.Key, "spool") {
+			t.Fatalf("the spool folder is listed: %s", o.Key)
+		}
+	}
+}
