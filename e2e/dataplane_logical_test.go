@@ -168,6 +168,10 @@ func TestDataplaneLogicalTraversal(t *testing.T) {
 		switch {
 		case info.IsDir() && (rel == "." || rel == "s3" || strings.HasPrefix("s3/bucket/home/alice", rel) || rel == "s3/other" || rel == "s3/bucket/shared" || rel == "s3/bucket/home/bob"):
 		case strings.HasPrefix(rel, "s3/bucket/home/alice/"):
+		// The local store's records of the bucket's objects, and the
+		// (empty) spool of uploads.
+		case rel == "s3meta" || rel == "s3meta/bucket" || strings.HasPrefix(rel, "s3meta/bucket/"):
+		case rel == "spool" && info.IsDir():
 		case rel == "s3/bucket/home/bob/secret.txt" || rel == "s3/bucket/shared/readme.txt" || rel == "s3/other/top.txt":
 		default:
 			t.Errorf("outside alice's folder: %s", rel)
