@@ -411,3 +411,58 @@ func infoNames(ents []*FileInfo) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// partsStore counts the multipart uploads of the store it wraps.
+type partsStore struct {
+	objectstore.Store
+	parts atomic.Int64
+}
+
+func (p *partsStore) UploadPart(ctx context.Context, bucket, key, id string, n int, body io.Reader, opts objectstore.PutOptions) (string, error) {
+	p.parts.Add(1)
+	return p.Store.UploadPart(ctx, bucket, key, id, n, body, opts)
+}
+
+// An upload above MultipartAbove is stored as a multipart upload of
+// MinPartSize parts (the last one shorter), byte for byte.
+func TestS3MultipartUpload(t *testing.T) {
+	ps := &partsStore{Store: memstore.New()}
+	f, err := New(Config{Files: files.New(t.TempDir()), Objects: ps, UserName: "u", HomeDirectory: "/bkt", MultipartAbove: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := make([]byte, 2*objectstore.MinPartSize+12345)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	for name, body := range map[string][]byte{"big": want, "small": want[:1000]} {
+		before := ps.parts.Load()
+		h, err := f.Open("/bkt/"+name, OpenFlags{Write: true, Create: true, Truncate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wantParts := int64(0)
+		if name == "big" {
+			wantParts = 3
+		}
+		if n := ps.parts.Load() - before; n != wantParts {
+			t.Fatalf("%s: %d parts, want %d", name, n, wantParts)
+		}
+		obj, err := ps.Get(context.Background(), "bkt", name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatalf("%s: stored %d bytes, want %d", name, len(got), len(body))
+		}
+	}
+}

@@ -78,6 +78,10 @@ type Config struct {
 	// closed; "" is the local backend's spool folder (<Files>/spool),
 	// whence a finished upload is moved into place rather than copied.
 	SpoolDir string
+	// MultipartAbove is the size above which an upload is stored as a
+	// multipart upload rather than one PutObject (0: objectstore.MaxPutSize,
+	// the largest PutObject), when the store does not take local files.
+	MultipartAbove int64
 	// Context bounds the calls to the object store (nil: none).
 	Context           context.Context
 	UserName          string
