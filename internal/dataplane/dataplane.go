@@ -75,17 +75,13 @@ type ControlPlane interface {
 
 // Manager runs the listeners of every ONLINE server.
 type Manager struct {
-	cfg     Config
-	host    string
-	ports   PortRange
-	passive PortRange
-	st      store.Store
-	cp      ControlPlane
-	files   *files.Store
-	// objects is the S3 domain's store; spool the folder uploads are
-	// written to until they are stored.
-	objects   objectstore.Store
-	spool     string
+	cfg       Config
+	host      string
+	ports     PortRange
+	passive   PortRange
+	st        store.Store
+	cp        ControlPlane
+	files     *files.Store
 	directory *directory.Directory
 	log       *slog.Logger
 	uploads   UploadHook
@@ -93,6 +89,11 @@ type Manager struct {
 	// idp calls the identity providers of API_GATEWAY and AWS_LAMBDA
 	// servers (external.go).
 	idp *idp.Client
+
+	// objects is the S3 domain's store; spool the folder uploads are
+	// written to until they are stored.
+	objects objectstore.Store
+	spool   string
 
 	logins  *loginLog
 	backoff *loginBackoff
