@@ -229,6 +229,13 @@ func TestS3ReadAt(t *testing.T) {
 		if _, err := h.ReadAt(buf, int64(len(want))); err != io.EOF {
 			t.Fatalf("ReadAt past the end: %v", err)
 		}
+		// Seek and Read (FTP's REST and RETR) continue from the offset.
+		if _, err := h.Seek(int64(len(want))-100, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if rest, err := io.ReadAll(h); err != nil || !bytes.Equal(rest, want[len(want)-100:]) {
+			t.Fatalf("read after seek: %d bytes, %v", len(rest), err)
+		}
 		if _, err := h.Write([]byte("x")); err == nil {
 			t.Fatal("wrote to a file opened for reading")
 		}
