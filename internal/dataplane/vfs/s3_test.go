@@ -473,3 +473,37 @@ func TestS3MultipartUpload(t *testing.T) {
 		}
 	}
 }
+
+// Reads in flight when the file is closed fail or finish; none races the
+// close (run with -race).
+func TestS3CloseWhileReading(t *testing.T) {
+	s3Backends(t, func(t *testing.T, e *s3Env) {
+		e.put(t, "home/u/c.bin", strings.Repeat("c", 1<<20))
+		h, err := e.fs.Open("/bkt/home/u/c.bin", OpenFlags{Read: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 4096)
+				for off := int64(g * 4096); off < 1<<20; off += 4 * 4096 {
+					n, err := h.ReadAt(buf, off)
+					if err != nil {
+						return
+					}
+					if n != len(buf) || buf[0] != 'c' {
+						t.Errorf("ReadAt %d: %d bytes", off, n)
+						return
+					}
+				}
+			}()
+		}
+		if err := h.Close(); err != nil {
+			t.Error(err)
+		}
+		wg.Wait()
+	})
+}

@@ -119,7 +119,7 @@ type objectReader struct {
 	info objectstore.ObjectInfo
 
 	mu   sync.Mutex
-	at   io.ReaderAt   // the whole object, when the body reads at offsets
+	at   io.ReaderAt   // the whole object, when the body reads at offsets (set once)
 	body io.ReadCloser // the open body, at pos
 	pos  int64
 	off  int64 // the offset of Read and Seek
@@ -241,18 +241,12 @@ func (r *objectReader) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
+// Close closes the open body (with a ReaderAt body, the one it reads: a
+// read still in flight then fails, and at is never changed, so reads at
+// offsets need no lock).
 func (r *objectReader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.at != nil {
-		r.at = nil
-		if r.body != nil {
-			err := r.body.Close()
-			r.body = nil
-			return err
-		}
-		return nil
-	}
 	r.drop()
 	return nil
 }
