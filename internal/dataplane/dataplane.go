@@ -226,6 +226,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		}
 		m.log.Info("transfer data plane: directory loaded", "file", m.cfg.DirectoryFile, "users", n)
 	}
+	m.sweepSpool()
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := m.Reconcile(m.ctx); err != nil {
 		m.log.Error("transfer data plane: reconcile", "error", err)

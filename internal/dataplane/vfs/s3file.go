@@ -13,6 +13,9 @@ import (
 
 // --- uploads: a spool file stored on Close ------------------------------
 
+// SpoolPrefix starts the name of every spool file.
+const SpoolPrefix = "upload-"
+
 // spool creates an empty spool file: SFTP clients write at offsets, in
 // any order and from several requests at once, which a local file takes
 // as it comes.
@@ -20,7 +23,7 @@ func (f *FS) spool() (*os.File, error) {
 	if err := os.MkdirAll(f.cfg.SpoolDir, 0o700); err != nil {
 		return nil, mapErr(err)
 	}
-	file, err := os.CreateTemp(f.cfg.SpoolDir, "upload-*")
+	file, err := os.CreateTemp(f.cfg.SpoolDir, SpoolPrefix+"*")
 	if err != nil {
 		return nil, mapErr(err)
 	}
