@@ -6,14 +6,13 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 )
 
-// exactReader hands on exactly size bytes of r and computes their MD5. It
+// exactReader hands on exactly size bytes of r. It
 // keeps the last byte back until it has seen r end right after it, so the
 // remote never receives a whole body (and never stores it) when r turns
 // out shorter or longer than announced, or fails.
@@ -22,12 +21,11 @@ type exactReader struct {
 	r      io.Reader
 	remain int64 // bytes still to hand on
 	size   int64
-	h      hash.Hash
 	err    error // sticky
 }
 
 func newExactReader(ctx context.Context, r io.Reader, size int64) *exactReader {
-	return &exactReader{ctx: ctx, r: r, remain: size, size: size, h: md5.New()}
+	return &exactReader{ctx: ctx, r: r, remain: size, size: size}
 }
 
 func (e *exactReader) Read(p []byte) (int, error) {
@@ -56,12 +54,10 @@ func (e *exactReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		p[0] = b[0]
-		e.h.Write(b[:])
 		e.remain = 0
 		return 1, nil
 	}
 	n, err := e.r.Read(p[:min(int64(len(p)), e.remain-1)])
-	e.h.Write(p[:n])
 	e.remain -= int64(n)
 	if err != nil {
 		return n, e.short(err)
@@ -96,9 +92,6 @@ func (e *exactReader) expectEnd() error {
 		}
 	}
 }
-
-// sum is the MD5 of what was handed on.
-func (e *exactReader) sum() []byte { return e.h.Sum(nil) }
 
 // spooled is a body of unknown size written to a temporary file.
 type spooled struct {
