@@ -37,6 +37,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/httpserve"
 	"github.com/ersatz-dev/ersatz/internal/inprocess"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/s3remote"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -183,6 +184,17 @@ func start(set inprocess.Settings) (*Server, error) {
 			return fail(err)
 		}
 		cfg.DataPlane = dp
+	}
+	if set.S3Endpoint != "" {
+		objects, err := s3remote.New(s3remote.Config{Endpoint: set.S3Endpoint, AccessKeyID: set.S3AccessKeyID,
+			SecretAccessKey: set.S3SecretAccessKey, TempDir: dataDir})
+		if err != nil {
+			return fail(err)
+		}
+		if err := objects.Check(ctx); err != nil {
+			return fail(fmt.Errorf("the S3 endpoint %s: %w", set.S3Endpoint, err))
+		}
+		cfg.Objects = objects
 	}
 	for _, f := range set.ServerConfig {
 		f(&cfg)

@@ -64,12 +64,12 @@ var Binary = sync.OnceValue(func() string {
 	return ""
 })
 
-// Missing says why no S3 server can be had ("" when one can).
+// Missing says why versitygw cannot be started ("" when it can).
 func Missing() string {
-	if os.Getenv(EndpointEnv) != "" || Binary() != "" {
+	if Binary() != "" {
 		return ""
 	}
-	return EndpointEnv + " unset and versitygw not installed (" + InstallHint + ")"
+	return "not installed: " + InstallHint
 }
 
 // Start returns the S3 server of ERSATZ_TEST_S3_ENDPOINT (with _ACCESS_KEY
@@ -82,9 +82,18 @@ func Start(tb testing.TB) *Server {
 		return &Server{URL: strings.TrimRight(url, "/"), AccessKeyID: os.Getenv(AccessKeyEnv), SecretAccessKey: os.Getenv(SecretKeyEnv),
 			Region: "us-east-1", Shared: true}
 	}
+	return StartOwn(tb)
+}
+
+// StartOwn starts versitygw over a folder of the test on a free loopback
+// port until the test ends, for tests that need a server no other test
+// uses (their bucket names are fixed, ListBuckets must see theirs only);
+// it skips the test when versitygw is not installed.
+func StartOwn(tb testing.TB) *Server {
+	tb.Helper()
 	bin := Binary()
 	if bin == "" {
-		tb.Skip("no S3 server for the external backend's tests: set " + EndpointEnv + " or install versitygw (" + InstallHint + ")")
+		tb.Skip("versitygw, the S3 server of the external object store's tests, is not installed: " + InstallHint)
 	}
 	var lastErr error
 	for range 3 { // a free port may be taken before versitygw binds it
