@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/transfer"
 
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 	"github.com/ersatz-dev/ersatz/internal/testkit/pgtest"
@@ -92,5 +94,55 @@ func TestS3ExternalTwoProcesses(t *testing.T) {
 	}
 	if _, err := s3Client(a.url, acctA).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("shared-bucket"), Key: aws.String("dir/up.bin")}); s3Status(err) != 404 {
 		t.Fatalf("A still has the object B deleted: %v", err)
+	}
+}
+
+// Two Ersatz processes sharing one PostgreSQL and one S3 store serve one
+// Transfer server's files alike: a file put over SFTP to A is the object
+// `aws s3 cp` reads through B and the file `sftp get` reads from B.
+func TestS3ExternalTwoProcessesSFTP(t *testing.T) {
+	t.Parallel()
+	// Until the data plane keeps its files in the object store, a file put
+	// over SFTP lands in A's data directory, which B does not see.
+	t.Skip("needs the data plane on the object store")
+	needTool(t, "sftp", "ssh-keygen")
+	testkit.RequireAWSCLI(t)
+	a, b, _ := externalPair(t, func(int) []string {
+		base := freePortBlock(t, 40)
+		return []string{"--no-transfer-data-plane=false", "--transfer-ports", fmt.Sprintf("%d-%d", base, base+19),
+			"--transfer-passive-ports", fmt.Sprintf("%d-%d", base+20, base+39)}
+	})
+	tc := (&testkit.Server{URL: a.url}).TransferAs(acctA, "us-east-1")
+	key, pub := sshKey(t, "ed25519")
+	sid := mustCreateServer(t, tc, nil)
+	createUser(t, tc, sid, "alice", pub, func(in *transfer.CreateUserInput) {
+		in.HomeDirectory = aws.String("/sftp-shared/home/alice")
+	})
+	cliB := s3CLI(t, b.url, acctA)
+	if _, stderr, err := s3CLI(t, a.url, acctA).Run("s3", "mb", "s3://sftp-shared"); err != nil {
+		t.Fatalf("mb through A: %v\n%s", err, stderr)
+	}
+	addrA := (&dpEnv{URL: a.url}).waitListening(t, sid, "SFTP")
+	addrB := (&dpEnv{URL: b.url}).waitListening(t, sid, "SFTP")
+
+	dir := t.TempDir()
+	up := filepath.Join(dir, "up.bin")
+	sum := writeRandomFile(t, up, 9<<20+7)
+	if out, err := sftpBatch(t, addrA, key, "alice", "put "+up+" up.bin\n"); err != nil {
+		t.Fatalf("sftp put to A: %v\n%s", err, out)
+	}
+	viaS3 := filepath.Join(dir, "s3.bin")
+	if _, stderr, err := cliB.Run("s3", "cp", "--only-show-errors", "s3://sftp-shared/home/alice/up.bin", viaS3); err != nil {
+		t.Fatalf("aws s3 cp through B of the file put to A: %v\n%s", err, stderr)
+	}
+	if fileSum(t, viaS3) != sum {
+		t.Fatal("aws s3 cp through B differs from the file put over SFTP to A")
+	}
+	viaSFTP := filepath.Join(dir, "sftp.bin")
+	if out, err := sftpBatch(t, addrB, key, "alice", "get up.bin "+viaSFTP+"\n"); err != nil {
+		t.Fatalf("sftp get from B: %v\n%s", err, out)
+	}
+	if fileSum(t, viaSFTP) != sum {
+		t.Fatal("sftp get from B differs from the file put over SFTP to A")
 	}
 }
