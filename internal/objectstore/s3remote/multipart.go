@@ -56,7 +56,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string) ([]
 	if err := bucketPath(bucket); err != nil {
 		return nil, err
 	}
-	if uploadID == "" {
+	if uploadID == "" || validKey(key) != nil {
 		return nil, fmt.Errorf("upload %q: %w", uploadID, objectstore.ErrNoSuchUpload)
 	}
 	var out []objectstore.UploadedPart
@@ -79,7 +79,7 @@ func (s *Store) CompleteMultipart(ctx context.Context, bucket, key, uploadID str
 	if err := bucketPath(bucket); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
-	if uploadID == "" {
+	if uploadID == "" || validKey(key) != nil {
 		return objectstore.ObjectInfo{}, fmt.Errorf("upload %q: %w", uploadID, objectstore.ErrNoSuchUpload)
 	}
 	if len(parts) == 0 {
@@ -108,7 +108,7 @@ func (s *Store) AbortMultipart(ctx context.Context, bucket, key, uploadID string
 	if err := bucketPath(bucket); err != nil {
 		return err
 	}
-	if uploadID == "" {
+	if uploadID == "" || validKey(key) != nil {
 		return fmt.Errorf("upload %q: %w", uploadID, objectstore.ErrNoSuchUpload)
 	}
 	_, err := s.c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(uploadID)})

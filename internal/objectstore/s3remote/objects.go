@@ -54,7 +54,7 @@ func checkPut(bucket, key string, opts objectstore.PutOptions, limit int64) erro
 	if err := bucketPath(bucket); err != nil {
 		return err
 	}
-	if err := objectstore.ValidKey(key); err != nil {
+	if err := validKey(key); err != nil {
 		return err
 	}
 	if err := objectstore.ValidTags(opts.Tags); err != nil {
@@ -113,7 +113,7 @@ func (s *Store) Head(ctx context.Context, bucket, key string) (objectstore.Objec
 	if err := bucketPath(bucket); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
-	if objectstore.ValidKey(key) != nil {
+	if validKey(key) != nil {
 		return objectstore.ObjectInfo{}, fmt.Errorf("key %s: %w", key, objectstore.ErrNoSuchKey)
 	}
 	out, err := s.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -154,7 +154,7 @@ func (s *Store) Get(ctx context.Context, bucket, key string, rng *objectstore.Ra
 	if err := bucketPath(bucket); err != nil {
 		return nil, err
 	}
-	if objectstore.ValidKey(key) != nil {
+	if validKey(key) != nil {
 		return nil, fmt.Errorf("key %s: %w", key, objectstore.ErrNoSuchKey)
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
@@ -302,10 +302,10 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	if err := errors.Join(bucketPath(srcBucket), bucketPath(dstBucket)); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
-	if objectstore.ValidKey(srcKey) != nil {
+	if validKey(srcKey) != nil {
 		return objectstore.ObjectInfo{}, fmt.Errorf("key %s: %w", srcKey, objectstore.ErrNoSuchKey)
 	}
-	if err := objectstore.ValidKey(dstKey); err != nil {
+	if err := validKey(dstKey); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
 	in := &s3.CopyObjectInput{Bucket: aws.String(dstBucket), Key: aws.String(dstKey), CopySource: aws.String(copySource(srcBucket, srcKey)),
@@ -330,7 +330,7 @@ func (s *Store) Delete(ctx context.Context, bucket, key string) error {
 	if err := bucketPath(bucket); err != nil {
 		return err
 	}
-	if objectstore.ValidKey(key) != nil {
+	if validKey(key) != nil {
 		return nil // no such key can exist
 	}
 	_, err := s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -346,7 +346,7 @@ func (s *Store) Tags(ctx context.Context, bucket, key string) (map[string]string
 	if err := bucketPath(bucket); err != nil {
 		return nil, err
 	}
-	if objectstore.ValidKey(key) != nil {
+	if validKey(key) != nil {
 		return nil, fmt.Errorf("key %s: %w", key, objectstore.ErrNoSuchKey)
 	}
 	out, err := s.c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -371,7 +371,7 @@ func (s *Store) SetTags(ctx context.Context, bucket, key string, tags map[string
 	if err := bucketPath(bucket); err != nil {
 		return err
 	}
-	if objectstore.ValidKey(key) != nil {
+	if validKey(key) != nil {
 		return fmt.Errorf("key %s: %w", key, objectstore.ErrNoSuchKey)
 	}
 	if len(tags) == 0 {

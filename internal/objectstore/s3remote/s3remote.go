@@ -281,3 +281,18 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	_, err := s.c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
 	return fail("delete bucket "+name, err)
 }
+
+// validKey checks S3's rules for a key, and refuses a key with a "." or
+// ".." segment: in a path-style URL the remote (or a proxy before it) may
+// resolve such a segment and address another key, or another bucket.
+func validKey(key string) error {
+	if err := objectstore.ValidKey(key); err != nil {
+		return err
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%w: the external store cannot address %q: a \".\" or \"..\" segment of a URL path may be resolved by the endpoint", objectstore.ErrInvalidKey, key)
+		}
+	}
+	return nil
+}

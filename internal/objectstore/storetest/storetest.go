@@ -218,6 +218,19 @@ func testPutGetHead(t *testing.T, st objectstore.Store) {
 	wantErr(t, "put into a missing bucket", err, objectstore.ErrNoSuchBucket)
 	_, err = st.Put(ctx, b, strings.Repeat("k", objectstore.MaxKeyLen+1), strings.NewReader("x"), objectstore.PutOptions{Size: 1})
 	wantErr(t, "put of a key over 1024 bytes", err, objectstore.ErrKeyTooLong)
+
+	// Keys that climb out of their bucket are refused, and nothing lands
+	// in this bucket or another.
+	victim := newBucket(t, st)
+	for _, key := range []string{"../" + victim + "/planted", "a/../../" + victim + "/planted", "./x", "a/./b"} {
+		_, err := st.Put(ctx, b, key, strings.NewReader("x"), objectstore.PutOptions{Size: 1})
+		wantErr(t, "put of "+key, err, objectstore.ErrInvalidKey)
+		_, err = st.CreateMultipart(ctx, b, key, objectstore.PutOptions{})
+		wantErr(t, "upload to "+key, err, objectstore.ErrInvalidKey)
+	}
+	if res, err := st.List(ctx, victim, objectstore.ListQuery{}); err != nil || len(res.Objects) != 0 {
+		t.Fatalf("a key of another bucket reached %s: %+v %v", victim, res, err)
+	}
 }
 
 func testRanges(t *testing.T, st objectstore.Store) {
