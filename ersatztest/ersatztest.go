@@ -11,7 +11,8 @@
 //	}
 //
 // Every test gets its own server and state, so tests that start one can
-// run in parallel. Options choose the store, the Transfer data plane
+// run in parallel. Options choose the store, where the buckets and objects
+// are kept (the data directory, or an S3 endpoint), the Transfer data plane
 // (SFTP/FTPS/FTP, on by default), signature verification and the keys it
 // accepts, the region, the Amplify Backend job delay, and a state snapshot
 // to start from.
