@@ -66,6 +66,7 @@ type Config struct {
 // Store is a set of buckets on a remote S3 endpoint.
 type Store struct {
 	c       *s3.Client
+	region  string
 	tempDir string
 }
 
@@ -101,7 +102,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.HTTPClient != nil {
 		opts.HTTPClient = cfg.HTTPClient
 	}
-	return &Store{c: s3.New(opts), tempDir: cfg.TempDir}, nil
+	return &Store{c: s3.New(opts), region: region, tempDir: cfg.TempDir}, nil
 }
 
 // Check lists the remote's buckets: an error says the endpoint does not
@@ -211,7 +212,12 @@ func (s *Store) CreateBucket(ctx context.Context, name, owner string) error {
 	if err := objectstore.ValidBucketName(name); err != nil {
 		return err
 	}
-	_, err := s.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
+	if s.region != "us-east-1" {
+		// S3 makes a bucket of another region only when asked by name.
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(s.region)}
+	}
+	_, err := s.c.CreateBucket(ctx, in)
 	if err = fail("create bucket "+name, err); err != nil {
 		if !errors.Is(err, objectstore.ErrBucketOwnedByYou) {
 			// Another credential's bucket (BucketAlreadyExists) is

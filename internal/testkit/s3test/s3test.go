@@ -91,13 +91,19 @@ func Start(tb testing.TB) *Server {
 // it skips the test when versitygw is not installed.
 func StartOwn(tb testing.TB) *Server {
 	tb.Helper()
+	return StartOwnIn(tb, "us-east-1")
+}
+
+// StartOwnIn is StartOwn with versitygw serving region.
+func StartOwnIn(tb testing.TB, region string) *Server {
+	tb.Helper()
 	bin := Binary()
 	if bin == "" {
 		tb.Skip("versitygw, the S3 server of the external object store's tests, is not installed: " + InstallHint)
 	}
 	var lastErr error
 	for range 3 { // a free port may be taken before versitygw binds it
-		s, err := startVersity(tb, bin)
+		s, err := startVersity(tb, bin, region)
 		if err == nil {
 			return s
 		}
@@ -121,7 +127,7 @@ func xattrs(dir string) bool {
 	return err == nil
 }
 
-func startVersity(tb testing.TB, bin string) (*Server, error) {
+func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -134,8 +140,8 @@ func startVersity(tb testing.TB, bin string) (*Server, error) {
 	if err := os.Mkdir(root, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + addr, AccessKeyID: "ersatz-test-" + randomHex(4), SecretAccessKey: randomHex(16), Region: "us-east-1"}
-	args := []string{"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--port", addr, "--quiet", "posix"}
+	s := &Server{URL: "http://" + addr, AccessKeyID: "ersatz-test-" + randomHex(4), SecretAccessKey: randomHex(16), Region: region}
+	args := []string{"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--region", region, "--port", addr, "--quiet", "posix"}
 	if !xattrs(root) {
 		// No user xattrs here (tmpfs of old kernels, some overlays):
 		// versitygw keeps metadata in a folder of its own.
