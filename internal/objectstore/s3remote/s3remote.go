@@ -258,11 +258,13 @@ func (s *Store) HeadBucket(ctx context.Context, name string) (objectstore.Bucket
 	out, err := s.c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name)})
 	if err != nil {
 		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchTagSet" || ae != nil && ae.ErrorCode() == "NoSuchTagSetError" {
-			return b, nil
-		}
-		if notFound(err) && (ae == nil || ae.ErrorCode() == "NotFound") {
-			return b, fmt.Errorf("bucket %s: %w", name, objectstore.ErrNoSuchBucket)
+		if errors.As(err, &ae) {
+			switch ae.ErrorCode() {
+			case "NoSuchTagSet", "NoSuchTagSetError": // a bucket without tags: nobody's
+				return b, nil
+			case "NotFound":
+				return b, fmt.Errorf("bucket %s: %w", name, objectstore.ErrNoSuchBucket)
+			}
 		}
 		return b, fail("head bucket "+name, err)
 	}
