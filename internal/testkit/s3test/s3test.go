@@ -172,6 +172,7 @@ func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	probe := &http.Client{Timeout: 2 * time.Second}
 	for {
 		select {
 		case err := <-exited:
@@ -185,7 +186,7 @@ func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 		// Any HTTP answer (403 to an unsigned request) means it serves.
-		if resp, err := http.Get(s.URL + "/"); err == nil {
+		if resp, err := probe.Get(s.URL + "/"); err == nil {
 			resp.Body.Close()
 			tb.Cleanup(stop)
 			return s, nil
