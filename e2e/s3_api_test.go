@@ -47,7 +47,10 @@ func getString(t *testing.T, c *s3.Client, in *s3.GetObjectInput) (string, *s3.G
 // The S3 operations Ersatz serves, through aws-sdk-go-v2.
 func TestS3APIGoSDK(t *testing.T) {
 	t.Parallel()
-	srv := testkit.Start(t)
+	eachObjectStore(t, testS3APIGoSDK)
+}
+
+func testS3APIGoSDK(t *testing.T, srv *testkit.Server) {
 	ctx := context.Background()
 	c := s3Client(srv.URL, acctA)
 	other := s3Client(srv.URL, acctB)
@@ -244,7 +247,10 @@ func TestS3APIGoSDK(t *testing.T) {
 // boto3 (botocore's own S3 client) puts, lists and reads.
 func TestS3APIBoto(t *testing.T) {
 	t.Parallel()
-	srv := testkit.Start(t)
+	eachObjectStore(t, testS3APIBoto)
+}
+
+func testS3APIBoto(t *testing.T, srv *testkit.Server) {
 	boto := srv.Boto(t)
 	call := func(op string, params map[string]any) map[string]any {
 		t.Helper()

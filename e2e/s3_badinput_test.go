@@ -44,7 +44,10 @@ func s3Status(err error) int {
 // Content-MD5, a wrong CRC32, a cross-origin request.
 func TestS3BadInput(t *testing.T) {
 	t.Parallel()
-	srv := testkit.Start(t)
+	eachObjectStore(t, testS3BadInput)
+}
+
+func testS3BadInput(t *testing.T, srv *testkit.Server) {
 	ctx := context.Background()
 	cli := s3CLI(t, srv.URL, acctA)
 	c := s3Client(srv.URL, acctA)

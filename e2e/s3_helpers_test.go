@@ -14,6 +14,24 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
+// eachObjectStore runs body, in parallel, on an Ersatz of each object
+// store backend: the data directory's ("local") and a real S3 server of its
+// own ("external", --s3-endpoint: skipped without versitygw).
+func eachObjectStore(t *testing.T, body func(t *testing.T, srv *testkit.Server)) {
+	for _, b := range []struct {
+		name  string
+		start func(testing.TB) *testkit.Server
+	}{
+		{"local", func(t testing.TB) *testkit.Server { return testkit.Start(t) }},
+		{"external", func(t testing.TB) *testkit.Server { return testkit.StartExternal(t) }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			body(t, b.start(t))
+		})
+	}
+}
+
 // s3Client is an aws-sdk-go-v2 S3 client of accessKey aimed at url
 // (path-style, as for any endpoint that is not S3's own).
 func s3Client(url, accessKey string) *s3.Client {

@@ -11,7 +11,8 @@
 //	}
 //
 // Every test gets its own server and state, so tests that start one can
-// run in parallel. Options choose the store, the Transfer data plane
+// run in parallel. Options choose the store, where the buckets and objects
+// are kept (the data directory, or an S3 endpoint), the Transfer data plane
 // (SFTP/FTPS/FTP, on by default), signature verification and the keys it
 // accepts, the region, the Amplify Backend job delay, and a state snapshot
 // to start from.
@@ -37,6 +38,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/gateway"
 	"github.com/ersatz-dev/ersatz/internal/httpserve"
 	"github.com/ersatz-dev/ersatz/internal/inprocess"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/s3remote"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -183,6 +185,17 @@ func start(set inprocess.Settings) (*Server, error) {
 			return fail(err)
 		}
 		cfg.DataPlane = dp
+	}
+	if set.S3Endpoint != "" {
+		objects, err := s3remote.New(s3remote.Config{Endpoint: set.S3Endpoint, AccessKeyID: set.S3AccessKeyID,
+			SecretAccessKey: set.S3SecretAccessKey, TempDir: dataDir})
+		if err != nil {
+			return fail(err)
+		}
+		if err := objects.Check(ctx); err != nil {
+			return fail(fmt.Errorf("the S3 endpoint %s: %w", set.S3Endpoint, err))
+		}
+		cfg.Objects = objects
 	}
 	for _, f := range set.ServerConfig {
 		f(&cfg)

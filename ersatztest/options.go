@@ -99,3 +99,15 @@ func WithSeed(snapshot []byte) Option {
 func WithLogger(log *slog.Logger) Option {
 	return func(s *inprocess.Settings) { s.Logger = log }
 }
+
+// WithS3Endpoint keeps the buckets and objects the S3 API serves (and the
+// Transfer data plane's files) in an S3-compatible endpoint, as the
+// --s3-endpoint flag does: path-style requests signed with the key given
+// for us-east-1. Start fails when the endpoint does not list its buckets.
+// Two servers given one endpoint (and one PostgreSQL store) share their
+// files.
+func WithS3Endpoint(endpoint, accessKeyID, secretAccessKey string) Option {
+	return func(s *inprocess.Settings) {
+		s.S3Endpoint, s.S3AccessKeyID, s.S3SecretAccessKey = endpoint, accessKeyID, secretAccessKey
+	}
+}

@@ -56,6 +56,7 @@ type config struct {
 	requestLog  int
 	http        httpserve.Config
 	transfer    *transferFlags
+	s3          s3Flags
 }
 
 func main() {
@@ -139,6 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // serveFlags are the flags of serve that the state commands do not take.
 func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.seed, "seed", "", "JSON file loaded at start-up into an empty store: a state snapshot or a seed file (docs/seed.md)")
+	addS3Flags(fs, c)
 }
 
 // parseFlags parses the flags of serving, and those extra adds.
@@ -237,13 +239,17 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	objects, err := openObjects(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	srv := server.New(server.Config{Store: st, DefaultRegion: cfg.region, Auth: authn, Logger: log,
+	srv := server.New(server.Config{Store: st, Objects: objects, DefaultRegion: cfg.region, Auth: authn, Logger: log,
 		DataDir: cfg.dataDir, SecretsFile: cfg.secrets, AmplifyJobDelay: &cfg.jobDelay, IdentityProviders: idps,
 		DataPlane: cfg.transfer.dataPlane(cfg.dataDir, cfg.listen), Metrics: cfg.metrics, RequestLog: cfg.requestLog})
 	defer srv.Close()
@@ -263,7 +269,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	hcfg.Logger = log
 	hs := httpserve.New(srv.Handler(), hcfg)
 	endpoint := "http://" + ln.Addr().String()
-	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "version", server.Version,
+	log.Info("ersatz is serving", "endpoint", endpoint, "store", st.Kind(), "objects", objectsKind(cfg), "version", server.Version,
 		"max_connections", hs.Config().MaxConns,
 		"browse", endpoint+"/_ersatz/",
 		"try", tryCommand(endpoint, cfg.region))

@@ -51,6 +51,10 @@ type Settings struct {
 	// the server is built.
 	ServerConfig    []func(*server.Config)
 	DataPlaneConfig []func(*dataplane.Config)
+	// S3Endpoint, with S3AccessKeyID and S3SecretAccessKey, keeps the
+	// buckets and objects in an S3-compatible endpoint (--s3-endpoint)
+	// instead of the data directory.
+	S3Endpoint, S3AccessKeyID, S3SecretAccessKey string
 	// Started sees the store and the server once they run.
 	Started []func(store.Store, *server.Server)
 }

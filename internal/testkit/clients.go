@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ersatz-dev/ersatz/internal/testkit/pgtest"
+	"github.com/ersatz-dev/ersatz/internal/testkit/s3test"
 )
 
 // client is an outside program some tests drive; missing says why it
@@ -60,6 +61,7 @@ func clients() []client {
 			}
 			return ""
 		}},
+		{"versitygw (the external object store's S3 server)", s3test.Missing},
 		{"PostgreSQL", func() string {
 			if os.Getenv(pgtest.PostgresEnv) == "" {
 				return pgtest.PostgresEnv + " unset"
