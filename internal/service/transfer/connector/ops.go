@@ -14,7 +14,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
 )
 
 // runSend copies each local file to the remote server.
@@ -102,7 +101,7 @@ func (r *Runner) retrieveOne(ctx context.Context, rc *Conn, localDir string, f F
 	dest := path.Join(dir, path.Base(f.Source))
 	// The object is streamed, its size the remote's stat: a file that
 	// changes meanwhile fails rather than storing something else.
-	err = r.put(ctx, bucket, dest, src, objectstore.PutOptions{Size: st.Size()})
+	err = r.putSized(ctx, bucket, dest, src, st.Size())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxFailure(ctx, r.cfg.OpTimeout)
@@ -110,15 +109,6 @@ func (r *Runner) retrieveOne(ctx context.Context, rc *Conn, localDir string, f F
 		return Failf(CodeLocal, "retrieving %s into /%s/%s failed: %v", f.Source, bucket, dest, err)
 	}
 	return nil
-}
-
-// put streams body into a local object, creating its bucket when missing.
-func (r *Runner) put(ctx context.Context, bucket, key string, body io.Reader, opts objectstore.PutOptions) error {
-	if err := autobucket.Ensure(ctx, r.cfg.Objects, bucket); err != nil {
-		return err
-	}
-	_, err := r.cfg.Objects.Put(ctx, bucket, key, body, opts)
-	return err
 }
 
 // listingOutput is the listing file, in the format the user guide shows.

@@ -107,6 +107,11 @@ type Config struct {
 	// DialTimeout bounds the TCP connect and SSH handshake, OpTimeout a
 	// whole operation (DefaultDialTimeout, DefaultOpTimeout unless set).
 	DialTimeout, OpTimeout time.Duration
+
+	// multipartAbove is the largest retrieved file stored with one Put
+	// (objectstore.MaxPutSize unless set), partSize the part size above it
+	// (defaultPartSize, or larger when the file needs it, unless set).
+	multipartAbove, partSize int64
 }
 
 // Runner runs connector operations.

@@ -52,6 +52,12 @@ type runnerFixture struct {
 
 func newRunner(t *testing.T) *runnerFixture {
 	t.Helper()
+	return newRunnerWith(t, nil)
+}
+
+// newRunnerWith is newRunner with its Config changed by mutate.
+func newRunnerWith(t *testing.T, mutate func(*Config)) *runnerFixture {
+	t.Helper()
 	dir := t.TempDir()
 	remote := t.TempDir()
 	srv := sftptest.Start(t, remote, sftptest.Options{User: "partner", Password: "pw"})
@@ -65,8 +71,12 @@ func newRunner(t *testing.T) *runnerFixture {
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: "123456789012", Region: "eu-west-1"}),
 		sc:  store.Scope{Account: "123456789012", Region: "eu-west-1", Service: "transfer"}}
 	ep := Endpoint{ConnectorID: "c-1", Addr: srv.Addr, Trusted: []ssh.PublicKey{srv.HostKey}, SecretID: "s"}
-	f.r = New(Config{Store: st, Objects: f.objs, Directory: directory{ep}, Service: "transfer",
-		SecretsFile: secrets, DialTimeout: 5 * time.Second, OpTimeout: 20 * time.Second})
+	cfg := Config{Store: st, Objects: f.objs, Directory: directory{ep}, Service: "transfer",
+		SecretsFile: secrets, DialTimeout: 5 * time.Second, OpTimeout: 20 * time.Second}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f.r = New(cfg)
 	t.Cleanup(func() { _ = f.r.Close() })
 	return f
 }
