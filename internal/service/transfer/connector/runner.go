@@ -95,7 +95,7 @@ type Directory interface {
 // Config configures a Runner.
 type Config struct {
 	Store store.Store
-	// Objects holds the local files (the S3 domain).
+	// Objects holds the local files (the S3 domain); required.
 	Objects   objectstore.Store
 	Directory Directory
 	// Service is the store scope's service of the records ("transfer").

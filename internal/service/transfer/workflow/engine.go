@@ -109,7 +109,8 @@ type Catalog interface {
 // Config configures an Engine.
 type Config struct {
 	Store store.Store
-	// Objects holds the S3 domain's files; Files the EFS domain's.
+	// Objects holds the S3 domain's files; Files the EFS domain's. Both
+	// are required.
 	Objects objectstore.Store
 	Files   *files.Store
 	Catalog Catalog
