@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -64,6 +65,9 @@ func (r *Runner) sendOne(ctx context.Context, rc *Conn, f FileResult) *Failure {
 	return nil
 }
 
+// readBuffer is the size of the reads of a retrieved file.
+const readBuffer = 1 << 20
+
 // runRetrieve copies each remote file into the local directory.
 func (r *Runner) runRetrieve(ctx context.Context, op Op) {
 	sc := r.scope(ctx)
@@ -100,8 +104,10 @@ func (r *Runner) retrieveOne(ctx context.Context, rc *Conn, localDir string, f F
 	bucket, dir, _ := files.Split(localDir)
 	dest := path.Join(dir, path.Base(f.Source))
 	// The object is streamed, its size the remote's stat: a file that
-	// changes meanwhile fails rather than storing something else.
-	err = r.putSized(ctx, bucket, dest, src, st.Size())
+	// changes meanwhile fails rather than storing something else. Reads of
+	// readBuffer bytes let the SFTP client keep many requests in flight
+	// (one read per round trip otherwise).
+	err = r.putSized(ctx, bucket, dest, bufio.NewReaderSize(src, readBuffer), st.Size())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxFailure(ctx, r.cfg.OpTimeout)
