@@ -65,7 +65,7 @@ func (e *Engine) openContainer(f File) (*os.Root, error) {
 }
 
 // objectError is the step error of an object store failure: a missing
-// bucket or key is NOT_FOUND (what names the file says which), a name the
+// bucket or key is NOT_FOUND (notFound and args name the file), a name the
 // store refuses BAD_REQUEST, anything else INTERNAL_SERVER_ERROR.
 func objectError(err error, notFound string, args ...any) transferapi.ExecutionStepResult {
 	switch {
