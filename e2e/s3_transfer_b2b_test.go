@@ -204,3 +204,67 @@ func TestS3ConnectorSendsAndRetrievesObjects(t *testing.T) {
 		t.Fatalf("listing %s (%v)", stdout, err)
 	}
 }
+
+// A workflow that deletes the upload (the only file of the user's home
+// folder) leaves the home usable over SFTP: S3 has no folders, so the
+// prefix goes with its last key, and the next session lists it empty and
+// uploads into it.
+func TestS3WorkflowDeleteLeavesHomeUsable(t *testing.T) {
+	t.Parallel()
+	needTool(t, "sftp", "ssh-keygen")
+	env := startDataPlane(t, nil, "", "")
+	ctx := context.Background()
+	wf := mustWorkflow(t, env.TC, []types.WorkflowStep{
+		copyStep("del-archive", "", ""),
+		{Type: types.WorkflowStepTypeDelete, DeleteStepDetails: &types.DeleteStepDetails{SourceFileLocation: aws.String("${original.file}")}},
+	}, nil)
+	sid := mustCreateServer(t, env.TC, &transfer.CreateServerInput{WorkflowDetails: &types.WorkflowDetails{
+		OnUpload: []types.WorkflowDetail{{WorkflowId: aws.String(wf), ExecutionRole: aws.String(testRole)}},
+	}})
+	key, pub := sshKey(t, "ed25519")
+	createUser(t, env.TC, sid, "dora", pub, func(in *transfer.CreateUserInput) { in.HomeDirectory = aws.String("/del-inbox/dora") })
+	addr := env.waitListening(t, sid, "SFTP")
+	src := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(src, []byte("first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := sftpBatch(t, addr, key, "dora", "put "+src+" a.txt\n"); err != nil {
+		t.Fatalf("sftp: %v\n%s", err, out)
+	}
+	sc := s3Client(env.URL, acctA)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := sc.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("del-inbox"), Key: aws.String("dora/a.txt")})
+		if apiCode(err) == "NotFound" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the DELETE step did not delete the upload: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if keys := s3Keys(t, sc, "del-archive", ""); !slices.Equal(keys, []string{"a.txt"}) {
+		t.Fatalf("archive holds %q", keys)
+	}
+	// The home folder went with its last key; a new session still opens
+	// in it, lists it empty and uploads into it (and the workflow runs
+	// again).
+	out, err := sftpBatch(t, addr, key, "dora", "ls -1\nput "+src+" b.txt\n")
+	if err != nil {
+		t.Fatalf("sftp into the emptied home: %v\n%s", err, out)
+	}
+	if names := sftpLsNames(out, "ls -1"); len(names) != 0 {
+		t.Fatalf("the emptied home lists %q", names)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		keys := s3Keys(t, sc, "del-archive", "")
+		if slices.Equal(keys, []string{"a.txt", "b.txt"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("archive holds %q after the second upload", keys)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
