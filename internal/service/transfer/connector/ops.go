@@ -107,7 +107,7 @@ func (r *Runner) retrieveOne(ctx context.Context, rc *Conn, localDir string, f F
 	// changes meanwhile fails rather than storing something else. Reads of
 	// readBuffer bytes let the SFTP client keep many requests in flight
 	// (one read per round trip otherwise).
-	err = r.putSized(ctx, bucket, dest, bufio.NewReaderSize(src, readBuffer), st.Size())
+	err = r.put(ctx, bucket, dest, bufio.NewReaderSize(src, readBuffer), objectstore.PutOptions{Size: st.Size()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxFailure(ctx, r.cfg.OpTimeout)

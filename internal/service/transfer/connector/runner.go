@@ -24,6 +24,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -108,10 +109,9 @@ type Config struct {
 	// whole operation (DefaultDialTimeout, DefaultOpTimeout unless set).
 	DialTimeout, OpTimeout time.Duration
 
-	// multipartAbove is the largest retrieved file stored with one Put
-	// (objectstore.MaxPutSize unless set), partSize the part size above it
-	// (defaultPartSize, or larger when the file needs it, unless set).
-	multipartAbove, partSize int64
+	// limits choose between one Put and a multipart upload (the tests
+	// make them small).
+	limits sizedput.Limits
 }
 
 // Runner runs connector operations.

@@ -14,7 +14,8 @@
 //
 // Steps act on the object store (an S3 file) or the local files (EFS):
 //
-//   - COPY copies the object (Store.Copy: content, metadata and tags) to
+//   - COPY copies the object (Store.Copy, or above 5 GiB a multipart
+//     upload: content, content type, metadata and tags) to
 //     DestinationFileLocation (S3), the key parameterised by
 //     ${Transfer:UserName} and ${Transfer:UploadDate}; a key ending in "/"
 //     (or empty) is a folder the file keeps its name in. An existing object
@@ -54,6 +55,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -121,6 +123,10 @@ type Config struct {
 	// CustomStep receives, on a background goroutine, the event AWS would
 	// send a CUSTOM step's Lambda function (nil: nobody is told).
 	CustomStep func(context.Context, CustomStepEvent)
+
+	// limits choose between Store.Copy and a multipart upload for COPY
+	// (the tests make them small).
+	limits sizedput.Limits
 }
 
 // Engine runs workflow executions.

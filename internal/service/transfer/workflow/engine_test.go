@@ -57,12 +57,19 @@ type fixture struct {
 	e      *Engine
 	st     store.Store
 	fs     *files.Store
-	objs   *objectstoretest.Mem
+	objs   objectstore.Store
 	ctx    context.Context
 	events chan CustomStepEvent
 }
 
 func newFixture(t *testing.T, wfs ...Definition) *fixture {
+	t.Helper()
+	return newFixtureWith(t, nil, wfs...)
+}
+
+// newFixtureWith is newFixture with the engine's Config changed by mutate
+// (the object store is an in-memory one unless mutate sets another).
+func newFixtureWith(t *testing.T, mutate func(*Config), wfs ...Definition) *fixture {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
@@ -70,10 +77,15 @@ func newFixture(t *testing.T, wfs ...Definition) *fixture {
 	for _, d := range wfs {
 		c.workflows[d.ID] = d
 	}
-	f := &fixture{st: st, fs: files.New(t.TempDir()), objs: objectstoretest.NewMem(), events: make(chan CustomStepEvent, 4),
+	f := &fixture{st: st, fs: files.New(t.TempDir()), events: make(chan CustomStepEvent, 4),
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: testAccount, Region: testRegion})}
-	f.e = New(Config{Store: st, Objects: f.objs, Files: f.fs, Catalog: c, Service: "transfer",
-		CustomStep: func(_ context.Context, ev CustomStepEvent) { f.events <- ev }})
+	cfg := Config{Store: st, Objects: objectstoretest.NewMem(), Files: f.fs, Catalog: c, Service: "transfer",
+		CustomStep: func(_ context.Context, ev CustomStepEvent) { f.events <- ev }}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f.objs = cfg.Objects
+	f.e = New(cfg)
 	t.Cleanup(func() { _ = f.e.Close() })
 	return f
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 func stepError(typ, format string, args ...any) transferapi.ExecutionStepResult {
@@ -91,7 +92,8 @@ func (e *Engine) copyStep(ctx context.Context, ex *Execution, in File, d *transf
 	}
 	out := File{Domain: string(files.S3), Container: api.Val(dst.Bucket), Key: strings.TrimPrefix(path.Clean("/"+key), "/")}
 	objs := e.cfg.Objects
-	if _, err := objs.Head(ctx, in.Container, in.Key); err != nil {
+	src, err := objs.Head(ctx, in.Container, in.Key)
+	if err != nil {
 		return objectError(err, "the source file %s does not exist", in), nil
 	}
 	if err := autobucket.Ensure(ctx, objs, out.Container); err != nil {
@@ -107,10 +109,37 @@ func (e *Engine) copyStep(ctx context.Context, ex *Execution, in File, d *transf
 			return objectError(err, "cannot read %s", out), nil
 		}
 	}
-	if _, err := objs.Copy(ctx, in.Container, in.Key, out.Container, out.Key, nil); err != nil {
+	if err := e.copyObject(ctx, in, out, src.Size); err != nil {
 		return objectError(fmt.Errorf("copying %s to %s failed: %w", in, out, err), "the source file %s does not exist", in), nil
 	}
 	return transferapi.ExecutionStepResult{}, &out
+}
+
+// copyObject copies in to out with its content type, metadata and tags:
+// with Store.Copy up to S3's limit of one CopyObject (5 GiB), above it
+// streamed into a multipart upload (package sizedput).
+func (e *Engine) copyObject(ctx context.Context, in, out File, size int64) error {
+	objs := e.cfg.Objects
+	limit := e.cfg.limits.MultipartAbove
+	if limit <= 0 {
+		limit = objectstore.MaxPutSize
+	}
+	if size <= limit {
+		_, err := objs.Copy(ctx, in.Container, in.Key, out.Container, out.Key, nil)
+		return err
+	}
+	tags, err := objs.Tags(ctx, in.Container, in.Key)
+	if err != nil {
+		return err
+	}
+	obj, err := objs.Get(ctx, in.Container, in.Key, nil)
+	if err != nil {
+		return err
+	}
+	defer obj.Body.Close()
+	opts := objectstore.PutOptions{ContentType: obj.ContentType, Metadata: obj.Metadata, Tags: tags, Size: obj.Size}
+	_, err = sizedput.Put(ctx, objs, out.Container, out.Key, obj.Body, opts, e.cfg.limits)
+	return err
 }
 
 func (e *Engine) tagStep(ctx context.Context, in File, d *transferapi.TagStepDetails) (transferapi.ExecutionStepResult, *File) {

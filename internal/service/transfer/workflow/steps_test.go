@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"bytes"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"strings"
@@ -8,6 +10,9 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 func tags(kv ...string) transferapi.WorkflowStep {
@@ -113,5 +118,39 @@ func TestStepsOnTheObjectStore(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopyAboveOneCopyObjectIsMultipart: a COPY of an object larger than
+// one CopyObject may copy (here the threshold is made small) is a
+// multipart upload, with the content, content type and tags of the source.
+func TestCopyAboveOneCopyObjectIsMultipart(t *testing.T) {
+	t.Parallel()
+	f := newFixtureWith(t, func(c *Config) {
+		c.Objects = localfs.New(t.TempDir())
+		c.limits = sizedput.Limits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
+	}, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{copyTo("dest", "big/")}})
+	payload := make([]byte, 2*objectstore.MinPartSize+5)
+	if _, err := rand.Read(payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.objs.CreateBucket(f.ctx, "inbox", ""); err != nil {
+		t.Fatal(err)
+	}
+	opts := objectstore.PutOptions{Size: int64(len(payload)), ContentType: "application/pdf", Tags: map[string]string{"origin": "sftp"}}
+	if _, err := f.objs.Put(f.ctx, "inbox", "up.bin", bytes.NewReader(payload), opts); err != nil {
+		t.Fatal(err)
+	}
+	f.upload(t, "/inbox/up.bin")
+	if x := f.wait(t, "w-1", finished); x.Status != transferapi.ExecutionStatusCompleted {
+		t.Fatalf("execution %s %+v", x.Status, x.Results)
+	}
+	got, ok := f.read(t, "dest", "big/up.bin")
+	info, err := f.objs.Head(f.ctx, "dest", "big/up.bin")
+	if !ok || got != string(payload) || err != nil || !strings.HasSuffix(info.ETag, `-3"`) || info.ContentType != "application/pdf" {
+		t.Fatalf("copy of %d bytes, %+v (%v); want %d bytes in 3 parts", len(got), info, err, len(payload))
+	}
+	if tags := f.tags(t, "dest", "big/up.bin"); !maps.Equal(tags, opts.Tags) {
+		t.Fatalf("tags of the copy %v", tags)
 	}
 }
