@@ -23,6 +23,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	transfersvc "github.com/ersatz-dev/ersatz/internal/service/transfer"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
@@ -34,7 +36,8 @@ type b2bEnv struct {
 	svc     *transfersvc.Service
 	c       *transfer.Client
 	files   *files.Store
-	secrets string // path of the secrets file
+	objects objectstore.Store // the S3 domain, over files' folders
+	secrets string            // path of the secrets file
 	srv     *testkit.Server
 }
 
@@ -44,9 +47,10 @@ func newB2B(t testing.TB, opts ...transfersvc.Option) *b2bEnv {
 	t.Helper()
 	dir := t.TempDir()
 	env := &b2bEnv{files: files.New(dir), secrets: filepath.Join(dir, "secrets.json")}
+	env.objects = localfs.New(env.files.Dir())
 	st := memory.New()
 	opts = append([]transfersvc.Option{
-		transfersvc.WithFiles(env.files), transfersvc.WithSecretsFile(env.secrets),
+		transfersvc.WithFiles(env.files), transfersvc.WithObjects(env.objects), transfersvc.WithSecretsFile(env.secrets),
 		transfersvc.WithConnectorTimeouts(3*time.Second, 20*time.Second),
 	}, opts...)
 	env.svc = transfersvc.New(st, opts...)

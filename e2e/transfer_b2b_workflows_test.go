@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 	"github.com/aws/aws-sdk-go-v2/service/transfer/types"
 
-	"github.com/ersatz-dev/ersatz/internal/api"
 	transfersvc "github.com/ersatz-dev/ersatz/internal/service/transfer"
 )
 
@@ -227,7 +226,7 @@ func TestB2BWorkflowExecutionCustomStep(t *testing.T) {
 	if _, ok := env.readLocal(t, "uploads", "alice/report.csv"); ok {
 		t.Fatal("the DELETE step left the upload")
 	}
-	tags, err := env.svc.ObjectTags(api.WithCaller(ctx, api.Caller{Account: acctA, Region: "us-east-1"}), "archive", "alice/report.csv")
+	tags, err := env.objects.Tags(ctx, "archive", "alice/report.csv")
 	if err != nil || len(tags) != 1 || tags["stage"] != "archived" {
 		t.Fatalf("object tags %v, %v", tags, err)
 	}

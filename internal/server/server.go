@@ -92,7 +92,7 @@ type services struct {
 }
 
 func newServices(cfg Config) services {
-	topts := []transfer.Option{}
+	topts := []transfer.Option{transfer.WithObjects(cfg.Objects)}
 	if cfg.DataDir != "" {
 		topts = append(topts, transfer.WithFiles(files.New(cfg.DataDir)))
 	}

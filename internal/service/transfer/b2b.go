@@ -8,6 +8,8 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/connector"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/workflow"
 	"github.com/ersatz-dev/ersatz/internal/store"
@@ -51,6 +53,7 @@ const (
 // resource state: that is all in the store.
 type b2b struct {
 	files       *files.Store
+	objects     objectstore.Store
 	secretsFile string
 	secretsSet  bool
 	dialTimeout time.Duration
@@ -70,12 +73,25 @@ func (s *Service) b2bConf() *b2b {
 	return s.b2b
 }
 
-// WithFiles sets the local storage the connectors and workflow steps read
-// and write (files.New(DefaultDataDir) unless set).
+// WithFiles sets the local storage under the data directory: the EFS
+// domain's files that workflow steps act on, and the folders of the default
+// object store (files.New(DefaultDataDir) unless set).
 func WithFiles(fs *files.Store) Option {
 	return func(s *Service) {
 		if fs != nil {
 			s.b2bConf().files = fs
+		}
+	}
+}
+
+// WithObjects sets the object store holding the S3 domain's files that
+// workflow steps and connectors read and write (nil keeps the default: the
+// local backend over the files of WithFiles). The EFS domain stays on
+// WithFiles' POSIX tree.
+func WithObjects(st objectstore.Store) Option {
+	return func(s *Service) {
+		if st != nil {
+			s.b2bConf().objects = st
 		}
 	}
 }
@@ -120,6 +136,9 @@ func (s *Service) initB2B() {
 	if c.files == nil {
 		c.files = files.New(DefaultDataDir)
 	}
+	if c.objects == nil {
+		c.objects = localfs.New(c.files.Dir())
+	}
 	if !c.secretsSet {
 		c.secretsFile = os.Getenv(SecretsFileEnv)
 	}
@@ -130,11 +149,11 @@ func (s *Service) initB2B() {
 		c.opTimeout = DefaultConnectorOpTimeout
 	}
 	c.conns = connector.New(connector.Config{
-		Store: s.store, Files: c.files, Directory: connectorDirectory{}, Service: ServiceName,
+		Store: s.store, Objects: c.objects, Directory: connectorDirectory{}, Service: ServiceName,
 		Clock: s.clock, SecretsFile: c.secretsFile, DialTimeout: c.dialTimeout, OpTimeout: c.opTimeout,
 	})
 	c.flows = workflow.New(workflow.Config{
-		Store: s.store, Files: c.files, Catalog: workflowCatalog{}, Service: ServiceName,
+		Store: s.store, Objects: c.objects, Files: c.files, Catalog: workflowCatalog{}, Service: ServiceName,
 		Clock: s.clock, CustomStep: c.customStep,
 	})
 	for k, v := range b2bTagKinds() {

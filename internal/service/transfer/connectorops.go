@@ -22,8 +22,8 @@ import (
 // each state change (IN_PROGRESS, then COMPLETED or FAILED with the reason)
 // in the store. ListFileTransferResults reads those records.
 //
-// Local paths ("/bucket/key", "bucket/key") are in the local S3 storage
-// (internal/files). Remote paths are the SFTP server's.
+// Local paths ("/bucket/key", "bucket/key") are objects of the S3 domain's
+// object store (WithObjects). Remote paths are the SFTP server's.
 
 const (
 	rtOp = "Transfer"
@@ -111,7 +111,7 @@ func (s *Service) startOp(ctx context.Context, op *opRecord, run bool) error {
 
 // StartFileTransfer sends local files to an SFTP connector's server
 // (SendFilePaths, optional RemoteDirectoryPath: the user's home directory by
-// default) or retrieves remote files into local storage (RetrieveFilePaths
+// default) or retrieves remote files into the object store (RetrieveFilePaths
 // and LocalDirectoryPath). For an AS2 connector the transfer is recorded
 // with every file FAILED (AS2_NOT_EMULATED): Ersatz does not send AS2
 // messages, and says so rather than pretend.

@@ -73,12 +73,6 @@ func (s *Service) FileUploaded(ctx context.Context, ev UploadEvent) error {
 	return s.Workflows().FileUploaded(ctx, ev)
 }
 
-// ObjectTags returns the tags workflow TAG steps put on an object of the
-// local S3 storage, in the caller's account and region (ctx's caller).
-func (s *Service) ObjectTags(ctx context.Context, bucket, key string) (map[string]string, error) {
-	return s.Workflows().ObjectTags(ctx, bucket, key)
-}
-
 // SendWorkflowStepState resumes an execution waiting for a CUSTOM step's
 // callback: SUCCESS moves on to the next step, FAILURE fails the step
 // (CUSTOM_STEP_FAILED) and runs the exception steps. A token that was

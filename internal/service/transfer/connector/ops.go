@@ -1,6 +1,8 @@
 package connector
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 )
 
 // runSend copies each local file to the remote server.
@@ -36,27 +39,19 @@ func (r *Runner) runSend(ctx context.Context, op Op) {
 
 func (r *Runner) sendOne(ctx context.Context, rc *Conn, f FileResult) *Failure {
 	bucket, key, _ := files.Split(f.Source)
-	root, err := r.cfg.Files.Container(files.S3, bucket)
-	if err != nil {
-		return Failf(CodeLocal, "cannot open local bucket %s: %v", bucket, err)
-	}
-	defer root.Close()
-	src, err := root.Open(key)
-	if errors.Is(err, os.ErrNotExist) {
+	src, err := r.cfg.Objects.Get(ctx, bucket, key, nil)
+	if errors.Is(err, objectstore.ErrNoSuchKey) || errors.Is(err, objectstore.ErrNoSuchBucket) {
 		return Failf(CodeSendNotFound, "local file %s does not exist", f.Source)
 	}
 	if err != nil {
 		return Failf(CodeLocal, "cannot read local file %s: %v", f.Source, err)
 	}
-	defer src.Close()
-	if st, err := src.Stat(); err == nil && st.IsDir() {
-		return Failf(CodeSendNotFound, "local path %s is a directory, not a file", f.Source)
-	}
+	defer src.Body.Close()
 	dst, err := rc.sftp.OpenFile(f.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return remoteFailure(err, CodeRemoteNotFound, "the remote directory of", f.Path)
 	}
-	_, cerr := io.Copy(dst, src)
+	_, cerr := io.Copy(dst, src.Body)
 	clerr := dst.Close()
 	if cerr == nil {
 		cerr = clerr
@@ -69,6 +64,9 @@ func (r *Runner) sendOne(ctx context.Context, rc *Conn, f FileResult) *Failure {
 	}
 	return nil
 }
+
+// readBuffer is the size of the reads of a retrieved file.
+const readBuffer = 1 << 20
 
 // runRetrieve copies each remote file into the local directory.
 func (r *Runner) runRetrieve(ctx context.Context, op Op) {
@@ -96,17 +94,20 @@ func (r *Runner) retrieveOne(ctx context.Context, rc *Conn, localDir string, f F
 		return remoteFailure(err, CodeRetrieveNotFound, "file", f.Source)
 	}
 	defer src.Close()
-	if st, err := src.Stat(); err != nil {
+	st, err := src.Stat()
+	if err != nil {
 		return remoteFailure(err, CodeRetrieveNotFound, "file", f.Source)
-	} else if st.IsDir() {
+	}
+	if st.IsDir() {
 		return Failf(CodeRetrieveNotFound, "remote path %s is a directory, not a file", f.Source)
 	}
 	bucket, dir, _ := files.Split(localDir)
 	dest := path.Join(dir, path.Base(f.Source))
-	err = r.cfg.Files.WriteFile(files.S3, bucket, dest, func(w io.Writer) error {
-		_, err := io.Copy(w, src)
-		return err
-	})
+	// The object is streamed, its size the remote's stat: a file that
+	// changes meanwhile fails rather than storing something else. Reads of
+	// readBuffer bytes let the SFTP client keep many requests in flight
+	// (one read per round trip otherwise).
+	err = r.put(ctx, bucket, dest, bufio.NewReaderSize(src, readBuffer), objectstore.PutOptions{Size: st.Size()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxFailure(ctx, r.cfg.OpTimeout)
@@ -135,20 +136,20 @@ type listedPath struct {
 
 // runOnePath runs an operation on one path (a listing, a remote delete or a
 // move): its only file goes IN_PROGRESS, then takes work's outcome.
-func (r *Runner) runOnePath(ctx context.Context, op Op, work func(rc *Conn, op Op) *Failure) {
+func (r *Runner) runOnePath(ctx context.Context, op Op, work func(octx context.Context, rc *Conn, op Op) *Failure) {
 	sc := r.scope(ctx)
-	r.withRemote(ctx, op, func(_ context.Context, rc *Conn) *Failure {
+	r.withRemote(ctx, op, func(octx context.Context, rc *Conn) *Failure {
 		if !r.setFile(ctx, sc, op, 0, transferapi.TransferTableStatusInProgress, nil) {
 			return nil
 		}
-		r.setOutcome(ctx, sc, op, 0, work(rc, op))
+		r.setOutcome(ctx, sc, op, 0, work(octx, rc, op))
 		return nil
 	})
 }
 
 func (r *Runner) runListing(ctx context.Context, op Op) { r.runOnePath(ctx, op, r.listOne) }
 
-func (r *Runner) listOne(rc *Conn, op Op) *Failure {
+func (r *Runner) listOne(ctx context.Context, rc *Conn, op Op) *Failure {
 	entries, err := rc.sftp.ReadDir(op.RemoteDir)
 	if err != nil {
 		return remoteFailure(err, CodeRemoteNotFound, "directory", op.RemoteDir)
@@ -184,7 +185,8 @@ func (r *Runner) listOne(rc *Conn, op Op) *Failure {
 	}
 	bucket, dir, _ := files.Split(op.OutputDir)
 	key := path.Join(dir, op.OutputFile)
-	if err := r.cfg.Files.WriteFile(files.S3, bucket, key, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+	opts := objectstore.PutOptions{ContentType: "application/json", Size: int64(len(data))}
+	if err := r.put(ctx, bucket, key, bytes.NewReader(data), opts); err != nil {
 		return Failf(CodeLocal, "writing the listing to /%s/%s failed: %v", bucket, key, err)
 	}
 	return nil
@@ -193,7 +195,7 @@ func (r *Runner) listOne(rc *Conn, op Op) *Failure {
 func (r *Runner) runDelete(ctx context.Context, op Op) { r.runOnePath(ctx, op, deleteOne) }
 
 // deleteOne deletes a remote file or empty directory.
-func deleteOne(rc *Conn, op Op) *Failure {
+func deleteOne(_ context.Context, rc *Conn, op Op) *Failure {
 	p := op.Files[0].Source
 	st, err := rc.sftp.Lstat(p)
 	switch {
@@ -214,7 +216,7 @@ func deleteOne(rc *Conn, op Op) *Failure {
 func (r *Runner) runMove(ctx context.Context, op Op) { r.runOnePath(ctx, op, moveOne) }
 
 // moveOne moves or renames a remote path to a target that does not exist.
-func moveOne(rc *Conn, op Op) *Failure {
+func moveOne(_ context.Context, rc *Conn, op Op) *Failure {
 	src := op.Files[0].Source
 	if _, err := rc.sftp.Lstat(src); err != nil {
 		return remoteFailure(err, CodeRemoteNotFound, "path", src)

@@ -7,7 +7,10 @@
 // work short and records it as FAILED (CANCELLED). TestConnection dials
 // with the same code (Dial).
 //
-// Local paths ("/bucket/key") are in the local S3 storage (internal/files).
+// Local paths ("/bucket/key") are objects of the S3 domain's object store
+// (objectstore.Store): a file sent is read with Get, a file retrieved and a
+// listing are written with Put (streamed), into a bucket created when it
+// does not exist yet (package autobucket).
 // Remote paths are the SFTP server's. The connector's credentials come from
 // the secrets file (secrets.go); the SSH side is dial.go.
 package connector
@@ -19,8 +22,9 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
-	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -91,8 +95,9 @@ type Directory interface {
 
 // Config configures a Runner.
 type Config struct {
-	Store     store.Store
-	Files     *files.Store
+	Store store.Store
+	// Objects holds the local files (the S3 domain); required.
+	Objects   objectstore.Store
 	Directory Directory
 	// Service is the store scope's service of the records ("transfer").
 	Service string
@@ -103,6 +108,10 @@ type Config struct {
 	// DialTimeout bounds the TCP connect and SSH handshake, OpTimeout a
 	// whole operation (DefaultDialTimeout, DefaultOpTimeout unless set).
 	DialTimeout, OpTimeout time.Duration
+
+	// limits choose between one Put and a multipart upload (the tests
+	// make them small).
+	limits sizedput.Limits
 }
 
 // Runner runs connector operations.

@@ -2,7 +2,9 @@ package connector
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +16,8 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
-	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/objectstoretest"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/sftptest"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
@@ -41,13 +44,19 @@ func (d directory) Endpoint(_ store.Tx, _ store.Scope, id string) (Endpoint, err
 type runnerFixture struct {
 	r      *Runner
 	st     store.Store
-	fs     *files.Store
+	objs   *objectstoretest.Mem
 	remote string
 	ctx    context.Context
 	sc     store.Scope
 }
 
 func newRunner(t *testing.T) *runnerFixture {
+	t.Helper()
+	return newRunnerWith(t, nil)
+}
+
+// newRunnerWith is newRunner with its Config changed by mutate.
+func newRunnerWith(t *testing.T, mutate func(*Config)) *runnerFixture {
 	t.Helper()
 	dir := t.TempDir()
 	remote := t.TempDir()
@@ -58,14 +67,33 @@ func newRunner(t *testing.T) *runnerFixture {
 	}
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
-	f := &runnerFixture{st: st, fs: files.New(filepath.Join(dir, "data")), remote: remote,
+	f := &runnerFixture{st: st, objs: objectstoretest.NewMem(), remote: remote,
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: "123456789012", Region: "eu-west-1"}),
 		sc:  store.Scope{Account: "123456789012", Region: "eu-west-1", Service: "transfer"}}
 	ep := Endpoint{ConnectorID: "c-1", Addr: srv.Addr, Trusted: []ssh.PublicKey{srv.HostKey}, SecretID: "s"}
-	f.r = New(Config{Store: st, Files: f.fs, Directory: directory{ep}, Service: "transfer",
-		SecretsFile: secrets, DialTimeout: 5 * time.Second, OpTimeout: 20 * time.Second})
+	cfg := Config{Store: st, Objects: f.objs, Directory: directory{ep}, Service: "transfer",
+		SecretsFile: secrets, DialTimeout: 5 * time.Second, OpTimeout: 20 * time.Second}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f.r = New(cfg)
 	t.Cleanup(func() { _ = f.r.Close() })
 	return f
+}
+
+// read reads a local object.
+func (f *runnerFixture) read(t *testing.T, bucket, key string) (objectstore.ObjectInfo, string) {
+	t.Helper()
+	obj, err := f.objs.Get(f.ctx, bucket, key, nil)
+	if err != nil {
+		t.Fatalf("get %s/%s: %v", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	b, err := io.ReadAll(obj.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.ObjectInfo, string(b)
 }
 
 // start records op as the Transfer service does and hands it to the runner.
@@ -115,7 +143,10 @@ func (f *runnerFixture) wait(t *testing.T, connectorID, opID string) Op {
 
 func TestRunnerMovesFiles(t *testing.T) {
 	f := newRunner(t)
-	if err := f.fs.WriteFile(files.S3, "local", "out/a.txt", func(w io.Writer) error { _, err := io.WriteString(w, "alpha"); return err }); err != nil {
+	if err := f.objs.CreateBucket(f.ctx, "local", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.objs.Put(f.ctx, "local", "out/a.txt", strings.NewReader("alpha"), objectstore.PutOptions{Size: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(f.remote, "b.txt"), []byte("bravo"), 0o644); err != nil {
@@ -132,18 +163,20 @@ func TestRunnerMovesFiles(t *testing.T) {
 		t.Fatalf("remote a.txt %q, %v", got, err)
 	}
 
-	f.start(t, Op{OpID: "retrieve", ConnectorID: "c-1", Kind: KindTransfer, Direction: DirRetrieve, LocalDir: "/local/in",
+	// Retrieving into a bucket that does not exist yet makes it; a bucket
+	// name S3 refuses fails the file.
+	f.start(t, Op{OpID: "retrieve", ConnectorID: "c-1", Kind: KindTransfer, Direction: DirRetrieve, LocalDir: "/fresh/in",
 		Files: []FileResult{{Source: "/b.txt", Path: "/b.txt"}}})
 	if op := f.wait(t, "c-1", "retrieve"); op.Files[0].Status != transferapi.TransferTableStatusCompleted {
 		t.Fatalf("retrieve results %+v", op.Files)
 	}
-	root, err := f.fs.Container(files.S3, "local")
-	if err != nil {
-		t.Fatal(err)
+	if info, got := f.read(t, "fresh", "in/b.txt"); got != "bravo" || info.Size != 5 || info.ETag != `"`+fmt.Sprintf("%x", md5.Sum([]byte("bravo")))+`"` {
+		t.Fatalf("retrieved %q %+v", got, info)
 	}
-	defer root.Close()
-	if got, err := root.ReadFile("in/b.txt"); err != nil || string(got) != "bravo" {
-		t.Fatalf("retrieved %q, %v", got, err)
+	f.start(t, Op{OpID: "retrieve-bad", ConnectorID: "c-1", Kind: KindTransfer, Direction: DirRetrieve, LocalDir: "/Not_A_Bucket",
+		Files: []FileResult{{Source: "/b.txt", Path: "/b.txt"}}})
+	if op := f.wait(t, "c-1", "retrieve-bad"); op.Files[0].FailureCode != CodeLocal || !strings.Contains(op.Files[0].FailureMessage, "bucket") {
+		t.Fatalf("retrieve into a bad bucket %+v", op.Files)
 	}
 
 	f.start(t, Op{OpID: "list", ConnectorID: "c-1", Kind: KindListing, RemoteDir: "/", OutputDir: "/local/listings",
@@ -151,16 +184,19 @@ func TestRunnerMovesFiles(t *testing.T) {
 	if op := f.wait(t, "c-1", "list"); op.Files[0].Status != transferapi.TransferTableStatusCompleted {
 		t.Fatalf("listing results %+v", op.Files)
 	}
-	data, err := root.ReadFile("listings/c-1-list.json")
-	if err != nil {
-		t.Fatal(err)
+	info, data := f.read(t, "local", "listings/c-1-list.json")
+	if info.ContentType != "application/json" {
+		t.Fatalf("listing object %+v", info)
 	}
 	var listing struct {
 		Files     []struct{ FilePath string }
 		Truncated bool
 	}
-	if err := json.Unmarshal(data, &listing); err != nil || len(listing.Files) != 1 || listing.Files[0].FilePath != "/a.txt" || !listing.Truncated {
+	if err := json.Unmarshal([]byte(data), &listing); err != nil || len(listing.Files) != 1 || listing.Files[0].FilePath != "/a.txt" || !listing.Truncated {
 		t.Fatalf("listing %s (%v)", data, err)
+	}
+	if n := f.objs.Count("Put"); n != 3 {
+		t.Fatalf("%d puts, want the test's, the retrieved file's and the listing's", n)
 	}
 
 	f.start(t, Op{OpID: "move", ConnectorID: "c-1", Kind: KindMove, Target: "/c.txt", Files: []FileResult{{Source: "/b.txt", Path: "/b.txt"}}})

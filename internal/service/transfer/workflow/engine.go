@@ -1,6 +1,7 @@
 // Package workflow runs Transfer Family's managed workflows: the executions
-// an upload starts, their COPY, TAG, DELETE and DECRYPT steps on the local
-// storage (internal/files), and the CUSTOM steps that wait for
+// an upload starts, their COPY, TAG, DELETE and DECRYPT steps on the S3
+// domain's object store (objectstore.Store; an EFS file on the local POSIX
+// tree, internal/files), and the CUSTOM steps that wait for
 // SendWorkflowStepState.
 //
 // The data plane calls FileUploaded when an upload ends on a server whose
@@ -11,17 +12,21 @@
 // HANDLING_EXCEPTION while the OnExceptionSteps run after a step failed, then
 // COMPLETED or EXCEPTION.
 //
-// Steps act on the local storage:
+// Steps act on the object store (an S3 file) or the local files (EFS):
 //
-//   - COPY copies the file to DestinationFileLocation (S3), the key
-//     parameterised by ${Transfer:UserName} and ${Transfer:UploadDate}; a key
-//     ending in "/" (or empty) is a folder the file keeps its name in. An
-//     existing file is ALREADY_EXISTS unless OverwriteExisting is TRUE;
-//   - TAG adds the tags to the file; object tags are kept in the store
-//     (objecttags/<bucket/key, path-escaped>), at most 10 per object as S3
-//     allows (ObjectTags reads them);
-//   - DELETE deletes the file (and its tags);
-//   - DECRYPT fails with BAD_REQUEST: Ersatz does not decrypt PGP;
+//   - COPY copies the object (Store.Copy, or above 5 GiB a multipart
+//     upload: content, content type, metadata and tags) to
+//     DestinationFileLocation (S3), the key parameterised by
+//     ${Transfer:UserName} and ${Transfer:UploadDate}; a key ending in "/"
+//     (or empty) is a folder the file keeps its name in. An existing object
+//     is ALREADY_EXISTS unless OverwriteExisting is TRUE; a destination
+//     bucket that does not exist is created (package autobucket);
+//   - TAG adds the tags to the object's S3 object tags (what
+//     GetObjectTagging answers), replacing a tag of the same key; more than
+//     10 in all, S3's limit, fails the step with BAD_REQUEST;
+//   - DELETE deletes the object (its tags go with it) or the EFS file;
+//   - DECRYPT fails with BAD_REQUEST (Ersatz does not decrypt PGP), or with
+//     NOT_FOUND when the file does not exist;
 //   - CUSTOM pauses the execution until Resume (SendWorkflowStepState) sends
 //     SUCCESS or FAILURE with the step's token, or TimeoutSeconds (60 by
 //     default: AWS documents none) pass (TIMEOUT). Ersatz does not invoke
@@ -33,7 +38,7 @@
 // the OnExceptionSteps then run, and a failed exception step ends them.
 //
 // The engine reads workflows and servers through a Catalog (the Transfer
-// service), owns the execution and object tag records, and runs its work on
+// service), owns the execution records, and runs its work on
 // a background.Group that Close ends: work cut short is recorded as an
 // EXCEPTION when the store is still open.
 package workflow
@@ -41,13 +46,16 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -55,7 +63,6 @@ const (
 	// KindExecution is the store kind of executions, children of their
 	// workflow's record.
 	KindExecution = "execution"
-	kindObjTags   = "objecttags"
 
 	// DefaultCustomStepTimeout is the timeout of a CUSTOM step without
 	// TimeoutSeconds.
@@ -103,7 +110,10 @@ type Catalog interface {
 
 // Config configures an Engine.
 type Config struct {
-	Store   store.Store
+	Store store.Store
+	// Objects holds the S3 domain's files; Files the EFS domain's. Both
+	// are required.
+	Objects objectstore.Store
 	Files   *files.Store
 	Catalog Catalog
 	// Service is the store scope's service of the records ("transfer").
@@ -113,12 +123,18 @@ type Config struct {
 	// CustomStep receives, on a background goroutine, the event AWS would
 	// send a CUSTOM step's Lambda function (nil: nobody is told).
 	CustomStep func(context.Context, CustomStepEvent)
+
+	// limits choose between Store.Copy and a multipart upload for COPY
+	// (the tests make them small).
+	limits sizedput.Limits
 }
 
 // Engine runs workflow executions.
 type Engine struct {
 	cfg Config
 	bg  *background.Group
+	// tagMu makes each TAG step's read-modify-write of a tag set whole.
+	tagMu sync.Mutex
 }
 
 // New returns a running engine; Close stops it.

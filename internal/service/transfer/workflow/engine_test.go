@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/objectstoretest"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -54,11 +57,19 @@ type fixture struct {
 	e      *Engine
 	st     store.Store
 	fs     *files.Store
+	objs   objectstore.Store
 	ctx    context.Context
 	events chan CustomStepEvent
 }
 
 func newFixture(t *testing.T, wfs ...Definition) *fixture {
+	t.Helper()
+	return newFixtureWith(t, nil, wfs...)
+}
+
+// newFixtureWith is newFixture with the engine's Config changed by mutate
+// (the object store is an in-memory one unless mutate sets another).
+func newFixtureWith(t *testing.T, mutate func(*Config), wfs ...Definition) *fixture {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
@@ -68,33 +79,58 @@ func newFixture(t *testing.T, wfs ...Definition) *fixture {
 	}
 	f := &fixture{st: st, fs: files.New(t.TempDir()), events: make(chan CustomStepEvent, 4),
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: testAccount, Region: testRegion})}
-	f.e = New(Config{Store: st, Files: f.fs, Catalog: c, Service: "transfer",
-		CustomStep: func(_ context.Context, ev CustomStepEvent) { f.events <- ev }})
+	cfg := Config{Store: st, Objects: objectstoretest.NewMem(), Files: f.fs, Catalog: c, Service: "transfer",
+		CustomStep: func(_ context.Context, ev CustomStepEvent) { f.events <- ev }}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f.objs = cfg.Objects
+	f.e = New(cfg)
 	t.Cleanup(func() { _ = f.e.Close() })
 	return f
 }
 
-func (f *fixture) write(t *testing.T, bucket, key, data string) {
+// write puts an object (its bucket made when missing) with tags.
+func (f *fixture) write(t *testing.T, bucket, key, data string, tags ...string) {
 	t.Helper()
-	root, err := f.fs.Container(files.S3, bucket)
-	if err != nil {
+	if err := f.objs.CreateBucket(f.ctx, bucket, ""); err != nil && !errors.Is(err, objectstore.ErrBucketOwnedByYou) {
 		t.Fatal(err)
 	}
-	defer root.Close()
-	if err := root.WriteFile(key, []byte(data), 0o644); err != nil {
+	opts := objectstore.PutOptions{Size: int64(len(data)), Tags: map[string]string{}}
+	for i := 0; i+1 < len(tags); i += 2 {
+		opts.Tags[tags[i]] = tags[i+1]
+	}
+	if _, err := f.objs.Put(f.ctx, bucket, key, strings.NewReader(data), opts); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// read reads an object (false when it does not exist).
 func (f *fixture) read(t *testing.T, bucket, key string) (string, bool) {
 	t.Helper()
-	root, err := f.fs.Container(files.S3, bucket)
+	obj, err := f.objs.Get(f.ctx, bucket, key, nil)
+	if errors.Is(err, objectstore.ErrNoSuchKey) || errors.Is(err, objectstore.ErrNoSuchBucket) {
+		return "", false
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer root.Close()
-	b, err := root.ReadFile(key)
-	return string(b), err == nil
+	defer obj.Body.Close()
+	b, err := io.ReadAll(obj.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), true
+}
+
+// tags reads an object's S3 tags.
+func (f *fixture) tags(t *testing.T, bucket, key string) map[string]string {
+	t.Helper()
+	tags, err := f.objs.Tags(f.ctx, bucket, key)
+	if err != nil {
+		t.Fatalf("tags of %s/%s: %v", bucket, key, err)
+	}
+	return tags
 }
 
 func (f *fixture) upload(t *testing.T, path string) {
@@ -158,13 +194,13 @@ func custom(timeout int32) transferapi.WorkflowStep {
 var deleteStep = transferapi.WorkflowStep{Type: api.Ptr(transferapi.WorkflowStepTypeDelete), DeleteStepDetails: &transferapi.DeleteStepDetails{
 	SourceFileLocation: api.Ptr(OriginalFile)}}
 
-// TestCopyTagDelete: the steps act on the local storage in order, the next
+// TestCopyTagDelete: the steps act on the object store in order, the next
 // step working on the previous one's output unless it names the original.
 func TestCopyTagDelete(t *testing.T) {
 	f := newFixture(t, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{
 		copyTo("archive", "${Transfer:UserName}/"), tag("class", "report"), deleteStep}})
-	f.write(t, "in", "report.csv", "data")
-	f.upload(t, "/in/report.csv")
+	f.write(t, "inbox", "report.csv", "data")
+	f.upload(t, "/inbox/report.csv")
 	x := f.wait(t, "w-1", finished)
 	if x.Status != transferapi.ExecutionStatusCompleted || len(x.Results.Steps) != 3 {
 		t.Fatalf("execution %s with results %+v", x.Status, x.Results)
@@ -175,12 +211,19 @@ func TestCopyTagDelete(t *testing.T) {
 	if got, ok := f.read(t, "archive", "alice/report.csv"); !ok || got != "data" {
 		t.Fatalf("copy: %q, %v", got, ok)
 	}
-	if _, ok := f.read(t, "in", "report.csv"); ok {
+	if _, ok := f.read(t, "inbox", "report.csv"); ok {
 		t.Fatal("the original was not deleted")
 	}
-	tags, err := f.e.ObjectTags(f.ctx, "archive", "alice/report.csv")
-	if err != nil || tags["class"] != "report" || len(tags) != 1 {
-		t.Fatalf("tags of the copy: %v, %v", tags, err)
+	if tags := f.tags(t, "archive", "alice/report.csv"); tags["class"] != "report" || len(tags) != 1 {
+		t.Fatalf("S3 tags of the copy: %v", tags)
+	}
+	// Everything went through the object store: the archive bucket was
+	// made on first use, and no folder was written.
+	if _, err := f.objs.HeadBucket(f.ctx, "archive"); err != nil {
+		t.Fatalf("the COPY step's bucket: %v", err)
+	}
+	if names, _ := f.fs.Buckets(); len(names) != 0 {
+		t.Fatalf("folders written beside the object store: %v", names)
 	}
 }
 
@@ -190,8 +233,8 @@ func TestFailureRunsExceptionSteps(t *testing.T) {
 	f := newFixture(t, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{copyTo("dest", "up.txt")},
 		OnExceptionSteps: []transferapi.WorkflowStep{copyTo("quarantine", "")}})
 	f.write(t, "dest", "up.txt", "old")
-	f.write(t, "in", "up.txt", "new")
-	f.upload(t, "/in/up.txt")
+	f.write(t, "inbox", "up.txt", "new")
+	f.upload(t, "/inbox/up.txt")
 	x := f.wait(t, "w-1", finished)
 	if x.Status != transferapi.ExecutionStatusException {
 		t.Fatalf("status %s", x.Status)
@@ -214,15 +257,15 @@ func TestFailureRunsExceptionSteps(t *testing.T) {
 // invoker and waits; only its token resumes it, once.
 func TestCustomStepWaitsForItsToken(t *testing.T) {
 	f := newFixture(t, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{custom(60), tag("done", "yes")}})
-	f.write(t, "in", "a.txt", "x")
-	f.upload(t, "/in/a.txt")
+	f.write(t, "inbox", "a.txt", "x")
+	f.upload(t, "/inbox/a.txt")
 	var ev CustomStepEvent
 	select {
 	case ev = <-f.events:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the invoker was not called")
 	}
-	if ev.Bucket != "in" || ev.Key != "a.txt" || ev.UserName != "alice" || ev.TimeoutSeconds != 60 || ev.Account != testAccount {
+	if ev.Bucket != "inbox" || ev.Key != "a.txt" || ev.UserName != "alice" || ev.TimeoutSeconds != 60 || ev.Account != testAccount {
 		t.Fatalf("event %+v", ev)
 	}
 	waiting := f.wait(t, "w-1", func(x Execution) bool { return x.Pending != nil })
@@ -264,8 +307,8 @@ func TestCustomStepFailureAndTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{custom(tt.timeout)}})
-			f.write(t, "in", "a.txt", "x")
-			f.upload(t, "/in/a.txt")
+			f.write(t, "inbox", "a.txt", "x")
+			f.upload(t, "/inbox/a.txt")
 			ev := <-f.events
 			if tt.resume {
 				if err := f.e.Resume(f.ctx, "w-1", ev.ExecutionID, ev.Token, false); err != nil {
@@ -285,14 +328,14 @@ func TestCustomStepFailureAndTimeout(t *testing.T) {
 func TestUploadsThatStartNothing(t *testing.T) {
 	f := newFixture(t, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{tag("a", "b")}})
 	for _, ev := range []Upload{
-		{Account: testAccount, Region: testRegion, ServerID: "s-00000000000000000", Path: "/in/a"},
-		{Account: testAccount, Region: testRegion, ServerID: testServer, Path: "/in/a", Partial: true},
+		{Account: testAccount, Region: testRegion, ServerID: "s-00000000000000000", Path: "/inbox/a"},
+		{Account: testAccount, Region: testRegion, ServerID: testServer, Path: "/inbox/a", Partial: true},
 	} {
 		if err := f.e.FileUploaded(f.ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.e.FileUploaded(f.ctx, Upload{Account: testAccount, Region: testRegion, ServerID: testServer, Path: "/in"}); !errors.Is(err, files.ErrBadPath) {
+	if err := f.e.FileUploaded(f.ctx, Upload{Account: testAccount, Region: testRegion, ServerID: testServer, Path: "/inbox"}); !errors.Is(err, files.ErrBadPath) {
 		t.Fatalf("a path without key gave %v", err)
 	}
 	if all := f.executions(t, "w-1"); len(all) != 0 {
@@ -307,8 +350,8 @@ func TestClosedEngineAbandonsExecutions(t *testing.T) {
 	if err := f.e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f.write(t, "in", "a.txt", "x")
-	f.upload(t, "/in/a.txt")
+	f.write(t, "inbox", "a.txt", "x")
+	f.upload(t, "/inbox/a.txt")
 	all := f.executions(t, "w-1")
 	if len(all) != 1 || all[0].Status != transferapi.ExecutionStatusException ||
 		!strings.Contains(api.Val(all[0].Results.Steps[0].Error.Message), "shutting down") {

@@ -5,18 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/url"
+	"maps"
 	"os"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
-	"github.com/ersatz-dev/ersatz/internal/store"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
+	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 func stepError(typ, format string, args ...any) transferapi.ExecutionStepResult {
@@ -25,9 +24,8 @@ func stepError(typ, format string, args ...any) transferapi.ExecutionStepResult 
 	}}
 }
 
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
-// runStep does one COPY, TAG, DELETE or DECRYPT step on the local storage.
+// runStep does one COPY, TAG, DELETE or DECRYPT step: on the object store
+// for an S3 file, on the local POSIX tree for an EFS file.
 // It returns the step's result and, on success, the file the next step's
 // ${previous.file} is.
 func (e *Engine) runStep(ctx context.Context, ex *Execution, step transferapi.WorkflowStep) (transferapi.ExecutionStepResult, *File) {
@@ -51,14 +49,13 @@ func (e *Engine) runStep(ctx context.Context, ex *Execution, step transferapi.Wo
 	var out *File
 	switch typ {
 	case transferapi.WorkflowStepTypeCopy:
-		res, out = e.copyStep(ex, in, step.CopyStepDetails)
+		res, out = e.copyStep(ctx, ex, in, step.CopyStepDetails)
 	case transferapi.WorkflowStepTypeTag:
 		res, out = e.tagStep(ctx, in, step.TagStepDetails)
 	case transferapi.WorkflowStepTypeDelete:
 		res, out = e.deleteStep(ctx, in)
 	default:
-		res = stepError(transferapi.ExecutionErrorTypeBadRequest,
-			"DECRYPT steps are not emulated by Ersatz: %s was not decrypted", in)
+		res = e.decryptStep(ctx, in)
 	}
 	res.StepType = api.Ptr(typ)
 	return res, out
@@ -68,7 +65,21 @@ func (e *Engine) openContainer(f File) (*os.Root, error) {
 	return e.cfg.Files.Container(files.Domain(f.Domain), f.Container)
 }
 
-func (e *Engine) copyStep(ex *Execution, in File, d *transferapi.CopyStepDetails) (transferapi.ExecutionStepResult, *File) {
+// objectError is the step error of an object store failure: a missing
+// bucket or key is NOT_FOUND (notFound and args name the file), a name the
+// store refuses BAD_REQUEST, anything else INTERNAL_SERVER_ERROR.
+func objectError(err error, notFound string, args ...any) transferapi.ExecutionStepResult {
+	switch {
+	case errors.Is(err, objectstore.ErrNoSuchKey), errors.Is(err, objectstore.ErrNoSuchBucket):
+		return stepError(transferapi.ExecutionErrorTypeNotFound, notFound, args...)
+	case errors.Is(err, objectstore.ErrInvalidBucketName), errors.Is(err, objectstore.ErrInvalidKey),
+		errors.Is(err, objectstore.ErrKeyTooLong), errors.Is(err, objectstore.ErrInvalidTag):
+		return stepError(transferapi.ExecutionErrorTypeBadRequest, "%v", err)
+	}
+	return stepError(transferapi.ExecutionErrorTypeInternalServerError, "%v", err)
+}
+
+func (e *Engine) copyStep(ctx context.Context, ex *Execution, in File, d *transferapi.CopyStepDetails) (transferapi.ExecutionStepResult, *File) {
 	if in.Domain != string(files.S3) {
 		return stepError(transferapi.ExecutionErrorTypeBadRequest, "copying is supported only on S3; %s is an EFS file", in), nil
 	}
@@ -80,89 +91,79 @@ func (e *Engine) copyStep(ex *Execution, in File, d *transferapi.CopyStepDetails
 		key += path.Base(in.Key)
 	}
 	out := File{Domain: string(files.S3), Container: api.Val(dst.Bucket), Key: strings.TrimPrefix(path.Clean("/"+key), "/")}
-	src, err := e.openContainer(in)
+	objs := e.cfg.Objects
+	src, err := objs.Head(ctx, in.Container, in.Key)
 	if err != nil {
-		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot open %s: %v", in, err), nil
+		return objectError(err, "the source file %s does not exist", in), nil
 	}
-	defer src.Close()
-	r, err := src.Open(in.Key)
-	if errors.Is(err, os.ErrNotExist) {
-		return stepError(transferapi.ExecutionErrorTypeNotFound, "the source file %s does not exist", in), nil
+	if err := autobucket.Ensure(ctx, objs, out.Container); err != nil {
+		return objectError(err, "cannot create the bucket of %s", out), nil
 	}
-	if err != nil {
-		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot read %s: %v", in, err), nil
-	}
-	defer r.Close()
 	if api.Val(d.OverwriteExisting) != transferapi.OverwriteExistingTrue {
-		root, err := e.openContainer(out)
-		if err != nil {
-			return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot open %s: %v", out, err), nil
-		}
-		_, serr := root.Stat(out.Key)
-		_ = root.Close()
-		if serr == nil {
+		_, err := objs.Head(ctx, out.Container, out.Key)
+		if err == nil {
 			return stepError(transferapi.ExecutionErrorTypeAlreadyExists,
 				"%s already exists and OverwriteExisting is not TRUE", out), nil
 		}
+		if !errors.Is(err, objectstore.ErrNoSuchKey) {
+			return objectError(err, "cannot read %s", out), nil
+		}
 	}
-	if err := e.cfg.Files.WriteFile(files.S3, out.Container, out.Key, func(w io.Writer) error { _, err := io.Copy(w, r); return err }); err != nil {
-		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "copying %s to %s failed: %v", in, out, err), nil
+	if err := e.copyObject(ctx, in, out, src.Size); err != nil {
+		return objectError(fmt.Errorf("copying %s to %s failed: %w", in, out, err), "the source file %s does not exist", in), nil
 	}
 	return transferapi.ExecutionStepResult{}, &out
 }
 
-// objTagsKey is the store key of an S3 object's tags.
-func objTagsKey(sc store.Scope, bucket, key string) store.Key {
-	return store.Key{Scope: sc, Kind: kindObjTags, ID: url.PathEscape(bucket + "/" + key)}
-}
-
-type objectTags struct {
-	Tags []transferapi.S3Tag `json:"tags"`
+// copyObject copies in to out with its content type, metadata and tags:
+// with Store.Copy up to S3's limit of one CopyObject (5 GiB), above it
+// streamed into a multipart upload (package sizedput).
+func (e *Engine) copyObject(ctx context.Context, in, out File, size int64) error {
+	objs := e.cfg.Objects
+	limit := e.cfg.limits.MultipartAbove
+	if limit <= 0 {
+		limit = objectstore.MaxPutSize
+	}
+	if size <= limit {
+		_, err := objs.Copy(ctx, in.Container, in.Key, out.Container, out.Key, nil)
+		return err
+	}
+	tags, err := objs.Tags(ctx, in.Container, in.Key)
+	if err != nil {
+		return err
+	}
+	obj, err := objs.Get(ctx, in.Container, in.Key, nil)
+	if err != nil {
+		return err
+	}
+	defer obj.Body.Close()
+	opts := objectstore.PutOptions{ContentType: obj.ContentType, Metadata: obj.Metadata, Tags: tags, Size: obj.Size}
+	_, err = sizedput.Put(ctx, objs, out.Container, out.Key, obj.Body, opts, e.cfg.limits)
+	return err
 }
 
 func (e *Engine) tagStep(ctx context.Context, in File, d *transferapi.TagStepDetails) (transferapi.ExecutionStepResult, *File) {
 	if in.Domain != string(files.S3) {
 		return stepError(transferapi.ExecutionErrorTypeBadRequest, "only S3 files can be tagged; %s is an EFS file", in), nil
 	}
-	root, err := e.openContainer(in)
+	// The read-modify-write of the tags is one at a time in this process;
+	// the S3 API's PutObjectTagging replaces a set as S3 does.
+	e.tagMu.Lock()
+	defer e.tagMu.Unlock()
+	have, err := e.cfg.Objects.Tags(ctx, in.Container, in.Key)
 	if err != nil {
-		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot open %s: %v", in, err), nil
+		return objectError(err, "the file %s to tag does not exist", in), nil
 	}
-	_, serr := root.Stat(in.Key)
-	_ = root.Close()
-	if serr != nil {
-		return stepError(transferapi.ExecutionErrorTypeNotFound, "the file %s to tag does not exist", in), nil
+	merged := make(map[string]string, len(have)+len(d.Tags))
+	maps.Copy(merged, have)
+	for _, t := range d.Tags {
+		merged[api.Val(t.Key)] = api.Val(t.Value)
 	}
-	sc := e.scope(ctx)
-	var tooMany int
-	wctx, cancel := background.StoreContext(ctx)
-	defer cancel()
-	err = e.cfg.Store.Update(wctx, func(tx store.Tx) error {
-		tooMany = 0
-		k := objTagsKey(sc, in.Container, in.Key)
-		have, err := store.GetJSON[objectTags](tx, k)
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		for _, t := range d.Tags {
-			i := slices.IndexFunc(have.Tags, func(h transferapi.S3Tag) bool { return api.Val(h.Key) == api.Val(t.Key) })
-			if i >= 0 {
-				have.Tags[i] = t
-			} else {
-				have.Tags = append(have.Tags, t)
-			}
-		}
-		if len(have.Tags) > MaxObjectTags {
-			tooMany = len(have.Tags)
-			return nil
-		}
-		return store.PutJSON(tx, k, have)
-	})
-	if err != nil {
-		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "tagging %s failed: %v", in, err), nil
+	if len(merged) > MaxObjectTags {
+		return stepError(transferapi.ExecutionErrorTypeBadRequest, "%s would have %d tags; an object can have at most %d", in, len(merged), MaxObjectTags), nil
 	}
-	if tooMany > 0 {
-		return stepError(transferapi.ExecutionErrorTypeBadRequest, "%s would have %d tags; an object can have at most %d", in, tooMany, MaxObjectTags), nil
+	if err := e.cfg.Objects.SetTags(ctx, in.Container, in.Key, merged); err != nil {
+		return objectError(err, "the file %s to tag does not exist", in), nil
 	}
 	outputs, _ := json.Marshal(struct {
 		Tags []transferapi.S3Tag `json:"tags"`
@@ -171,6 +172,15 @@ func (e *Engine) tagStep(ctx context.Context, in File, d *transferapi.TagStepDet
 }
 
 func (e *Engine) deleteStep(ctx context.Context, in File) (transferapi.ExecutionStepResult, *File) {
+	if in.Domain == string(files.S3) {
+		if _, err := e.cfg.Objects.Head(ctx, in.Container, in.Key); err != nil {
+			return objectError(err, "the file %s to delete does not exist", in), nil
+		}
+		if err := e.cfg.Objects.Delete(ctx, in.Container, in.Key); err != nil {
+			return objectError(err, "the file %s to delete does not exist", in), nil
+		}
+		return transferapi.ExecutionStepResult{}, &in
+	}
 	root, err := e.openContainer(in)
 	if err != nil {
 		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot open %s: %v", in, err), nil
@@ -184,36 +194,27 @@ func (e *Engine) deleteStep(ctx context.Context, in File) (transferapi.Execution
 	if err := root.Remove(in.Key); err != nil {
 		return stepError(transferapi.ExecutionErrorTypeInternalServerError, "deleting %s failed: %v", in, err), nil
 	}
-	if in.Domain == string(files.S3) {
-		sc := e.scope(ctx)
-		wctx, cancel := background.StoreContext(ctx)
-		defer cancel()
-		_ = e.cfg.Store.Update(wctx, func(tx store.Tx) error {
-			if err := tx.Delete(objTagsKey(sc, in.Container, in.Key)); err != nil && !isNotFound(err) {
-				return err
-			}
-			return nil
-		})
-	}
 	return transferapi.ExecutionStepResult{}, &in
 }
 
-// ObjectTags returns the tags workflow TAG steps put on an object of the
-// local S3 storage, in the caller's account and region (ctx's caller).
-func (e *Engine) ObjectTags(ctx context.Context, bucket, key string) (map[string]string, error) {
-	out := map[string]string{}
-	err := e.cfg.Store.View(ctx, func(tx store.Tx) error {
-		t, err := store.GetJSON[objectTags](tx, objTagsKey(e.scope(ctx), bucket, key))
-		if isNotFound(err) {
-			return nil
+// decryptStep reads the file's description (Ersatz does not decrypt PGP, so
+// an existing file fails with BAD_REQUEST, a missing one with NOT_FOUND).
+func (e *Engine) decryptStep(ctx context.Context, in File) transferapi.ExecutionStepResult {
+	if in.Domain == string(files.S3) {
+		if _, err := e.cfg.Objects.Head(ctx, in.Container, in.Key); err != nil {
+			return objectError(err, "the file %s to decrypt does not exist", in)
 		}
+	} else {
+		root, err := e.openContainer(in)
 		if err != nil {
-			return fmt.Errorf("workflow: read object tags: %w", err)
+			return stepError(transferapi.ExecutionErrorTypeInternalServerError, "cannot open %s: %v", in, err)
 		}
-		for _, tag := range t.Tags {
-			out[api.Val(tag.Key)] = api.Val(tag.Value)
+		_, serr := root.Stat(in.Key)
+		_ = root.Close()
+		if serr != nil {
+			return stepError(transferapi.ExecutionErrorTypeNotFound, "the file %s to decrypt does not exist", in)
 		}
-		return nil
-	})
-	return out, err
+	}
+	return stepError(transferapi.ExecutionErrorTypeBadRequest,
+		"DECRYPT steps are not emulated by Ersatz: %s was not decrypted", in)
 }
