@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
-	"github.com/ersatz-dev/ersatz/internal/objectstore/objectstoretest"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/memstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
 )
 
 func TestEnsure(t *testing.T) {
 	ctx := context.Background()
-	st := objectstoretest.NewMem()
+	st := memstore.New()
 	if err := st.CreateBucket(ctx, "owned", "111111111111"); err != nil {
 		t.Fatal(err)
 	}

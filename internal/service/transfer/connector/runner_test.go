@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
-	"github.com/ersatz-dev/ersatz/internal/objectstore/objectstoretest"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/memstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/sftptest"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
@@ -44,7 +45,7 @@ func (d directory) Endpoint(_ store.Tx, _ store.Scope, id string) (Endpoint, err
 type runnerFixture struct {
 	r      *Runner
 	st     store.Store
-	objs   *objectstoretest.Mem
+	objs   *countingStore
 	remote string
 	ctx    context.Context
 	sc     store.Scope
@@ -67,7 +68,7 @@ func newRunnerWith(t *testing.T, mutate func(*Config)) *runnerFixture {
 	}
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
-	f := &runnerFixture{st: st, objs: objectstoretest.NewMem(), remote: remote,
+	f := &runnerFixture{st: st, objs: &countingStore{Store: memstore.New()}, remote: remote,
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: "123456789012", Region: "eu-west-1"}),
 		sc:  store.Scope{Account: "123456789012", Region: "eu-west-1", Service: "transfer"}}
 	ep := Endpoint{ConnectorID: "c-1", Addr: srv.Addr, Trusted: []ssh.PublicKey{srv.HostKey}, SecretID: "s"}
@@ -195,7 +196,7 @@ func TestRunnerMovesFiles(t *testing.T) {
 	if err := json.Unmarshal([]byte(data), &listing); err != nil || len(listing.Files) != 1 || listing.Files[0].FilePath != "/a.txt" || !listing.Truncated {
 		t.Fatalf("listing %s (%v)", data, err)
 	}
-	if n := f.objs.Count("Put"); n != 3 {
+	if n := f.objs.puts.Load(); n != 3 {
 		t.Fatalf("%d puts, want the test's, the retrieved file's and the listing's", n)
 	}
 
@@ -236,4 +237,15 @@ func TestRunnerFailures(t *testing.T) {
 	if r := op.Files[0]; r.FailureCode != CodeCancelled || !strings.Contains(r.FailureMessage, "shutting down") {
 		t.Fatalf("after Close %+v", op.Files)
 	}
+}
+
+// countingStore counts the Puts that reach its store.
+type countingStore struct {
+	objectstore.Store
+	puts atomic.Int64
+}
+
+func (c *countingStore) Put(ctx context.Context, bucket, key string, body io.Reader, opts objectstore.PutOptions) (objectstore.ObjectInfo, error) {
+	c.puts.Add(1)
+	return c.Store.Put(ctx, bucket, key, body, opts)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
-	"github.com/ersatz-dev/ersatz/internal/objectstore/objectstoretest"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/memstore"
 	"github.com/ersatz-dev/ersatz/internal/store"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -79,7 +79,7 @@ func newFixtureWith(t *testing.T, mutate func(*Config), wfs ...Definition) *fixt
 	}
 	f := &fixture{st: st, fs: files.New(t.TempDir()), events: make(chan CustomStepEvent, 4),
 		ctx: api.WithCaller(context.Background(), api.Caller{Account: testAccount, Region: testRegion})}
-	cfg := Config{Store: st, Objects: objectstoretest.NewMem(), Files: f.fs, Catalog: c, Service: "transfer",
+	cfg := Config{Store: st, Objects: memstore.New(), Files: f.fs, Catalog: c, Service: "transfer",
 		CustomStep: func(_ context.Context, ev CustomStepEvent) { f.events <- ev }}
 	if mutate != nil {
 		mutate(&cfg)
