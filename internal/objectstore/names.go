@@ -74,3 +74,16 @@ func ValidTags(tags map[string]string) error {
 	}
 	return nil
 }
+
+// HasDotSegment tells whether key has a "." or ".." segment between its
+// slashes. S3 allows such keys, but no backend here stores them: a folder
+// cannot be named so, and in a path-style URL an endpoint (or a proxy
+// before it) may resolve the segment and address another key or bucket.
+func HasDotSegment(key string) bool {
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}

@@ -178,7 +178,7 @@ func (s *Store) store(b *bucket, key string, data []byte, tag string, opts objec
 
 // Put stores body as key.
 func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, opts objectstore.PutOptions) (objectstore.ObjectInfo, error) {
-	if err := objectstore.ValidKey(key); err != nil {
+	if err := validKey(key); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
 	if err := objectstore.ValidTags(opts.Tags); err != nil {
@@ -284,7 +284,7 @@ func (s *Store) List(ctx context.Context, bucket string, q objectstore.ListQuery
 
 // Copy copies an object with its tags.
 func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, meta *objectstore.PutOptions) (objectstore.ObjectInfo, error) {
-	if err := objectstore.ValidKey(dstKey); err != nil {
+	if err := validKey(dstKey); err != nil {
 		return objectstore.ObjectInfo{}, err
 	}
 	s.mu.Lock()
@@ -350,7 +350,7 @@ func (s *Store) SetTags(ctx context.Context, bucket, key string, tags map[string
 
 // CreateMultipart starts an upload.
 func (s *Store) CreateMultipart(ctx context.Context, bucket, key string, opts objectstore.PutOptions) (string, error) {
-	if err := objectstore.ValidKey(key); err != nil {
+	if err := validKey(key); err != nil {
 		return "", err
 	}
 	if err := objectstore.ValidTags(opts.Tags); err != nil {
@@ -429,10 +429,12 @@ func (s *Store) CompleteMultipart(ctx context.Context, bucket, key, uploadID str
 	}
 	var data []byte
 	sums := md5.New()
-	for i, p := range parts {
-		if i > 0 && p.Number <= parts[i-1].Number {
+	for i := 1; i < len(parts); i++ {
+		if parts[i].Number <= parts[i-1].Number {
 			return objectstore.ObjectInfo{}, objectstore.ErrInvalidPartOrder
 		}
+	}
+	for i, p := range parts {
 		got, ok := u.parts[p.Number]
 		if !ok || strings.Trim(got.etag, `"`) != strings.Trim(p.ETag, `"`) {
 			return objectstore.ObjectInfo{}, fmt.Errorf("%w: part %d", objectstore.ErrInvalidPart, p.Number)
@@ -458,5 +460,17 @@ func (s *Store) AbortMultipart(ctx context.Context, bucket, key, uploadID string
 		return err
 	}
 	delete(b.uploads, uploadID)
+	return nil
+}
+
+// validKey checks S3's rules for a key and, as every backend here does,
+// refuses a key with a "." or ".." segment.
+func validKey(key string) error {
+	if err := objectstore.ValidKey(key); err != nil {
+		return err
+	}
+	if objectstore.HasDotSegment(key) {
+		return fmt.Errorf("%w: %q has a \".\" or \"..\" segment", objectstore.ErrInvalidKey, key)
+	}
 	return nil
 }

@@ -297,10 +297,8 @@ func validKey(key string) error {
 	if err := objectstore.ValidKey(key); err != nil {
 		return err
 	}
-	for seg := range strings.SplitSeq(key, "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("%w: the external store cannot address %q: a \".\" or \"..\" segment of a URL path may be resolved by the endpoint", objectstore.ErrInvalidKey, key)
-		}
+	if objectstore.HasDotSegment(key) {
+		return fmt.Errorf("%w: the external store cannot address %q: a \".\" or \"..\" segment of a URL path may be resolved by the endpoint", objectstore.ErrInvalidKey, key)
 	}
 	return nil
 }
