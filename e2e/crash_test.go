@@ -44,6 +44,11 @@ func startErsatz(t *testing.T, bin string, args ...string) *ersatzProc {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	for i, a := range args[:max(len(args)-1, 0)] {
+		if a == "--listen" { // the caller's address wins, as the flag's last value does
+			addr = args[i+1]
+		}
+	}
 	cmd := exec.Command(bin, append([]string{"--listen", addr, "--log-level", "warn", "--no-transfer-data-plane"}, args...)...)
 	cmd.Env = append(os.Environ(), "ERSATZ_TRANSFER_PORTS=", "ERSATZ_STORE=", "ERSATZ_DATA_DIR=")
 	if err := cmd.Start(); err != nil {

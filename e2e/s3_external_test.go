@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -102,15 +103,19 @@ func TestS3ExternalTwoProcesses(t *testing.T) {
 // `aws s3 cp` reads through B and the file `sftp get` reads from B.
 func TestS3ExternalTwoProcessesSFTP(t *testing.T) {
 	t.Parallel()
-	// Until the data plane keeps its files in the object store, a file put
-	// over SFTP lands in A's data directory, which B does not see.
-	t.Skip("needs the data plane on the object store")
 	needTool(t, "sftp", "ssh-keygen")
 	testkit.RequireAWSCLI(t)
-	a, b, _ := externalPair(t, func(int) []string {
-		base := freePortBlock(t, 40)
-		return []string{"--no-transfer-data-plane=false", "--transfer-ports", fmt.Sprintf("%d-%d", base, base+19),
+	// Two machines, as one machine can hold them: the processes listen on
+	// two loopback addresses, so both serve the server on the port the
+	// shared store records for it.
+	base := freePortBlock(t, 40)
+	a, b, _ := externalPair(t, func(i int) []string {
+		args := []string{"--no-transfer-data-plane=false", "--transfer-ports", fmt.Sprintf("%d-%d", base, base+19),
 			"--transfer-passive-ports", fmt.Sprintf("%d-%d", base+20, base+39)}
+		if i == 1 {
+			args = append(args, "--listen", freeAddr(t, "127.0.0.2"))
+		}
+		return args
 	})
 	tc := (&testkit.Server{URL: a.url}).TransferAs(acctA, "us-east-1")
 	key, pub := sshKey(t, "ed25519")
@@ -145,4 +150,18 @@ func TestS3ExternalTwoProcessesSFTP(t *testing.T) {
 	if fileSum(t, viaSFTP) != sum {
 		t.Fatal("sftp get from B differs from the file put over SFTP to A")
 	}
+	if addrA == addrB {
+		t.Fatalf("A and B both serve %s: the test did not reach two processes", addrA)
+	}
+}
+
+// freeAddr is a free host:port on host.
+func freeAddr(t *testing.T, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
