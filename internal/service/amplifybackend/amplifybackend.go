@@ -18,6 +18,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -40,6 +41,7 @@ type Service struct {
 	jobDelay   JobDelay
 	tokenTTL   time.Duration
 	bucketPage int
+	buckets    buckets
 }
 
 // Option configures a Service.
@@ -83,6 +85,13 @@ func WithBucketPageSize(n int) Option {
 			s.bucketPage = n
 		}
 	}
+}
+
+// WithObjects sets the object store whose buckets storage resources create,
+// import and remove, and ListS3Buckets lists (default none: buckets are
+// names in the storage resources only).
+func WithObjects(o objectstore.Store) Option {
+	return func(s *Service) { s.buckets = buckets{store: o} }
 }
 
 // New returns the Amplify Backend service over st.
@@ -184,7 +193,7 @@ func (s *Service) read(ctx context.Context, r req, fn func(tx store.Tx) error) e
 // next request redoes it with the same result.
 func (s *Service) write(ctx context.Context, r req, fn func(tx store.Tx) error) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if err := s.settle(tx, r); err != nil {
+		if err := s.settle(ctx, tx, r); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -218,6 +227,7 @@ const (
 	rtJob         = "Job"
 	rtToken       = "Token"
 	rtConfig      = "BackendConfig"
+	rtBucket      = "S3Bucket"
 )
 
 // badToken is the answer to a NextToken Ersatz did not hand out.

@@ -321,7 +321,7 @@ func applyGenerateModels(tx store.Tx, sc store.Scope, appID string, ch *change, 
 }
 
 // settle stamps a new API resource with its creation time.
-func (a *apiRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+func (a *apiRecord) settle(_ applying, _, _ string, create bool, at time.Time) (string, error) {
 	if create {
 		a.CreatedAt = at
 	}

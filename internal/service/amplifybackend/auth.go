@@ -463,7 +463,7 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 }
 
 // settle stamps a new auth resource with its creation time.
-func (a *authRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+func (a *authRecord) settle(_ applying, _, _ string, create bool, at time.Time) (string, error) {
 	if create {
 		a.CreatedAt = at
 	}

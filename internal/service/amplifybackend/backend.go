@@ -239,26 +239,45 @@ func applyCreateEnv(tx store.Tx, sc store.Scope, appID string, ch *change, at ti
 }
 
 // applyDeleteEnv deletes the environment of a DeleteBackend job (and every
-// resource below it).
-func applyDeleteEnv(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+// resource below it; the buckets its storage created go too, see
+// releaseStorage).
+func applyDeleteEnv(a applying, appID string, ch *change) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
+	}
+	sts, err := listAll[storageRecord](tx, categoryCollection(sc, appID, ch.Env, catStorage))
+	if err != nil {
+		return "", err
+	}
+	if msg, err := releaseStorage(a, sts, func(ref bucketRef) bool { return ref.AppID == appID && ref.Env == ch.Env }); err != nil || msg != "" {
+		return msg, err
 	}
 	return "", tx.Delete(envKey(sc, appID, ch.Env))
 }
 
-// applyRemoveAll deletes every environment of a RemoveAllBackends job, or
-// the whole app when CleanAmplifyApp was set.
-func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	if ch.CleanApp {
-		if err := svc.DeleteIfExists(tx, appKey(sc, appID)); err != nil {
-			return "", err
-		}
-		return "", nil
-	}
+// applyRemoveAll deletes every environment of a RemoveAllBackends job (with
+// the buckets their storage created), or the whole app when CleanAmplifyApp
+// was set.
+func applyRemoveAll(a applying, appID string, ch *change) (string, error) {
+	tx, sc := a.tx, a.sc
 	names, err := envNames(tx, sc, appID)
 	if err != nil {
 		return "", err
+	}
+	var sts []storageRecord
+	for _, n := range names {
+		more, err := listAll[storageRecord](tx, categoryCollection(sc, appID, n, catStorage))
+		if err != nil {
+			return "", err
+		}
+		sts = append(sts, more...)
+	}
+	if msg, err := releaseStorage(a, sts, func(ref bucketRef) bool { return ref.AppID == appID }); err != nil || msg != "" {
+		return msg, err
+	}
+	if ch.CleanApp {
+		return "", svc.DeleteIfExists(tx, appKey(sc, appID))
 	}
 	for _, n := range names {
 		if err := tx.Delete(envKey(sc, appID, n)); err != nil {
@@ -268,8 +287,11 @@ func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (stri
 	return "", nil
 }
 
-func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
-	sc, appID, ch := r.scope, j.AppID, j.Change
+// applyClone makes the target environment of a CloneBackend job, with new
+// identifiers and, for storage it did not import, a new bucket, created
+// before anything is written.
+func applyClone(a applying, region, appID string, ch *change, at time.Time) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
@@ -288,12 +310,21 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 	if err != nil {
 		return "", err
 	}
+	for i, st := range storages {
+		if st.Imported {
+			continue
+		}
+		storages[i].BucketName = generatedBucketName(st.ResourceName, ch.Target, derive(ch.Seed, "storage", st.ResourceName))
+		if msg, err := a.buckets.create(a.ctx, sc.Account, storages[i].BucketName); err != nil || msg != "" {
+			return msg, err
+		}
+	}
 	if err := store.PutJSON(tx, envKey(sc, appID, ch.Target), envRecord{Name: ch.Target, CreatedAt: at}); err != nil {
 		return "", err
 	}
 	for _, a := range auths {
 		if !a.Imported {
-			ids := newAuthIDs(r.region, derive(ch.Seed, "auth", a.ResourceName), a.IdentityPoolID != "")
+			ids := newAuthIDs(region, derive(ch.Seed, "auth", a.ResourceName), a.IdentityPoolID != "")
 			a.UserPoolID, a.WebClientID, a.NativeClientID, a.IdentityPoolID = ids.userPool, ids.webClient, ids.nativeClient, ids.identityPool
 		}
 		a.CreatedAt = at
@@ -302,9 +333,6 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 		}
 	}
 	for _, st := range storages {
-		if !st.Imported {
-			st.BucketName = generatedBucketName(st.ResourceName, ch.Target, derive(ch.Seed, "storage", st.ResourceName))
-		}
 		st.CreatedAt = at
 		if err := store.PutJSON(tx, resourceKey(sc, appID, ch.Target, catStorage, st.ResourceName), st); err != nil {
 			return "", err

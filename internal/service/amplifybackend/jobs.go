@@ -182,7 +182,7 @@ func anyDue(tx store.Tx, r req) (bool, error) {
 // settle completes, in creation order, every job of r's scope that is due at
 // r.now: it applies the job's change and marks it COMPLETED at its due time,
 // or FAILED when the change can no longer be made.
-func (s *Service) settle(tx store.Tx, r req) error {
+func (s *Service) settle(ctx context.Context, tx store.Tx, r req) error {
 	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *Service) settle(tx store.Tx, r req) error {
 		if r.now.Before(p.Due) {
 			continue
 		}
-		if err := s.finish(tx, r, p.AppID, p.JobID, p.Due); err != nil {
+		if err := s.finish(ctx, tx, r, p.AppID, p.JobID, p.Due); err != nil {
 			return err
 		}
 	}
@@ -200,7 +200,7 @@ func (s *Service) settle(tx store.Tx, r req) error {
 
 // finish ends an IN_PROGRESS job at time at: it applies the change and
 // records the outcome, and drops the job from the pending index.
-func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) error {
+func (s *Service) finish(ctx context.Context, tx store.Tx, r req, appID, jobID string, at time.Time) error {
 	j, ok, err := svc.Lookup[jobRecord](tx, jobKey(r.scope, appID, jobID))
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 	if ok && j.Status == JobInProgress {
 		failure := ""
 		if j.Change != nil {
-			failure, err = s.apply(tx, r, j, at)
+			failure, err = s.apply(applying{ctx: ctx, tx: tx, sc: r.scope, buckets: s.buckets}, r.region, j, at)
 			if err != nil {
 				return fmt.Errorf("apply job %s: %w", jobID, err)
 			}
@@ -232,22 +232,22 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 // category's resources by putResource and deleteResource below, with the
 // category's own step (resourceDoc.settle) in auth.go, storage.go and
 // apiops.go.
-func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
+func (s *Service) apply(a applying, region string, j jobRecord, at time.Time) (string, error) {
 	ch := j.Change
-	sc, appID := r.scope, j.AppID
+	tx, sc, appID := a.tx, a.sc, j.AppID
 	switch ch.Kind {
 	case chCreateEnv:
 		return applyCreateEnv(tx, sc, appID, ch, at)
 	case chCloneEnv:
-		return s.applyClone(tx, r, j, at)
+		return applyClone(a, region, appID, ch, at)
 	case chDeleteEnv:
-		return applyDeleteEnv(tx, sc, appID, ch)
+		return applyDeleteEnv(a, appID, ch)
 	case chRemoveAll:
-		return applyRemoveAll(tx, sc, appID, ch)
+		return applyRemoveAll(a, appID, ch)
 	case chPutResource:
-		return applyPut(tx, sc, appID, ch, at)
+		return applyPut(a, appID, ch, at)
 	case chDeleteResource:
-		return applyDelete(tx, sc, appID, ch)
+		return applyDelete(a, appID, ch)
 	case chGenerateModels:
 		return applyGenerateModels(tx, sc, appID, ch, at)
 	case chCreateConfig:
@@ -256,11 +256,21 @@ func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, 
 	return fmt.Sprintf("unknown change %q", ch.Kind), nil
 }
 
+// applying is what a job's change is made with: the context of the request
+// that settles it (for the object store), its transaction, the scope, and
+// the buckets of storage resources.
+type applying struct {
+	ctx     context.Context
+	tx      store.Tx
+	sc      store.Scope
+	buckets buckets
+}
+
 // resourceDoc is a category's resource as a putResource job stores it.
 type resourceDoc interface {
 	// settle readies the resource to be stored at time at (create: it is
 	// new). A non-empty message refuses the change.
-	settle(tx store.Tx, sc store.Scope, appID, env string, create bool, at time.Time) (string, error)
+	settle(a applying, appID, env string, create bool, at time.Time) (string, error)
 }
 
 // doc is the resource a putResource change stores (nil when it has none).
@@ -278,7 +288,8 @@ func (ch *change) doc() resourceDoc {
 
 // applyPut stores a category's resource: a new one when the category is
 // still empty, or a replacement of one that still exists.
-func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
+func applyPut(a applying, appID string, ch *change, at time.Time) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
@@ -301,15 +312,27 @@ func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Tim
 	if doc == nil {
 		return "nothing to store", nil
 	}
-	if msg, err := doc.settle(tx, sc, appID, ch.Env, ch.Create, at); err != nil || msg != "" {
+	if msg, err := doc.settle(a, appID, ch.Env, ch.Create, at); err != nil || msg != "" {
 		return msg, err
 	}
 	return "", store.PutJSON(tx, key, doc)
 }
 
-// applyDelete deletes a category's resource.
-func applyDelete(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	if err := tx.Delete(resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)); err != nil {
+// applyDelete deletes a category's resource (a storage resource's bucket
+// goes with it, see releaseStorage).
+func applyDelete(a applying, appID string, ch *change) (string, error) {
+	key := resourceKey(a.sc, appID, ch.Env, ch.Category, ch.Resource)
+	if ch.Category == catStorage {
+		if st, ok, err := svc.Lookup[storageRecord](a.tx, key); err != nil || ok {
+			if err != nil {
+				return "", err
+			}
+			if msg, err := releaseStorage(a, []storageRecord{st}, func(ref bucketRef) bool { return ref.AppID == appID && ref.Env == ch.Env }); err != nil || msg != "" {
+				return msg, err
+			}
+		}
+	}
+	if err := a.tx.Delete(key); err != nil {
 		if svc.IsNotFound(err) {
 			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
 		}
@@ -399,7 +422,7 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 		}
 		switch want {
 		case JobCompleted:
-			if err := s.finish(tx, r, appID, jobID, r.now); err != nil {
+			if err := s.finish(ctx, tx, r, appID, jobID, r.now); err != nil {
 				return err
 			}
 		case JobFailed:
