@@ -195,25 +195,23 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "auth"), in.ResourceConfig.IdentityPoolConfigs != nil)
 	rec := &authRecord{ResourceName: name, Config: *in.ResourceConfig, UserPoolID: ids.userPool, WebClientID: ids.webClient,
 		NativeClientID: ids.nativeClient, IdentityPoolID: ids.identityPool}
-	j, err := s.writeJob(ctx, r, "CreateBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.CreateBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // mergeAuthConfig lays an update over the stored configuration: every
@@ -322,20 +320,20 @@ func setIf[T any](dst **T, src *T) {
 func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAuthRequest) (*ab.UpdateBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
-	j, err := s.writeJob(ctx, r, "UpdateBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	seed := ids.RandHex(32)
+	o, err := s.start(ctx, r, envJob("UpdateBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		a, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if a.Imported {
-			return jobSpec{}, badRequest("Auth resource %s was imported and cannot be updated", name)
+			return nil, badRequest("Auth resource %s was imported and cannot be updated", name)
 		}
 		var p problems
 		a.Config = mergeAuthConfig(&p, a.Config, in.ResourceConfig, name)
 		checkAuthConfig(&p, "resourceConfig", &a.Config)
 		if err := p.err(); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		switch {
 		case a.Config.IdentityPoolConfigs == nil:
@@ -343,14 +341,12 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 		case a.IdentityPoolID == "":
 			a.IdentityPoolID = newAuthIDs(r.region, derive(seed, "auth"), true).identityPool
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.UpdateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.UpdateBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // GetBackendAuth returns an auth resource's configuration.
@@ -378,28 +374,25 @@ func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthReque
 func (s *Service) DeleteBackendAuth(ctx context.Context, in *ab.DeleteBackendAuthRequest) (*ab.DeleteBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		apis, err := listAll[apiRecord](tx, categoryCollection(r.scope, appID, env, catAPI))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		for _, a := range apis {
 			if usesEnvUserPool(a.Config) {
-				return jobSpec{}, badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
+				return nil, badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
 			}
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAuth",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}}, nil
+		return &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.DeleteBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 func usesEnvUserPool(cfg ab.BackendAPIResourceConfig) bool {
@@ -444,22 +437,19 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	}
 	rec := &authRecord{ResourceName: pool, Config: cfg, Imported: true, UserPoolID: pool, WebClientID: web, NativeClientID: native,
 		IdentityPoolID: api.Val(in.IdentityPoolId)}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "ImportBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("ImportBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.ImportBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.ImportBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // settle stamps a new auth resource with its creation time.

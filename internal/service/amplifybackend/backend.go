@@ -31,32 +31,29 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "CreateBackend", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackend", appID, env), func(tx store.Tx) (*change, error) {
 		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 		} else if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, env)); err != nil || exists {
 			if err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
-			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", env, appID)
+			return nil, badRequest("Backend environment %s already exists for app %s", env, appID)
 		}
 		app.AppName = appName
 		if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "CreateBackend", Change: &change{Kind: chCreateEnv, Env: env}}, nil
+		return &change{Kind: chCreateEnv, Env: env}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.CreateBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // GetBackend returns an app's details: its name, its environments, and for
@@ -206,25 +203,23 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
-	j, err := s.writeJob(ctx, r, "CloneBackend", func(tx store.Tx) (jobSpec, error) {
+	seed := ids.RandHex(32)
+	o, err := s.start(ctx, r, envJob("CloneBackend", appID, env, target), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, target)); err != nil || exists {
 			if err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
-			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", target, appID)
+			return nil, badRequest("Backend environment %s already exists for app %s", target, appID)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env, target},
-			Operation: "CloneBackend", Change: &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}}, nil
+		return &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CloneBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.CloneBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // applyCreateEnv adds the environment of a CreateBackend job.
@@ -353,19 +348,16 @@ func applyClone(a applying, region, appID string, ch *change, at time.Time) (str
 func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest) (*ab.DeleteBackendResponse, error) {
 	r := s.begin(ctx)
 	appID, env := api.Val(in.AppId), api.Val(in.BackendEnvironmentName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackend", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackend", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "DeleteBackend", Change: &change{Kind: chDeleteEnv, Env: env}}, nil
+		return &change{Kind: chDeleteEnv, Env: env}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return &ab.DeleteBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // RemoveAllBackends removes every environment of an app when the job
@@ -375,18 +367,16 @@ func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest
 func (s *Service) RemoveAllBackends(ctx context.Context, in *ab.RemoveAllBackendsRequest) (*ab.RemoveAllBackendsResponse, error) {
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "RemoveAllBackends", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, appJob("RemoveAllBackends", appID), func(tx store.Tx) (*change, error) {
 		if _, err := loadApp(tx, r.scope, appID); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "RemoveAllBackends", Change: &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}}, nil
+		return &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ab.RemoveAllBackendsResponse{AppId: api.Ptr(appID), JobId: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
+	return &ab.RemoveAllBackendsResponse{AppId: o.AppID, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // Identifiers.

@@ -30,43 +30,41 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "config"), true)
 	cfg := &configRecord{BackendManagerAppID: manager, LoginAuthConfig: ab.LoginAuthConfigReqObj{
 		AwsCognitoIdentityPoolId: api.Ptr(ids.identityPool), AwsCognitoRegion: api.Ptr(r.region),
 		AwsUserPoolsId: api.Ptr(ids.userPool), AwsUserPoolsWebClientId: api.Ptr(ids.webClient),
 	}}
 	var env string
-	j, err := s.writeJob(ctx, r, "CreateBackendConfig", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, appJob("CreateBackendConfig", appID), func(tx store.Tx) (*change, error) {
 		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 			if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
 		}
 		if app.Config != nil {
-			return jobSpec{}, badRequest("The Amplify Admin UI is already configured for app %s", appID)
+			return nil, badRequest("The Amplify Admin UI is already configured for app %s", appID)
 		}
 		names, err := envNames(tx, r.scope, appID)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		env = ""
 		if len(names) > 0 {
 			env = names[0]
 		}
-		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "CreateBackendConfig", Change: &change{Kind: chCreateConfig, Config: cfg}}, nil
+		return &change{Kind: chCreateConfig, Config: cfg}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: svc.PtrIf(env),
-		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil
+	return &ab.CreateBackendConfigResponse{AppId: o.AppID, BackendEnvironmentName: svc.PtrIf(env), JobId: o.JobID, Status: o.Status}, nil
 }
 
 // UpdateBackendConfig changes the Admin UI's login configuration at once

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -91,40 +92,62 @@ type pendingRecord struct {
 	Due      time.Time `json:"due"`
 }
 
-// jobSpec asks startJob for a job.
-type jobSpec struct {
-	JobID     string
-	AppID     string
-	Env       string   // the environment the job is listed under; "" for app-level
-	Touches   []string // environments it changes (Env included)
-	AppLevel  bool
-	Operation string
-	Change    *change
+// newJob describes the job a request starts.
+type newJob struct {
+	op    string // the operation starting it, the job's Operation
+	appID string
+	// env is the environment the job is listed under and changes; "" for an
+	// app-level job, which touches every environment of its app.
+	env  string
+	also []string // other environments it changes (CloneBackend's target)
 }
 
-// writeJob starts a job in one write transaction (see write), once prepare
-// has checked the request in it and described the job; op names the
-// operation in a store error.
-func (s *Service) writeJob(ctx context.Context, r req, op string, prepare func(tx store.Tx) (jobSpec, error)) (jobRecord, error) {
+// envJob is a job of operation op on environment env of an app (and on the
+// environments also names).
+func envJob(op, appID, env string, also ...string) newJob {
+	return newJob{op: op, appID: appID, env: env, also: also}
+}
+
+// appJob is an app-level job of operation op.
+func appJob(op, appID string) newJob { return newJob{op: op, appID: appID} }
+
+// started is what a job-starting operation answers, as the members of its
+// response: BackendEnvironmentName is nil for an app-level job.
+type started struct {
+	AppID, Env, JobID, Operation, Status *string
+}
+
+// start runs a job-starting request in one write transaction (see write):
+// prepare checks the request in it (and may write what exists at once) and
+// returns the change the job makes when it completes; start then records the
+// job IN_PROGRESS (startJob). A store error is mapped once, named by the
+// job's operation.
+func (s *Service) start(ctx context.Context, r req, nj newJob, prepare func(tx store.Tx) (*change, error)) (started, error) {
+	spec := jobRecord{JobID: ids.UUIDv7(r.now), AppID: nj.appID, Env: nj.env, Operation: nj.op, AppLevel: nj.env == ""}
+	if nj.env != "" {
+		spec.Touches = append([]string{nj.env}, nj.also...)
+	}
 	var j jobRecord
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		spec, err := prepare(tx)
+		ch, err := prepare(tx)
 		if err != nil {
 			return err
 		}
+		spec.Change = ch
 		j, err = s.startJob(tx, r, spec)
 		return err
 	})
 	if err != nil {
-		return jobRecord{}, s.kit.Err(op, err)
+		return started{}, s.kit.Err(nj.op, err)
 	}
-	return j, nil
+	return started{AppID: api.Ptr(j.AppID), Env: svc.PtrIf(j.Env), JobID: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
 }
 
-// startJob refuses a job while another job of the same app touching the same
-// environment is in progress (as AWS does: "There is already a pending job
-// ..."), then stores the job IN_PROGRESS and indexes it as pending.
-func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) {
+// startJob records the job spec describes (ids, operation, environments,
+// change) IN_PROGRESS, due after the job delay, and indexes it as pending,
+// unless another job of the same app touching the same environment is in
+// progress (as AWS does: "There is already a pending job ...").
+func (s *Service) startJob(tx store.Tx, r req, spec jobRecord) (jobRecord, error) {
 	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
 	if err != nil {
 		return jobRecord{}, err
@@ -141,11 +164,8 @@ func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) 
 			return jobRecord{}, badRequest("There is already a pending job for the requested appId: %s and backendEnvironmentName: %s, wait for it to complete before creating a new job.", spec.AppID, env)
 		}
 	}
-	j := jobRecord{
-		JobID: spec.JobID, AppID: spec.AppID, Env: spec.Env, Operation: spec.Operation,
-		Status: JobInProgress, Touches: spec.Touches, AppLevel: spec.AppLevel,
-		CreateTime: r.now, UpdateTime: r.now, Due: r.now.Add(s.jobDelay.pick()), Change: spec.Change,
-	}
+	j := spec
+	j.Status, j.CreateTime, j.UpdateTime, j.Due = JobInProgress, r.now, r.now, r.now.Add(s.jobDelay.pick())
 	if err := store.PutJSON(tx, jobKey(r.scope, j.AppID, j.JobID), j); err != nil {
 		return jobRecord{}, err
 	}
@@ -497,16 +517,4 @@ func (s *Service) ListBackendJobs(ctx context.Context, in *ab.ListBackendJobsReq
 		return nil, s.kit.Err("ListBackendJobs", err)
 	}
 	return out, nil
-}
-
-// jobOutput is what every job-starting operation answers.
-type jobOutput struct {
-	AppID, Env, JobID, Operation, Status string
-}
-
-func jobOut(j jobRecord, env string) jobOutput {
-	if j.Env != "" {
-		env = j.Env
-	}
-	return jobOutput{AppID: j.AppID, Env: env, JobID: j.JobID, Operation: j.Operation, Status: j.Status}
 }

@@ -90,44 +90,42 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	rec := &storageRecord{ResourceName: name, ServiceName: api.Val(cfg.ServiceName), Permissions: copyPermissions(cfg.Permissions)}
 	if cfg.BucketName != nil {
 		rec.BucketName = *cfg.BucketName
 	} else {
 		rec.BucketName = generatedBucketName(name, env, derive(seed, "bucket"))
 	}
-	j, err := s.writeJob(ctx, r, "CreateBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		buckets, err := scopeBuckets(tx, r.scope)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if refs := buckets[rec.BucketName]; len(refs) > 0 {
-			return jobSpec{}, badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
+			return nil, badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
 				rec.BucketName, refs[0].Resource, refs[0].AppID)
 		}
 		if cfg.BucketName != nil {
 			if exists, err := s.buckets.exists(ctx, rec.BucketName); err != nil || exists {
 				if err != nil {
-					return jobSpec{}, err
+					return nil, err
 				}
-				return jobSpec{}, badRequest("Invalid request: resourceConfig.bucketName: bucket %s already exists; ImportBackendStorage adopts an existing bucket", rec.BucketName)
+				return nil, badRequest("Invalid request: resourceConfig.bucketName: bucket %s already exists; ImportBackendStorage adopts an existing bucket", rec.BucketName)
 			}
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return &ab.CreateBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
 }
 
 // UpdateBackendStorage replaces the permissions of a storage resource when
@@ -141,24 +139,21 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "UpdateBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("UpdateBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if svc := api.Val(cfg.ServiceName); svc != st.ServiceName {
-			return jobSpec{}, badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return nil, badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
 		st.Permissions = copyPermissions(cfg.Permissions)
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.UpdateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return &ab.UpdateBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
 }
 
 // GetBackendStorage returns a storage resource as its last completed job left it.
@@ -189,23 +184,20 @@ func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorag
 func (s *Service) DeleteBackendStorage(ctx context.Context, in *ab.DeleteBackendStorageRequest) (*ab.DeleteBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if svc := api.Val(in.ServiceName); svc != st.ServiceName {
-			return jobSpec{}, badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return nil, badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendStorage",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}}, nil
+		return &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return &ab.DeleteBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
 }
 
 // ImportBackendStorage records an existing bucket the account can use as
@@ -223,29 +215,26 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
 	rec := &storageRecord{ResourceName: bucket, BucketName: bucket, ServiceName: api.Val(in.ServiceName), Imported: true}
-	j, err := s.writeJob(ctx, r, "ImportBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("ImportBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if ok, err := s.buckets.usable(ctx, r.scope.Account, bucket); err != nil || !ok {
 			if err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
-			return jobSpec{}, notFound(rtBucket, "Bucket %s not found in account %s (bucketName): ImportBackendStorage adopts an existing bucket", bucket, r.scope.Account)
+			return nil, notFound(rtBucket, "Bucket %s not found in account %s (bucketName): ImportBackendStorage adopts an existing bucket", bucket, r.scope.Account)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.ImportBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return &ab.ImportBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
 }
 
 // ListS3Buckets lists, by name and a page at a time, the buckets of the
