@@ -187,6 +187,22 @@ func (s *Service) read(ctx context.Context, r req, fn func(tx store.Tx) error) e
 	return s.write(ctx, r, fn)
 }
 
+// view reads one value with load (see read); op names the operation in a
+// store error, mapped once.
+func view[T any](ctx context.Context, s *Service, r req, op string, load func(tx store.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, r, func(tx store.Tx) error {
+		var err error
+		v, err = load(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, s.kit.Err(op, err)
+	}
+	return v, nil
+}
+
 // write runs fn in a read-write transaction after settling the jobs that are
 // due at r.now. If fn fails nothing is kept, settling included: settling is
 // deterministic (a job completes at its due time whoever observes it), so the

@@ -112,24 +112,12 @@ func mergeAPIConfig(dst *ab.BackendAPIResourceConfig, src *ab.BackendAPIResource
 	if src == nil {
 		return
 	}
-	if src.AdditionalAuthTypes != nil {
-		dst.AdditionalAuthTypes = src.AdditionalAuthTypes
-	}
-	if src.ApiName != nil {
-		dst.ApiName = src.ApiName
-	}
-	if src.ConflictResolution != nil {
-		dst.ConflictResolution = src.ConflictResolution
-	}
-	if src.DefaultAuthType != nil {
-		dst.DefaultAuthType = src.DefaultAuthType
-	}
-	if src.Service != nil {
-		dst.Service = src.Service
-	}
-	if src.TransformSchema != nil {
-		dst.TransformSchema = src.TransformSchema
-	}
+	svc.SetList(&dst.AdditionalAuthTypes, src.AdditionalAuthTypes)
+	svc.Set(&dst.ApiName, src.ApiName)
+	svc.Set(&dst.ConflictResolution, src.ConflictResolution)
+	svc.Set(&dst.DefaultAuthType, src.DefaultAuthType)
+	svc.Set(&dst.Service, src.Service)
+	svc.Set(&dst.TransformSchema, src.TransformSchema)
 }
 
 func hasAuthResource(tx store.Tx, sc store.Scope, appID, env string) (bool, error) {
@@ -177,7 +165,7 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendAPIResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.CreateBackendAPIResponse)(&o), nil
 }
 
 // UpdateBackendAPI lays the members of ResourceConfig given over the stored
@@ -207,21 +195,18 @@ func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIR
 	if err != nil {
 		return nil, err
 	}
-	return &ab.UpdateBackendAPIResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.UpdateBackendAPIResponse)(&o), nil
 }
 
 // GetBackendAPI returns an API resource's configuration.
 func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest) (*ab.GetBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a apiRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-		return err
+	a, err := view(ctx, s, r, "GetBackendAPI", func(tx store.Tx) (apiRecord, error) {
+		return loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAPI", err)
+		return nil, err
 	}
 	cfg := a.Config
 	return &ab.GetBackendAPIResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
@@ -241,7 +226,7 @@ func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIR
 	if err != nil {
 		return nil, err
 	}
-	return &ab.DeleteBackendAPIResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.DeleteBackendAPIResponse)(&o), nil
 }
 
 // GenerateBackendAPIModels starts a job that parses the API's TransformSchema
@@ -264,7 +249,7 @@ func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateB
 	if err != nil {
 		return nil, err
 	}
-	return &ab.GenerateBackendAPIModelsResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.GenerateBackendAPIModelsResponse)(&o), nil
 }
 
 // GetBackendAPIModels returns the models of the last completed
@@ -274,14 +259,11 @@ func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateB
 func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIModelsRequest) (*ab.GetBackendAPIModelsResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a apiRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-		return err
+	a, err := view(ctx, s, r, "GetBackendAPIModels", func(tx store.Tx) (apiRecord, error) {
+		return loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAPIModels", err)
+		return nil, err
 	}
 	if a.Models == nil {
 		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil

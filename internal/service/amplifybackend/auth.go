@@ -10,6 +10,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -211,7 +212,7 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.CreateBackendAuthResponse)(&o), nil
 }
 
 // mergeAuthConfig lays an update over the stored configuration: every
@@ -249,13 +250,9 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.ForgotPassword != nil {
 			fp = *u.ForgotPassword
 		}
-		setIf(&fp.DeliveryMethod, f.DeliveryMethod)
-		if f.EmailSettings != nil {
-			fp.EmailSettings = f.EmailSettings
-		}
-		if f.SmsSettings != nil {
-			fp.SmsSettings = f.SmsSettings
-		}
+		svc.Set(&fp.DeliveryMethod, f.DeliveryMethod)
+		svc.Set(&fp.EmailSettings, f.EmailSettings)
+		svc.Set(&fp.SmsSettings, f.SmsSettings)
 		u.ForgotPassword = &fp
 	}
 	if m := upc.Mfa; m != nil {
@@ -263,10 +260,8 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.Mfa != nil {
 			mfa = *u.Mfa
 		}
-		setIf(&mfa.MFAMode, m.MFAMode)
-		if m.Settings != nil {
-			mfa.Settings = m.Settings
-		}
+		svc.Set(&mfa.MFAMode, m.MFAMode)
+		svc.Set(&mfa.Settings, m.Settings)
 		u.Mfa = &mfa
 	}
 	if o := upc.OAuth; o != nil {
@@ -274,20 +269,12 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.OAuth != nil {
 			oa = *u.OAuth
 		}
-		setIf(&oa.DomainPrefix, o.DomainPrefix)
-		setIf(&oa.OAuthGrantType, o.OAuthGrantType)
-		if o.OAuthScopes != nil {
-			oa.OAuthScopes = o.OAuthScopes
-		}
-		if o.RedirectSignInURIs != nil {
-			oa.RedirectSignInURIs = o.RedirectSignInURIs
-		}
-		if o.RedirectSignOutURIs != nil {
-			oa.RedirectSignOutURIs = o.RedirectSignOutURIs
-		}
-		if o.SocialProviderSettings != nil {
-			oa.SocialProviderSettings = o.SocialProviderSettings
-		}
+		svc.Set(&oa.DomainPrefix, o.DomainPrefix)
+		svc.Set(&oa.OAuthGrantType, o.OAuthGrantType)
+		svc.SetList(&oa.OAuthScopes, o.OAuthScopes)
+		svc.SetList(&oa.RedirectSignInURIs, o.RedirectSignInURIs)
+		svc.SetList(&oa.RedirectSignOutURIs, o.RedirectSignOutURIs)
+		svc.Set(&oa.SocialProviderSettings, o.SocialProviderSettings)
 		u.OAuth = &oa
 	}
 	if pp := upc.PasswordPolicy; pp != nil {
@@ -295,10 +282,8 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.PasswordPolicy != nil {
 			pol = *u.PasswordPolicy
 		}
-		setIf(&pol.MinimumLength, pp.MinimumLength)
-		if pp.AdditionalConstraints != nil {
-			pol.AdditionalConstraints = pp.AdditionalConstraints
-		}
+		svc.Set(&pol.MinimumLength, pp.MinimumLength)
+		svc.SetList(&pol.AdditionalConstraints, pp.AdditionalConstraints)
 		u.PasswordPolicy = &pol
 	}
 	if v := upc.VerificationMessage; v != nil {
@@ -346,21 +331,18 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 	if err != nil {
 		return nil, err
 	}
-	return &ab.UpdateBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.UpdateBackendAuthResponse)(&o), nil
 }
 
 // GetBackendAuth returns an auth resource's configuration.
 func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthRequest) (*ab.GetBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a authRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
-		return err
+	a, err := view(ctx, s, r, "GetBackendAuth", func(tx store.Tx) (authRecord, error) {
+		return loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAuth", err)
+		return nil, err
 	}
 	cfg := a.Config
 	return &ab.GetBackendAuthResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
@@ -392,7 +374,7 @@ func (s *Service) DeleteBackendAuth(ctx context.Context, in *ab.DeleteBackendAut
 	if err != nil {
 		return nil, err
 	}
-	return &ab.DeleteBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.DeleteBackendAuthResponse)(&o), nil
 }
 
 func usesEnvUserPool(cfg ab.BackendAPIResourceConfig) bool {
@@ -449,7 +431,7 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	if err != nil {
 		return nil, err
 	}
-	return &ab.ImportBackendAuthResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.ImportBackendAuthResponse)(&o), nil
 }
 
 // settle stamps a new auth resource with its creation time.

@@ -53,7 +53,7 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.CreateBackendResponse)(&o), nil
 }
 
 // GetBackend returns an app's details: its name, its environments, and for
@@ -219,7 +219,7 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CloneBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.CloneBackendResponse)(&o), nil
 }
 
 // applyCreateEnv adds the environment of a CreateBackend job.
@@ -357,7 +357,7 @@ func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest
 	if err != nil {
 		return nil, err
 	}
-	return &ab.DeleteBackendResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return (*ab.DeleteBackendResponse)(&o), nil
 }
 
 // RemoveAllBackends removes every environment of an app when the job
@@ -376,7 +376,7 @@ func (s *Service) RemoveAllBackends(ctx context.Context, in *ab.RemoveAllBackend
 	if err != nil {
 		return nil, err
 	}
-	return &ab.RemoveAllBackendsResponse{AppId: o.AppID, JobId: o.JobID, Operation: o.Operation, Status: o.Status}, nil
+	return &ab.RemoveAllBackendsResponse{AppId: o.AppId, JobId: o.JobId, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // Identifiers.

@@ -64,7 +64,18 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: o.AppID, BackendEnvironmentName: svc.PtrIf(env), JobId: o.JobID, Status: o.Status}, nil
+	o.BackendEnvironmentName = svc.PtrIf(env)
+	return (*ab.CreateBackendConfigResponse)(o.brief()), nil
+}
+
+// loadConfiguredApp reads an app whose Admin UI is configured; an app
+// without a configuration is a NotFoundException.
+func loadConfiguredApp(tx store.Tx, sc store.Scope, appID string) (appRecord, error) {
+	app, err := loadApp(tx, sc, appID)
+	if err == nil && app.Config == nil {
+		err = notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
+	}
+	return app, err
 }
 
 // UpdateBackendConfig changes the Admin UI's login configuration at once
@@ -93,12 +104,9 @@ func (s *Service) UpdateBackendConfig(ctx context.Context, in *ab.UpdateBackendC
 	}
 	var cfg configRecord
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		app, err := loadApp(tx, r.scope, appID)
+		app, err := loadConfiguredApp(tx, r.scope, appID)
 		if err != nil {
 			return err
-		}
-		if app.Config == nil {
-			return notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
 		}
 		if c := in.LoginAuthConfig; c != nil {
 			l := &app.Config.LoginAuthConfig
@@ -127,12 +135,9 @@ func (s *Service) RemoveBackendConfig(ctx context.Context, in *ab.RemoveBackendC
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		app, err := loadApp(tx, r.scope, appID)
+		app, err := loadConfiguredApp(tx, r.scope, appID)
 		if err != nil {
 			return err
-		}
-		if app.Config == nil {
-			return notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
 		}
 		app.Config = nil
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
@@ -209,14 +214,11 @@ func loadToken(tx store.Tx, r req, appID, sessionID string) (tokenRecord, error)
 func (s *Service) GetToken(ctx context.Context, in *ab.GetTokenRequest) (*ab.GetTokenResponse, error) {
 	r := s.begin(ctx)
 	appID, sessionID := api.Val(in.AppId), api.Val(in.SessionId)
-	var t tokenRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		t, err = loadToken(tx, r, appID, sessionID)
-		return err
+	t, err := view(ctx, s, r, "GetToken", func(tx store.Tx) (tokenRecord, error) {
+		return loadToken(tx, r, appID, sessionID)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetToken", err)
+		return nil, err
 	}
 	return &ab.GetTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(t.ChallengeCode),
 		SessionId: api.Ptr(t.SessionID), Ttl: api.Ptr(ttlString(t))}, nil

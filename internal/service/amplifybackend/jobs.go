@@ -111,10 +111,31 @@ func envJob(op, appID, env string, also ...string) newJob {
 // appJob is an app-level job of operation op.
 func appJob(op, appID string) newJob { return newJob{op: op, appID: appID} }
 
-// started is what a job-starting operation answers, as the members of its
-// response: BackendEnvironmentName is nil for an app-level job.
+// started is what a job-starting operation answers. Its members are those
+// of the eleven job responses that name their operation and environment
+// (CloneBackend, CreateBackend, ...), in their order, so a *started
+// converts to any of them: (*ab.CreateBackendResponse)(&o). BackendEnvironmentName is nil for
+// an app-level job; Error is always nil (a job has not failed yet).
 type started struct {
-	AppID, Env, JobID, Operation, Status *string
+	AppId                  *string
+	BackendEnvironmentName *string
+	Error                  *string
+	JobId                  *string
+	Operation              *string
+	Status                 *string
+}
+
+// startedBrief is started for the five job responses without Operation
+// and Error (the storage operations and CreateBackendConfig).
+type startedBrief struct {
+	AppId                  *string
+	BackendEnvironmentName *string
+	JobId                  *string
+	Status                 *string
+}
+
+func (o *started) brief() *startedBrief {
+	return &startedBrief{AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, JobId: o.JobId, Status: o.Status}
 }
 
 // start runs a job-starting request in one write transaction (see write):
@@ -140,7 +161,7 @@ func (s *Service) start(ctx context.Context, r req, nj newJob, prepare func(tx s
 	if err != nil {
 		return started{}, s.kit.Err(nj.op, err)
 	}
-	return started{AppID: api.Ptr(j.AppID), Env: svc.PtrIf(j.Env), JobID: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
+	return started{AppId: api.Ptr(j.AppID), BackendEnvironmentName: svc.PtrIf(j.Env), JobId: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
 }
 
 // startJob records the job spec describes (ids, operation, environments,
@@ -395,20 +416,14 @@ func loadJob(tx store.Tx, sc store.Scope, appID, env, jobID string) (jobRecord, 
 func (s *Service) GetBackendJob(ctx context.Context, in *ab.GetBackendJobRequest) (*ab.GetBackendJobResponse, error) {
 	r := s.begin(ctx)
 	appID, env, jobID := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.JobId)
-	var j jobRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		j, err = loadJob(tx, r.scope, appID, env, jobID)
-		return err
+	j, err := view(ctx, s, r, "GetBackendJob", func(tx store.Tx) (jobRecord, error) {
+		return loadJob(tx, r.scope, appID, env, jobID)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendJob", err)
+		return nil, err
 	}
-	o := j.resp(env)
-	return &ab.GetBackendJobResponse{
-		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
-		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
-	}, nil
+	o := j.resp(env) // a BackendJobRespObj has the response's members
+	return (*ab.GetBackendJobResponse)(&o), nil
 }
 
 // UpdateBackendJob updates a job. Operation, when given, must be the job's
@@ -460,11 +475,8 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 	if err != nil {
 		return nil, s.kit.Err("UpdateBackendJob", err)
 	}
-	o := j.resp(env)
-	return &ab.UpdateBackendJobResponse{
-		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
-		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
-	}, nil
+	o := j.resp(env) // a BackendJobRespObj has the response's members
+	return (*ab.UpdateBackendJobResponse)(&o), nil
 }
 
 // defaultJobPage is how many jobs ListBackendJobs returns without MaxResults.

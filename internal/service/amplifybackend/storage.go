@@ -125,7 +125,7 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
+	return (*ab.CreateBackendStorageResponse)(o.brief()), nil
 }
 
 // UpdateBackendStorage replaces the permissions of a storage resource when
@@ -153,21 +153,18 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 	if err != nil {
 		return nil, err
 	}
-	return &ab.UpdateBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
+	return (*ab.UpdateBackendStorageResponse)(o.brief()), nil
 }
 
 // GetBackendStorage returns a storage resource as its last completed job left it.
 func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorageRequest) (*ab.GetBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var st storageRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		st, err = loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
-		return err
+	st, err := view(ctx, s, r, "GetBackendStorage", func(tx store.Tx) (storageRecord, error) {
+		return loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendStorage", err)
+		return nil, err
 	}
 	return &ab.GetBackendStorageResponse{
 		AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env), ResourceName: api.Ptr(st.ResourceName),
@@ -197,7 +194,7 @@ func (s *Service) DeleteBackendStorage(ctx context.Context, in *ab.DeleteBackend
 	if err != nil {
 		return nil, err
 	}
-	return &ab.DeleteBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
+	return (*ab.DeleteBackendStorageResponse)(o.brief()), nil
 }
 
 // ImportBackendStorage records an existing bucket the account can use as
@@ -234,7 +231,7 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	if err != nil {
 		return nil, err
 	}
-	return &ab.ImportBackendStorageResponse{AppId: o.AppID, BackendEnvironmentName: o.Env, JobId: o.JobID, Status: o.Status}, nil
+	return (*ab.ImportBackendStorageResponse)(o.brief()), nil
 }
 
 // ListS3Buckets lists, by name and a page at a time, the buckets of the
