@@ -293,12 +293,6 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 	return cur
 }
 
-func setIf[T any](dst **T, src *T) {
-	if src != nil {
-		*dst = src
-	}
-}
-
 // UpdateBackendAuth changes an auth resource when the job completes (see
 // mergeAuthConfig); the merged configuration must pass checkAuthConfig. An
 // imported auth resource cannot be updated.
