@@ -1,11 +1,15 @@
 package e2e_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
 )
 
@@ -169,5 +173,94 @@ func TestAmplifyBackendStorageBuckets(t *testing.T) {
 	got := abBuckets(t, c)
 	if _, ok := got["cli-made-bucket"]; !ok || len(got) != len(before) {
 		t.Fatalf("at the end ListS3Buckets = %v, want what it listed at first (%v)", got, before)
+	}
+}
+
+// TestAmplifyBackendStorageBucketJobs covers the bucket side of jobs on a
+// server whose clock the test moves: CloneBackend creates the clone's
+// bucket, a bucket another account made while the job was in progress fails
+// the job, a bucket another environment imported stays when its creator
+// goes, and RemoveAllBackends removes the buckets its storage created unless
+// one holds objects (then nothing changes).
+func TestAmplifyBackendStorageBucketJobs(t *testing.T) {
+	t.Parallel()
+	srv, clk, objs := abStartClockedObjects(t)
+	ctx := context.Background()
+	c := newABClient(t, srv, abAcct1)
+	settle := func() { clk.advance(time.Minute) }
+	exists := func(name string) bool {
+		t.Helper()
+		_, err := objs.HeadBucket(ctx, name)
+		if err != nil && !errors.Is(err, objectstore.ErrNoSuchBucket) {
+			t.Fatalf("head %s: %v", name, err)
+		}
+		return err == nil
+	}
+	job := func(env string, out map[string]any) map[string]any {
+		t.Helper()
+		settle()
+		return c.must("GetBackendJob", map[string]any{"AppId": abApp, "BackendEnvironmentName": env, "JobId": abStr(out, "JobId")})
+	}
+	named := func(env, bucket string) map[string]any {
+		p := abStorageParams(env, "files", []string{"READ"}, nil)
+		p["ResourceConfig"].(map[string]any)["BucketName"] = bucket
+		return p
+	}
+	for _, env := range []string{"dev", "test", "prod"} {
+		c.must("CreateBackend", map[string]any{"AppId": abApp, "AppName": "Example", "BackendEnvironmentName": env})
+	}
+	settle()
+
+	// Another account takes the name while the job is in progress.
+	out := c.must("CreateBackendStorage", named("prod", "raced-bucket"))
+	if err := objs.CreateBucket(ctx, "raced-bucket", abAcct2); err != nil {
+		t.Fatal(err)
+	}
+	if j := job("prod", out); j["Status"] != "FAILED" || !strings.Contains(abStr(j, "Error"), "belongs to another account") {
+		t.Fatalf("a job whose bucket another account took = %v, want FAILED", j)
+	}
+	c.fails("GetBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "prod", "ResourceName": "files"}, "NotFoundException")
+
+	// A clone gets a bucket of its own; test imports dev's.
+	if j := job("dev", c.must("CreateBackendStorage", named("dev", "dev-files-bucket"))); j["Status"] != "COMPLETED" {
+		t.Fatalf("create job = %v", j)
+	}
+	if j := job("dev", c.must("CloneBackend", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "TargetEnvironmentName": "copy"})); j["Status"] != "COMPLETED" {
+		t.Fatalf("clone job = %v", j)
+	}
+	st := c.must("GetBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "copy", "ResourceName": "files"})
+	cloned := abStr(st["ResourceConfig"].(map[string]any), "BucketName")
+	if cloned == "dev-files-bucket" || !strings.HasSuffix(cloned, "-copy") || !exists(cloned) {
+		t.Fatalf("the clone's bucket %q: want a new one that exists", cloned)
+	}
+	if j := job("test", c.must("ImportBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "test", "BucketName": "dev-files-bucket", "ServiceName": "S3"})); j["Status"] != "COMPLETED" {
+		t.Fatalf("import job = %v", j)
+	}
+
+	// dev goes, its bucket stays: test imported it.
+	if j := job("dev", c.must("DeleteBackend", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev"})); j["Status"] != "COMPLETED" || !exists("dev-files-bucket") {
+		t.Fatalf("DeleteBackend of an environment whose bucket another one imported: job %v, bucket there: %v", j, exists("dev-files-bucket"))
+	}
+
+	// One bucket with an object: RemoveAllBackends fails and changes nothing.
+	if _, err := objs.Put(ctx, cloned, "keep.txt", strings.NewReader("x"), objectstore.PutOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	removeAll := map[string]any{"AppId": abApp}
+	if j := job("dev", c.must("RemoveAllBackends", removeAll)); j["Status"] != "FAILED" || !strings.Contains(abStr(j, "Error"), cloned+" is not empty") {
+		t.Fatalf("RemoveAllBackends with a bucket holding objects = %v, want FAILED naming it", j)
+	}
+	if envs := abList(c.must("GetBackend", map[string]any{"AppId": abApp})["BackendEnvironmentList"]); len(envs) != 3 || !exists(cloned) || !exists("dev-files-bucket") {
+		t.Fatalf("a failed RemoveAllBackends changed something: environments %v", envs)
+	}
+	if err := objs.Delete(ctx, cloned, "keep.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if j := job("dev", c.must("RemoveAllBackends", removeAll)); j["Status"] != "COMPLETED" {
+		t.Fatalf("RemoveAllBackends = %v", j)
+	}
+	if exists(cloned) || !exists("dev-files-bucket") || !exists("raced-bucket") {
+		t.Fatalf("after RemoveAllBackends: the clone's bucket %v (created: goes), dev's %v (only imported by then: stays), another account's %v (stays)",
+			exists(cloned), exists("dev-files-bucket"), exists("raced-bucket"))
 	}
 }
