@@ -203,6 +203,14 @@ func view[T any](ctx context.Context, s *Service, r req, op string, load func(tx
 	return v, nil
 }
 
+// viewResource reads the resource of a category in an environment (see
+// view and loadResource).
+func viewResource[T any](ctx context.Context, s *Service, r req, op, appID, env, category, name string) (T, error) {
+	return view(ctx, s, r, op, func(tx store.Tx) (T, error) {
+		return loadResource[T](tx, r.scope, appID, env, category, name)
+	})
+}
+
 // write runs fn in a read-write transaction after settling the jobs that are
 // due at r.now. If fn fails nothing is kept, settling included: settling is
 // deterministic (a job completes at its due time whoever observes it), so the

@@ -202,9 +202,7 @@ func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIR
 func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest) (*ab.GetBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	a, err := view(ctx, s, r, "GetBackendAPI", func(tx store.Tx) (apiRecord, error) {
-		return loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-	})
+	a, err := viewResource[apiRecord](ctx, s, r, "GetBackendAPI", appID, env, catAPI, name)
 	if err != nil {
 		return nil, err
 	}
@@ -259,9 +257,7 @@ func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateB
 func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIModelsRequest) (*ab.GetBackendAPIModelsResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	a, err := view(ctx, s, r, "GetBackendAPIModels", func(tx store.Tx) (apiRecord, error) {
-		return loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-	})
+	a, err := viewResource[apiRecord](ctx, s, r, "GetBackendAPIModels", appID, env, catAPI, name)
 	if err != nil {
 		return nil, err
 	}

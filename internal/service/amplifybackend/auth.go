@@ -332,9 +332,7 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthRequest) (*ab.GetBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	a, err := view(ctx, s, r, "GetBackendAuth", func(tx store.Tx) (authRecord, error) {
-		return loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
-	})
+	a, err := viewResource[authRecord](ctx, s, r, "GetBackendAuth", appID, env, catAuth, name)
 	if err != nil {
 		return nil, err
 	}

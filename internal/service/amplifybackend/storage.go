@@ -160,9 +160,7 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorageRequest) (*ab.GetBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	st, err := view(ctx, s, r, "GetBackendStorage", func(tx store.Tx) (storageRecord, error) {
-		return loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
-	})
+	st, err := viewResource[storageRecord](ctx, s, r, "GetBackendStorage", appID, env, catStorage, name)
 	if err != nil {
 		return nil, err
 	}
