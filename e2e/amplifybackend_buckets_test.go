@@ -88,7 +88,10 @@ func TestAmplifyBackendStorageBuckets(t *testing.T) {
 		fragments []string
 	}{
 		{"invalid bucket name", "CreateBackendStorage", storage("dev", "Bad_Bucket.name"), "BadRequestException", []string{"resourceConfig.bucketName", "Bad_Bucket.name"}},
-		{"bucket name too short", "CreateBackendStorage", storage("dev", "ab"), "BadRequestException", []string{"resourceConfig.bucketName"}},
+		{"bucket name too short", "CreateBackendStorage", storage("dev", "ab"), "BadRequestException", []string{"resourceConfig.bucketName", "between 3 and 63"}},
+		{"reserved prefix", "CreateBackendStorage", storage("dev", "xn--files"), "BadRequestException", []string{"resourceConfig.bucketName", `must not start with "xn--"`}},
+		{"an IP address", "ImportBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "BucketName": "10.0.0.1", "ServiceName": "S3"},
+			"BadRequestException", []string{"bucketName", "IP address"}},
 		{"bucket of the account exists", "CreateBackendStorage", storage("dev", "cli-made-bucket"), "BadRequestException", []string{"resourceConfig.bucketName", "already exists"}},
 		{"bucket of another account exists", "CreateBackendStorage", storage("dev", "other-account-bucket"), "BadRequestException", []string{"resourceConfig.bucketName", "already exists"}},
 		{"import of a missing bucket", "ImportBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "dev", "BucketName": "no-such-bucket", "ServiceName": "S3"},

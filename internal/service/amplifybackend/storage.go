@@ -84,7 +84,7 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	checkPermissions(&p, "resourceConfig.permissions", cfg.Permissions)
 	if cfg.BucketName != nil {
 		if why := validBucketName(*cfg.BucketName); why != "" {
-			p.addf("resourceConfig.bucketName", "%q is not a valid S3 bucket name: it %s", *cfg.BucketName, why)
+			p.addf("resourceConfig.bucketName", "%q is not a valid S3 bucket name: %s", *cfg.BucketName, why)
 		}
 	}
 	if err := p.err(); err != nil {
@@ -205,7 +205,7 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	if in.BucketName == nil {
 		p.addf("bucketName", "is required to import a bucket")
 	} else if why := validBucketName(bucket); why != "" {
-		p.addf("bucketName", "%q is not a valid S3 bucket name: it %s", bucket, why)
+		p.addf("bucketName", "%q is not a valid S3 bucket name: %s", bucket, why)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
