@@ -9,6 +9,8 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/gateway"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
+	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
 	"github.com/ersatz-dev/ersatz/internal/service/amplifybackend"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 	"github.com/ersatz-dev/ersatz/internal/testkit"
@@ -139,14 +141,25 @@ func (c *abClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// abStartClocked serves Amplify Backend alone over a memory store with an
-// injected clock (jobs take one minute of it) and the given options.
+// abStartClocked serves Amplify Backend alone over a memory store and an
+// object store in a temporary folder, with an injected clock (jobs take one
+// minute of it) and the given options.
 func abStartClocked(t *testing.T, opts ...amplifybackend.Option) (*testkit.Server, *abClock) {
+	t.Helper()
+	srv, clk, _ := abStartClockedObjects(t, opts...)
+	return srv, clk
+}
+
+// abStartClockedObjects is abStartClocked, also returning the object store
+// so that a test can set up buckets the service did not make.
+func abStartClockedObjects(t *testing.T, opts ...amplifybackend.Option) (*testkit.Server, *abClock, objectstore.Store) {
 	t.Helper()
 	clk := &abClock{t: time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)}
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
-	svc := amplifybackend.New(st, append([]amplifybackend.Option{amplifybackend.WithClock(clk.now), amplifybackend.WithJobDelay(time.Minute)}, opts...)...)
+	objs := localfs.New(t.TempDir())
+	base := []amplifybackend.Option{amplifybackend.WithClock(clk.now), amplifybackend.WithJobDelay(time.Minute), amplifybackend.WithObjects(objs)}
+	svc := amplifybackend.New(st, append(base, opts...)...)
 	gw := gateway.New(gateway.Options{
 		Services:      []*api.Service{svc.API()},
 		DefaultRegion: "us-east-1",
@@ -154,5 +167,5 @@ func abStartClocked(t *testing.T, opts ...amplifybackend.Option) (*testkit.Serve
 	})
 	srv := testkit.StartHandler(t, gw)
 	srv.Store = st
-	return srv, clk
+	return srv, clk, objs
 }

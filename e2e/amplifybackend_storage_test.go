@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -107,8 +108,12 @@ func TestAmplifyBackendStorageSeed(t *testing.T) {
 // and ListS3Buckets, on a server whose clock the test moves.
 func TestAmplifyBackendStorageResources(t *testing.T) {
 	t.Parallel()
-	srv, clk := abStartClocked(t, amplifybackend.WithBucketPageSize(2))
+	srv, clk, objs := abStartClockedObjects(t, amplifybackend.WithBucketPageSize(2))
 	c := newABClient(t, srv, abAcct1)
+	// A bucket the account made with S3 before, to import.
+	if err := objs.CreateBucket(context.Background(), "existing.bucket", abAcct1); err != nil {
+		t.Fatal(err)
+	}
 	settle := func() { clk.advance(time.Minute) }
 	for _, env := range []string{"dev", "test", "prod"} {
 		c.must("CreateBackend", map[string]any{"AppId": abApp, "AppName": "Example", "BackendEnvironmentName": env})
@@ -144,6 +149,8 @@ func TestAmplifyBackendStorageResources(t *testing.T) {
 		c.fails("CreateBackendStorage", tc.params, "BadRequestException", tc.fragments...)
 	}
 
+	c.fails("ImportBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "test", "BucketName": "missing.bucket", "ServiceName": "S3"},
+		"NotFoundException", "bucketName", "missing.bucket")
 	c.must("ImportBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "test", "BucketName": "existing.bucket", "ServiceName": "S3"})
 	c.must("CreateBackendStorage", abStorageParams("prod", "files", []string{"READ"}, nil))
 	settle()
@@ -193,8 +200,12 @@ func TestAmplifyBackendStorageResources(t *testing.T) {
 	}
 	settle()
 	c.fails("GetBackendStorage", map[string]any{"AppId": abApp, "BackendEnvironmentName": "test", "ResourceName": "existing.bucket"}, "NotFoundException")
+	// The imported bucket was only forgotten: it is still listed.
 	page := c.must("ListS3Buckets", map[string]any{})
-	if got := abList(page["Buckets"]); len(got) != 2 || abStr(page, "NextToken") != "" {
+	if got := abList(page["Buckets"]); len(got) != 2 || abStr(got[0].(map[string]any), "Name") != "existing.bucket" || abStr(page, "NextToken") == "" {
 		t.Fatalf("after the deletion ListS3Buckets = %v", page)
+	}
+	if _, err := objs.HeadBucket(context.Background(), "existing.bucket"); err != nil {
+		t.Fatalf("deleting an imported storage removed its bucket: %v", err)
 	}
 }

@@ -102,7 +102,7 @@ func newServices(cfg Config) services {
 	if cfg.IdentityProviders != nil {
 		topts = append(topts, transfer.WithIdentityProviders(cfg.IdentityProviders))
 	}
-	var aopts []amplifybackend.Option
+	aopts := []amplifybackend.Option{amplifybackend.WithObjects(cfg.Objects)}
 	if cfg.AmplifyJobDelay != nil {
 		aopts = append(aopts, amplifybackend.WithJobDelayRange(*cfg.AmplifyJobDelay))
 	}

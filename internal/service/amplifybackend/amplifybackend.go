@@ -18,6 +18,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -40,6 +41,7 @@ type Service struct {
 	jobDelay   JobDelay
 	tokenTTL   time.Duration
 	bucketPage int
+	buckets    buckets
 }
 
 // Option configures a Service.
@@ -83,6 +85,13 @@ func WithBucketPageSize(n int) Option {
 			s.bucketPage = n
 		}
 	}
+}
+
+// WithObjects sets the object store whose buckets storage resources create,
+// import and remove, and ListS3Buckets lists (default none: buckets are
+// names in the storage resources only).
+func WithObjects(o objectstore.Store) Option {
+	return func(s *Service) { s.buckets = buckets{store: o} }
 }
 
 // New returns the Amplify Backend service over st.
@@ -178,13 +187,37 @@ func (s *Service) read(ctx context.Context, r req, fn func(tx store.Tx) error) e
 	return s.write(ctx, r, fn)
 }
 
+// view reads one value with load (see read); op names the operation in a
+// store error, mapped once.
+func view[T any](ctx context.Context, s *Service, r req, op string, load func(tx store.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, r, func(tx store.Tx) error {
+		var err error
+		v, err = load(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, s.kit.Err(op, err)
+	}
+	return v, nil
+}
+
+// viewResource reads the resource of a category in an environment (see
+// view and loadResource).
+func viewResource[T any](ctx context.Context, s *Service, r req, op, appID, env, category, name string) (T, error) {
+	return view(ctx, s, r, op, func(tx store.Tx) (T, error) {
+		return loadResource[T](tx, r.scope, appID, env, category, name)
+	})
+}
+
 // write runs fn in a read-write transaction after settling the jobs that are
 // due at r.now. If fn fails nothing is kept, settling included: settling is
 // deterministic (a job completes at its due time whoever observes it), so the
 // next request redoes it with the same result.
 func (s *Service) write(ctx context.Context, r req, fn func(tx store.Tx) error) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if err := s.settle(tx, r); err != nil {
+		if err := s.settle(ctx, tx, r); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -218,6 +251,7 @@ const (
 	rtJob         = "Job"
 	rtToken       = "Token"
 	rtConfig      = "BackendConfig"
+	rtBucket      = "S3Bucket"
 )
 
 // badToken is the answer to a NextToken Ersatz did not hand out.

@@ -112,24 +112,12 @@ func mergeAPIConfig(dst *ab.BackendAPIResourceConfig, src *ab.BackendAPIResource
 	if src == nil {
 		return
 	}
-	if src.AdditionalAuthTypes != nil {
-		dst.AdditionalAuthTypes = src.AdditionalAuthTypes
-	}
-	if src.ApiName != nil {
-		dst.ApiName = src.ApiName
-	}
-	if src.ConflictResolution != nil {
-		dst.ConflictResolution = src.ConflictResolution
-	}
-	if src.DefaultAuthType != nil {
-		dst.DefaultAuthType = src.DefaultAuthType
-	}
-	if src.Service != nil {
-		dst.Service = src.Service
-	}
-	if src.TransformSchema != nil {
-		dst.TransformSchema = src.TransformSchema
-	}
+	svc.SetList(&dst.AdditionalAuthTypes, src.AdditionalAuthTypes)
+	svc.Set(&dst.ApiName, src.ApiName)
+	svc.Set(&dst.ConflictResolution, src.ConflictResolution)
+	svc.Set(&dst.DefaultAuthType, src.DefaultAuthType)
+	svc.Set(&dst.Service, src.Service)
+	svc.Set(&dst.TransformSchema, src.TransformSchema)
 }
 
 func hasAuthResource(tx store.Tx, sc store.Scope, appID, env string) (bool, error) {
@@ -154,32 +142,30 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 		cfg.ApiName = api.Ptr(name) // a name AppSync would refuse is not defaulted
 	}
 	mergeAPIConfig(&cfg, in.ResourceConfig)
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
-	j, err := s.writeJob(ctx, r, "CreateBackendAPI", func(tx store.Tx) (jobSpec, error) {
+	seed := ids.RandHex(32)
+	o, err := s.start(ctx, r, envJob("CreateBackendAPI", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		var p problems
 		checkAPIConfig(&p, "resourceConfig", &cfg, hasAuth)
 		if err := p.err(); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[apiRecord](tx, r.scope, appID, env, catAPI, "an API"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		rec := &apiRecord{ResourceName: name, Config: cfg, APIID: lowerAlnum(derive(seed, "api"), 26)}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAPI",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, Create: true, API: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, Create: true, API: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.CreateBackendAPIResponse)(&o), nil
 }
 
 // UpdateBackendAPI lays the members of ResourceConfig given over the stored
@@ -189,44 +175,36 @@ func (s *Service) CreateBackendAPI(ctx context.Context, in *ab.CreateBackendAPIR
 func (s *Service) UpdateBackendAPI(ctx context.Context, in *ab.UpdateBackendAPIRequest) (*ab.UpdateBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "UpdateBackendAPI", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("UpdateBackendAPI", appID, env), func(tx store.Tx) (*change, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		mergeAPIConfig(&a.Config, in.ResourceConfig)
 		hasAuth, err := hasAuthResource(tx, r.scope, appID, env)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		var p problems
 		checkAPIConfig(&p, "resourceConfig", &a.Config, hasAuth)
 		if err := p.err(); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAPI",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, API: &a}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAPI, Resource: name, API: &a}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.UpdateBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.UpdateBackendAPIResponse)(&o), nil
 }
 
 // GetBackendAPI returns an API resource's configuration.
 func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest) (*ab.GetBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a apiRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-		return err
-	})
+	a, err := viewResource[apiRecord](ctx, s, r, "GetBackendAPI", appID, env, catAPI, name)
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAPI", err)
+		return nil, err
 	}
 	cfg := a.Config
 	return &ab.GetBackendAPIResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
@@ -237,19 +215,16 @@ func (s *Service) GetBackendAPI(ctx context.Context, in *ab.GetBackendAPIRequest
 func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIRequest) (*ab.DeleteBackendAPIResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackendAPI", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackendAPI", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAPI",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catAPI, Resource: name}}, nil
+		return &change{Kind: chDeleteResource, Env: env, Category: catAPI, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendAPIResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.DeleteBackendAPIResponse)(&o), nil
 }
 
 // GenerateBackendAPIModels starts a job that parses the API's TransformSchema
@@ -259,23 +234,20 @@ func (s *Service) DeleteBackendAPI(ctx context.Context, in *ab.DeleteBackendAPIR
 func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateBackendAPIModelsRequest) (*ab.GenerateBackendAPIModelsResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "GenerateBackendAPIModels", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("GenerateBackendAPIModels", appID, env), func(tx store.Tx) (*change, error) {
 		a, err := loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if strings.TrimSpace(api.Val(a.Config.TransformSchema)) == "" {
-			return jobSpec{}, badRequest("Invalid request: resourceConfig.transformSchema: API resource %s has no TransformSchema to generate models from", name)
+			return nil, badRequest("Invalid request: resourceConfig.transformSchema: API resource %s has no TransformSchema to generate models from", name)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "GenerateBackendAPIModels",
-			Change: &change{Kind: chGenerateModels, Env: env, Resource: name}}, nil
+		return &change{Kind: chGenerateModels, Env: env, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.GenerateBackendAPIModelsResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.GenerateBackendAPIModelsResponse)(&o), nil
 }
 
 // GetBackendAPIModels returns the models of the last completed
@@ -285,14 +257,9 @@ func (s *Service) GenerateBackendAPIModels(ctx context.Context, in *ab.GenerateB
 func (s *Service) GetBackendAPIModels(ctx context.Context, in *ab.GetBackendAPIModelsRequest) (*ab.GetBackendAPIModelsResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a apiRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[apiRecord](tx, r.scope, appID, env, catAPI, name)
-		return err
-	})
+	a, err := viewResource[apiRecord](ctx, s, r, "GetBackendAPIModels", appID, env, catAPI, name)
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAPIModels", err)
+		return nil, err
 	}
 	if a.Models == nil {
 		return &ab.GetBackendAPIModelsResponse{Status: api.Ptr(ab.StatusStale)}, nil
@@ -321,7 +288,7 @@ func applyGenerateModels(tx store.Tx, sc store.Scope, appID string, ch *change, 
 }
 
 // settle stamps a new API resource with its creation time.
-func (a *apiRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+func (a *apiRecord) settle(_ applying, _, _ string, create bool, at time.Time) (string, error) {
 	if create {
 		a.CreatedAt = at
 	}

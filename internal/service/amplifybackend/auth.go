@@ -10,6 +10,7 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
 	"github.com/ersatz-dev/ersatz/internal/ids"
+	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -195,25 +196,23 @@ func (s *Service) CreateBackendAuth(ctx context.Context, in *ab.CreateBackendAut
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "auth"), in.ResourceConfig.IdentityPoolConfigs != nil)
 	rec := &authRecord{ResourceName: name, Config: *in.ResourceConfig, UserPoolID: ids.userPool, WebClientID: ids.webClient,
 		NativeClientID: ids.nativeClient, IdentityPoolID: ids.identityPool}
-	j, err := s.writeJob(ctx, r, "CreateBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Create: true, Auth: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.CreateBackendAuthResponse)(&o), nil
 }
 
 // mergeAuthConfig lays an update over the stored configuration: every
@@ -251,13 +250,9 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.ForgotPassword != nil {
 			fp = *u.ForgotPassword
 		}
-		setIf(&fp.DeliveryMethod, f.DeliveryMethod)
-		if f.EmailSettings != nil {
-			fp.EmailSettings = f.EmailSettings
-		}
-		if f.SmsSettings != nil {
-			fp.SmsSettings = f.SmsSettings
-		}
+		svc.Set(&fp.DeliveryMethod, f.DeliveryMethod)
+		svc.Set(&fp.EmailSettings, f.EmailSettings)
+		svc.Set(&fp.SmsSettings, f.SmsSettings)
 		u.ForgotPassword = &fp
 	}
 	if m := upc.Mfa; m != nil {
@@ -265,10 +260,8 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.Mfa != nil {
 			mfa = *u.Mfa
 		}
-		setIf(&mfa.MFAMode, m.MFAMode)
-		if m.Settings != nil {
-			mfa.Settings = m.Settings
-		}
+		svc.Set(&mfa.MFAMode, m.MFAMode)
+		svc.Set(&mfa.Settings, m.Settings)
 		u.Mfa = &mfa
 	}
 	if o := upc.OAuth; o != nil {
@@ -276,20 +269,12 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.OAuth != nil {
 			oa = *u.OAuth
 		}
-		setIf(&oa.DomainPrefix, o.DomainPrefix)
-		setIf(&oa.OAuthGrantType, o.OAuthGrantType)
-		if o.OAuthScopes != nil {
-			oa.OAuthScopes = o.OAuthScopes
-		}
-		if o.RedirectSignInURIs != nil {
-			oa.RedirectSignInURIs = o.RedirectSignInURIs
-		}
-		if o.RedirectSignOutURIs != nil {
-			oa.RedirectSignOutURIs = o.RedirectSignOutURIs
-		}
-		if o.SocialProviderSettings != nil {
-			oa.SocialProviderSettings = o.SocialProviderSettings
-		}
+		svc.Set(&oa.DomainPrefix, o.DomainPrefix)
+		svc.Set(&oa.OAuthGrantType, o.OAuthGrantType)
+		svc.SetList(&oa.OAuthScopes, o.OAuthScopes)
+		svc.SetList(&oa.RedirectSignInURIs, o.RedirectSignInURIs)
+		svc.SetList(&oa.RedirectSignOutURIs, o.RedirectSignOutURIs)
+		svc.Set(&oa.SocialProviderSettings, o.SocialProviderSettings)
 		u.OAuth = &oa
 	}
 	if pp := upc.PasswordPolicy; pp != nil {
@@ -297,10 +282,8 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 		if u.PasswordPolicy != nil {
 			pol = *u.PasswordPolicy
 		}
-		setIf(&pol.MinimumLength, pp.MinimumLength)
-		if pp.AdditionalConstraints != nil {
-			pol.AdditionalConstraints = pp.AdditionalConstraints
-		}
+		svc.Set(&pol.MinimumLength, pp.MinimumLength)
+		svc.SetList(&pol.AdditionalConstraints, pp.AdditionalConstraints)
 		u.PasswordPolicy = &pol
 	}
 	if v := upc.VerificationMessage; v != nil {
@@ -310,32 +293,26 @@ func mergeAuthConfig(p *problems, cur ab.CreateBackendAuthResourceConfig, up *ab
 	return cur
 }
 
-func setIf[T any](dst **T, src *T) {
-	if src != nil {
-		*dst = src
-	}
-}
-
 // UpdateBackendAuth changes an auth resource when the job completes (see
 // mergeAuthConfig); the merged configuration must pass checkAuthConfig. An
 // imported auth resource cannot be updated.
 func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAuthRequest) (*ab.UpdateBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
-	j, err := s.writeJob(ctx, r, "UpdateBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	seed := ids.RandHex(32)
+	o, err := s.start(ctx, r, envJob("UpdateBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		a, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if a.Imported {
-			return jobSpec{}, badRequest("Auth resource %s was imported and cannot be updated", name)
+			return nil, badRequest("Auth resource %s was imported and cannot be updated", name)
 		}
 		var p problems
 		a.Config = mergeAuthConfig(&p, a.Config, in.ResourceConfig, name)
 		checkAuthConfig(&p, "resourceConfig", &a.Config)
 		if err := p.err(); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		switch {
 		case a.Config.IdentityPoolConfigs == nil:
@@ -343,28 +320,21 @@ func (s *Service) UpdateBackendAuth(ctx context.Context, in *ab.UpdateBackendAut
 		case a.IdentityPoolID == "":
 			a.IdentityPoolID = newAuthIDs(r.region, derive(seed, "auth"), true).identityPool
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: name, Auth: &a}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.UpdateBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.UpdateBackendAuthResponse)(&o), nil
 }
 
 // GetBackendAuth returns an auth resource's configuration.
 func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthRequest) (*ab.GetBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var a authRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		a, err = loadResource[authRecord](tx, r.scope, appID, env, catAuth, name)
-		return err
-	})
+	a, err := viewResource[authRecord](ctx, s, r, "GetBackendAuth", appID, env, catAuth, name)
 	if err != nil {
-		return nil, s.kit.Err("GetBackendAuth", err)
+		return nil, err
 	}
 	cfg := a.Config
 	return &ab.GetBackendAuthResponse{AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env),
@@ -378,28 +348,25 @@ func (s *Service) GetBackendAuth(ctx context.Context, in *ab.GetBackendAuthReque
 func (s *Service) DeleteBackendAuth(ctx context.Context, in *ab.DeleteBackendAuthRequest) (*ab.DeleteBackendAuthResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadResource[authRecord](tx, r.scope, appID, env, catAuth, name); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		apis, err := listAll[apiRecord](tx, categoryCollection(r.scope, appID, env, catAPI))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		for _, a := range apis {
 			if usesEnvUserPool(a.Config) {
-				return jobSpec{}, badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
+				return nil, badRequest("Auth resource %s is used by API resource %s (AMAZON_COGNITO_USER_POOLS); change the API first", name, a.ResourceName)
 			}
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendAuth",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}}, nil
+		return &change{Kind: chDeleteResource, Env: env, Category: catAuth, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.DeleteBackendAuthResponse)(&o), nil
 }
 
 func usesEnvUserPool(cfg ab.BackendAPIResourceConfig) bool {
@@ -444,26 +411,23 @@ func (s *Service) ImportBackendAuth(ctx context.Context, in *ab.ImportBackendAut
 	}
 	rec := &authRecord{ResourceName: pool, Config: cfg, Imported: true, UserPoolID: pool, WebClientID: web, NativeClientID: native,
 		IdentityPoolID: api.Val(in.IdentityPoolId)}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "ImportBackendAuth", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("ImportBackendAuth", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[authRecord](tx, r.scope, appID, env, catAuth, "an auth"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendAuth",
-			Change: &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catAuth, Resource: pool, Create: true, Auth: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.ImportBackendAuthResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.ImportBackendAuthResponse)(&o), nil
 }
 
 // settle stamps a new auth resource with its creation time.
-func (a *authRecord) settle(_ store.Tx, _ store.Scope, _, _ string, create bool, at time.Time) (string, error) {
+func (a *authRecord) settle(_ applying, _, _ string, create bool, at time.Time) (string, error) {
 	if create {
 		a.CreatedAt = at
 	}

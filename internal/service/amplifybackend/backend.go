@@ -31,32 +31,29 @@ func (s *Service) CreateBackend(ctx context.Context, in *ab.CreateBackendRequest
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "CreateBackend", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackend", appID, env), func(tx store.Tx) (*change, error) {
 		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 		} else if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, env)); err != nil || exists {
 			if err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
-			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", env, appID)
+			return nil, badRequest("Backend environment %s already exists for app %s", env, appID)
 		}
 		app.AppName = appName
 		if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "CreateBackend", Change: &change{Kind: chCreateEnv, Env: env}}, nil
+		return &change{Kind: chCreateEnv, Env: env}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.CreateBackendResponse)(&o), nil
 }
 
 // GetBackend returns an app's details: its name, its environments, and for
@@ -206,25 +203,23 @@ func (s *Service) CloneBackend(ctx context.Context, in *ab.CloneBackendRequest) 
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
-	j, err := s.writeJob(ctx, r, "CloneBackend", func(tx store.Tx) (jobSpec, error) {
+	seed := ids.RandHex(32)
+	o, err := s.start(ctx, r, envJob("CloneBackend", appID, env, target), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if _, exists, err := svc.Lookup[envRecord](tx, envKey(r.scope, appID, target)); err != nil || exists {
 			if err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
-			return jobSpec{}, badRequest("Backend environment %s already exists for app %s", target, appID)
+			return nil, badRequest("Backend environment %s already exists for app %s", target, appID)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env, target},
-			Operation: "CloneBackend", Change: &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}}, nil
+		return &change{Kind: chCloneEnv, Env: env, Target: target, Seed: seed}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CloneBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.CloneBackendResponse)(&o), nil
 }
 
 // applyCreateEnv adds the environment of a CreateBackend job.
@@ -239,26 +234,45 @@ func applyCreateEnv(tx store.Tx, sc store.Scope, appID string, ch *change, at ti
 }
 
 // applyDeleteEnv deletes the environment of a DeleteBackend job (and every
-// resource below it).
-func applyDeleteEnv(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
+// resource below it; the buckets its storage created go too, see
+// releaseStorage).
+func applyDeleteEnv(a applying, appID string, ch *change) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
+	}
+	sts, err := listAll[storageRecord](tx, categoryCollection(sc, appID, ch.Env, catStorage))
+	if err != nil {
+		return "", err
+	}
+	if msg, err := releaseStorage(a, sts, func(ref bucketRef) bool { return ref.AppID == appID && ref.Env == ch.Env }); err != nil || msg != "" {
+		return msg, err
 	}
 	return "", tx.Delete(envKey(sc, appID, ch.Env))
 }
 
-// applyRemoveAll deletes every environment of a RemoveAllBackends job, or
-// the whole app when CleanAmplifyApp was set.
-func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	if ch.CleanApp {
-		if err := svc.DeleteIfExists(tx, appKey(sc, appID)); err != nil {
-			return "", err
-		}
-		return "", nil
-	}
+// applyRemoveAll deletes every environment of a RemoveAllBackends job (with
+// the buckets their storage created), or the whole app when CleanAmplifyApp
+// was set.
+func applyRemoveAll(a applying, appID string, ch *change) (string, error) {
+	tx, sc := a.tx, a.sc
 	names, err := envNames(tx, sc, appID)
 	if err != nil {
 		return "", err
+	}
+	var sts []storageRecord
+	for _, n := range names {
+		more, err := listAll[storageRecord](tx, categoryCollection(sc, appID, n, catStorage))
+		if err != nil {
+			return "", err
+		}
+		sts = append(sts, more...)
+	}
+	if msg, err := releaseStorage(a, sts, func(ref bucketRef) bool { return ref.AppID == appID }); err != nil || msg != "" {
+		return msg, err
+	}
+	if ch.CleanApp {
+		return "", svc.DeleteIfExists(tx, appKey(sc, appID))
 	}
 	for _, n := range names {
 		if err := tx.Delete(envKey(sc, appID, n)); err != nil {
@@ -268,8 +282,11 @@ func applyRemoveAll(tx store.Tx, sc store.Scope, appID string, ch *change) (stri
 	return "", nil
 }
 
-func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
-	sc, appID, ch := r.scope, j.AppID, j.Change
+// applyClone makes the target environment of a CloneBackend job, with new
+// identifiers and, for storage it did not import, a new bucket, created
+// before anything is written.
+func applyClone(a applying, region, appID string, ch *change, at time.Time) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
@@ -288,12 +305,21 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 	if err != nil {
 		return "", err
 	}
+	for i, st := range storages {
+		if st.Imported {
+			continue
+		}
+		storages[i].BucketName = generatedBucketName(st.ResourceName, ch.Target, derive(ch.Seed, "storage", st.ResourceName))
+		if msg, err := a.buckets.create(a.ctx, sc.Account, storages[i].BucketName); err != nil || msg != "" {
+			return msg, err
+		}
+	}
 	if err := store.PutJSON(tx, envKey(sc, appID, ch.Target), envRecord{Name: ch.Target, CreatedAt: at}); err != nil {
 		return "", err
 	}
 	for _, a := range auths {
 		if !a.Imported {
-			ids := newAuthIDs(r.region, derive(ch.Seed, "auth", a.ResourceName), a.IdentityPoolID != "")
+			ids := newAuthIDs(region, derive(ch.Seed, "auth", a.ResourceName), a.IdentityPoolID != "")
 			a.UserPoolID, a.WebClientID, a.NativeClientID, a.IdentityPoolID = ids.userPool, ids.webClient, ids.nativeClient, ids.identityPool
 		}
 		a.CreatedAt = at
@@ -302,9 +328,6 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 		}
 	}
 	for _, st := range storages {
-		if !st.Imported {
-			st.BucketName = generatedBucketName(st.ResourceName, ch.Target, derive(ch.Seed, "storage", st.ResourceName))
-		}
 		st.CreatedAt = at
 		if err := store.PutJSON(tx, resourceKey(sc, appID, ch.Target, catStorage, st.ResourceName), st); err != nil {
 			return "", err
@@ -325,19 +348,16 @@ func (s *Service) applyClone(tx store.Tx, r req, j jobRecord, at time.Time) (str
 func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest) (*ab.DeleteBackendResponse, error) {
 	r := s.begin(ctx)
 	appID, env := api.Val(in.AppId), api.Val(in.BackendEnvironmentName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackend", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackend", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env},
-			Operation: "DeleteBackend", Change: &change{Kind: chDeleteEnv, Env: env}}, nil
+		return &change{Kind: chDeleteEnv, Env: env}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Operation: &o.Operation, Status: &o.Status}, nil
+	return (*ab.DeleteBackendResponse)(&o), nil
 }
 
 // RemoveAllBackends removes every environment of an app when the job
@@ -347,18 +367,16 @@ func (s *Service) DeleteBackend(ctx context.Context, in *ab.DeleteBackendRequest
 func (s *Service) RemoveAllBackends(ctx context.Context, in *ab.RemoveAllBackendsRequest) (*ab.RemoveAllBackendsResponse, error) {
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "RemoveAllBackends", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, appJob("RemoveAllBackends", appID), func(tx store.Tx) (*change, error) {
 		if _, err := loadApp(tx, r.scope, appID); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "RemoveAllBackends", Change: &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}}, nil
+		return &change{Kind: chRemoveAll, CleanApp: api.Val(in.CleanAmplifyApp)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ab.RemoveAllBackendsResponse{AppId: api.Ptr(appID), JobId: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
+	return &ab.RemoveAllBackendsResponse{AppId: o.AppId, JobId: o.JobId, Operation: o.Operation, Status: o.Status}, nil
 }
 
 // Identifiers.

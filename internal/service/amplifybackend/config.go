@@ -30,43 +30,52 @@ func (s *Service) CreateBackendConfig(ctx context.Context, in *ab.CreateBackendC
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	ids := newAuthIDs(r.region, derive(seed, "config"), true)
 	cfg := &configRecord{BackendManagerAppID: manager, LoginAuthConfig: ab.LoginAuthConfigReqObj{
 		AwsCognitoIdentityPoolId: api.Ptr(ids.identityPool), AwsCognitoRegion: api.Ptr(r.region),
 		AwsUserPoolsId: api.Ptr(ids.userPool), AwsUserPoolsWebClientId: api.Ptr(ids.webClient),
 	}}
 	var env string
-	j, err := s.writeJob(ctx, r, "CreateBackendConfig", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, appJob("CreateBackendConfig", appID), func(tx store.Tx) (*change, error) {
 		app, ok, err := svc.Lookup[appRecord](tx, appKey(r.scope, appID))
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if !ok {
 			app = appRecord{AppID: appID, CreatedAt: r.now}
 			if err := store.PutJSON(tx, appKey(r.scope, appID), app); err != nil {
-				return jobSpec{}, err
+				return nil, err
 			}
 		}
 		if app.Config != nil {
-			return jobSpec{}, badRequest("The Amplify Admin UI is already configured for app %s", appID)
+			return nil, badRequest("The Amplify Admin UI is already configured for app %s", appID)
 		}
 		names, err := envNames(tx, r.scope, appID)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		env = ""
 		if len(names) > 0 {
 			env = names[0]
 		}
-		return jobSpec{JobID: jobID, AppID: appID, AppLevel: true,
-			Operation: "CreateBackendConfig", Change: &change{Kind: chCreateConfig, Config: cfg}}, nil
+		return &change{Kind: chCreateConfig, Config: cfg}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ab.CreateBackendConfigResponse{AppId: api.Ptr(appID), BackendEnvironmentName: svc.PtrIf(env),
-		JobId: api.Ptr(j.JobID), Status: api.Ptr(j.Status)}, nil
+	o.BackendEnvironmentName = svc.PtrIf(env)
+	return (*ab.CreateBackendConfigResponse)(o.brief()), nil
+}
+
+// loadConfiguredApp reads an app whose Admin UI is configured; an app
+// without a configuration is a NotFoundException.
+func loadConfiguredApp(tx store.Tx, sc store.Scope, appID string) (appRecord, error) {
+	app, err := loadApp(tx, sc, appID)
+	if err == nil && app.Config == nil {
+		err = notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
+	}
+	return app, err
 }
 
 // UpdateBackendConfig changes the Admin UI's login configuration at once
@@ -95,12 +104,9 @@ func (s *Service) UpdateBackendConfig(ctx context.Context, in *ab.UpdateBackendC
 	}
 	var cfg configRecord
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		app, err := loadApp(tx, r.scope, appID)
+		app, err := loadConfiguredApp(tx, r.scope, appID)
 		if err != nil {
 			return err
-		}
-		if app.Config == nil {
-			return notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
 		}
 		if c := in.LoginAuthConfig; c != nil {
 			l := &app.Config.LoginAuthConfig
@@ -129,12 +135,9 @@ func (s *Service) RemoveBackendConfig(ctx context.Context, in *ab.RemoveBackendC
 	r := s.begin(ctx)
 	appID := api.Val(in.AppId)
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		app, err := loadApp(tx, r.scope, appID)
+		app, err := loadConfiguredApp(tx, r.scope, appID)
 		if err != nil {
 			return err
-		}
-		if app.Config == nil {
-			return notFound(rtConfig, "The Amplify Admin UI is not configured for app %s", appID)
 		}
 		app.Config = nil
 		return store.PutJSON(tx, appKey(r.scope, appID), app)
@@ -211,14 +214,11 @@ func loadToken(tx store.Tx, r req, appID, sessionID string) (tokenRecord, error)
 func (s *Service) GetToken(ctx context.Context, in *ab.GetTokenRequest) (*ab.GetTokenResponse, error) {
 	r := s.begin(ctx)
 	appID, sessionID := api.Val(in.AppId), api.Val(in.SessionId)
-	var t tokenRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		t, err = loadToken(tx, r, appID, sessionID)
-		return err
+	t, err := view(ctx, s, r, "GetToken", func(tx store.Tx) (tokenRecord, error) {
+		return loadToken(tx, r, appID, sessionID)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetToken", err)
+		return nil, err
 	}
 	return &ab.GetTokenResponse{AppId: api.Ptr(appID), ChallengeCode: api.Ptr(t.ChallengeCode),
 		SessionId: api.Ptr(t.SessionID), Ttl: api.Ptr(ttlString(t))}, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	ab "github.com/ersatz-dev/ersatz/internal/api/amplifybackendapi"
+	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/service/svc"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
@@ -91,40 +92,83 @@ type pendingRecord struct {
 	Due      time.Time `json:"due"`
 }
 
-// jobSpec asks startJob for a job.
-type jobSpec struct {
-	JobID     string
-	AppID     string
-	Env       string   // the environment the job is listed under; "" for app-level
-	Touches   []string // environments it changes (Env included)
-	AppLevel  bool
-	Operation string
-	Change    *change
+// newJob describes the job a request starts.
+type newJob struct {
+	op    string // the operation starting it, the job's Operation
+	appID string
+	// env is the environment the job is listed under and changes; "" for an
+	// app-level job, which touches every environment of its app.
+	env  string
+	also []string // other environments it changes (CloneBackend's target)
 }
 
-// writeJob starts a job in one write transaction (see write), once prepare
-// has checked the request in it and described the job; op names the
-// operation in a store error.
-func (s *Service) writeJob(ctx context.Context, r req, op string, prepare func(tx store.Tx) (jobSpec, error)) (jobRecord, error) {
+// envJob is a job of operation op on environment env of an app (and on the
+// environments also names).
+func envJob(op, appID, env string, also ...string) newJob {
+	return newJob{op: op, appID: appID, env: env, also: also}
+}
+
+// appJob is an app-level job of operation op.
+func appJob(op, appID string) newJob { return newJob{op: op, appID: appID} }
+
+// started is what a job-starting operation answers. Its members are those
+// of the eleven job responses that name their operation and environment
+// (CloneBackend, CreateBackend, ...), in their order, so a *started
+// converts to any of them: (*ab.CreateBackendResponse)(&o). BackendEnvironmentName is nil for
+// an app-level job; Error is always nil (a job has not failed yet).
+type started struct {
+	AppId                  *string
+	BackendEnvironmentName *string
+	Error                  *string
+	JobId                  *string
+	Operation              *string
+	Status                 *string
+}
+
+// startedBrief is started for the five job responses without Operation
+// and Error (the storage operations and CreateBackendConfig).
+type startedBrief struct {
+	AppId                  *string
+	BackendEnvironmentName *string
+	JobId                  *string
+	Status                 *string
+}
+
+func (o *started) brief() *startedBrief {
+	return &startedBrief{AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, JobId: o.JobId, Status: o.Status}
+}
+
+// start runs a job-starting request in one write transaction (see write):
+// prepare checks the request in it (and may write what exists at once) and
+// returns the change the job makes when it completes; start then records the
+// job IN_PROGRESS (startJob). A store error is mapped once, named by the
+// job's operation.
+func (s *Service) start(ctx context.Context, r req, nj newJob, prepare func(tx store.Tx) (*change, error)) (started, error) {
+	spec := jobRecord{JobID: ids.UUIDv7(r.now), AppID: nj.appID, Env: nj.env, Operation: nj.op, AppLevel: nj.env == ""}
+	if nj.env != "" {
+		spec.Touches = append([]string{nj.env}, nj.also...)
+	}
 	var j jobRecord
 	err := s.write(ctx, r, func(tx store.Tx) error {
-		spec, err := prepare(tx)
+		ch, err := prepare(tx)
 		if err != nil {
 			return err
 		}
+		spec.Change = ch
 		j, err = s.startJob(tx, r, spec)
 		return err
 	})
 	if err != nil {
-		return jobRecord{}, s.kit.Err(op, err)
+		return started{}, s.kit.Err(nj.op, err)
 	}
-	return j, nil
+	return started{AppId: api.Ptr(j.AppID), BackendEnvironmentName: svc.PtrIf(j.Env), JobId: api.Ptr(j.JobID), Operation: api.Ptr(j.Operation), Status: api.Ptr(j.Status)}, nil
 }
 
-// startJob refuses a job while another job of the same app touching the same
-// environment is in progress (as AWS does: "There is already a pending job
-// ..."), then stores the job IN_PROGRESS and indexes it as pending.
-func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) {
+// startJob records the job spec describes (ids, operation, environments,
+// change) IN_PROGRESS, due after the job delay, and indexes it as pending,
+// unless another job of the same app touching the same environment is in
+// progress (as AWS does: "There is already a pending job ...").
+func (s *Service) startJob(tx store.Tx, r req, spec jobRecord) (jobRecord, error) {
 	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
 	if err != nil {
 		return jobRecord{}, err
@@ -141,11 +185,8 @@ func (s *Service) startJob(tx store.Tx, r req, spec jobSpec) (jobRecord, error) 
 			return jobRecord{}, badRequest("There is already a pending job for the requested appId: %s and backendEnvironmentName: %s, wait for it to complete before creating a new job.", spec.AppID, env)
 		}
 	}
-	j := jobRecord{
-		JobID: spec.JobID, AppID: spec.AppID, Env: spec.Env, Operation: spec.Operation,
-		Status: JobInProgress, Touches: spec.Touches, AppLevel: spec.AppLevel,
-		CreateTime: r.now, UpdateTime: r.now, Due: r.now.Add(s.jobDelay.pick()), Change: spec.Change,
-	}
+	j := spec
+	j.Status, j.CreateTime, j.UpdateTime, j.Due = JobInProgress, r.now, r.now, r.now.Add(s.jobDelay.pick())
 	if err := store.PutJSON(tx, jobKey(r.scope, j.AppID, j.JobID), j); err != nil {
 		return jobRecord{}, err
 	}
@@ -182,7 +223,7 @@ func anyDue(tx store.Tx, r req) (bool, error) {
 // settle completes, in creation order, every job of r's scope that is due at
 // r.now: it applies the job's change and marks it COMPLETED at its due time,
 // or FAILED when the change can no longer be made.
-func (s *Service) settle(tx store.Tx, r req) error {
+func (s *Service) settle(ctx context.Context, tx store.Tx, r req) error {
 	pending, err := listAll[pendingRecord](tx, pendingKey(r.scope, "x").Collection())
 	if err != nil {
 		return err
@@ -191,7 +232,7 @@ func (s *Service) settle(tx store.Tx, r req) error {
 		if r.now.Before(p.Due) {
 			continue
 		}
-		if err := s.finish(tx, r, p.AppID, p.JobID, p.Due); err != nil {
+		if err := s.finish(ctx, tx, r, p.AppID, p.JobID, p.Due); err != nil {
 			return err
 		}
 	}
@@ -200,7 +241,7 @@ func (s *Service) settle(tx store.Tx, r req) error {
 
 // finish ends an IN_PROGRESS job at time at: it applies the change and
 // records the outcome, and drops the job from the pending index.
-func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) error {
+func (s *Service) finish(ctx context.Context, tx store.Tx, r req, appID, jobID string, at time.Time) error {
 	j, ok, err := svc.Lookup[jobRecord](tx, jobKey(r.scope, appID, jobID))
 	if err != nil {
 		return err
@@ -208,7 +249,7 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 	if ok && j.Status == JobInProgress {
 		failure := ""
 		if j.Change != nil {
-			failure, err = s.apply(tx, r, j, at)
+			failure, err = s.apply(applying{ctx: ctx, tx: tx, sc: r.scope, buckets: s.buckets}, r.region, j, at)
 			if err != nil {
 				return fmt.Errorf("apply job %s: %w", jobID, err)
 			}
@@ -232,22 +273,22 @@ func (s *Service) finish(tx store.Tx, r req, appID, jobID string, at time.Time) 
 // category's resources by putResource and deleteResource below, with the
 // category's own step (resourceDoc.settle) in auth.go, storage.go and
 // apiops.go.
-func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, error) {
+func (s *Service) apply(a applying, region string, j jobRecord, at time.Time) (string, error) {
 	ch := j.Change
-	sc, appID := r.scope, j.AppID
+	tx, sc, appID := a.tx, a.sc, j.AppID
 	switch ch.Kind {
 	case chCreateEnv:
 		return applyCreateEnv(tx, sc, appID, ch, at)
 	case chCloneEnv:
-		return s.applyClone(tx, r, j, at)
+		return applyClone(a, region, appID, ch, at)
 	case chDeleteEnv:
-		return applyDeleteEnv(tx, sc, appID, ch)
+		return applyDeleteEnv(a, appID, ch)
 	case chRemoveAll:
-		return applyRemoveAll(tx, sc, appID, ch)
+		return applyRemoveAll(a, appID, ch)
 	case chPutResource:
-		return applyPut(tx, sc, appID, ch, at)
+		return applyPut(a, appID, ch, at)
 	case chDeleteResource:
-		return applyDelete(tx, sc, appID, ch)
+		return applyDelete(a, appID, ch)
 	case chGenerateModels:
 		return applyGenerateModels(tx, sc, appID, ch, at)
 	case chCreateConfig:
@@ -256,11 +297,21 @@ func (s *Service) apply(tx store.Tx, r req, j jobRecord, at time.Time) (string, 
 	return fmt.Sprintf("unknown change %q", ch.Kind), nil
 }
 
+// applying is what a job's change is made with: the context of the request
+// that settles it (for the object store), its transaction, the scope, and
+// the buckets of storage resources.
+type applying struct {
+	ctx     context.Context
+	tx      store.Tx
+	sc      store.Scope
+	buckets buckets
+}
+
 // resourceDoc is a category's resource as a putResource job stores it.
 type resourceDoc interface {
 	// settle readies the resource to be stored at time at (create: it is
 	// new). A non-empty message refuses the change.
-	settle(tx store.Tx, sc store.Scope, appID, env string, create bool, at time.Time) (string, error)
+	settle(a applying, appID, env string, create bool, at time.Time) (string, error)
 }
 
 // doc is the resource a putResource change stores (nil when it has none).
@@ -278,7 +329,8 @@ func (ch *change) doc() resourceDoc {
 
 // applyPut stores a category's resource: a new one when the category is
 // still empty, or a replacement of one that still exists.
-func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Time) (string, error) {
+func applyPut(a applying, appID string, ch *change, at time.Time) (string, error) {
+	tx, sc := a.tx, a.sc
 	if _, ok, err := svc.Lookup[envRecord](tx, envKey(sc, appID, ch.Env)); err != nil || !ok {
 		return fmt.Sprintf("Backend environment %s no longer exists", ch.Env), err
 	}
@@ -301,15 +353,27 @@ func applyPut(tx store.Tx, sc store.Scope, appID string, ch *change, at time.Tim
 	if doc == nil {
 		return "nothing to store", nil
 	}
-	if msg, err := doc.settle(tx, sc, appID, ch.Env, ch.Create, at); err != nil || msg != "" {
+	if msg, err := doc.settle(a, appID, ch.Env, ch.Create, at); err != nil || msg != "" {
 		return msg, err
 	}
 	return "", store.PutJSON(tx, key, doc)
 }
 
-// applyDelete deletes a category's resource.
-func applyDelete(tx store.Tx, sc store.Scope, appID string, ch *change) (string, error) {
-	if err := tx.Delete(resourceKey(sc, appID, ch.Env, ch.Category, ch.Resource)); err != nil {
+// applyDelete deletes a category's resource (a storage resource's bucket
+// goes with it, see releaseStorage).
+func applyDelete(a applying, appID string, ch *change) (string, error) {
+	key := resourceKey(a.sc, appID, ch.Env, ch.Category, ch.Resource)
+	if ch.Category == catStorage {
+		if st, ok, err := svc.Lookup[storageRecord](a.tx, key); err != nil || ok {
+			if err != nil {
+				return "", err
+			}
+			if msg, err := releaseStorage(a, []storageRecord{st}, func(ref bucketRef) bool { return ref.AppID == appID && ref.Env == ch.Env }); err != nil || msg != "" {
+				return msg, err
+			}
+		}
+	}
+	if err := a.tx.Delete(key); err != nil {
 		if svc.IsNotFound(err) {
 			return fmt.Sprintf("%s resource %s no longer exists", categoryTitle(ch.Category), ch.Resource), nil
 		}
@@ -352,20 +416,14 @@ func loadJob(tx store.Tx, sc store.Scope, appID, env, jobID string) (jobRecord, 
 func (s *Service) GetBackendJob(ctx context.Context, in *ab.GetBackendJobRequest) (*ab.GetBackendJobResponse, error) {
 	r := s.begin(ctx)
 	appID, env, jobID := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.JobId)
-	var j jobRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		j, err = loadJob(tx, r.scope, appID, env, jobID)
-		return err
+	j, err := view(ctx, s, r, "GetBackendJob", func(tx store.Tx) (jobRecord, error) {
+		return loadJob(tx, r.scope, appID, env, jobID)
 	})
 	if err != nil {
-		return nil, s.kit.Err("GetBackendJob", err)
+		return nil, err
 	}
-	o := j.resp(env)
-	return &ab.GetBackendJobResponse{
-		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
-		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
-	}, nil
+	o := j.resp(env) // a BackendJobRespObj has the response's members
+	return (*ab.GetBackendJobResponse)(&o), nil
 }
 
 // UpdateBackendJob updates a job. Operation, when given, must be the job's
@@ -399,7 +457,7 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 		}
 		switch want {
 		case JobCompleted:
-			if err := s.finish(tx, r, appID, jobID, r.now); err != nil {
+			if err := s.finish(ctx, tx, r, appID, jobID, r.now); err != nil {
 				return err
 			}
 		case JobFailed:
@@ -417,11 +475,8 @@ func (s *Service) UpdateBackendJob(ctx context.Context, in *ab.UpdateBackendJobR
 	if err != nil {
 		return nil, s.kit.Err("UpdateBackendJob", err)
 	}
-	o := j.resp(env)
-	return &ab.UpdateBackendJobResponse{
-		AppId: o.AppId, BackendEnvironmentName: o.BackendEnvironmentName, CreateTime: o.CreateTime, Error: o.Error,
-		JobId: o.JobId, Operation: o.Operation, Status: o.Status, UpdateTime: o.UpdateTime,
-	}, nil
+	o := j.resp(env) // a BackendJobRespObj has the response's members
+	return (*ab.UpdateBackendJobResponse)(&o), nil
 }
 
 // defaultJobPage is how many jobs ListBackendJobs returns without MaxResults.
@@ -474,16 +529,4 @@ func (s *Service) ListBackendJobs(ctx context.Context, in *ab.ListBackendJobsReq
 		return nil, s.kit.Err("ListBackendJobs", err)
 	}
 	return out, nil
-}
-
-// jobOutput is what every job-starting operation answers.
-type jobOutput struct {
-	AppID, Env, JobID, Operation, Status string
-}
-
-func jobOut(j jobRecord, env string) jobOutput {
-	if j.Env != "" {
-		env = j.Env
-	}
-	return jobOutput{AppID: j.AppID, Env: env, JobID: j.JobID, Operation: j.Operation, Status: j.Status}
 }

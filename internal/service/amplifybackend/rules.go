@@ -2,11 +2,11 @@ package amplifybackend
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/validate"
 )
 
@@ -30,7 +30,6 @@ var (
 	poolNamePattern       = regexp.MustCompile(`^[\w\s+=,.@-]+$`)
 	domainPrefixPattern   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 	regionPattern         = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
-	bucketNamePattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 	// AppSync's API name pattern.
 	apiNamePattern = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
 )
@@ -86,27 +85,12 @@ func path(parent string, members ...string) string {
 	return parent
 }
 
-// validBucketName applies S3's bucket naming rules.
+// validBucketName applies S3's bucket naming rules, the object store's own
+// (objectstore.ValidBucketName, which the S3 API applies too): "" for a
+// valid name, else why it is not one.
 func validBucketName(name string) string {
-	switch {
-	case len(name) < 3 || len(name) > 63:
-		return "must be between 3 and 63 characters long"
-	case !bucketNamePattern.MatchString(name):
-		return "must consist of lowercase letters, numbers, dots and hyphens, and begin and end with a letter or number"
-	case strings.Contains(name, ".."):
-		return "must not contain two adjacent periods"
-	case net.ParseIP(name) != nil:
-		return "must not be formatted as an IP address"
-	}
-	for _, pre := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, pre) {
-			return "must not start with " + pre
-		}
-	}
-	for _, suf := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, suf) {
-			return "must not end with " + suf
-		}
+	if err := objectstore.ValidBucketName(name); err != nil {
+		return strings.TrimPrefix(err.Error(), objectstore.ErrInvalidBucketName.Error()+": ")
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package amplifybackend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -70,9 +71,10 @@ func scopeBuckets(tx store.Tx, sc store.Scope) (map[string][]bucketRef, error) {
 }
 
 // CreateBackendStorage adds the S3 storage resource of an environment
-// (Amplify allows one per environment). Without a BucketName Ersatz names
-// the bucket "<resource><8 hex>-<env>"; a BucketName must follow S3's naming
-// rules and not be used by another storage resource of the account.
+// (Amplify allows one per environment); its bucket is created when the job
+// completes. Without a BucketName Ersatz names the bucket
+// "<resource><8 hex>-<env>"; a BucketName must follow S3's naming rules, not
+// be used by another storage resource of the account, and not exist.
 func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackendStorageRequest) (*ab.CreateBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
@@ -82,42 +84,48 @@ func (s *Service) CreateBackendStorage(ctx context.Context, in *ab.CreateBackend
 	checkPermissions(&p, "resourceConfig.permissions", cfg.Permissions)
 	if cfg.BucketName != nil {
 		if why := validBucketName(*cfg.BucketName); why != "" {
-			p.addf("resourceConfig.bucketName", "%q is not a valid S3 bucket name: it %s", *cfg.BucketName, why)
+			p.addf("resourceConfig.bucketName", "%q is not a valid S3 bucket name: %s", *cfg.BucketName, why)
 		}
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID, seed := ids.UUIDv7(r.now), ids.RandHex(32)
+	seed := ids.RandHex(32)
 	rec := &storageRecord{ResourceName: name, ServiceName: api.Val(cfg.ServiceName), Permissions: copyPermissions(cfg.Permissions)}
 	if cfg.BucketName != nil {
 		rec.BucketName = *cfg.BucketName
 	} else {
 		rec.BucketName = generatedBucketName(name, env, derive(seed, "bucket"))
 	}
-	j, err := s.writeJob(ctx, r, "CreateBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("CreateBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		buckets, err := scopeBuckets(tx, r.scope)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if refs := buckets[rec.BucketName]; len(refs) > 0 {
-			return jobSpec{}, badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
+			return nil, badRequest("Invalid request: resourceConfig.bucketName: bucket %s is already used by storage resource %s of app %s",
 				rec.BucketName, refs[0].Resource, refs[0].AppID)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "CreateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}}, nil
+		if cfg.BucketName != nil {
+			if exists, err := s.buckets.exists(ctx, rec.BucketName); err != nil || exists {
+				if err != nil {
+					return nil, err
+				}
+				return nil, badRequest("Invalid request: resourceConfig.bucketName: bucket %s already exists; ImportBackendStorage adopts an existing bucket", rec.BucketName)
+			}
+		}
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Create: true, Storage: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.CreateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return (*ab.CreateBackendStorageResponse)(o.brief()), nil
 }
 
 // UpdateBackendStorage replaces the permissions of a storage resource when
@@ -131,38 +139,30 @@ func (s *Service) UpdateBackendStorage(ctx context.Context, in *ab.UpdateBackend
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "UpdateBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("UpdateBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if svc := api.Val(cfg.ServiceName); svc != st.ServiceName {
-			return jobSpec{}, badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return nil, badRequest("Invalid request: resourceConfig.serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
 		st.Permissions = copyPermissions(cfg.Permissions)
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "UpdateBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}}, nil
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: name, Storage: &st}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.UpdateBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return (*ab.UpdateBackendStorageResponse)(o.brief()), nil
 }
 
 // GetBackendStorage returns a storage resource as its last completed job left it.
 func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorageRequest) (*ab.GetBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	var st storageRecord
-	err := s.read(ctx, r, func(tx store.Tx) error {
-		var err error
-		st, err = loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
-		return err
-	})
+	st, err := viewResource[storageRecord](ctx, s, r, "GetBackendStorage", appID, env, catStorage, name)
 	if err != nil {
-		return nil, s.kit.Err("GetBackendStorage", err)
+		return nil, err
 	}
 	return &ab.GetBackendStorageResponse{
 		AppId: api.Ptr(appID), BackendEnvironmentName: api.Ptr(env), ResourceName: api.Ptr(st.ResourceName),
@@ -173,33 +173,31 @@ func (s *Service) GetBackendStorage(ctx context.Context, in *ab.GetBackendStorag
 	}, nil
 }
 
-// DeleteBackendStorage removes a storage resource when the job completes
-// (an imported bucket is only forgotten).
+// DeleteBackendStorage removes a storage resource when the job completes,
+// with the bucket it created (releaseStorage); an imported bucket is only
+// forgotten.
 func (s *Service) DeleteBackendStorage(ctx context.Context, in *ab.DeleteBackendStorageRequest) (*ab.DeleteBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, name := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.ResourceName)
-	jobID := ids.UUIDv7(r.now)
-	j, err := s.writeJob(ctx, r, "DeleteBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("DeleteBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		st, err := loadResource[storageRecord](tx, r.scope, appID, env, catStorage, name)
 		if err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if svc := api.Val(in.ServiceName); svc != st.ServiceName {
-			return jobSpec{}, badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
+			return nil, badRequest("Invalid request: serviceName: storage resource %s is a %s resource, not %s", name, st.ServiceName, svc)
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "DeleteBackendStorage",
-			Change: &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}}, nil
+		return &change{Kind: chDeleteResource, Env: env, Category: catStorage, Resource: name}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.DeleteBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return (*ab.DeleteBackendStorageResponse)(o.brief()), nil
 }
 
-// ImportBackendStorage records an existing bucket as the environment's
-// storage resource (Imported: true), named after the bucket, without
-// permissions until UpdateBackendStorage sets some.
+// ImportBackendStorage records an existing bucket the account can use as
+// the environment's storage resource (Imported: true), named after the
+// bucket, without permissions until UpdateBackendStorage sets some.
 func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackendStorageRequest) (*ab.ImportBackendStorageResponse, error) {
 	r := s.begin(ctx)
 	appID, env, bucket := api.Val(in.AppId), api.Val(in.BackendEnvironmentName), api.Val(in.BucketName)
@@ -207,65 +205,86 @@ func (s *Service) ImportBackendStorage(ctx context.Context, in *ab.ImportBackend
 	if in.BucketName == nil {
 		p.addf("bucketName", "is required to import a bucket")
 	} else if why := validBucketName(bucket); why != "" {
-		p.addf("bucketName", "%q is not a valid S3 bucket name: it %s", bucket, why)
+		p.addf("bucketName", "%q is not a valid S3 bucket name: %s", bucket, why)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	jobID := ids.UUIDv7(r.now)
 	rec := &storageRecord{ResourceName: bucket, BucketName: bucket, ServiceName: api.Val(in.ServiceName), Imported: true}
-	j, err := s.writeJob(ctx, r, "ImportBackendStorage", func(tx store.Tx) (jobSpec, error) {
+	o, err := s.start(ctx, r, envJob("ImportBackendStorage", appID, env), func(tx store.Tx) (*change, error) {
 		if _, err := loadEnv(tx, r.scope, appID, env); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
 		if err := checkNoResource[storageRecord](tx, r.scope, appID, env, catStorage, "a storage"); err != nil {
-			return jobSpec{}, err
+			return nil, err
 		}
-		return jobSpec{JobID: jobID, AppID: appID, Env: env, Touches: []string{env}, Operation: "ImportBackendStorage",
-			Change: &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}}, nil
+		if ok, err := s.buckets.usable(ctx, r.scope.Account, bucket); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			return nil, notFound(rtBucket, "Bucket %s not found in account %s (bucketName): ImportBackendStorage adopts an existing bucket", bucket, r.scope.Account)
+		}
+		return &change{Kind: chPutResource, Env: env, Category: catStorage, Resource: bucket, Create: true, Storage: rec}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := jobOut(j, env)
-	return &ab.ImportBackendStorageResponse{AppId: &o.AppID, BackendEnvironmentName: &o.Env, JobId: &o.JobID, Status: &o.Status}, nil
+	return (*ab.ImportBackendStorageResponse)(o.brief()), nil
 }
 
-// ListS3Buckets lists the buckets of the storage resources of the caller's
-// account and region, by name, a page at a time; CreationDate is when the
-// first resource using the bucket was created.
+// ListS3Buckets lists, by name and a page at a time, the buckets of the
+// object store the caller's account can see (its own and those nobody owns),
+// with their creation dates. Without an object store it lists the buckets
+// of the storage resources of the caller's account and region; CreationDate
+// is then when the first resource using the bucket was created.
 func (s *Service) ListS3Buckets(ctx context.Context, in *ab.ListS3BucketsRequest) (*ab.ListS3BucketsResponse, error) {
 	r := s.begin(ctx)
 	cur, err := s.kit.Cursor(store.Collection{Scope: r.scope, Kind: "s3bucket"}, api.Val(in.NextToken), s.bucketPage)
 	if err != nil {
 		return nil, err
 	}
-	out := &ab.ListS3BucketsResponse{}
-	err = s.read(ctx, r, func(tx store.Tx) error {
-		buckets, err := scopeBuckets(tx, r.scope)
-		if err != nil {
+	var all []ab.S3BucketInfo
+	err = s.read(ctx, r, func(tx store.Tx) error { // settles the due jobs first
+		var err error
+		if s.buckets.store == nil {
+			all, err = recordBuckets(tx, r.scope)
 			return err
 		}
-		names := make([]string, 0, len(buckets))
-		for n := range buckets {
-			names = append(names, n)
+		visible, err := s.buckets.visible(ctx, r.scope.Account)
+		all = make([]ab.S3BucketInfo, 0, len(visible))
+		for _, b := range visible {
+			all = append(all, ab.S3BucketInfo{Name: api.Ptr(b.Name), CreationDate: api.Ptr(timeString(b.Created))})
 		}
-		sort.Strings(names)
-		page, next := svc.Page(cur, names, func(n string) string { return n })
-		out.Buckets, out.NextToken = make([]ab.S3BucketInfo, 0, len(page)), next
-		for _, n := range page {
-			created := buckets[n][0].Created
-			for _, ref := range buckets[n] {
-				if ref.Created.Before(created) {
-					created = ref.Created
-				}
-			}
-			out.Buckets = append(out.Buckets, ab.S3BucketInfo{Name: api.Ptr(n), CreationDate: api.Ptr(timeString(created))})
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, s.kit.Err("ListS3Buckets", err)
+	}
+	page, next := svc.Page(cur, all, func(b ab.S3BucketInfo) string { return *b.Name })
+	return &ab.ListS3BucketsResponse{Buckets: page, NextToken: next}, nil
+}
+
+// recordBuckets lists by name the buckets of the scope's storage resources,
+// each created when the first resource using it was.
+func recordBuckets(tx store.Tx, sc store.Scope) ([]ab.S3BucketInfo, error) {
+	buckets, err := scopeBuckets(tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(buckets))
+	for n := range buckets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]ab.S3BucketInfo, 0, len(names))
+	for _, n := range names {
+		created := buckets[n][0].Created
+		for _, ref := range buckets[n] {
+			if ref.Created.Before(created) {
+				created = ref.Created
+			}
+		}
+		out = append(out, ab.S3BucketInfo{Name: api.Ptr(n), CreationDate: api.Ptr(timeString(created))})
 	}
 	return out, nil
 }
@@ -285,17 +304,57 @@ func storageInUse(tx store.Tx, sc store.Scope, appID, env, bucket string) (strin
 	return "", nil
 }
 
-// settle checks that a new storage resource's bucket is still free (an
-// imported bucket may be shared) and stamps it with its creation time.
-func (st *storageRecord) settle(tx store.Tx, sc store.Scope, appID, env string, create bool, at time.Time) (string, error) {
-	if create && !st.Imported {
-		msg, err := storageInUse(tx, sc, appID, env, st.BucketName)
+// settle readies a new storage resource: its bucket must still be free (an
+// imported bucket may be shared) and is created now, owned by the caller's
+// account; an imported bucket must still be one the account can use. It
+// stamps the resource with its creation time.
+func (st *storageRecord) settle(a applying, appID, env string, create bool, at time.Time) (string, error) {
+	if !create {
+		return "", nil
+	}
+	if st.Imported {
+		ok, err := a.buckets.usable(a.ctx, a.sc.Account, st.BucketName)
+		if err != nil || !ok {
+			return fmt.Sprintf("Bucket %s no longer exists", st.BucketName), err
+		}
+	} else {
+		msg, err := storageInUse(a.tx, a.sc, appID, env, st.BucketName)
 		if err != nil || msg != "" {
 			return msg, err
 		}
+		if msg, err := a.buckets.create(a.ctx, a.sc.Account, st.BucketName); err != nil || msg != "" {
+			return msg, err
+		}
 	}
-	if create {
-		st.CreatedAt = at
-	}
+	st.CreatedAt = at
 	return "", nil
+}
+
+// releaseStorage deletes the buckets that storage resources sts created
+// (not those they imported) when they are going: gone tells which storage
+// resources go with them, and a bucket another storage resource still uses
+// (by importing it) stays. Either every such bucket is empty and deleted,
+// or a failure message names the first one holding objects and nothing is
+// deleted.
+func releaseStorage(a applying, sts []storageRecord, gone func(bucketRef) bool) (string, error) {
+	var names []string
+	for _, st := range sts {
+		if !st.Imported {
+			names = append(names, st.BucketName)
+		}
+	}
+	if len(names) == 0 || a.buckets.store == nil {
+		return "", nil
+	}
+	used, err := scopeBuckets(a.tx, a.sc)
+	if err != nil {
+		return "", err
+	}
+	names = slices.DeleteFunc(names, func(n string) bool {
+		return slices.ContainsFunc(used[n], func(ref bucketRef) bool { return !gone(ref) })
+	})
+	if msg, err := a.buckets.removable(a.ctx, a.sc.Account, names); err != nil || msg != "" {
+		return msg, err
+	}
+	return a.buckets.remove(a.ctx, a.sc.Account, names)
 }

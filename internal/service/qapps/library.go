@@ -167,11 +167,7 @@ func (s *Service) GetLibraryItem(ctx context.Context, in *qappsapi.GetLibraryIte
 	if err != nil {
 		return nil, s.kit.Err("get library item", err)
 	}
-	return &qappsapi.GetLibraryItemOutput{
-		LibraryItemId: m.LibraryItemId, AppId: m.AppId, AppVersion: m.AppVersion, Categories: m.Categories,
-		Status: m.Status, CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, UpdatedAt: m.UpdatedAt, UpdatedBy: m.UpdatedBy,
-		RatingCount: m.RatingCount, IsRatedByUser: m.IsRatedByUser, UserCount: m.UserCount, IsVerified: m.IsVerified,
-	}, nil
+	return (*qappsapi.GetLibraryItemOutput)(&m), nil // a LibraryItemMember has the output's members
 }
 
 // ListLibraryItems lists the PUBLISHED library items, optionally of one category.
@@ -267,11 +263,7 @@ func (s *Service) UpdateLibraryItem(ctx context.Context, in *qappsapi.UpdateLibr
 	if err != nil {
 		return nil, s.kit.Err("update library item", err)
 	}
-	return &qappsapi.UpdateLibraryItemOutput{
-		LibraryItemId: m.LibraryItemId, AppId: m.AppId, AppVersion: m.AppVersion, Categories: m.Categories,
-		Status: m.Status, CreatedAt: m.CreatedAt, CreatedBy: m.CreatedBy, UpdatedAt: m.UpdatedAt, UpdatedBy: m.UpdatedBy,
-		RatingCount: m.RatingCount, IsRatedByUser: m.IsRatedByUser, UserCount: m.UserCount, IsVerified: m.IsVerified,
-	}, nil
+	return (*qappsapi.UpdateLibraryItemOutput)(&m), nil // a LibraryItemMember has the output's members
 }
 
 // UpdateLibraryItemMetadata sets whether a library item is verified.

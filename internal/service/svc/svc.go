@@ -208,3 +208,19 @@ func PtrIf[T comparable](v T) *T {
 	}
 	return &v
 }
+
+// Set lays an update's member over the stored one: *dst becomes src when
+// the request gives it (src is not nil), and stays otherwise.
+func Set[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
+// SetList is Set for a list member: a given list, even an empty one,
+// replaces the stored list; a nil one leaves it.
+func SetList[T any](dst *[]T, src []T) {
+	if src != nil {
+		*dst = src
+	}
+}

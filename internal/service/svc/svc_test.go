@@ -215,3 +215,27 @@ func TestLimitAndPtrIf(t *testing.T) {
 		t.Fatal("PtrIf")
 	}
 }
+
+// TestSetAndSetList: a given member replaces the stored one (an empty list
+// too), an absent one leaves it.
+func TestSetAndSetList(t *testing.T) {
+	stored, given := "old", "new"
+	p := &stored
+	Set(&p, nil)
+	if *p != "old" {
+		t.Fatalf("Set with nothing given changed the member to %q", *p)
+	}
+	Set(&p, &given)
+	if *p != "new" {
+		t.Fatalf("Set = %q, want the given member", *p)
+	}
+	list := []string{"a", "b"}
+	SetList(&list, nil)
+	if len(list) != 2 {
+		t.Fatalf("SetList with nothing given changed the list to %v", list)
+	}
+	SetList(&list, []string{})
+	if list == nil || len(list) != 0 {
+		t.Fatalf("SetList with an empty list = %v, want it empty", list)
+	}
+}
