@@ -29,6 +29,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -247,7 +248,8 @@ func (s *Store) ListBuckets(ctx context.Context) ([]objectstore.Bucket, error) {
 		}
 		out = append(out, s.bucketOf(root, e.Name(), e.ModTime()))
 	}
-	return out, nil // ReadDir sorts by name
+	slices.SortFunc(out, func(a, b objectstore.Bucket) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 func (s *Store) bucketOf(root *beneath.Dir, name string, mtime time.Time) objectstore.Bucket {

@@ -147,6 +147,19 @@ func testBuckets(t *testing.T, st objectstore.Store) {
 	if b, err := st.HeadBucket(ctx, free); err != nil || b.Owner != OwnerB {
 		t.Fatalf("adopted bucket: %+v %v", b, err)
 	}
+	// Several buckets come back in name order, whatever order they were
+	// made in.
+	for range 3 {
+		if err := st.CreateBucket(ctx, BucketName(t), OwnerA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, err = st.ListBuckets(ctx); err != nil || len(list) < 5 {
+		t.Fatalf("list buckets: %d %v", len(list), err)
+	}
+	if !slices.IsSortedFunc(list, func(a, b objectstore.Bucket) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Fatalf("buckets not in name order: %+v", list)
+	}
 
 	put(t, st, name, "k", "v", objectstore.PutOptions{})
 	wantErr(t, "delete a bucket with objects", st.DeleteBucket(ctx, name), objectstore.ErrBucketNotEmpty)
