@@ -160,21 +160,20 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	// One data dir for the Transfer files, whoever set it.
-	if cfg.DataPlane != nil {
+	// One data dir for the Transfer files, whoever set it (the Transfer
+	// service's default when nobody did).
+	if cfg.DataDir == "" && cfg.DataPlane != nil {
+		cfg.DataDir = cfg.DataPlane.DataDir
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = transfer.DefaultDataDir
+	}
+	if cfg.DataPlane != nil && cfg.DataPlane.DataDir == "" {
 		dp := *cfg.DataPlane
-		if cfg.DataDir == "" {
-			cfg.DataDir = dp.DataDir
-		}
-		if dp.DataDir == "" {
-			dp.DataDir = cfg.DataDir
-		}
+		dp.DataDir = cfg.DataDir
 		cfg.DataPlane = &dp
 	}
 	filesDir := cfg.DataDir
-	if filesDir == "" {
-		filesDir = transfer.DefaultDataDir
-	}
 	// One object store serves the S3 API, the resource browser's buckets
 	// and every S3-domain file.
 	if cfg.Objects == nil {
