@@ -34,6 +34,16 @@ func getUser(tx store.Tx, sc store.Scope, serverID, userName string) (serverReco
 	return srv, u, err
 }
 
+// getUserOf reads a user of a server that must exist, for a request that
+// needs the user alone: the server's existence is checked without decoding
+// its record (the largest of Transfer's, read on every DescribeUser).
+func getUserOf(tx store.Tx, sc store.Scope, serverID, userName string) (userRecord, error) {
+	if err := serverExists(tx, sc, serverID); err != nil {
+		return userRecord{}, err
+	}
+	return getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound)
+}
+
 func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
@@ -110,8 +120,7 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (userRecord, error) {
-			_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
-			return u, err
+			return getUserOf(tx, sc, *in.ServerId, *in.UserName)
 		},
 		func(u *userRecord) store.Key { return userKey(sc, u.ServerID, u.UserName) },
 		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
