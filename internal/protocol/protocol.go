@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
@@ -158,19 +159,61 @@ func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
 // WriteOutput writes a successful JSON response: out (nil for {}) with its
 // required lists and maps filled.
 func WriteOutput(w http.ResponseWriter, status int, contentType string, out any) {
+	var o *outputBuffer
 	body := []byte("{}")
 	if out != nil {
 		FillRequired(out)
-		b, err := json.Marshal(out)
-		if err != nil {
+		o = outputBuffers.Get().(*outputBuffer)
+		o.buf.Reset()
+		if err := o.enc.Encode(out); err != nil {
+			outputBuffers.Put(o)
 			WriteError(w, awserr.Internal(err), contentType, "message", false)
 			return
 		}
-		body = b
+		body = bytes.TrimSuffix(o.buf.Bytes(), []byte("\n")) // what json.Marshal gives
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header(), contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	if o != nil && o.buf.Cap() <= maxPooledOutput {
+		outputBuffers.Put(o)
+	}
+}
+
+// outputBuffer is where WriteOutput encodes a response: a buffer and an
+// encoder writing to it, kept for the next response (an io.Writer does not
+// keep what it is given).
+type outputBuffer struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// outputBuffers are WriteOutput's spare outputBuffers; one that grew past
+// maxPooledOutput is dropped rather than kept.
+var outputBuffers = sync.Pool{New: func() any {
+	o := new(outputBuffer)
+	o.enc = json.NewEncoder(&o.buf) // escapes HTML like json.Marshal
+	return o
+}}
+
+const maxPooledOutput = 64 << 10
+
+// contentTypeValues are the header values of the protocols' media types,
+// made once: a response's header refers to one rather than to a fresh copy
+// (a header's value slice is replaced or appended to, never written in
+// place, and appending to a full slice copies it).
+var contentTypeValues = map[string][]string{
+	"application/x-amz-json-1.1": {"application/x-amz-json-1.1"},
+	"application/json":           {"application/json"},
+}
+
+// setContentType sets h's Content-Type to ct.
+func setContentType(h http.Header, ct string) {
+	if v, ok := contentTypeValues[ct]; ok {
+		h["Content-Type"] = v
+		return
+	}
+	h.Set("Content-Type", ct)
 }
 
 // WriteError writes err as a JSON error response: its members, the message

@@ -107,9 +107,11 @@ func parseHeader(r *http.Request, authz string) (*Signature, error) {
 		return nil, fail(Incomplete, "Authorization header has the '%s' parameter more than once. Authorization=%s", dup, authz)
 	}
 	var missing []string
-	for _, name := range []string{"Credential", "Signature", "SignedHeaders"} {
-		if params[name] == "" {
-			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", name))
+	for _, p := range [...]struct{ name, value string }{
+		{"Credential", params.Credential}, {"Signature", params.Signature}, {"SignedHeaders", params.SignedHeaders},
+	} {
+		if p.value == "" {
+			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", p.name))
 		}
 	}
 	date := r.Header.Get("X-Amz-Date")
@@ -119,12 +121,12 @@ func parseHeader(r *http.Request, authz string) (*Signature, error) {
 	if len(missing) > 0 {
 		return nil, fail(Incomplete, "%s Authorization=%s", strings.Join(missing, " "), authz)
 	}
-	s := &Signature{Signature: params["Signature"], SecurityToken: r.Header.Get("X-Amz-Security-Token")}
+	s := &Signature{Signature: params.Signature, SecurityToken: r.Header.Get("X-Amz-Security-Token")}
 	var err error
-	if s.Scope, err = credentialScope(params["Credential"]); err != nil {
+	if s.Scope, err = credentialScope(params.Credential); err != nil {
 		return nil, err
 	}
-	s.SignedHeaders = splitSignedHeaders(params["SignedHeaders"])
+	s.SignedHeaders = splitSignedHeaders(params.SignedHeaders)
 	if date != "" {
 		s.AmzDate = date
 		if s.Time, err = time.Parse(TimeFormat, date); err != nil {
@@ -298,8 +300,8 @@ func CanonicalURIs(r *http.Request) []string {
 	if rp, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(rp, "/") {
 		raw = rp
 	}
-	if raw == "" {
-		raw = "/"
+	if raw == "" || raw == "/" {
+		return []string{"/"}
 	}
 	out := []string{escapePath(raw)}
 	if n := escapePath(normalizePath(raw)); n != out[0] {
@@ -357,6 +359,9 @@ func escapeQuery(s string) string { return strings.ReplaceAll(escapePath(s), "/"
 // X-Amz-Signature (for presigned requests), decoded, re-encoded with AWS's
 // rules and sorted by key then value.
 func CanonicalQuery(r *http.Request, presigned bool) string {
+	if r.URL.RawQuery == "" {
+		return ""
+	}
 	type param struct{ k, v string }
 	var params []param
 	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
@@ -516,35 +521,4 @@ func (s *Signature) VerifyS3(r *http.Request, payloadHash, secret string) error 
 		raw = "/"
 	}
 	return s.verifyHashes(r, []string{raw}, []string{payloadHash}, SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service))
-}
-
-// verifyHashes checks the signature against each canonical URI and payload
-// hash with the signing key of its scope.
-func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, key []byte) error {
-	got, err := hex.DecodeString(s.Signature)
-	if err != nil || len(got) != sha256.Size {
-		got = nil // compare anyway, so the timing does not depend on the form of the signature
-	}
-	block, signed := s.CanonicalHeaders(r)
-	query := CanonicalQuery(r, s.Presigned)
-	ok := false
-	for _, uri := range uris {
-		for _, ph := range hashes {
-			cr := CanonicalRequest(r.Method, uri, query, block, signed, ph)
-			want := hmacSHA256(key, StringToSign(s.AmzDate, s.Scope, cr))
-			if hmac.Equal(want, got) {
-				ok = true
-			}
-		}
-	}
-	if !ok {
-		var first string
-		if len(uris) > 0 && len(hashes) > 0 {
-			cr := CanonicalRequest(r.Method, uris[0], query, block, signed, hashes[0])
-			first = "\n\nThe Canonical String for this request should have been\n'" + cr +
-				"'\n\nThe String-to-Sign should have been\n'" + StringToSign(s.AmzDate, s.Scope, cr) + "'\n"
-		}
-		return fail(Invalid, "%s%s", MsgBadSignature, first)
-	}
-	return nil
 }
