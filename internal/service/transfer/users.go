@@ -44,6 +44,16 @@ func getUserOf(tx store.Tx, sc store.Scope, serverID, userName string) (userReco
 	return getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound)
 }
 
+// viewUser is getUserOf for a read whose result is encoded and dropped: the
+// user's record comes decoded from s.users, so the record's slices and
+// pointers are shared and must not be written through.
+func (s *Service) viewUser(tx store.Tx, sc store.Scope, serverID, userName string) (userRecord, error) {
+	if err := serverExists(tx, sc, serverID); err != nil {
+		return userRecord{}, err
+	}
+	return s.users.Get(tx, userKey(sc, serverID, userName), func() error { return userNotFound(userName) })
+}
+
 func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
@@ -120,7 +130,7 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (userRecord, error) {
-			return getUserOf(tx, sc, *in.ServerId, *in.UserName)
+			return s.viewUser(tx, sc, *in.ServerId, *in.UserName)
 		},
 		func(u *userRecord) store.Key { return userKey(sc, u.ServerID, u.UserName) },
 		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
