@@ -56,3 +56,47 @@ func TestWriteOutputContentTypeNotShared(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepBody: after KeepBody, ReadBody answers the same bytes once (the
+// body is then read); a kept body partly read by someone else gives the
+// rest; a body over MaxBody is refused by both.
+func TestKeepBody(t *testing.T) {
+	const body = `{"ServerId":"s-1"}`
+	tests := []struct {
+		name     string
+		peek     int // bytes read from the kept body before ReadBody
+		want     string
+		wantNext string // a second ReadBody
+	}{
+		{"unread", 0, body, ""},
+		{"partly read", 5, body[5:], ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+			kept, err := protocol.KeepBody(r)
+			if err != nil || string(kept) != body {
+				t.Fatalf("KeepBody: %q, %v", kept, err)
+			}
+			if tc.peek > 0 {
+				if _, err := r.Body.Read(make([]byte, tc.peek)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := protocol.ReadBody(r)
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("ReadBody: %q, %v; want %q", got, err, tc.want)
+			}
+			next, err := protocol.ReadBody(r)
+			if err != nil || string(next) != tc.wantNext {
+				t.Fatalf("second ReadBody: %q, %v; want %q", next, err, tc.wantNext)
+			}
+		})
+	}
+	t.Run("too large", func(t *testing.T) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat(" ", protocol.MaxBody+1)))
+		if _, err := protocol.KeepBody(r); err == nil {
+			t.Fatal("a body over MaxBody was kept")
+		}
+	})
+}

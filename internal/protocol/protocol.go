@@ -20,10 +20,15 @@ import (
 // MaxBody is the largest request body Ersatz reads.
 const MaxBody = 16 << 20
 
-// ReadBody reads the request body, refusing more than MaxBody bytes.
+// ReadBody reads the request body, refusing more than MaxBody bytes. A body
+// KeepBody put back, still unread, is answered without reading or copying.
 func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
+	}
+	if k, ok := r.Body.(*keptBody); ok && k.Len() == len(k.data) {
+		_, _ = k.Seek(0, io.SeekEnd) // read, as if by io.ReadAll
+		return k.data, nil
 	}
 	var b []byte
 	var err error
@@ -42,6 +47,32 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// KeepBody reads the request body (ReadBody) and puts back one that reads
+// the same bytes, for a step that must see the body before the protocol
+// decodes it (signature verification); the protocol's ReadBody then gets
+// the same bytes without a copy.
+func KeepBody(r *http.Request) ([]byte, error) {
+	body, err := ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.Body != nil {
+		_ = r.Body.Close()
+		k := &keptBody{data: body}
+		k.Reset(body)
+		r.Body = k
+	}
+	return body, nil
+}
+
+// keptBody is a body KeepBody read, read again from memory.
+type keptBody struct {
+	bytes.Reader
+	data []byte
+}
+
+func (*keptBody) Close() error { return nil }
 
 // readAtMost appends to buf what r holds, up to limit bytes.
 func readAtMost(r io.Reader, buf []byte, limit int) ([]byte, error) {
