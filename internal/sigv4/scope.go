@@ -111,8 +111,8 @@ func splitAuthorization(h string) (alg string, params authParams, dup string) {
 }
 
 func parseCredential(c string) (Scope, error) {
-	parts := strings.Split(c, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" || parts[0] == "" {
+	parts, n := splitScope(c)
+	if n != 5 || parts[4] != "aws4_request" || parts[0] == "" {
 		return Scope{}, errors.New("sigv4: malformed credential scope")
 	}
 	return Scope{AccessKeyID: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}, nil

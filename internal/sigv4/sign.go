@@ -58,14 +58,18 @@ func fromHex(c byte) (byte, bool) {
 
 // appendCanonicalRequest appends CanonicalRequest(method, uri, query,
 // headerBlock, signedHeaders, payloadHash) to b.
-func appendCanonicalRequest(b []byte, method, uri, query, headerBlock, signedHeaders, payloadHash string) []byte {
-	for i, part := range [...]string{method, uri, query, headerBlock, signedHeaders, payloadHash} {
-		if i > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, part...)
-	}
-	return b
+func appendCanonicalRequest(b []byte, method, uri, query string, headerBlock, signedHeaders []byte, payloadHash string) []byte {
+	b = append(b, method...)
+	b = append(b, '\n')
+	b = append(b, uri...)
+	b = append(b, '\n')
+	b = append(b, query...)
+	b = append(b, '\n')
+	b = append(b, headerBlock...)
+	b = append(b, '\n')
+	b = append(b, signedHeaders...)
+	b = append(b, '\n')
+	return append(b, payloadHash...)
 }
 
 // appendStringToSign appends StringToSign(amzDate, scope, cr) to b, given
@@ -88,7 +92,17 @@ func appendStringToSign(b []byte, amzDate string, scope Scope, crHash [sha256.Si
 func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, key []byte) error {
 	var got [sha256.Size]byte
 	valid := decodeHex(got[:], s.Signature)
-	block, signed := s.CanonicalHeaders(r)
+	// The header block and the signed-headers line, on the stack too.
+	var hdrSpace [512]byte
+	hdr := s.appendCanonicalHeaders(hdrSpace[:0], r)
+	nBlock := len(hdr)
+	for i, h := range s.SignedHeaders {
+		if i > 0 {
+			hdr = append(hdr, ';')
+		}
+		hdr = append(hdr, h...)
+	}
+	block, signed := hdr[:nBlock], hdr[nBlock:]
 	query := CanonicalQuery(r, s.Presigned)
 	// The canonical request and the string to sign are built in one
 	// buffer on the stack (on the heap only past 1 KiB).
@@ -112,7 +126,7 @@ func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, key []b
 	if !ok {
 		var first string
 		if len(uris) > 0 && len(hashes) > 0 {
-			cr := CanonicalRequest(r.Method, uris[0], query, block, signed, hashes[0])
+			cr := CanonicalRequest(r.Method, uris[0], query, string(block), string(signed), hashes[0])
 			first = "\n\nThe Canonical String for this request should have been\n'" + cr +
 				"'\n\nThe String-to-Sign should have been\n'" + StringToSign(s.AmzDate, s.Scope, cr) + "'\n"
 		}

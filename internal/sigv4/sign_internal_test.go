@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -83,4 +84,55 @@ func TestHMACSumMatchesCryptoHMAC(t *testing.T) {
 			}
 		}
 	}
+}
+
+func FuzzHeaderValues(f *testing.F) {
+	for _, s := range []string{"x-amz-date", "content-type", "X-AMZ-TARGET", "x amz", "ü-x", "", "a-", "-a", strings.Repeat("x", 70)} {
+		f.Add(s, "value")
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		h := http.Header{}
+		h.Add(name, value)
+		h.Add("X-Amz-Date", "d")
+		got, want := headerValues(h, name), h.Values(name)
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", name, got, want)
+		}
+	})
+}
+
+func FuzzSplitScope(f *testing.F) {
+	for _, s := range []string{"", "a/b/c/d/aws4_request", "a/b/c/d/e/f", "////", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		parts, n := splitScope(c)
+		want := strings.Split(c, "/")
+		if n != len(want) {
+			t.Fatalf("%q: %d parts, want %d", c, n, len(want))
+		}
+		for i := range min(n, len(parts)) {
+			if parts[i] != want[i] {
+				t.Fatalf("%q: part %d %q, want %q", c, i, parts[i], want[i])
+			}
+		}
+	})
+}
+
+func FuzzSplitSignedHeaders(f *testing.F) {
+	for _, s := range []string{"", "host;x-amz-date", " Host ; ;X-Amz-Date;", ";;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		var want []string
+		for _, h := range strings.Split(v, ";") {
+			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+				want = append(want, h)
+			}
+		}
+		got := splitSignedHeaders(v)
+		if (got == nil) != (want == nil) || strings.Join(got, ";") != strings.Join(want, ";") || len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", v, got, want)
+		}
+	})
 }

@@ -84,8 +84,11 @@ type Signature struct {
 // presigned requests, its X-Amz-* query parameters.
 func Parse(r *http.Request) (*Signature, error) {
 	authz := r.Header.Get("Authorization")
-	q := r.URL.Query()
-	presign := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
+	presign := false
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		presign = q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
+	}
 	switch {
 	case authz == "" && !presign:
 		return nil, fail(Missing, MsgMissing)
@@ -180,18 +183,36 @@ func parseQuery(r *http.Request) (*Signature, error) {
 }
 
 func splitSignedHeaders(v string) []string {
-	var out []string
-	for _, h := range strings.Split(v, ";") {
+	out := make([]string, 0, strings.Count(v, ";")+1)
+	for more := true; more; {
+		var h string
+		h, v, more = strings.Cut(v, ";")
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			out = append(out, h)
 		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
+// splitScope splits a credential scope into its slash-separated parts
+// (all of them in n; the first five in parts).
+func splitScope(c string) (parts [5]string, n int) {
+	for more := true; more; n++ {
+		var p string
+		p, c, more = strings.Cut(c, "/")
+		if n < len(parts) {
+			parts[n] = p
+		}
+	}
+	return parts, n
+}
+
 func credentialScope(c string) (Scope, error) {
-	parts := strings.Split(c, "/")
-	if len(parts) != 5 {
+	parts, n := splitScope(c)
+	if n != 5 {
 		return Scope{}, fail(Incomplete, "Credential must have exactly 5 slash-delimited elements, "+
 			"e.g. keyid/date/region/service/term, got '%s'", c)
 	}
@@ -213,9 +234,10 @@ func ValidRegion(name string) bool { return regionPattern.MatchString(name) }
 // CheckScope checks what the credential scope must agree with: the signing
 // date and a well-formed region, and that host is signed.
 func (s *Signature) CheckScope() error {
-	if day := s.Time.UTC().Format("20060102"); s.Scope.Date != day {
+	var dayBuf [16]byte
+	if day := s.Time.UTC().AppendFormat(dayBuf[:0], "20060102"); s.Scope.Date != string(day) {
 		return fail(Invalid, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "+
-			"'%s' != '%s', from '%s'.", s.Scope.Date, day, s.AmzDate)
+			"'%s' != '%s', from '%s'.", s.Scope.Date, string(day), s.AmzDate)
 	}
 	if !ValidRegion(s.Scope.Region) {
 		return fail(Invalid, "Credential should be scoped to a valid region, not '%s'.", s.Scope.Region)
@@ -415,28 +437,65 @@ func unescapeQuery(s string) string {
 // CanonicalHeaders is the canonical header block (one "name:value\n" per
 // signed header) and the signed-headers line of r.
 func (s *Signature) CanonicalHeaders(r *http.Request) (block, signed string) {
-	var b strings.Builder
+	b := s.appendCanonicalHeaders(nil, r)
+	block = string(b)
+	return block, strings.Join(s.SignedHeaders, ";")
+}
+
+// appendCanonicalHeaders appends the canonical header block to b.
+func (s *Signature) appendCanonicalHeaders(b []byte, r *http.Request) []byte {
 	for _, name := range s.SignedHeaders {
-		b.WriteString(name)
-		b.WriteByte(':')
+		b = append(b, name...)
+		b = append(b, ':')
 		switch name {
 		case "host", ":authority":
-			b.WriteString(strings.TrimSpace(stripExcessSpaces(r.Host)))
+			b = append(b, strings.TrimSpace(stripExcessSpaces(r.Host))...)
 		default:
-			vals := r.Header.Values(name)
+			vals := headerValues(r.Header, name)
 			if len(vals) == 0 && name == "content-length" && r.ContentLength >= 0 {
-				vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+				b = strconv.AppendInt(b, r.ContentLength, 10)
 			}
 			for i, v := range vals {
 				if i > 0 {
-					b.WriteByte(',')
+					b = append(b, ',')
 				}
-				b.WriteString(strings.TrimSpace(stripExcessSpaces(v)))
+				b = append(b, strings.TrimSpace(stripExcessSpaces(v))...)
 			}
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.String(), strings.Join(s.SignedHeaders, ";")
+	return b
+}
+
+// headerValues is h.Values(name) without the allocation of the canonical
+// form of a lower-case name: it is built on the stack.
+func headerValues(h http.Header, name string) []string {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !tokenByte(c) {
+			return h.Values(name) // textproto leaves such a name as it is
+		}
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+		upper = c == '-'
+	}
+	return h[string(buf[:len(name)])]
+}
+
+// tokenByte reports a byte of an HTTP token (RFC 7230), the bytes
+// textproto.CanonicalMIMEHeaderKey canonicalizes.
+func tokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // stripExcessSpaces trims spaces and turns runs of spaces into one, as the

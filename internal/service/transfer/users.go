@@ -54,6 +54,14 @@ func (s *Service) viewUser(tx store.Tx, sc store.Scope, serverID, userName strin
 	return s.users.Get(tx, userKey(sc, serverID, userName), func() error { return userNotFound(userName) })
 }
 
+// nonZero is p, or nil when *p is empty (an absent member).
+func nonZero(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
+}
+
 func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
@@ -134,10 +142,12 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 		},
 		func(u *userRecord) store.Key { return userKey(sc, u.ServerID, u.UserName) },
 		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
+			// u is this request's copy of the record: the answer points
+			// into it rather than copying each member.
 			out := &transferapi.DescribedUser{
-				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
-				HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: svc.PtrIf(u.Policy), PosixProfile: u.PosixProfile,
-				Role: svc.PtrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
+				Arn: &u.Arn, HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
+				HomeDirectoryType: &u.HomeDirectoryType, Policy: nonZero(&u.Policy), PosixProfile: u.PosixProfile,
+				Role: nonZero(&u.Role), Tags: tags, UserName: &u.UserName,
 			}
 			for _, k := range u.SshPublicKeys {
 				out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{
