@@ -136,3 +136,14 @@ func FuzzSplitSignedHeaders(f *testing.F) {
 		}
 	})
 }
+
+func FuzzValidRegion(f *testing.F) {
+	for _, s := range []string{"us-east-1", "us-gov-west-1", "eu-central-2", "us-1", "useast-1", "us-east-", "us-east-1a", "US-east-1", "us--east-1", "us-east-12", "", "u", "us-", "us-east"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidRegion(s), regionPattern.MatchString(s); got != want {
+			t.Fatalf("ValidRegion(%q) = %v, regionPattern says %v", s, got, want)
+		}
+	})
+}

@@ -228,8 +228,42 @@ func credentialScope(c string) (Scope, error) {
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // ValidRegion reports whether name has the shape of an AWS region (us-east-1,
-// eu-central-2, us-gov-west-1, ...).
-func ValidRegion(name string) bool { return regionPattern.MatchString(name) }
+// eu-central-2, us-gov-west-1, ...): regionPattern, matched by hand (it is
+// checked on every signed request).
+func ValidRegion(name string) bool {
+	// Two letters, then one or more "-letters", then "-digits".
+	if len(name) < 2 || !lower(name[0]) || !lower(name[1]) {
+		return false
+	}
+	rest := name[2:]
+	words := 0
+	for {
+		if len(rest) == 0 || rest[0] != '-' {
+			return false
+		}
+		rest = rest[1:]
+		n := 0
+		for n < len(rest) && lower(rest[n]) {
+			n++
+		}
+		if n == 0 {
+			break
+		}
+		rest = rest[n:]
+		words++
+	}
+	if words == 0 || len(rest) == 0 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) bool { return 'a' <= c && c <= 'z' }
 
 // CheckScope checks what the credential scope must agree with: the signing
 // date and a well-formed region, and that host is signed.
