@@ -15,7 +15,7 @@ import (
 
 // maxUpdateAccessAllocs bounds what one UpdateAccess allocates in the
 // gateway (BenchmarkGatewayUpdateAccess measures it): 158 before the hot
-// path was first trimmed, 49 before the second trim, 41 after; the bound
+// path was first trimmed, 49 before the second trim, 40 after; the bound
 // leaves a little room for a Go release.
 const maxUpdateAccessAllocs = 44
 
