@@ -324,6 +324,9 @@ type statusRecorder struct {
 	status          int
 	account, region string
 	err             error
+	// outcome is what finish reports: held here so that the recorder and
+	// the Outcome the observer is handed are one allocation.
+	outcome Outcome
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
