@@ -1,11 +1,9 @@
 package auth
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -226,7 +224,7 @@ func (a *SigV4) verify(r *http.Request, proto api.Protocol, checkScope func(*sig
 	if err := sig.CheckTime(a.now()); err != nil {
 		return Credential{}, nil, refusal(proto, err)
 	}
-	body, err := readBody(r)
+	body, err := protocol.KeepBody(r)
 	if err != nil {
 		return Credential{}, nil, err
 	}
@@ -252,20 +250,6 @@ func checkService(name string, scoped *api.Service, candidates []*api.Service) e
 			"' is not a service Ersatz serves. "}
 	}
 	return nil
-}
-
-// readBody reads the body (at most protocol.MaxBody bytes) and puts it back
-// so the protocol layer reads it again.
-func readBody(r *http.Request) ([]byte, error) {
-	body, err := protocol.ReadBody(r)
-	if err != nil {
-		return nil, err
-	}
-	if r.Body != nil {
-		_ = r.Body.Close()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return body, nil
 }
 
 // refusal turns a verification failure into the error of proto.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,8 @@ type Gateway struct {
 	// endpoint is the last base URL built, reused while requests keep
 	// arriving for the same host (nearly always).
 	endpoint atomic.Pointer[endpointMemo]
+	// reports are the validation Reports requests reuse.
+	reports sync.Pool
 }
 
 type endpointMemo struct{ scheme, host, url string }
@@ -92,6 +95,7 @@ func New(opts Options) *Gateway {
 		opts.Logger = slog.Default()
 	}
 	g := &Gateway{opts: opts, bySigner: map[string]*service{}, log: opts.Logger}
+	g.reports.New = func() any { return new(validate.Report) }
 	for _, s := range opts.Services {
 		svc := &service{Service: s, codec: codecFor(s), alone: []*api.Service{s}}
 		g.services = append(g.services, svc)
@@ -104,7 +108,9 @@ func New(opts Options) *Gateway {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := newRequestID()
-	w.Header().Set("X-Amzn-RequestId", reqID)
+	// X-Amzn-RequestId in its canonical form, set without Header.Set's
+	// canonicalizing copy.
+	w.Header()["X-Amzn-Requestid"] = []string{reqID}
 	if strings.HasPrefix(r.URL.Path, "/_ersatz/") {
 		if g.opts.Admin == nil {
 			restjson.EncodeError(w, awserr.New(http.StatusNotFound, "NotFoundException", "No Ersatz endpoint serves %s", r.URL.Path))
@@ -167,10 +173,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		g.writeError(w, svc, err)
 		return svc.Name, op.Name
 	}
-	var rep validate.Report
-	in.Validate(&rep, "")
-	if !rep.OK() {
-		g.writeError(w, svc, awserr.New(http.StatusBadRequest, svc.ValidationCode, "%s", rep.Message()))
+	// Validate takes the Report through an interface, which would move a
+	// local one to the heap: Reports are reused.
+	rep := g.reports.Get().(*validate.Report)
+	in.Validate(rep, "")
+	problems := rep.Message()
+	rep.Reset()
+	g.reports.Put(rep)
+	if problems != "" {
+		g.writeError(w, svc, awserr.New(http.StatusBadRequest, svc.ValidationCode, "%s", problems))
 		return svc.Name, op.Name
 	}
 	ctx := api.WithCaller(r.Context(), caller)
@@ -313,6 +324,9 @@ type statusRecorder struct {
 	status          int
 	account, region string
 	err             error
+	// outcome is what finish reports: held here so that the recorder and
+	// the Outcome the observer is handed are one allocation.
+	outcome Outcome
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -36,7 +36,8 @@ type Observer interface {
 
 // finish logs the request at info level and tells the observer.
 func (g *Gateway) finish(ctx context.Context, rec *statusRecorder, start time.Time, reqID, svc, op string) {
-	o := Outcome{Time: start, RequestID: reqID, Account: rec.account, Region: rec.region,
+	o := &rec.outcome
+	*o = Outcome{Time: start, RequestID: reqID, Account: rec.account, Region: rec.region,
 		Service: svc, Operation: op, Status: rec.status, Latency: time.Since(start)}
 	if o.Status == 0 {
 		o.Status = http.StatusOK
@@ -50,7 +51,7 @@ func (g *Gateway) finish(ctx context.Context, rec *statusRecorder, start time.Ti
 			slog.Int("status", o.Status), slog.String("error", o.ErrorCode), slog.Duration("took", o.Latency))
 	}
 	if g.opts.Observer != nil {
-		g.opts.Observer.Observe(ctx, &o)
+		g.opts.Observer.Observe(ctx, o)
 	}
 }
 

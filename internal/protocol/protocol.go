@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/ersatz-dev/ersatz/internal/api"
 	"github.com/ersatz-dev/ersatz/internal/awserr"
@@ -19,10 +20,15 @@ import (
 // MaxBody is the largest request body Ersatz reads.
 const MaxBody = 16 << 20
 
-// ReadBody reads the request body, refusing more than MaxBody bytes.
+// ReadBody reads the request body, refusing more than MaxBody bytes. A body
+// KeepBody put back, still unread, is answered without reading or copying.
 func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
+	}
+	if k, ok := r.Body.(*keptBody); ok && k.Len() == len(k.data) {
+		_, _ = k.Seek(0, io.SeekEnd) // read, as if by io.ReadAll
+		return k.data, nil
 	}
 	var b []byte
 	var err error
@@ -41,6 +47,32 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// KeepBody reads the request body (ReadBody) and puts back one that reads
+// the same bytes, for a step that must see the body before the protocol
+// decodes it (signature verification); the protocol's ReadBody then gets
+// the same bytes without a copy.
+func KeepBody(r *http.Request) ([]byte, error) {
+	body, err := ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.Body != nil {
+		_ = r.Body.Close()
+		k := &keptBody{data: body}
+		k.Reset(body)
+		r.Body = k
+	}
+	return body, nil
+}
+
+// keptBody is a body KeepBody read, read again from memory.
+type keptBody struct {
+	bytes.Reader
+	data []byte
+}
+
+func (*keptBody) Close() error { return nil }
 
 // readAtMost appends to buf what r holds, up to limit bytes.
 func readAtMost(r io.Reader, buf []byte, limit int) ([]byte, error) {
@@ -158,19 +190,61 @@ func ErrorBody(err error, messageKey string) (map[string]any, string, int) {
 // WriteOutput writes a successful JSON response: out (nil for {}) with its
 // required lists and maps filled.
 func WriteOutput(w http.ResponseWriter, status int, contentType string, out any) {
+	var o *outputBuffer
 	body := []byte("{}")
 	if out != nil {
 		FillRequired(out)
-		b, err := json.Marshal(out)
-		if err != nil {
+		o = outputBuffers.Get().(*outputBuffer)
+		o.buf.Reset()
+		if err := o.enc.Encode(out); err != nil {
+			outputBuffers.Put(o)
 			WriteError(w, awserr.Internal(err), contentType, "message", false)
 			return
 		}
-		body = b
+		body = bytes.TrimSuffix(o.buf.Bytes(), []byte("\n")) // what json.Marshal gives
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header(), contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	if o != nil && o.buf.Cap() <= maxPooledOutput {
+		outputBuffers.Put(o)
+	}
+}
+
+// outputBuffer is where WriteOutput encodes a response: a buffer and an
+// encoder writing to it, kept for the next response (an io.Writer does not
+// keep what it is given).
+type outputBuffer struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// outputBuffers are WriteOutput's spare outputBuffers; one that grew past
+// maxPooledOutput is dropped rather than kept.
+var outputBuffers = sync.Pool{New: func() any {
+	o := new(outputBuffer)
+	o.enc = json.NewEncoder(&o.buf) // escapes HTML like json.Marshal
+	return o
+}}
+
+const maxPooledOutput = 64 << 10
+
+// contentTypeValues are the header values of the protocols' media types,
+// made once: a response's header refers to one rather than to a fresh copy
+// (a header's value slice is replaced or appended to, never written in
+// place, and appending to a full slice copies it).
+var contentTypeValues = map[string][]string{
+	"application/x-amz-json-1.1": {"application/x-amz-json-1.1"},
+	"application/json":           {"application/json"},
+}
+
+// setContentType sets h's Content-Type to ct.
+func setContentType(h http.Header, ct string) {
+	if v, ok := contentTypeValues[ct]; ok {
+		h["Content-Type"] = v
+		return
+	}
+	h.Set("Content-Type", ct)
 }
 
 // WriteError writes err as a JSON error response: its members, the message

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -19,8 +20,8 @@ import (
 // and the decoder reports it.
 func CheckStrings(body []byte) error {
 	var frames [8]frame
-	s := scanner{body: body, stack: frames[:0]}
-	return s.run()
+	s := scanner{body: body}
+	return s.run(frames[:0])
 }
 
 // frame is an open object or array on the path to the current value.
@@ -31,38 +32,39 @@ type frame struct {
 	wantKey bool   // objects: the next string is a key
 }
 
+// scanner reads a body; the stack of open frames is run's (a local, so
+// that the first frames stay on CheckStrings' stack).
 type scanner struct {
-	body  []byte
-	pos   int
-	stack []frame
+	body []byte
+	pos  int
 }
 
-func (s *scanner) run() error {
+func (s *scanner) run(stack []frame) error {
 	for s.pos < len(s.body) {
 		c := s.body[s.pos]
 		switch c {
 		case '{':
-			s.stack = append(s.stack, frame{object: true, wantKey: true})
+			stack = append(stack, frame{object: true, wantKey: true})
 			s.pos++
 		case '[':
-			s.stack = append(s.stack, frame{})
+			stack = append(stack, frame{})
 			s.pos++
 		case '}', ']':
-			if len(s.stack) > 0 {
-				s.stack = s.stack[:len(s.stack)-1]
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
 			}
 			s.pos++
 		case ',':
-			if n := len(s.stack); n > 0 {
-				if s.stack[n-1].object {
-					s.stack[n-1].wantKey = true
+			if n := len(stack); n > 0 {
+				if stack[n-1].object {
+					stack[n-1].wantKey = true
 				} else {
-					s.stack[n-1].index++
+					stack[n-1].index++
 				}
 			}
 			s.pos++
 		case '"':
-			if err := s.str(); err != nil {
+			if err := s.str(stack); err != nil {
 				return err
 			}
 		default:
@@ -73,13 +75,13 @@ func (s *scanner) run() error {
 }
 
 // str reads the string literal at s.pos, checking its bytes and escapes.
-func (s *scanner) str() error {
+func (s *scanner) str(stack []frame) error {
 	start := s.pos
 	s.pos++ // the opening quote
 	isKey := false
-	if n := len(s.stack); n > 0 && s.stack[n-1].object && s.stack[n-1].wantKey {
+	if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
 		isKey = true
-		s.stack[n-1].wantKey = false
+		stack[n-1].wantKey = false
 	}
 	problem := ""
 	for s.pos < len(s.body) {
@@ -88,10 +90,10 @@ func (s *scanner) str() error {
 		case c == '"':
 			s.pos++
 			if problem != "" {
-				return s.refuse(isKey, problem)
+				return s.refuse(stack, isKey, problem)
 			}
 			if isKey {
-				s.stack[len(s.stack)-1].key = s.body[start:s.pos]
+				stack[len(stack)-1].key = s.body[start:s.pos]
 			}
 			return nil
 		case c == '\\':
@@ -156,7 +158,8 @@ func decodeKey(raw []byte) string {
 		return string(raw[1 : len(raw)-1])
 	}
 	var k string
-	if err := json.Unmarshal(raw, &k); err != nil {
+	// A copy, so the scanner's frames (which hold raw) stay on the stack.
+	if err := json.Unmarshal(bytes.Clone(raw), &k); err != nil {
 		return string(raw)
 	}
 	return k
@@ -176,8 +179,8 @@ func plainKey(raw []byte) bool {
 	return true
 }
 
-func (s *scanner) refuse(isKey bool, problem string) error {
-	path := s.path(isKey)
+func (s *scanner) refuse(stack []frame, isKey bool, problem string) error {
+	path := path(stack, isKey)
 	if isKey {
 		if path == "" {
 			return awserr.Serialization("A member name of the request body contains %s", problem)
@@ -192,9 +195,9 @@ func (s *scanner) refuse(isKey bool, problem string) error {
 
 // path names the current value: members joined by '.', list items as [i].
 // For a key, it is the object holding it.
-func (s *scanner) path(isKey bool) string {
+func path(stack []frame, isKey bool) string {
 	var b strings.Builder
-	frames := s.stack
+	frames := stack
 	if isKey && len(frames) > 0 {
 		frames = frames[:len(frames)-1]
 		// The object itself is the value of its parent's current member.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -84,8 +83,11 @@ type Signature struct {
 // presigned requests, its X-Amz-* query parameters.
 func Parse(r *http.Request) (*Signature, error) {
 	authz := r.Header.Get("Authorization")
-	q := r.URL.Query()
-	presign := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
+	presign := false
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		presign = q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
+	}
 	switch {
 	case authz == "" && !presign:
 		return nil, fail(Missing, MsgMissing)
@@ -107,9 +109,11 @@ func parseHeader(r *http.Request, authz string) (*Signature, error) {
 		return nil, fail(Incomplete, "Authorization header has the '%s' parameter more than once. Authorization=%s", dup, authz)
 	}
 	var missing []string
-	for _, name := range []string{"Credential", "Signature", "SignedHeaders"} {
-		if params[name] == "" {
-			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", name))
+	for _, p := range [...]struct{ name, value string }{
+		{"Credential", params.Credential}, {"Signature", params.Signature}, {"SignedHeaders", params.SignedHeaders},
+	} {
+		if p.value == "" {
+			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", p.name))
 		}
 	}
 	date := r.Header.Get("X-Amz-Date")
@@ -119,12 +123,12 @@ func parseHeader(r *http.Request, authz string) (*Signature, error) {
 	if len(missing) > 0 {
 		return nil, fail(Incomplete, "%s Authorization=%s", strings.Join(missing, " "), authz)
 	}
-	s := &Signature{Signature: params["Signature"], SecurityToken: r.Header.Get("X-Amz-Security-Token")}
+	s := &Signature{Signature: params.Signature, SecurityToken: r.Header.Get("X-Amz-Security-Token")}
 	var err error
-	if s.Scope, err = credentialScope(params["Credential"]); err != nil {
+	if s.Scope, err = credentialScope(params.Credential); err != nil {
 		return nil, err
 	}
-	s.SignedHeaders = splitSignedHeaders(params["SignedHeaders"])
+	s.SignedHeaders = splitSignedHeaders(params.SignedHeaders)
 	if date != "" {
 		s.AmzDate = date
 		if s.Time, err = time.Parse(TimeFormat, date); err != nil {
@@ -178,18 +182,36 @@ func parseQuery(r *http.Request) (*Signature, error) {
 }
 
 func splitSignedHeaders(v string) []string {
-	var out []string
-	for _, h := range strings.Split(v, ";") {
+	out := make([]string, 0, strings.Count(v, ";")+1)
+	for more := true; more; {
+		var h string
+		h, v, more = strings.Cut(v, ";")
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			out = append(out, h)
 		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
+// splitScope splits a credential scope into its slash-separated parts
+// (all of them in n; the first five in parts).
+func splitScope(c string) (parts [5]string, n int) {
+	for more := true; more; n++ {
+		var p string
+		p, c, more = strings.Cut(c, "/")
+		if n < len(parts) {
+			parts[n] = p
+		}
+	}
+	return parts, n
+}
+
 func credentialScope(c string) (Scope, error) {
-	parts := strings.Split(c, "/")
-	if len(parts) != 5 {
+	parts, n := splitScope(c)
+	if n != 5 {
 		return Scope{}, fail(Incomplete, "Credential must have exactly 5 slash-delimited elements, "+
 			"e.g. keyid/date/region/service/term, got '%s'", c)
 	}
@@ -205,15 +227,50 @@ func credentialScope(c string) (Scope, error) {
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // ValidRegion reports whether name has the shape of an AWS region (us-east-1,
-// eu-central-2, us-gov-west-1, ...).
-func ValidRegion(name string) bool { return regionPattern.MatchString(name) }
+// eu-central-2, us-gov-west-1, ...): regionPattern, matched by hand (it is
+// checked on every signed request).
+func ValidRegion(name string) bool {
+	// Two letters, then one or more "-letters", then "-digits".
+	if len(name) < 2 || !lower(name[0]) || !lower(name[1]) {
+		return false
+	}
+	rest := name[2:]
+	words := 0
+	for {
+		if len(rest) == 0 || rest[0] != '-' {
+			return false
+		}
+		rest = rest[1:]
+		n := 0
+		for n < len(rest) && lower(rest[n]) {
+			n++
+		}
+		if n == 0 {
+			break
+		}
+		rest = rest[n:]
+		words++
+	}
+	if words == 0 || len(rest) == 0 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) bool { return 'a' <= c && c <= 'z' }
 
 // CheckScope checks what the credential scope must agree with: the signing
 // date and a well-formed region, and that host is signed.
 func (s *Signature) CheckScope() error {
-	if day := s.Time.UTC().Format("20060102"); s.Scope.Date != day {
+	var dayBuf [16]byte
+	if day := s.Time.UTC().AppendFormat(dayBuf[:0], "20060102"); s.Scope.Date != string(day) {
 		return fail(Invalid, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "+
-			"'%s' != '%s', from '%s'.", s.Scope.Date, day, s.AmzDate)
+			"'%s' != '%s', from '%s'.", s.Scope.Date, string(day), s.AmzDate)
 	}
 	if !ValidRegion(s.Scope.Region) {
 		return fail(Invalid, "Credential should be scoped to a valid region, not '%s'.", s.Scope.Region)
@@ -289,186 +346,6 @@ func isHex(s string) bool {
 	return true
 }
 
-// CanonicalURIs returns the canonical URI of r as aws-sdk-go-v2 builds it for
-// services other than S3 (the escaped path as sent, escaped once more), and,
-// when different, as botocore builds it (the same after removing "." and ".."
-// segments and empty segments).
-func CanonicalURIs(r *http.Request) []string {
-	raw := r.URL.EscapedPath()
-	if rp, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(rp, "/") {
-		raw = rp
-	}
-	if raw == "" {
-		raw = "/"
-	}
-	out := []string{escapePath(raw)}
-	if n := escapePath(normalizePath(raw)); n != out[0] {
-		out = append(out, n)
-	}
-	return out
-}
-
-// normalizePath removes empty, "." and ".." segments, keeping a trailing slash.
-func normalizePath(p string) string {
-	var segs []string
-	for _, s := range strings.Split(p, "/") {
-		switch s {
-		case "", ".":
-		case "..":
-			if len(segs) > 0 {
-				segs = segs[:len(segs)-1]
-			}
-		default:
-			segs = append(segs, s)
-		}
-	}
-	out := "/" + strings.Join(segs, "/")
-	if strings.HasSuffix(p, "/") && len(segs) > 0 {
-		out += "/"
-	}
-	return out
-}
-
-// escapePath escapes every byte but the unreserved ones and '/', in upper-case hex.
-func escapePath(p string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(p))
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if unreserved(c) || c == '/' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-func unreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-func escapeQuery(s string) string { return strings.ReplaceAll(escapePath(s), "/", "%2F") }
-
-// CanonicalQuery is the canonical query string of r: every parameter but
-// X-Amz-Signature (for presigned requests), decoded, re-encoded with AWS's
-// rules and sorted by key then value.
-func CanonicalQuery(r *http.Request, presigned bool) string {
-	type param struct{ k, v string }
-	var params []param
-	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, v = unescapeQuery(k), unescapeQuery(v)
-		if presigned && k == "X-Amz-Signature" {
-			continue
-		}
-		params = append(params, param{escapeQuery(k), escapeQuery(v)})
-	}
-	sort.Slice(params, func(i, j int) bool {
-		if params[i].k != params[j].k {
-			return params[i].k < params[j].k
-		}
-		return params[i].v < params[j].v
-	})
-	var b strings.Builder
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k)
-		b.WriteByte('=')
-		b.WriteString(p.v)
-	}
-	return b.String()
-}
-
-func unescapeQuery(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			b.WriteByte(' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1:i+3]):
-			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			b.WriteByte(byte(n))
-			i += 2
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// CanonicalHeaders is the canonical header block (one "name:value\n" per
-// signed header) and the signed-headers line of r.
-func (s *Signature) CanonicalHeaders(r *http.Request) (block, signed string) {
-	var b strings.Builder
-	for _, name := range s.SignedHeaders {
-		b.WriteString(name)
-		b.WriteByte(':')
-		switch name {
-		case "host", ":authority":
-			b.WriteString(strings.TrimSpace(stripExcessSpaces(r.Host)))
-		default:
-			vals := r.Header.Values(name)
-			if len(vals) == 0 && name == "content-length" && r.ContentLength >= 0 {
-				vals = []string{strconv.FormatInt(r.ContentLength, 10)}
-			}
-			for i, v := range vals {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(strings.TrimSpace(stripExcessSpaces(v)))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	return b.String(), strings.Join(s.SignedHeaders, ";")
-}
-
-// stripExcessSpaces trims spaces and turns runs of spaces into one, as the
-// SDKs do to header values.
-func stripExcessSpaces(v string) string {
-	v = strings.Trim(v, " ")
-	if !strings.Contains(v, "  ") {
-		return v
-	}
-	var b strings.Builder
-	space := false
-	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
-}
-
-// CanonicalRequest joins the parts of the canonical request.
-func CanonicalRequest(method, uri, query, headerBlock, signedHeaders, payloadHash string) string {
-	return method + "\n" + uri + "\n" + query + "\n" + headerBlock + "\n" + signedHeaders + "\n" + payloadHash
-}
-
-// StringToSign is what the signing key signs.
-func StringToSign(amzDate string, scope Scope, canonicalRequest string) string {
-	h := sha256.Sum256([]byte(canonicalRequest))
-	return Algorithm + "\n" + amzDate + "\n" + scope.Date + "/" + scope.Region + "/" + scope.Service + "/aws4_request\n" +
-		hex.EncodeToString(h[:])
-}
-
 // SigningKey derives the key of a secret for one day, region and service.
 func SigningKey(secret, date, region, service string) []byte {
 	k := hmacSHA256([]byte("AWS4"+secret), date)
@@ -516,35 +393,4 @@ func (s *Signature) VerifyS3(r *http.Request, payloadHash, secret string) error 
 		raw = "/"
 	}
 	return s.verifyHashes(r, []string{raw}, []string{payloadHash}, SigningKey(secret, s.Scope.Date, s.Scope.Region, s.Scope.Service))
-}
-
-// verifyHashes checks the signature against each canonical URI and payload
-// hash with the signing key of its scope.
-func (s *Signature) verifyHashes(r *http.Request, uris, hashes []string, key []byte) error {
-	got, err := hex.DecodeString(s.Signature)
-	if err != nil || len(got) != sha256.Size {
-		got = nil // compare anyway, so the timing does not depend on the form of the signature
-	}
-	block, signed := s.CanonicalHeaders(r)
-	query := CanonicalQuery(r, s.Presigned)
-	ok := false
-	for _, uri := range uris {
-		for _, ph := range hashes {
-			cr := CanonicalRequest(r.Method, uri, query, block, signed, ph)
-			want := hmacSHA256(key, StringToSign(s.AmzDate, s.Scope, cr))
-			if hmac.Equal(want, got) {
-				ok = true
-			}
-		}
-	}
-	if !ok {
-		var first string
-		if len(uris) > 0 && len(hashes) > 0 {
-			cr := CanonicalRequest(r.Method, uris[0], query, block, signed, hashes[0])
-			first = "\n\nThe Canonical String for this request should have been\n'" + cr +
-				"'\n\nThe String-to-Sign should have been\n'" + StringToSign(s.AmzDate, s.Scope, cr) + "'\n"
-		}
-		return fail(Invalid, "%s%s", MsgBadSignature, first)
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -17,6 +18,25 @@ func GetJSON[T any](tx Tx, key Key) (T, error) {
 		return v, fmt.Errorf("store: decode %s: %w", key.Path(), err)
 	}
 	return v, nil
+}
+
+// Exists reports whether key holds a document. A Tx that can tell without
+// copying the document (a Haser) is asked; any other reads it.
+func Exists(tx Tx, key Key) (bool, error) {
+	if h, ok := tx.(Haser); ok {
+		return h.Has(key)
+	}
+	_, err := tx.Get(key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Haser is a Tx that answers Exists without copying the document: Has
+// reports whether key holds one, and fails as Get would otherwise.
+type Haser interface {
+	Has(key Key) (bool, error)
 }
 
 // PutJSON encodes v as JSON and stores it at key.

@@ -102,14 +102,11 @@ func checkParent(p string) error {
 	if err := checkText("parent", p); err != nil {
 		return err
 	}
-	segs := strings.Split(p, "/")
-	if len(segs)%2 != 0 {
+	if (strings.Count(p, "/")+1)%2 != 0 { // the number of segments
 		return fmt.Errorf("%w: parent %q is not a resource path (kind/id pairs)", ErrInvalidKey, p)
 	}
-	for _, s := range segs {
-		if s == "" {
-			return fmt.Errorf("%w: parent %q has an empty segment", ErrInvalidKey, p)
-		}
+	if p[0] == '/' || p[len(p)-1] == '/' || strings.Contains(p, "//") {
+		return fmt.Errorf("%w: parent %q has an empty segment", ErrInvalidKey, p)
 	}
 	return nil
 }

@@ -47,11 +47,10 @@ type Key struct {
 
 // Path is the resource's own path, the Parent of its children.
 func (k Key) Path() string {
-	p := k.Kind + "/" + k.ID
 	if k.Parent != "" {
-		p = k.Parent + "/" + p
+		return k.Parent + "/" + k.Kind + "/" + k.ID
 	}
-	return p
+	return k.Kind + "/" + k.ID
 }
 
 // Child returns the key of a resource of the given kind and id under k.

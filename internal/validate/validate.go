@@ -67,6 +67,12 @@ func Index(path string, i int) string {
 // MapKey is the path of the map entry with key k at path.
 func MapKey(path, k string) string { return path + ".entry." + k }
 
+// Reset forgets the failures, so the Report can check another input.
+func (r *Report) Reset() {
+	clear(r.failures)
+	r.failures = r.failures[:0]
+}
+
 // Failures returns the failures reported so far, in order.
 func (r *Report) Failures() []string { return r.failures }
 

@@ -169,13 +169,7 @@ func Lookup[T any](tx store.Tx, key store.Key) (v T, found bool, err error) {
 }
 
 // Exists reports whether key holds a document.
-func Exists(tx store.Tx, key store.Key) (bool, error) {
-	_, err := tx.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
+func Exists(tx store.Tx, key store.Key) (bool, error) { return store.Exists(tx, key) }
 
 // Delete deletes the document at key, which must exist: when there is none
 // it returns missing(), the service's not-found error; any other failure is a

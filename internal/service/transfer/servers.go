@@ -79,6 +79,16 @@ func getServer(tx store.Tx, sc store.Scope, serverID string) (serverRecord, erro
 	return getRecord[serverRecord](tx, serverKey(sc, serverID), serverNotFound)
 }
 
+// serverExists returns serverNotFound unless the server exists; it does not
+// decode the server's record.
+func serverExists(tx store.Tx, sc store.Scope, serverID string) error {
+	found, err := svc.Exists(tx, serverKey(sc, serverID))
+	if err == nil && !found {
+		return serverNotFound(serverID)
+	}
+	return err
+}
+
 // CreateServer creates a server with AWS's defaults, ONLINE at once.
 func (s *Service) CreateServer(ctx context.Context, in *transferapi.CreateServerRequest) (*transferapi.CreateServerResponse, error) {
 	now := s.clock()

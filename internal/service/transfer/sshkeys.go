@@ -106,7 +106,7 @@ func (s *Service) ImportSshPublicKey(ctx context.Context, in *transferapi.Import
 func (s *Service) DeleteSshPublicKey(ctx context.Context, in *transferapi.DeleteSshPublicKeyRequest) error {
 	sc := s.kit.Scope(ctx)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
+		u, err := getUserOf(tx, sc, *in.ServerId, *in.UserName)
 		if err != nil {
 			return err
 		}

@@ -49,6 +49,9 @@ type Service struct {
 	idp *idp.Client
 	// hooks run after each state-changing operation (see changes.go).
 	hooks changeHooks
+	// users keeps decoded user records for DescribeUser, keyed by their
+	// bytes (see svc.Decoded: never stale, whatever the store).
+	users *svc.Decoded[userRecord]
 }
 
 // Option configures a Service.
@@ -76,7 +79,8 @@ func WithTransitionDelay(d time.Duration) Option {
 
 // New returns the Transfer service over st.
 func New(st store.Store, opts ...Option) *Service {
-	s := &Service{store: st, now: time.Now, transition: DefaultTransitionDelay}
+	s := &Service{store: st, now: time.Now, transition: DefaultTransitionDelay,
+		users: svc.NewDecoded[userRecord](0)}
 	for _, o := range opts {
 		o(s)
 	}

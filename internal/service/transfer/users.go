@@ -34,6 +34,34 @@ func getUser(tx store.Tx, sc store.Scope, serverID, userName string) (serverReco
 	return srv, u, err
 }
 
+// getUserOf reads a user of a server that must exist, for a request that
+// needs the user alone: the server's existence is checked without decoding
+// its record (the largest of Transfer's, read on every DescribeUser).
+func getUserOf(tx store.Tx, sc store.Scope, serverID, userName string) (userRecord, error) {
+	if err := serverExists(tx, sc, serverID); err != nil {
+		return userRecord{}, err
+	}
+	return getRecord[userRecord](tx, userKey(sc, serverID, userName), userNotFound)
+}
+
+// viewUser is getUserOf for a read whose result is encoded and dropped: the
+// user's record comes decoded from s.users, so the record's slices and
+// pointers are shared and must not be written through.
+func (s *Service) viewUser(tx store.Tx, sc store.Scope, serverID, userName string) (userRecord, error) {
+	if err := serverExists(tx, sc, serverID); err != nil {
+		return userRecord{}, err
+	}
+	return s.users.Get(tx, userKey(sc, serverID, userName), func() error { return userNotFound(userName) })
+}
+
+// nonZero is p, or nil when *p is empty (an absent member).
+func nonZero(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
+}
+
 func userNotFound(userName string) error { return notFound(msgUnknownUser, userName, rtUser) }
 
 func putUser(tx store.Tx, sc store.Scope, u *userRecord) error {
@@ -110,15 +138,16 @@ func (s *Service) DescribeUser(ctx context.Context, in *transferapi.DescribeUser
 	sc := s.kit.Scope(ctx)
 	out, err := describe(ctx, s.store,
 		func(tx store.Tx) (userRecord, error) {
-			_, u, err := getUser(tx, sc, *in.ServerId, *in.UserName)
-			return u, err
+			return s.viewUser(tx, sc, *in.ServerId, *in.UserName)
 		},
 		func(u *userRecord) store.Key { return userKey(sc, u.ServerID, u.UserName) },
 		func(u *userRecord, tags []transferapi.Tag) *transferapi.DescribedUser {
+			// u is this request's copy of the record: the answer points
+			// into it rather than copying each member.
 			out := &transferapi.DescribedUser{
-				Arn: api.Ptr(u.Arn), HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
-				HomeDirectoryType: api.Ptr(u.HomeDirectoryType), Policy: svc.PtrIf(u.Policy), PosixProfile: u.PosixProfile,
-				Role: svc.PtrIf(u.Role), Tags: tags, UserName: api.Ptr(u.UserName),
+				Arn: &u.Arn, HomeDirectory: u.homeDir(), HomeDirectoryMappings: u.HomeDirectoryMappings,
+				HomeDirectoryType: &u.HomeDirectoryType, Policy: nonZero(&u.Policy), PosixProfile: u.PosixProfile,
+				Role: nonZero(&u.Role), Tags: tags, UserName: &u.UserName,
 			}
 			for _, k := range u.SshPublicKeys {
 				out.SshPublicKeys = append(out.SshPublicKeys, transferapi.SshPublicKey{

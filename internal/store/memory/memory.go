@@ -188,6 +188,17 @@ func (t *tx) Get(key store.Key) ([]byte, error) {
 	return clone(r.data), nil
 }
 
+// Has is Get without the copy of the document (store.Haser).
+func (t *tx) Has(key store.Key) (bool, error) {
+	if err := t.check(false); err != nil {
+		return false, err
+	}
+	if store.NotFoundIfInvalid(key) != nil {
+		return false, nil
+	}
+	return t.byPath.Has(&record{scope: key.Scope, path: key.Path()}), nil
+}
+
 func (t *tx) Put(key store.Key, data []byte) error {
 	if err := t.check(true); err != nil {
 		return err

@@ -78,6 +78,15 @@ func (c *cache) get(key store.Key, path string) (data []byte, hit bool) {
 	return clone(d), true
 }
 
+// has is get without the copy: whether the cache knows key (hit) and, if
+// so, whether it holds a document.
+func (c *cache) has(key store.Key, path string) (found, hit bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d, ok := c.docs[key.Scope][path]
+	return ok && d != nil, ok
+}
+
 // fill records what a View read from the database: a document, or nil for
 // none. The caller holds gate shared, so no commit has changed it since.
 func (c *cache) fill(key store.Key, path string, data []byte) {

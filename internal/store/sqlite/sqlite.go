@@ -355,6 +355,21 @@ func (t *tx) stmt(i int) *sql.Stmt {
 	return t.bound[i]
 }
 
+// Has is Get without the copy of the document when the read cache knows
+// the key (store.Haser).
+func (t *tx) Has(key store.Key) (bool, error) {
+	if t.cache != nil && !t.writable && t.check(false) == nil && store.NotFoundIfInvalid(key) == nil {
+		if found, hit := t.cache.has(key, key.Path()); hit {
+			return found, nil
+		}
+	}
+	_, err := t.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 func (t *tx) Get(key store.Key) ([]byte, error) {
 	if err := t.check(false); err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWholeDocuments", testConcurrentDocuments},
 		{"Reset", testReset},
 		{"JSONHelpers", testJSONHelpers},
+		{"Exists", testExists},
 		{"ExportImport", testExportImport},
 		{"RejectedImports", testRejectedImports},
 	}
