@@ -87,3 +87,17 @@ func HasDotSegment(key string) bool {
 	}
 	return false
 }
+
+// CreateConflict is what CreateBucket by owner answers when the bucket b
+// exists already: ErrBucketOwnedByYou for its owner, ErrBucketExists for
+// another account, nil when nobody owns b (owner adopts it).
+func CreateConflict(b Bucket, owner string) error {
+	switch b.Owner {
+	case owner:
+		return fmt.Errorf("bucket %s: %w", b.Name, ErrBucketOwnedByYou)
+	case "":
+		return nil
+	default:
+		return fmt.Errorf("bucket %s: %w", b.Name, ErrBucketExists)
+	}
+}

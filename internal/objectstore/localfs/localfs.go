@@ -281,14 +281,9 @@ func (s *Store) CreateBucket(ctx context.Context, name, owner string) error {
 			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketExists)
 		}
 		b := s.bucketOf(root, name, info.ModTime())
-		switch b.Owner {
-		case owner:
-			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketOwnedByYou)
-		case "":
-			// adopted below
-		default:
-			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketExists)
-		}
+		if err := objectstore.CreateConflict(b, owner); err != nil {
+			return err
+		} // nobody's: adopted below
 	}
 	data, err := root.OpenDir(dataDir+"/"+name, true)
 	if err != nil {

@@ -22,19 +22,6 @@ import (
 // emptyETag is the ETag of an object of no bytes (a folder key).
 var emptyETag = func() string { s := md5.Sum(nil); return etagOf(s[:]) }()
 
-// ctxReader stops a copy once its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // receive copies body into a new temporary file, checking the limits of
 // opts (and limit, the most bytes allowed), and returns its name, size and
 // MD5. On error nothing is left behind.
@@ -50,7 +37,7 @@ func receive(ctx context.Context, meta *beneath.Dir, body io.Reader, opts object
 		return "", 0, nil, err
 	}
 	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, body}, limit+1))
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(objectstore.ContextReader{Ctx: ctx, R: body}, limit+1))
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("localfs: write: %w", cerr)
 	}
@@ -460,46 +447,20 @@ func (s *Store) List(ctx context.Context, bucket string, q objectstore.ListQuery
 		return objectstore.ListResult{}, fmt.Errorf("localfs: list %s: %w", bucket, err)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
-	limit := q.Limit
-	if limit <= 0 {
-		limit = objectstore.DefaultListLimit
+	keys := make([]string, len(all))
+	for i, l := range all {
+		keys[i] = l.key
 	}
-	var res objectstore.ListResult
-	count, last := 0, ""
-	for _, l := range all {
-		if err := ctx.Err(); err != nil {
-			return objectstore.ListResult{}, err
+	lazy := objectstore.ETagNotNeeded(ctx)
+	return objectstore.ListPage(ctx, keys, q, func(key string) (objectstore.ObjectInfo, bool) {
+		p, folder, err := keyPath(key)
+		if err != nil {
+			return objectstore.ObjectInfo{}, false // a file name no key can reach
 		}
-		if l.key <= q.After || !strings.HasPrefix(l.key, q.Prefix) {
-			continue
+		rec, mtime, err := s.describe(data, meta, key, p, folder, nil, lazy)
+		if err != nil {
+			return objectstore.ObjectInfo{}, false // gone meanwhile
 		}
-		item, isPrefix := l.key, false
-		if q.Delimiter != "" {
-			if i := strings.Index(l.key[len(q.Prefix):], q.Delimiter); i >= 0 {
-				item, isPrefix = l.key[:len(q.Prefix)+i+len(q.Delimiter)], true
-				if item == last || strings.HasPrefix(q.After, item) {
-					continue
-				}
-			}
-		}
-		if count == limit {
-			res.Truncated, res.Next = true, last
-			break
-		}
-		if isPrefix {
-			res.CommonPrefixes = append(res.CommonPrefixes, item)
-		} else {
-			p, folder, err := keyPath(l.key)
-			if err != nil {
-				continue // a file name no key can reach
-			}
-			rec, mtime, err := s.describe(data, meta, l.key, p, folder, nil, objectstore.ETagNotNeeded(ctx))
-			if err != nil {
-				continue // gone meanwhile
-			}
-			res.Objects = append(res.Objects, rec.info(mtime))
-		}
-		count, last = count+1, item
-	}
-	return res, nil
+		return rec.info(mtime), true
+	})
 }

@@ -88,14 +88,11 @@ func (s *Store) CreateBucket(ctx context.Context, name, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b, ok := s.buckets[name]; ok {
-		switch b.info.Owner {
-		case owner:
-			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketOwnedByYou)
-		case "":
-			b.info.Owner = owner
-			return nil
+		if err := objectstore.CreateConflict(b.info, owner); err != nil {
+			return err
 		}
-		return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketExists)
+		b.info.Owner = owner
+		return nil
 	}
 	s.buckets[name] = &bucket{
 		info:    objectstore.Bucket{Name: name, Created: s.now(), Owner: owner},
@@ -249,37 +246,9 @@ func (s *Store) List(ctx context.Context, bucket string, q objectstore.ListQuery
 		return objectstore.ListResult{}, err
 	}
 	keys := slices.Sorted(maps.Keys(b.objects))
-	limit := q.Limit
-	if limit <= 0 {
-		limit = objectstore.DefaultListLimit
-	}
-	var res objectstore.ListResult
-	count, last := 0, ""
-	for _, k := range keys {
-		if k <= q.After || !strings.HasPrefix(k, q.Prefix) {
-			continue
-		}
-		item, isPrefix := k, false
-		if q.Delimiter != "" {
-			if i := strings.Index(k[len(q.Prefix):], q.Delimiter); i >= 0 {
-				item, isPrefix = k[:len(q.Prefix)+i+len(q.Delimiter)], true
-				if item == last || strings.HasPrefix(q.After, item) {
-					continue
-				}
-			}
-		}
-		if count == limit {
-			res.Truncated, res.Next = true, last
-			break
-		}
-		if isPrefix {
-			res.CommonPrefixes = append(res.CommonPrefixes, item)
-		} else {
-			res.Objects = append(res.Objects, b.objects[k].info)
-		}
-		count, last = count+1, item
-	}
-	return res, nil
+	return objectstore.ListPage(ctx, keys, q, func(key string) (objectstore.ObjectInfo, bool) {
+		return b.objects[key].info, true
+	})
 }
 
 // Copy copies an object with its tags.

@@ -110,7 +110,7 @@ func spool(ctx context.Context, dir string, body io.Reader, opts objectstore.Put
 	// Unlinked at once: nothing is left behind whatever happens next.
 	_ = os.Remove(f.Name())
 	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(ctxReader{ctx, body}, limit+1))
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(objectstore.ContextReader{Ctx: ctx, R: body}, limit+1))
 	sp := &spooled{f: f, size: n, md5: h.Sum(nil)}
 	switch {
 	case err != nil:
@@ -130,16 +130,3 @@ func spool(ctx context.Context, dir string, body io.Reader, opts objectstore.Put
 }
 
 func (s *spooled) Close() error { return s.f.Close() }
-
-// ctxReader stops a copy once its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -229,14 +229,9 @@ func (s *Store) CreateBucket(ctx context.Context, name, owner string) error {
 		if herr != nil {
 			return herr
 		}
-		switch b.Owner {
-		case owner:
-			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketOwnedByYou)
-		case "":
-			// adopted below
-		default:
-			return fmt.Errorf("bucket %s: %w", name, objectstore.ErrBucketExists)
-		}
+		if err := objectstore.CreateConflict(b, owner); err != nil {
+			return err
+		} // nobody's: adopted below
 	}
 	if owner == "" {
 		return nil
