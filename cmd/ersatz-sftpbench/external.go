@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ersatz-dev/ersatz/internal/objectstore/s3remote"
+	"github.com/ersatz-dev/ersatz/internal/testkit/s3test"
+)
+
+// external names the S3-compatible store of the external backend: given
+// with -s3-endpoint, or a versitygw started by the bench (-versitygw).
+type external struct {
+	endpoint, accessKeyID, secretAccessKey, region string
+	versitygw                                      bool
+}
+
+func (e external) enabled() bool { return e.versitygw || e.endpoint != "" }
+
+// store is a running S3-compatible endpoint with its credentials.
+type store struct {
+	name, url, accessKeyID, secretAccessKey, region string
+}
+
+// openStore starts versitygw under work, or checks the endpoint given.
+func openStore(ctx context.Context, e external, work string) (store, func(), error) {
+	if e.versitygw {
+		if e.endpoint != "" {
+			return store{}, nil, errors.New("-versitygw and -s3-endpoint exclude each other")
+		}
+		s, stop, err := s3test.Launch(filepath.Join(work, "versitygw"), e.region)
+		if err != nil {
+			return store{}, nil, fmt.Errorf("start versitygw: %w", err)
+		}
+		return store{name: "versitygw", url: s.URL, accessKeyID: s.AccessKeyID, secretAccessKey: s.SecretAccessKey, region: s.Region}, stop, nil
+	}
+	if e.accessKeyID == "" || e.secretAccessKey == "" {
+		return store{}, nil, errors.New("-s3-endpoint needs -s3-access-key-id and -s3-secret-access-key (or ERSATZ_S3_ACCESS_KEY_ID and ERSATZ_S3_SECRET_ACCESS_KEY)")
+	}
+	u, err := url.Parse(e.endpoint)
+	if err != nil || u.Host == "" {
+		return store{}, nil, fmt.Errorf("-s3-endpoint %q is not a URL", e.endpoint)
+	}
+	return store{name: u.Host, url: strings.TrimRight(e.endpoint, "/"), accessKeyID: e.accessKeyID,
+		secretAccessKey: e.secretAccessKey, region: e.region}, func() {}, nil
+}
+
+// objects returns Ersatz's external backend over st, checked.
+func (st store) objects(ctx context.Context, tempDir string) (*s3remote.Store, error) {
+	if err := os.MkdirAll(tempDir, 0o700); err != nil {
+		return nil, fmt.Errorf("s3 spool: %w", err)
+	}
+	o, err := s3remote.New(s3remote.Config{Endpoint: st.url, Region: st.region, AccessKeyID: st.accessKeyID,
+		SecretAccessKey: st.secretAccessKey, TempDir: tempDir})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := o.Check(cctx); err != nil {
+		return nil, fmt.Errorf("%s does not answer ListBuckets: %w", st.url, err)
+	}
+	return o, nil
+}
+
+// bucketName is a bucket name no earlier run picked.
+func bucketName(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// awsCLI runs the AWS CLI against the store's own endpoint with its
+// credentials only (no profile, no config file of the user).
+type awsCLI struct {
+	st   store
+	work string
+}
+
+func (a awsCLI) run(ctx context.Context, args ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", a.st.url}, args...)...)
+	cmd.Dir = a.work
+	env := []string{"AWS_ACCESS_KEY_ID=" + a.st.accessKeyID, "AWS_SECRET_ACCESS_KEY=" + a.st.secretAccessKey,
+		"AWS_DEFAULT_REGION=" + a.st.region, "AWS_CONFIG_FILE=" + filepath.Join(a.work, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(a.work, "no-aws-credentials")}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("aws %s: %w: %s", args[0]+" "+args[1], err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// s3cpSingle times one `aws s3 cp` upload of big into bucket and one
+// download back, each as a whole process, and compares the download with
+// big byte for byte.
+func s3cpSingle(a awsCLI, name, bucket, big string, size int64) []result {
+	fmt.Printf("%s: upload and download of %s...\n", name, human(size))
+	ctx := context.Background()
+	uri := fmt.Sprintf("s3://%s/single-%s.bin", bucket, bucketName("obj"))
+	back := filepath.Join(a.work, "back-s3.bin")
+	start := time.Now()
+	err := a.run(ctx, "s3", "cp", "--only-show-errors", big, uri)
+	up := result{target: name, test: "upload", bytes: size, elapsed: time.Since(start), err: err}
+	start = time.Now()
+	err = a.run(ctx, "s3", "cp", "--only-show-errors", uri, back)
+	down := result{target: name, test: "download", bytes: size, elapsed: time.Since(start), err: err}
+	if err == nil {
+		down.err = compare(big, back)
+	}
+	_ = os.Remove(back)
+	if err := a.run(ctx, "s3", "rm", "--only-show-errors", uri); err != nil {
+		fmt.Println("cleanup:", err)
+	}
+	return []result{up, down}
+}
+
+// compare fails unless the two files are byte-identical.
+func compare(want, got string) error {
+	same, err := sameFile(want, got)
+	if err != nil {
+		return fmt.Errorf("compare %s with %s: %w", got, want, err)
+	}
+	if !same {
+		return fmt.Errorf("downloaded file %s differs from %s", got, want)
+	}
+	return nil
+}
+
+// verifier returns a check, run once (the first round), that the file
+// put over SFTP under home is an object of the store that `aws s3 cp`
+// reads back byte-identical to big, straight from the store's endpoint.
+func (a awsCLI) verifier(big, home string, done *bool) func(remote string) error {
+	return func(remote string) error {
+		if *done {
+			return nil
+		}
+		fmt.Println("  checking the upload with aws s3 cp from the store directly...")
+		back := filepath.Join(a.work, "verify.bin")
+		defer os.Remove(back)
+		if err := a.run(context.Background(), "s3", "cp", "--only-show-errors", "s3:/"+home+"/"+remote, back); err != nil {
+			return fmt.Errorf("read the SFTP upload from the store: %w", err)
+		}
+		if err := compare(big, back); err != nil {
+			return err
+		}
+		*done = true
+		return nil
+	}
+}
