@@ -6,11 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore/s3remote"
@@ -54,13 +59,14 @@ func openStore(ctx context.Context, e external, work string) (store, func(), err
 		secretAccessKey: e.secretAccessKey, region: e.region}, func() {}, nil
 }
 
-// objects returns Ersatz's external backend over st, checked.
-func (st store) objects(ctx context.Context, tempDir string) (*s3remote.Store, error) {
+// objects returns Ersatz's external backend over st, checked; its
+// requests go through counter.
+func (st store) objects(ctx context.Context, tempDir string, counter *requestCounter) (*s3remote.Store, error) {
 	if err := os.MkdirAll(tempDir, 0o700); err != nil {
 		return nil, fmt.Errorf("s3 spool: %w", err)
 	}
 	o, err := s3remote.New(s3remote.Config{Endpoint: st.url, Region: st.region, AccessKeyID: st.accessKeyID,
-		SecretAccessKey: st.secretAccessKey, TempDir: tempDir})
+		SecretAccessKey: st.secretAccessKey, TempDir: tempDir, HTTPClient: &http.Client{Transport: counter}})
 	if err != nil {
 		return nil, err
 	}
@@ -162,4 +168,81 @@ func (a awsCLI) verifier(big, home string, done *bool) func(remote string) error
 		*done = true
 		return nil
 	}
+}
+
+// requestCounter counts the requests Ersatz sends to the external store,
+// by method ("GET range" for a ranged GET), and the body bytes sent and
+// received, to show what an SFTP transfer costs in S3 requests.
+type requestCounter struct {
+	base   http.RoundTripper
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func newRequestCounter() *requestCounter {
+	return &requestCounter{base: http.DefaultTransport.(*http.Transport).Clone(), counts: map[string]int{}}
+}
+
+func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	k := req.Method
+	if k == http.MethodGet && req.Header.Get("Range") != "" {
+		k = "GET range"
+	}
+	c.mu.Lock()
+	c.counts[k]++
+	if req.ContentLength > 0 {
+		c.counts[sentKey] += int(req.ContentLength)
+	}
+	c.mu.Unlock()
+	resp, err := c.base.RoundTrip(req)
+	if err == nil && resp.Body != nil {
+		resp.Body = &countedBody{ReadCloser: resp.Body, c: c}
+	}
+	return resp, err
+}
+
+// Keys of the byte counts (after every method name in sort order).
+const (
+	receivedKey = "~received bytes"
+	sentKey     = "~sent bytes"
+)
+
+// countedBody adds what is read of a response body to the received bytes.
+type countedBody struct {
+	io.ReadCloser
+	c *requestCounter
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.c.mu.Lock()
+	b.c.counts[receivedKey] += n
+	b.c.mu.Unlock()
+	return n, err
+}
+
+// since returns the counts added after before, as "GET 1, PUT 3".
+func (c *requestCounter) since(before map[string]int) string {
+	now := c.snapshot()
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(now)) {
+		d := now[k] - before[k]
+		switch {
+		case d <= 0:
+		case k == sentKey || k == receivedKey:
+			parts = append(parts, fmt.Sprintf("%s %.1f MiB", strings.TrimSuffix(k[1:], " bytes"), float64(d)/(1<<20)))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %d", k, d))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *requestCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
 }

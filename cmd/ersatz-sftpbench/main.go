@@ -179,7 +179,8 @@ func run() error {
 			return err
 		}
 		defer stopStore()
-		objects, err := st.objects(context.Background(), filepath.Join(work, "ersatz-ext", "s3-spool"))
+		counter := newRequestCounter()
+		objects, err := st.objects(context.Background(), filepath.Join(work, "ersatz-ext", "s3-spool"), counter)
 		if err != nil {
 			return err
 		}
@@ -189,7 +190,7 @@ func run() error {
 			return err
 		}
 		defer stopExt()
-		extTarget = &target{name: "Ersatz SFTP -> " + st.name, args: sshArgs(addr, key, "bench", o.cipher), home: home}
+		extTarget = &target{name: "Ersatz SFTP -> " + st.name, args: sshArgs(addr, key, "bench", o.cipher), home: home, requests: counter}
 		if _, err := exec.LookPath("aws"); err != nil {
 			fmt.Println("aws s3 cp comparison skipped: the AWS CLI is not installed (pip install awscli)")
 		} else {
@@ -292,6 +293,8 @@ type target struct {
 	// verify, when set, checks an uploaded file (by its name relative
 	// to home) between the upload and the download, untimed.
 	verify func(remote string) error
+	// requests, when set, counts the requests Ersatz sends to its store.
+	requests *requestCounter
 }
 
 type result struct {
@@ -349,15 +352,26 @@ func single(t target, big, work string, size int64) []result {
 	fmt.Printf("%s: upload and download of %s...\n", t.name, human(size))
 	remote := fmt.Sprintf("single-%d.bin", mrand.Int())
 	back := filepath.Join(work, "back.bin")
+	var before map[string]int
+	if t.requests != nil {
+		before = t.requests.snapshot()
+	}
 	start := time.Now()
 	err := sftpRun(t, work, fmt.Sprintf("put %s %s\n", big, remote))
 	up := result{target: t.name, test: "upload", bytes: size, elapsed: time.Since(start), err: err}
+	if t.requests != nil {
+		fmt.Printf("  requests to the store, upload: %s\n", t.requests.since(before))
+		before = t.requests.snapshot()
+	}
 	if err == nil && t.verify != nil {
 		up.err = t.verify(remote)
 	}
 	start = time.Now()
 	err = sftpRun(t, work, fmt.Sprintf("get %s %s\nrm %s\n", remote, back, remote))
 	down := result{target: t.name, test: "download", bytes: size, elapsed: time.Since(start), err: err}
+	if t.requests != nil {
+		fmt.Printf("  requests to the store, download and rm: %s\n", t.requests.since(before))
+	}
 	if err == nil {
 		if same, cerr := sameFile(big, back); cerr != nil || !same {
 			down.err = errors.Join(errors.New("downloaded file differs"), cerr)
