@@ -304,8 +304,6 @@ type result struct {
 	err          error
 }
 
-func (r result) mibps() float64 { return float64(r.bytes) / (1 << 20) / r.elapsed.Seconds() }
-
 func human(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
