@@ -31,6 +31,21 @@ type external struct {
 
 func (e external) enabled() bool { return e.versitygw || e.endpoint != "" }
 
+// check tells what is wrong with the flags, before anything starts.
+func (e external) check() error {
+	switch {
+	case e.versitygw && e.endpoint != "":
+		return errors.New("-versitygw and -s3-endpoint exclude each other")
+	case e.endpoint != "" && (e.accessKeyID == "" || e.secretAccessKey == ""):
+		return errors.New("-s3-endpoint needs -s3-access-key-id and -s3-secret-access-key (or ERSATZ_S3_ACCESS_KEY_ID and ERSATZ_S3_SECRET_ACCESS_KEY)")
+	case e.endpoint != "":
+		if u, err := url.Parse(e.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-s3-endpoint %q is not an http:// or https:// URL", e.endpoint)
+		}
+	}
+	return nil
+}
+
 // store is a running S3-compatible endpoint with its credentials.
 type store struct {
 	name, url, accessKeyID, secretAccessKey, region string
@@ -38,23 +53,17 @@ type store struct {
 
 // openStore starts versitygw under work, or checks the endpoint given.
 func openStore(ctx context.Context, e external, work string) (store, func(), error) {
+	if err := e.check(); err != nil {
+		return store{}, nil, err
+	}
 	if e.versitygw {
-		if e.endpoint != "" {
-			return store{}, nil, errors.New("-versitygw and -s3-endpoint exclude each other")
-		}
 		s, stop, err := s3test.Launch(filepath.Join(work, "versitygw"), e.region)
 		if err != nil {
 			return store{}, nil, fmt.Errorf("start versitygw: %w", err)
 		}
 		return store{name: "versitygw", url: s.URL, accessKeyID: s.AccessKeyID, secretAccessKey: s.SecretAccessKey, region: s.Region}, stop, nil
 	}
-	if e.accessKeyID == "" || e.secretAccessKey == "" {
-		return store{}, nil, errors.New("-s3-endpoint needs -s3-access-key-id and -s3-secret-access-key (or ERSATZ_S3_ACCESS_KEY_ID and ERSATZ_S3_SECRET_ACCESS_KEY)")
-	}
-	u, err := url.Parse(e.endpoint)
-	if err != nil || u.Host == "" {
-		return store{}, nil, fmt.Errorf("-s3-endpoint %q is not a URL", e.endpoint)
-	}
+	u, _ := url.Parse(e.endpoint) // checked
 	return store{name: u.Host, url: strings.TrimRight(e.endpoint, "/"), accessKeyID: e.accessKeyID,
 		secretAccessKey: e.secretAccessKey, region: e.region}, func() {}, nil
 }

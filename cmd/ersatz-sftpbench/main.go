@@ -126,6 +126,9 @@ func run() error {
 	if o.rounds < 1 || o.sessions < 0 {
 		return errors.New("-rounds must be 1 or more and -sessions 0 or more")
 	}
+	if err := ext.check(); err != nil {
+		return err
+	}
 	for _, tool := range []string{"sftp", "ssh-keygen"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (Debian: openssh-client)", tool)
