@@ -2,7 +2,7 @@
 // throughput against OpenSSH's own sftp-server, with the same client
 // (OpenSSH's sftp) on the same machine, in one run:
 //
-//	go run ./cmd/ersatz-sftpbench [-size 1GiB] [-sessions 50] [-session-size 20MiB] [-cipher aes128-gcm@openssh.com]
+//	go run ./cmd/ersatz-sftpbench [-size 1GiB] [-sessions 50] [-session-size 20MiB] [-cipher aes128-gcm@openssh.com] [-rounds 1]
 //
 // It starts Ersatz in-process (memory store, data plane on loopback),
 // creates a server and a user with a key made by ssh-keygen, then times:
@@ -11,11 +11,25 @@
 //   - the same through OpenSSH's sshd on a loopback port (when
 //     /usr/sbin/sshd is installed: Debian's openssh-server), and through
 //     /usr/lib/openssh/sftp-server spawned directly by sftp -D (no SSH
-//     transport: an upper bound for the file handling alone);
+//     transport: an upper bound for the file handling alone); -baselines=false
+//     leaves both out;
 //   - -sessions concurrent sessions each uploading and downloading
-//     -session-size, through Ersatz and through sshd (or sftp -D).
+//     -session-size, through Ersatz and through sshd (or sftp -D); -sessions 0
+//     leaves them out.
 //
-// Everything runs on 127.0.0.1; nothing leaves the machine.
+// With -versitygw (a versitygw started on a temporary folder) or
+// -s3-endpoint URL -s3-access-key-id ID -s3-secret-access-key KEY (any
+// S3-compatible store), it also times the same upload and download through
+// a second Ersatz whose object store is that external store, and, beside
+// them, `aws s3 cp` of the same file up to and down from the store's own
+// endpoint (when the AWS CLI is installed). Each transfer is timed as a
+// whole client process; every download is compared byte for byte with the
+// file sent, and the first SFTP upload is also read back from the store
+// directly with `aws s3 cp` and compared.
+//
+// -rounds N runs every measure N times, in turn, and reports the medians.
+// Everything runs on 127.0.0.1 (or the store given); nothing else leaves
+// the machine.
 package main
 
 import (
@@ -43,6 +57,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/transfer"
 
 	"github.com/ersatz-dev/ersatz/internal/dataplane"
+	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/server"
 	"github.com/ersatz-dev/ersatz/internal/store/memory"
 )
@@ -61,9 +76,9 @@ func main() {
 
 type options struct {
 	size, sessionSize int64
-	sessions          int
+	sessions, rounds  int
 	cipher            string
-	keep              bool
+	keep, baselines   bool
 }
 
 func parseSize(s string) (int64, error) {
@@ -87,17 +102,31 @@ func parseSize(s string) (int64, error) {
 
 func run() error {
 	var o options
+	var ext external
 	size := flag.String("size", "1GiB", "size of the single-file transfer")
 	ssize := flag.String("session-size", "20MiB", "size each concurrent session uploads and downloads")
-	flag.IntVar(&o.sessions, "sessions", 50, "concurrent sessions")
+	flag.IntVar(&o.sessions, "sessions", 50, "concurrent sessions (0: none)")
+	flag.IntVar(&o.rounds, "rounds", 1, "rounds of every measure; the medians are reported")
+	flag.BoolVar(&o.baselines, "baselines", true, "also time OpenSSH's sshd and sftp -D sftp-server")
 	flag.StringVar(&o.cipher, "cipher", "", "SSH cipher for sftp -c (default: the client's choice)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder")
+	flag.BoolVar(&ext.versitygw, "versitygw", false, "also time Ersatz with the external backend over a versitygw started on a temporary folder, beside aws s3 cp to that versitygw directly")
+	flag.StringVar(&ext.endpoint, "s3-endpoint", os.Getenv("ERSATZ_S3_ENDPOINT"), "also time Ersatz with the external backend over this S3-compatible endpoint, beside aws s3 cp to it directly")
+	flag.StringVar(&ext.accessKeyID, "s3-access-key-id", os.Getenv("ERSATZ_S3_ACCESS_KEY_ID"), "access key id of -s3-endpoint")
+	flag.StringVar(&ext.secretAccessKey, "s3-secret-access-key", os.Getenv("ERSATZ_S3_SECRET_ACCESS_KEY"), "secret access key of -s3-endpoint (prefer ERSATZ_S3_SECRET_ACCESS_KEY)")
+	flag.StringVar(&ext.region, "s3-region", "us-east-1", "region the requests to the store are signed for")
 	flag.Parse()
 	var err error
 	if o.size, err = parseSize(*size); err != nil {
 		return err
 	}
 	if o.sessionSize, err = parseSize(*ssize); err != nil {
+		return err
+	}
+	if o.rounds < 1 || o.sessions < 0 {
+		return errors.New("-rounds must be 1 or more and -sessions 0 or more")
+	}
+	if err := ext.check(); err != nil {
 		return err
 	}
 	for _, tool := range []string{"sftp", "ssh-keygen"} {
@@ -112,90 +141,150 @@ func run() error {
 	if !o.keep {
 		defer os.RemoveAll(work)
 	}
-	fmt.Printf("work folder %s; single file %s; %d sessions x %s\n", work, human(o.size), o.sessions, human(o.sessionSize))
+	fmt.Printf("work folder %s; single file %s; %d sessions x %s; %d round(s)\n", work, human(o.size), o.sessions, human(o.sessionSize), o.rounds)
 
 	key := filepath.Join(work, "id_ed25519")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
 		return fmt.Errorf("ssh-keygen: %v: %s", err, out)
 	}
-	pub, err := os.ReadFile(key + ".pub")
+	pubBytes, err := os.ReadFile(key + ".pub")
 	if err != nil {
 		return err
 	}
+	pub := strings.TrimSpace(string(pubBytes))
 	big := filepath.Join(work, "big.bin")
 	if err := randomFile(big, o.size); err != nil {
 		return err
 	}
 	small := filepath.Join(work, "small.bin")
-	if err := randomFile(small, o.sessionSize); err != nil {
-		return err
+	if o.sessions > 0 {
+		if err := randomFile(small, o.sessionSize); err != nil {
+			return err
+		}
 	}
 
-	// Ersatz with its data plane.
-	ersatzAddr, stop, err := startErsatz(filepath.Join(work, "ersatz"), strings.TrimSpace(string(pub)))
+	// Ersatz with its data plane, local backend.
+	ersatzAddr, stop, err := startErsatz(filepath.Join(work, "ersatz"), pub, "/bench/home", nil)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	ersatz := target{name: "Ersatz", args: sshArgs(ersatzAddr, key, "bench", o.cipher), home: "/bench/home"}
 
-	var results []result
-	results = append(results, single(ersatz, big, work, o.size)...)
-
-	var baselines []target
-	if _, err := os.Stat(sshdPath); err == nil {
-		addr, stopSSHD, err := startSSHD(filepath.Join(work, "sshd"), key+".pub")
+	// Ersatz with the external backend, and the AWS CLI on the same store.
+	var extTarget *target
+	var cli *awsCLI
+	var direct, directBucket string
+	verified := false
+	if ext.enabled() {
+		st, stopStore, err := openStore(context.Background(), ext, work)
 		if err != nil {
-			fmt.Println("sshd baseline skipped:", err)
-		} else {
-			defer stopSSHD()
-			home := filepath.Join(work, "sshd", "home")
-			baselines = append(baselines, target{name: "OpenSSH sshd", args: sshArgs(addr, key, currentUser(), o.cipher), home: home})
-		}
-	} else {
-		fmt.Println("sshd baseline skipped:", sshdPath, "missing (apt-get install -y openssh-server)")
-	}
-	if _, err := os.Stat(sftpServerPath); err == nil {
-		home := filepath.Join(work, "direct")
-		if err := os.MkdirAll(home, 0o755); err != nil {
 			return err
 		}
-		baselines = append(baselines, target{name: "sftp -D sftp-server", args: []string{"-D", sftpServerPath}, home: home})
-	} else {
-		fmt.Println("sftp -D baseline skipped:", sftpServerPath, "missing (apt-get install -y openssh-sftp-server)")
-	}
-	for _, b := range baselines {
-		results = append(results, single(b, big, work, o.size)...)
-	}
-	results = append(results, concurrent(ersatz, small, work, o.sessions, o.sessionSize))
-	if len(baselines) > 0 {
-		results = append(results, concurrent(baselines[0], small, work, o.sessions, o.sessionSize))
+		defer stopStore()
+		counter := newRequestCounter()
+		objects, err := st.objects(context.Background(), filepath.Join(work, "ersatz-ext", "s3-spool"), counter)
+		if err != nil {
+			return err
+		}
+		home := "/" + bucketName("ersatz-sftpbench") + "/home"
+		addr, stopExt, err := startErsatz(filepath.Join(work, "ersatz-ext"), pub, home, objects)
+		if err != nil {
+			return err
+		}
+		defer stopExt()
+		extTarget = &target{name: "Ersatz SFTP -> " + st.name, args: sshArgs(addr, key, "bench", o.cipher), home: home, requests: counter}
+		if _, err := exec.LookPath("aws"); err != nil {
+			fmt.Println("aws s3 cp comparison skipped: the AWS CLI is not installed (pip install awscli)")
+		} else {
+			cli = &awsCLI{st: st, work: work}
+			extTarget.verify = cli.verifier(big, home, &verified)
+			direct, directBucket = "aws s3 cp -> "+st.name, bucketName("ersatz-sftpbench-direct")
+			if err := cli.run(context.Background(), "s3", "mb", "s3://"+directBucket); err != nil {
+				return err
+			}
+			defer func() {
+				for _, b := range []string{directBucket, strings.Split(home, "/")[1]} {
+					if err := cli.run(context.Background(), "s3", "rb", "--force", "s3://"+b); err != nil {
+						fmt.Println("cleanup:", err)
+					}
+				}
+			}()
+		}
 	}
 
-	fmt.Println()
-	fmt.Printf("%-22s %-34s %10s %12s\n", "target", "test", "seconds", "MiB/s")
-	for _, r := range results {
-		if r.err != nil {
-			fmt.Printf("%-22s %-34s %10s %12s  (%v)\n", r.target, r.test, "-", "-", r.err)
-			continue
+	var baselines []target
+	if o.baselines {
+		if _, err := os.Stat(sshdPath); err == nil {
+			addr, stopSSHD, err := startSSHD(filepath.Join(work, "sshd"), key+".pub")
+			if err != nil {
+				fmt.Println("sshd baseline skipped:", err)
+			} else {
+				defer stopSSHD()
+				home := filepath.Join(work, "sshd", "home")
+				baselines = append(baselines, target{name: "OpenSSH sshd", args: sshArgs(addr, key, currentUser(), o.cipher), home: home})
+			}
+		} else {
+			fmt.Println("sshd baseline skipped:", sshdPath, "missing (apt-get install -y openssh-server)")
 		}
-		fmt.Printf("%-22s %-34s %10.2f %12.1f\n", r.target, r.test, r.elapsed.Seconds(), r.mibps())
+		if _, err := os.Stat(sftpServerPath); err == nil {
+			home := filepath.Join(work, "direct")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			baselines = append(baselines, target{name: "sftp -D sftp-server", args: []string{"-D", sftpServerPath}, home: home})
+		} else {
+			fmt.Println("sftp -D baseline skipped:", sftpServerPath, "missing (apt-get install -y openssh-sftp-server)")
+		}
 	}
-	fmt.Println()
-	for _, b := range baselines {
-		for _, test := range []string{"upload", "download"} {
-			e, bl := find(results, "Ersatz", test), find(results, b.name, test)
-			if e != nil && bl != nil && e.err == nil && bl.err == nil {
-				fmt.Printf("Ersatz / %s %s throughput: %.2f\n", b.name, test, e.mibps()/bl.mibps())
+
+	// Every round runs every measure in turn, so a change of the machine's
+	// load touches all of them alike.
+	var results []result
+	for r := 1; r <= o.rounds; r++ {
+		if o.rounds > 1 {
+			fmt.Printf("round %d of %d (load average %s)\n", r, o.rounds, loadAverage())
+		}
+		results = append(results, single(ersatz, big, work, o.size)...)
+		if extTarget != nil {
+			results = append(results, single(*extTarget, big, work, o.size)...)
+		}
+		if cli != nil {
+			results = append(results, s3cpSingle(*cli, direct, directBucket, big, o.size)...)
+		}
+		for _, b := range baselines {
+			results = append(results, single(b, big, work, o.size)...)
+		}
+		if o.sessions > 0 {
+			results = append(results, concurrent(ersatz, small, work, o.sessions, o.sessionSize))
+			if len(baselines) > 0 {
+				results = append(results, concurrent(baselines[0], small, work, o.sessions, o.sessionSize))
 			}
 		}
 	}
-	if len(baselines) > 0 {
+	fmt.Printf("load average at the end: %s\n", loadAverage())
+	if verified {
+		fmt.Println("the file put over SFTP through Ersatz was read back from the store directly with aws s3 cp: byte-identical")
+	}
+
+	sums := summarize(results)
+	printSummaries(sums, o.rounds)
+	fmt.Println()
+	for _, b := range baselines {
+		printRatios(sums, "Ersatz", b.name)
+	}
+	if len(baselines) > 0 && o.sessions > 0 {
 		test := fmt.Sprintf("%d sessions x %s up+down", o.sessions, human(o.sessionSize))
-		e, bl := find(results, "Ersatz", test), find(results, baselines[0].name, test)
+		e, bl := findSummary(sums, "Ersatz", test), findSummary(sums, baselines[0].name, test)
 		if e != nil && bl != nil && e.err == nil && bl.err == nil {
 			fmt.Printf("Ersatz / %s concurrent throughput: %.2f\n", baselines[0].name, e.mibps()/bl.mibps())
 		}
+	}
+	if extTarget != nil {
+		if cli != nil {
+			printRatios(sums, extTarget.name, direct)
+		}
+		printRatios(sums, extTarget.name, "Ersatz")
 	}
 	return nil
 }
@@ -204,6 +293,11 @@ type target struct {
 	name string
 	args []string // sftp arguments that reach the server
 	home string   // where relative paths land (for cleanup-free naming)
+	// verify, when set, checks an uploaded file (by its name relative
+	// to home) between the upload and the download, untimed.
+	verify func(remote string) error
+	// requests, when set, counts the requests Ersatz sends to its store.
+	requests *requestCounter
 }
 
 type result struct {
@@ -211,17 +305,6 @@ type result struct {
 	bytes        int64
 	elapsed      time.Duration
 	err          error
-}
-
-func (r result) mibps() float64 { return float64(r.bytes) / (1 << 20) / r.elapsed.Seconds() }
-
-func find(rs []result, target, test string) *result {
-	for i := range rs {
-		if rs[i].target == target && rs[i].test == test {
-			return &rs[i]
-		}
-	}
-	return nil
 }
 
 func human(n int64) string {
@@ -270,12 +353,26 @@ func single(t target, big, work string, size int64) []result {
 	fmt.Printf("%s: upload and download of %s...\n", t.name, human(size))
 	remote := fmt.Sprintf("single-%d.bin", mrand.Int())
 	back := filepath.Join(work, "back.bin")
+	var before map[string]int
+	if t.requests != nil {
+		before = t.requests.snapshot()
+	}
 	start := time.Now()
 	err := sftpRun(t, work, fmt.Sprintf("put %s %s\n", big, remote))
 	up := result{target: t.name, test: "upload", bytes: size, elapsed: time.Since(start), err: err}
+	if t.requests != nil {
+		fmt.Printf("  requests to the store, upload: %s\n", t.requests.since(before))
+		before = t.requests.snapshot()
+	}
+	if err == nil && t.verify != nil {
+		up.err = t.verify(remote)
+	}
 	start = time.Now()
 	err = sftpRun(t, work, fmt.Sprintf("get %s %s\nrm %s\n", remote, back, remote))
 	down := result{target: t.name, test: "download", bytes: size, elapsed: time.Since(start), err: err}
+	if t.requests != nil {
+		fmt.Printf("  requests to the store, download and rm: %s\n", t.requests.since(before))
+	}
 	if err == nil {
 		if same, cerr := sameFile(big, back); cerr != nil || !same {
 			down.err = errors.Join(errors.New("downloaded file differs"), cerr)
@@ -347,15 +444,16 @@ func sameFile(a, b string) (bool, error) {
 }
 
 // startErsatz runs Ersatz in-process with a server and a user "bench"
-// whose home is /bench/home.
-func startErsatz(dataDir, pub string) (string, func(), error) {
+// whose home is home (/bucket/prefix).
+// objects is the S3 domain's store (nil: the local backend).
+func startErsatz(dataDir, pub, home string, objects objectstore.Store) (string, func(), error) {
 	st := memory.New()
 	base, err := freePorts(40)
 	if err != nil {
 		return "", nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, DataPlane: &dataplane.Config{
+	srv := server.New(server.Config{Store: st, DefaultRegion: "us-east-1", Logger: log, Objects: objects, DataPlane: &dataplane.Config{
 		DataDir: dataDir, Ports: fmt.Sprintf("%d-%d", base, base+19), PassivePorts: fmt.Sprintf("%d-%d", base+20, base+39),
 	}})
 	if err := srv.Start(context.Background()); err != nil {
@@ -372,7 +470,7 @@ func startErsatz(dataDir, pub string) (string, func(), error) {
 		return "", nil, err
 	}
 	if _, err := tc.CreateUser(ctx, &transfer.CreateUserInput{ServerId: out.ServerId, UserName: aws.String("bench"),
-		Role: aws.String("arn:aws:iam::111111111111:role/bench"), HomeDirectory: aws.String("/bench/home"),
+		Role: aws.String("arn:aws:iam::111111111111:role/bench"), HomeDirectory: aws.String(home),
 		SshPublicKeyBody: aws.String(pub)}); err != nil {
 		stop()
 		return "", nil, err

@@ -101,16 +101,33 @@ func StartOwnIn(tb testing.TB, region string) *Server {
 	if bin == "" {
 		tb.Skip("versitygw, the S3 server of the external object store's tests, is not installed: " + InstallHint)
 	}
-	var lastErr error
-	for range 3 { // a free port may be taken before versitygw binds it
-		s, err := startVersity(tb, bin, region)
-		if err == nil {
-			return s
-		}
-		lastErr = err
+	dir := tb.TempDir()
+	s, stop, err := Launch(dir, region)
+	if err != nil {
+		tb.Fatalf("versitygw: %v", err)
 	}
-	tb.Fatalf("versitygw: %v", lastErr)
-	return nil
+	tb.Cleanup(stop)
+	return s
+}
+
+// Launch starts versitygw over a new folder under dir on a free loopback
+// port, for programs outside tests (benchmarks); stop ends it. versitygw
+// is killed too when the calling process dies (on Linux).
+func Launch(dir, region string) (s *Server, stop func(), err error) {
+	bin := Binary()
+	if bin == "" {
+		return nil, nil, fmt.Errorf("versitygw is not installed: %s", InstallHint)
+	}
+	for i := range 3 { // a free port may be taken before versitygw binds it
+		sub := filepath.Join(dir, fmt.Sprintf("versitygw-%d", i))
+		if err = os.MkdirAll(sub, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("versitygw folder: %w", err)
+		}
+		if s, stop, err = startVersity(bin, sub, region); err == nil {
+			return s, stop, nil
+		}
+	}
+	return nil, nil, err
 }
 
 func randomHex(n int) string {
@@ -127,18 +144,16 @@ func xattrs(dir string) bool {
 	return err == nil
 }
 
-func startVersity(tb testing.TB, bin, region string) (*Server, error) {
-	tb.Helper()
+func startVersity(bin, dir, region string) (*Server, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	dir := tb.TempDir()
 	root := filepath.Join(dir, "root")
 	if err := os.Mkdir(root, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &Server{URL: "http://" + addr, AccessKeyID: "ersatz-test-" + randomHex(4), SecretAccessKey: randomHex(16), Region: region}
 	args := []string{"--access", s.AccessKeyID, "--secret", s.SecretAccessKey, "--region", region, "--port", addr, "--quiet", "posix"}
@@ -147,7 +162,7 @@ func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 		// versitygw keeps metadata in a folder of its own.
 		sidecar := filepath.Join(dir, "sidecar")
 		if err := os.Mkdir(sidecar, 0o755); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		args = append(args, "--sidecar", sidecar)
 	}
@@ -155,13 +170,13 @@ func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 	cmd := exec.Command(bin, args...)
 	logFile, err := os.Create(filepath.Join(dir, "versitygw.log"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -179,17 +194,16 @@ func startVersity(tb testing.TB, bin, region string) (*Server, error) {
 			exited <- err
 			logFile.Close()
 			log, _ := os.ReadFile(logFile.Name())
-			return nil, fmt.Errorf("versitygw exited (%v):\n%s", err, log)
+			return nil, nil, fmt.Errorf("versitygw exited (%v):\n%s", err, log)
 		case <-ctx.Done():
 			stop()
-			return nil, fmt.Errorf("versitygw did not answer on %s within 15s", addr)
+			return nil, nil, fmt.Errorf("versitygw did not answer on %s within 15s", addr)
 		case <-time.After(50 * time.Millisecond):
 		}
 		// Any HTTP answer (403 to an unsigned request) means it serves.
 		if resp, err := probe.Get(s.URL + "/"); err == nil {
 			resp.Body.Close()
-			tb.Cleanup(stop)
-			return s, nil
+			return s, stop, nil
 		}
 	}
 }
