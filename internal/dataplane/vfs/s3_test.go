@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,49 +246,69 @@ func TestS3ReadAt(t *testing.T) {
 	})
 }
 
-// Sequential reads continue one body: a store whose body cannot read at
-// offsets is asked once, and again only when a read goes back.
-func TestS3SequentialReadsOneGet(t *testing.T) {
-	dataDir := t.TempDir()
-	cs := &countingStore{Store: memstore.New()}
-	f, err := New(Config{Files: files.New(dataDir), Objects: cs, UserName: "u", HomeDirectory: "/bkt"})
-	if err != nil {
-		t.Fatal(err)
+// Reads continue one body: a store whose body cannot read at offsets is
+// asked once while reads stay near each other (in order, or a little out
+// of order as pipelined SFTP reads arrive, or back into the window of the
+// bytes last received), and again only when a read lands far away.
+func TestS3ReadsContinueOneBody(t *testing.T) {
+	const chunk = 32 << 10
+	object := make([]byte, 12<<20)
+	for i := range object {
+		object[i] = byte(i*7 + i>>13)
 	}
-	defer f.Close()
-	want := bytes.Repeat([]byte("xyz"), 100000)
-	if _, err := cs.Put(context.Background(), "bkt", "big", bytes.NewReader(want), objectstore.PutOptions{Size: int64(len(want))}); err != nil {
-		t.Fatal(err)
+	// pipelined is every chunk of the object, pairs swapped (1, 0, 3, 2, ...).
+	var pipelined []int64
+	for off := int64(0); off < int64(len(object)); off += 2 * chunk {
+		pipelined = append(pipelined, off+chunk, off)
 	}
-	h, err := f.Open("/bkt/big", OpenFlags{Read: true})
-	if err != nil {
-		t.Fatal(err)
+	var inOrder []int64
+	for off := int64(0); off < int64(len(object)); off += chunk {
+		inOrder = append(inOrder, off)
 	}
-	defer h.Close()
-	start := cs.gets.Load()
-	buf := make([]byte, 32<<10)
-	var got []byte
-	for off := int64(0); ; off += int64(len(buf)) {
-		n, err := h.ReadAt(buf, off)
-		got = append(got, buf[:n]...)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		name    string
+		offsets []int64
+		gets    int64 // Gets after the one Open makes
+	}{
+		{"in order", inOrder, 0},
+		{"pipelined out of order", pipelined, 0},
+		{"back into the window", []int64{0, chunk, 2 * chunk, 5, chunk + 3}, 0},
+		{"ahead within reach", []int64{0, readAhead, 2 * readAhead}, 0},
+		{"ahead out of reach", []int64{0, 3 * readAhead}, 1},
+		{"back out of the window", append(slices.Clone(inOrder[:200]), 0), 1},
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("read %d bytes, want %d", len(got), len(want))
-	}
-	if n := cs.gets.Load() - start; n != 0 {
-		t.Fatalf("sequential reads made %d more Gets, want 0 (the body opened by Open)", n)
-	}
-	if _, err := h.ReadAt(buf[:10], 5); err != nil || !bytes.Equal(buf[:10], want[5:15]) {
-		t.Fatalf("read back: %v", err)
-	}
-	if n := cs.gets.Load() - start; n != 1 {
-		t.Fatalf("a read back made %d Gets, want 1", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cs := &countingStore{Store: memstore.New()}
+			f, err := New(Config{Files: files.New(t.TempDir()), Objects: cs, UserName: "u", HomeDirectory: "/bkt"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := cs.Put(context.Background(), "bkt", "big", bytes.NewReader(object), objectstore.PutOptions{Size: int64(len(object))}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := f.Open("/bkt/big", OpenFlags{Read: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			start := cs.gets.Load()
+			buf := make([]byte, chunk)
+			for _, off := range tc.offsets {
+				n, err := h.ReadAt(buf, off)
+				if err != nil && err != io.EOF {
+					t.Fatalf("read at %d: %v", off, err)
+				}
+				if !bytes.Equal(buf[:n], object[off:off+int64(n)]) || n == 0 {
+					t.Fatalf("read at %d: %d bytes, not the object's", off, n)
+				}
+			}
+			if n := cs.gets.Load() - start; n != tc.gets {
+				t.Fatalf("%d more Gets, want %d", n, tc.gets)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
@@ -106,11 +107,17 @@ func (f *FS) putParts(n node, spool *os.File, size int64) error {
 // errReadOnly is a write to a file opened for reading.
 var errReadOnly = fmt.Errorf("file not open for writing: %w", os.ErrPermission)
 
-// maxSkip is how far ahead of the open body a read may start and still
-// continue it (reading and dropping the bytes between) rather than reopen
-// it: SFTP clients keep several reads in flight, which arrive a little
-// out of order.
-const maxSkip = 1 << 20
+// SFTP clients keep many reads in flight (OpenSSH: 64 of 32 KiB), which
+// reach the file a little out of order. Over an open body, reads are served
+// from a window of the bytes last received: a read up to readBehind bytes
+// behind the body's position is answered from it, one up to readAhead
+// bytes ahead continues the body (keeping what it passes), and only a read
+// farther away reopens the body with a ranged Get. A file holds at most
+// 2*readBehind + readAhead bytes.
+const (
+	readBehind = 2 << 20
+	readAhead  = 2 << 20
+)
 
 // objectReader reads an object: through the body's ReadAt when it has one
 // (the local backend's files), otherwise through one open body continued
@@ -123,9 +130,12 @@ type objectReader struct {
 
 	mu   sync.Mutex
 	at   io.ReaderAt   // the whole object, when the body reads at offsets (set once)
-	body io.ReadCloser // the open body, at pos
-	pos  int64
-	off  int64 // the offset of Read and Seek
+	body io.ReadCloser // the open body, at winStart+len(win)
+	// win holds the bytes of the object from winStart that the body has
+	// given last.
+	win      []byte
+	winStart int64
+	off      int64 // the offset of Read and Seek
 }
 
 // openObject opens n's object; a folder is ErrIsDir.
@@ -171,26 +181,30 @@ func (r *objectReader) readAt(p []byte, off int64) (int, error) {
 	if want > size-off {
 		want = size - off
 	}
-	if r.body != nil && off > r.pos && off-r.pos <= maxSkip {
-		if n, err := io.CopyN(io.Discard, r.body, off-r.pos); err != nil {
-			r.drop()
-		} else {
-			r.pos += n
-		}
-	}
-	if r.body == nil || r.pos != off {
+	pos := r.winStart + int64(len(r.win))
+	if r.body == nil || off < r.winStart || off > pos+readAhead {
 		r.drop()
 		obj, err := r.fs.objects.Get(r.fs.readCtx(), r.n.container, r.n.key, &objectstore.RangeRequest{Start: off, End: -1})
 		if err != nil {
 			return 0, s3Err(err)
 		}
-		r.body, r.pos = obj.Body, off
+		r.body, r.win, r.winStart, pos = obj.Body, r.win[:0], off, off
 	}
-	n, err := io.ReadFull(r.body, p[:want])
-	r.pos += int64(n)
-	if err != nil {
-		r.drop()
-		return n, errors.New("read failed: the object changed while it was read")
+	if end := off + want; end > pos {
+		have := len(r.win)
+		r.win = slices.Grow(r.win, int(end-pos))[:have+int(end-pos)]
+		if _, err := io.ReadFull(r.body, r.win[have:]); err != nil {
+			r.drop()
+			return 0, errors.New("read failed: the object changed while it was read")
+		}
+	}
+	n := copy(p[:want], r.win[off-r.winStart:])
+	// Forget what lies more than readBehind behind the position, in steps
+	// of readBehind, so each byte is moved at most once.
+	if len(r.win) > 2*readBehind {
+		cut := len(r.win) - readBehind
+		r.win = r.win[:copy(r.win, r.win[cut:])]
+		r.winStart += int64(cut)
 	}
 	if want < int64(len(p)) {
 		return n, io.EOF
@@ -203,6 +217,7 @@ func (r *objectReader) drop() {
 		_ = r.body.Close()
 		r.body = nil
 	}
+	r.win, r.winStart = r.win[:0], 0
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
