@@ -41,6 +41,8 @@ type options struct {
 	warmup      time.Duration
 	maxRequests int
 	baseline    bool
+	baselineOwn bool
+	serveBare   string
 	target      string
 	soak        bool
 	rate        float64
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each run")
 	fs.IntVar(&o.maxRequests, "max-requests", 5_000_000, "most requests of one run, whatever its duration")
 	fs.BoolVar(&o.baseline, "baseline", false, "also measure a bare net/http handler answering the same JSON (the ceiling)")
+	fs.BoolVar(&o.baselineOwn, "baseline-process", false, "run -baseline's bare handler in a process of its own, as Ersatz runs in its own")
+	fs.StringVar(&o.serveBare, "serve-bare", "", "(internal) be -baseline-process's bare handler, answering the responses recorded in this file")
 	fs.StringVar(&o.target, "target", "", "also drive this endpoint (e.g. moto_server) with the same mix, and print the ratio")
 	fs.BoolVar(&o.soak, "soak", false, "soak: send -rate requests/s for -d and report the server's RSS at start and end")
 	fs.Float64Var(&o.rate, "rate", 200, "requests per second of -soak")
@@ -86,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return err
+	}
+	if o.serveBare != "" {
+		return serveBare(ctx, o.serveBare, os.Stdin, stdout)
 	}
 	if o.fuzz {
 		return runFuzz(ctx, o, stdout)
@@ -176,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		if o.baseline {
-			base, err := runBaseline(ctx, rec, creds, load, workers, o.warmup)
+			base, err := runBaseline(ctx, rec, o.baselineOwn, creds, load, workers, o.warmup)
 			if err != nil {
 				return err
 			}
@@ -224,15 +231,26 @@ func measure(ctx context.Context, label string, l bench.Load, workers []*bench.W
 	return bench.Run(ctx, label, l, workers)
 }
 
-func runBaseline(ctx context.Context, rec *bench.Recorder, creds bench.Credentials, l bench.Load, workers []*bench.Worker, warmup time.Duration) (*bench.Stats, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+func runBaseline(ctx context.Context, rec *bench.Recorder, ownProcess bool, creds bench.Credentials, l bench.Load, workers []*bench.Worker, warmup time.Duration) (*bench.Stats, error) {
+	var url string
+	if ownProcess {
+		u, stop, err := bareProcess(ctx, rec)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		defer stop()
+		url = u
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		hs := &http.Server{Handler: rec.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = hs.Serve(ln) }()
+		defer hs.Close()
+		url = "http://" + ln.Addr().String()
 	}
-	hs := &http.Server{Handler: rec.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	bc := bench.NewClient("http://"+ln.Addr().String(), creds, l.Concurrency, nil)
+	bc := bench.NewClient(url, creds, l.Concurrency, nil)
 	return measure(ctx, "baseline", l, bench.WithClient(workers, bc), warmup), nil
 }
 
