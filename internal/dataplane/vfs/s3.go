@@ -68,12 +68,11 @@ func (f *FS) bucket(name string, create bool) error {
 	if _, ok := f.buckets.Load(name); ok {
 		return nil
 	}
-	_, err := f.objects.HeadBucket(f.ctx, name)
-	if errors.Is(err, objectstore.ErrNoSuchBucket) && create {
-		err = f.objects.CreateBucket(f.ctx, name, "")
-		if errors.Is(err, objectstore.ErrBucketOwnedByYou) {
-			err = nil
-		}
+	var err error
+	if create {
+		err = objectstore.EnsureBucket(f.ctx, f.objects, name)
+	} else {
+		_, err = f.objects.HeadBucket(f.ctx, name)
 	}
 	if err != nil {
 		return s3Err(err)

@@ -54,7 +54,8 @@ func (f *FS) fill(spool *os.File, n node) error {
 // s3Store stores a spool file as n's object and removes it: moved into
 // place by a store that keeps local files (objectstore.FilePutter),
 // otherwise copied with its size announced, in one PutObject or, above
-// MultipartAbove bytes, a multipart upload.
+// MultipartAbove bytes, a multipart upload of MinPartSize parts (or larger
+// ones when that would make over MaxPartNumber parts).
 func (f *FS) s3Store(n node, spool *os.File) error {
 	defer discard(spool)
 	if fp, ok := f.objects.(objectstore.FilePutter); ok {
@@ -65,41 +66,10 @@ func (f *FS) s3Store(n node, spool *os.File) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	above := f.cfg.MultipartAbove
-	if above <= 0 {
-		above = objectstore.MaxPutSize
-	}
-	if st.Size() > above {
-		return s3Err(f.putParts(n, spool, st.Size()))
-	}
-	_, err = f.objects.Put(f.ctx, n.container, n.key, io.NewSectionReader(spool, 0, st.Size()), objectstore.PutOptions{Size: st.Size()})
+	_, err = objectstore.PutSized(f.ctx, f.objects, n.container, n.key, io.NewSectionReader(spool, 0, st.Size()),
+		objectstore.PutOptions{Size: st.Size()},
+		objectstore.PutLimits{MultipartAbove: f.cfg.MultipartAbove, PartSize: objectstore.MinPartSize})
 	return s3Err(err)
-}
-
-// putParts stores size bytes of spool as a multipart upload: parts of
-// MinPartSize, or more when that would make over MaxPartNumber parts. A
-// failed upload is aborted.
-func (f *FS) putParts(n node, spool *os.File, size int64) error {
-	part := max(int64(objectstore.MinPartSize), (size+objectstore.MaxPartNumber-1)/objectstore.MaxPartNumber)
-	id, err := f.objects.CreateMultipart(f.ctx, n.container, n.key, objectstore.PutOptions{Size: -1})
-	if err != nil {
-		return err
-	}
-	var parts []objectstore.Part
-	for num, off := 1, int64(0); off < size; num, off = num+1, off+part {
-		l := min(part, size-off)
-		etag, err := f.objects.UploadPart(f.ctx, n.container, n.key, id, num, io.NewSectionReader(spool, off, l), objectstore.PutOptions{Size: l})
-		if err != nil {
-			_ = f.objects.AbortMultipart(f.ctx, n.container, n.key, id)
-			return err
-		}
-		parts = append(parts, objectstore.Part{Number: num, ETag: etag})
-	}
-	if _, err := f.objects.CompleteMultipart(f.ctx, n.container, n.key, id, parts); err != nil {
-		_ = f.objects.AbortMultipart(f.ctx, n.container, n.key, id)
-		return err
-	}
-	return nil
 }
 
 // --- downloads: ranged reads of the object ------------------------------

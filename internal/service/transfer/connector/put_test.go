@@ -12,7 +12,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 // TestRetrieveAboveOnePutIsMultipart: a retrieved file larger than one Put
@@ -23,7 +22,7 @@ func TestRetrieveAboveOnePutIsMultipart(t *testing.T) {
 	objs := localfs.New(t.TempDir())
 	f := newRunnerWith(t, func(c *Config) {
 		c.Objects = objs
-		c.limits = sizedput.Limits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
+		c.limits = objectstore.PutLimits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
 	})
 	payload := make([]byte, 2*objectstore.MinPartSize+123)
 	if _, err := rand.Read(payload); err != nil {

@@ -10,7 +10,7 @@
 // Local paths ("/bucket/key") are objects of the S3 domain's object store
 // (objectstore.Store): a file sent is read with Get, a file retrieved and a
 // listing are written with Put (streamed), into a bucket created when it
-// does not exist yet (package autobucket).
+// does not exist yet (objectstore.EnsureBucket).
 // Remote paths are the SFTP server's. The connector's credentials come from
 // the secrets file (secrets.go); the SSH side is dial.go.
 package connector
@@ -24,7 +24,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -111,7 +110,7 @@ type Config struct {
 
 	// limits choose between one Put and a multipart upload (the tests
 	// make them small).
-	limits sizedput.Limits
+	limits objectstore.PutLimits
 }
 
 // Runner runs connector operations.

@@ -20,7 +20,7 @@
 //     ${Transfer:UserName} and ${Transfer:UploadDate}; a key ending in "/"
 //     (or empty) is a folder the file keeps its name in. An existing object
 //     is ALREADY_EXISTS unless OverwriteExisting is TRUE; a destination
-//     bucket that does not exist is created (package autobucket);
+//     bucket that does not exist is created (objectstore.EnsureBucket);
 //   - TAG adds the tags to the object's S3 object tags (what
 //     GetObjectTagging answers), replacing a tag of the same key; more than
 //     10 in all, S3's limit, fails the step with BAD_REQUEST;
@@ -55,7 +55,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/ids"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/service/transfer/background"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 	"github.com/ersatz-dev/ersatz/internal/store"
 )
 
@@ -126,7 +125,7 @@ type Config struct {
 
 	// limits choose between Store.Copy and a multipart upload for COPY
 	// (the tests make them small).
-	limits sizedput.Limits
+	limits objectstore.PutLimits
 }
 
 // Engine runs workflow executions.

@@ -14,8 +14,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 func stepError(typ, format string, args ...any) transferapi.ExecutionStepResult {
@@ -96,7 +94,7 @@ func (e *Engine) copyStep(ctx context.Context, ex *Execution, in File, d *transf
 	if err != nil {
 		return objectError(err, "the source file %s does not exist", in), nil
 	}
-	if err := autobucket.Ensure(ctx, objs, out.Container); err != nil {
+	if err := objectstore.EnsureBucket(ctx, objs, out.Container); err != nil {
 		return objectError(err, "cannot create the bucket of %s", out), nil
 	}
 	if api.Val(d.OverwriteExisting) != transferapi.OverwriteExistingTrue {
@@ -117,7 +115,7 @@ func (e *Engine) copyStep(ctx context.Context, ex *Execution, in File, d *transf
 
 // copyObject copies in to out with its content type, metadata and tags:
 // with Store.Copy up to S3's limit of one CopyObject (5 GiB), above it
-// streamed into a multipart upload (package sizedput).
+// streamed into a multipart upload (objectstore.PutSized).
 func (e *Engine) copyObject(ctx context.Context, in, out File, size int64) error {
 	objs := e.cfg.Objects
 	limit := e.cfg.limits.MultipartAbove
@@ -138,7 +136,7 @@ func (e *Engine) copyObject(ctx context.Context, in, out File, size int64) error
 	}
 	defer obj.Body.Close()
 	opts := objectstore.PutOptions{ContentType: obj.ContentType, Metadata: obj.Metadata, Tags: tags, Size: obj.Size}
-	_, err = sizedput.Put(ctx, objs, out.Container, out.Key, obj.Body, opts, e.cfg.limits)
+	_, err = objectstore.PutSized(ctx, objs, out.Container, out.Key, obj.Body, opts, e.cfg.limits)
 	return err
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/ersatz-dev/ersatz/internal/api/transferapi"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 func tags(kv ...string) transferapi.WorkflowStep {
@@ -128,7 +127,7 @@ func TestCopyAboveOneCopyObjectIsMultipart(t *testing.T) {
 	t.Parallel()
 	f := newFixtureWith(t, func(c *Config) {
 		c.Objects = localfs.New(t.TempDir())
-		c.limits = sizedput.Limits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
+		c.limits = objectstore.PutLimits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
 	}, Definition{ID: "w-1", Steps: []transferapi.WorkflowStep{copyTo("dest", "big/")}})
 	payload := make([]byte, 2*objectstore.MinPartSize+5)
 	if _, err := rand.Read(payload); err != nil {

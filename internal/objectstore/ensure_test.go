@@ -1,4 +1,4 @@
-package autobucket_test
+package objectstore_test
 
 import (
 	"context"
@@ -7,10 +7,9 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/memstore"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/autobucket"
 )
 
-func TestEnsure(t *testing.T) {
+func TestEnsureBucket(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
 	if err := st.CreateBucket(ctx, "owned", "111111111111"); err != nil {
@@ -26,7 +25,7 @@ func TestEnsure(t *testing.T) {
 		{bucket: "owned", owner: "111111111111"},
 		{bucket: "Not_A_Bucket", bad: true},
 	} {
-		err := autobucket.Ensure(ctx, st, tc.bucket)
+		err := objectstore.EnsureBucket(ctx, st, tc.bucket)
 		if tc.bad {
 			if !errors.Is(err, objectstore.ErrInvalidBucketName) {
 				t.Errorf("Ensure(%q) = %v, want an invalid bucket name", tc.bucket, err)

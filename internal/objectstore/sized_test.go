@@ -1,4 +1,4 @@
-package sizedput_test
+package objectstore_test
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/localfs"
-	"github.com/ersatz-dev/ersatz/internal/service/transfer/sizedput"
 )
 
 // TestPutAllOrNothing: an object above the threshold is a multipart
@@ -27,7 +26,7 @@ func TestPutAllOrNothing(t *testing.T) {
 	if err := st.CreateBucket(ctx, "sized", ""); err != nil {
 		t.Fatal(err)
 	}
-	lim := sizedput.Limits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
+	lim := objectstore.PutLimits{MultipartAbove: objectstore.MinPartSize, PartSize: objectstore.MinPartSize}
 	const size = 2*objectstore.MinPartSize + 10
 	tests := []struct {
 		name  string
@@ -49,7 +48,7 @@ func TestPutAllOrNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			key := strings.ReplaceAll(tc.name, " ", "-")
 			opts := objectstore.PutOptions{Size: tc.size, ContentType: "application/x-test", Tags: tags}
-			_, err := sizedput.Put(ctx, st, "sized", key, io.LimitReader(rand.Reader, tc.body), opts, lim)
+			_, err := objectstore.PutSized(ctx, st, "sized", key, io.LimitReader(rand.Reader, tc.body), opts, lim)
 			if (err == nil) != tc.ok {
 				t.Fatalf("Put = %v, want ok=%v", err, tc.ok)
 			}
