@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/ersatz-dev/ersatz/internal/files"
 	"github.com/ersatz-dev/ersatz/internal/objectstore"
 	"github.com/ersatz-dev/ersatz/internal/objectstore/s3remote"
 )
@@ -46,8 +46,9 @@ func openObjects(ctx context.Context, c config) (objectstore.Store, error) {
 	if f.accessKeyID == "" || f.secretAccessKey == "" {
 		return nil, errors.New("--s3-endpoint needs --s3-access-key-id and --s3-secret-access-key (or ERSATZ_S3_ACCESS_KEY_ID and ERSATZ_S3_SECRET_ACCESS_KEY)")
 	}
-	// Bodies of unknown size wait in the data directory before they go.
-	tmp := filepath.Join(c.dataDir, "s3-spool")
+	// Bodies of unknown size wait in the data directory's spool before
+	// they go, as the data plane's uploads do.
+	tmp := files.New(c.dataDir).SpoolDir()
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("--s3-endpoint: create %s: %w", tmp, err)
 	}

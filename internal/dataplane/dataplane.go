@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -193,7 +192,7 @@ func New(cfg Config, st store.Store, cp ControlPlane, log *slog.Logger, opts ...
 		files: files.New(cfg.DataDir), directory: directory.New(st), log: log, now: time.Now,
 		poke: make(chan struct{}, 1), running: map[string]*running{}, status: map[string]ServerStatus{},
 	}
-	m.objects, m.spool = cfg.Objects, filepath.Join(m.files.Dir(), "spool")
+	m.objects, m.spool = cfg.Objects, m.files.SpoolDir()
 	if m.objects == nil {
 		m.objects = localfs.New(m.files.Dir())
 	}

@@ -46,6 +46,11 @@ func New(dataDir string) *Store {
 // Dir is the folder holding every domain.
 func (s *Store) Dir() string { return s.dir }
 
+// SpoolDir is the folder of <files> where S3 uploads wait until they are
+// stored: no bucket and no List shows it, and the local backend moves a
+// file from it into place rather than copying it.
+func (s *Store) SpoolDir() string { return filepath.Join(s.dir, "spool") }
+
 // ErrBadPath is a path that names no bucket or file system.
 var ErrBadPath = errors.New("files: path must start with /<bucket> or /<file-system-id>")
 

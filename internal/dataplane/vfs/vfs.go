@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -169,14 +168,10 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Domain == files.S3 {
 		f.objects = cfg.Objects
 		if f.objects == nil {
-			local := localfs.New(cfg.Files.Dir())
-			f.objects = local
-			if f.cfg.SpoolDir == "" {
-				f.cfg.SpoolDir = local.SpoolDir()
-			}
+			f.objects = localfs.New(cfg.Files.Dir())
 		}
 		if f.cfg.SpoolDir == "" {
-			f.cfg.SpoolDir = filepath.Join(cfg.Files.Dir(), "spool")
+			f.cfg.SpoolDir = cfg.Files.SpoolDir()
 		}
 	}
 	f.vars = Variables(cfg.UserName, cfg.HomeDirectory, cfg.HomeDirectoryType, cfg.Mappings)

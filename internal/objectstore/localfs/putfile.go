@@ -16,7 +16,7 @@ var _ objectstore.FilePutter = (*Store)(nil)
 
 // SpoolDir is the folder beneath the store's folder where a caller of
 // PutFile should write its files, so that they are moved into place rather
-// than copied: <files>/spool, which no bucket and no List shows.
+// than copied: files.Store.SpoolDir, which no bucket and no List shows.
 func (s *Store) SpoolDir() string { return filepath.Join(s.dir, "spool") }
 
 // PutFile stores f's content as key (see objectstore.FilePutter). A file
